@@ -1,0 +1,292 @@
+// Public API definitions: configuration, pool lifecycle, jobs from any
+// thread. Every entry point validates its arguments here; the sections
+// above assume valid input.
+#include "forkjoin.c"
+
+#define BEAT__MAX_WORKERS 1024u
+#define BEAT__MAX_DEQUE_CAPACITY (1u << 24)
+#define BEAT__DEFAULT_SPIN_US 10u
+#define BEAT__PERFORMANCE_SPIN_US 50u
+#define BEAT__DEFAULT_DEQUE_CAPACITY 256u
+#define BEAT__PERFORMANCE_DEQUE_CAPACITY 1024u
+
+BEAT__DEF beat_config beat_config_default(beat_profile profile)
+{
+    beat_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.profile = profile;
+    cfg.heartbeat_us = BEAT_HEARTBEAT_US;
+    cfg.spin_us = BEAT__DEFAULT_SPIN_US;
+    cfg.deque_capacity = BEAT__DEFAULT_DEQUE_CAPACITY;
+    switch (profile) {
+    case BEAT_PROFILE_PERFORMANCE:
+    case BEAT_PROFILE_ADVANCED:
+        cfg.spin_us = BEAT__PERFORMANCE_SPIN_US;
+        cfg.deque_capacity = BEAT__PERFORMANCE_DEQUE_CAPACITY;
+        break;
+    case BEAT_PROFILE_DEVELOPMENT:
+        cfg.checks = 1;
+#ifndef BEAT_NO_STDIO
+        cfg.logger.fn = beat_log_stderr;
+#endif
+        break;
+    case BEAT_PROFILE_BASIC:
+        break;
+    }
+    return cfg;
+}
+
+// Logs why cfg is invalid and returns INVALID_ARGUMENT, or returns OK.
+BEAT__PRIVATE beat_result beat__config_check(const beat_config *cfg)
+{
+    const char *problem = NULL;
+    if (cfg->workers > BEAT__MAX_WORKERS)
+        problem = "workers is above 1024; use 0 for one worker per allowed CPU";
+    else if (cfg->heartbeat_us > 1000000u)
+        problem = "heartbeat_us is above 1000000 (1 s); use 0 for the default 100 us";
+    else if (cfg->spin_us > 1000000u)
+        problem = "spin_us is above 1000000 (1 s); use 0 for the profile default";
+    else if (cfg->deque_capacity != 0 &&
+             (cfg->deque_capacity < 2 || cfg->deque_capacity > BEAT__MAX_DEQUE_CAPACITY ||
+              (cfg->deque_capacity & (cfg->deque_capacity - 1)) != 0))
+        problem = "deque_capacity must be 0 or a power of two from 2 to 2^24";
+    else if (!beat__allocator_valid(&cfg->allocator))
+        problem = "allocator has only one of alloc and free; set both or neither";
+    else if ((unsigned)cfg->profile > (unsigned)BEAT_PROFILE_DEVELOPMENT)
+        problem = "profile is not a beat_profile value";
+    else if (cfg->stack_size != 0 && cfg->stack_size < 16384)
+        problem = "stack_size is below 16 KiB; use 0 for the system default";
+    if (problem == NULL)
+        return BEAT_OK;
+    beat__log(&cfg->logger, BEAT_LOG_ERROR, "beat_pool_create: %s", problem);
+    return BEAT_ERROR_INVALID_ARGUMENT;
+}
+
+BEAT__PRIVATE void *beat__deque_alloc(size_t bytes, void *user)
+{
+    return beat__alloc(&((beat_pool *)user)->cfg.allocator, bytes, BEAT_CACHELINE);
+}
+
+BEAT__PRIVATE void beat__deque_release(void *ptr, size_t bytes, void *user)
+{
+    beat__free(&((beat_pool *)user)->cfg.allocator, ptr, bytes, BEAT_CACHELINE);
+}
+
+// Stops and joins the started workers and frees everything. Also the error
+// path of create, so every step tolerates a half-built pool.
+BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
+{
+    beat__atomic_store_u32(&pool->stopping, 1, BEAT__MO_SEQ_CST);
+    beat__idle_wake_all(pool);
+    for (unsigned i = 0; i < pool->started; i++)
+        beat__thread_join(&pool->workers[i].thread);
+    for (unsigned i = 0; i < deques; i++)
+        beat__deque_destroy(&pool->workers[i].deque);
+    beat_allocator allocator = pool->cfg.allocator;
+    if (pool->workers != NULL)
+        beat__free(&allocator, pool->workers, sizeof(beat_ctx) * pool->nworkers, BEAT_CACHELINE);
+    beat_mempool_destroy(pool->tasks);
+    beat__free(&allocator, pool, sizeof(beat_pool), BEAT_CACHELINE);
+}
+
+BEAT__PRIVATE beat_result beat__pool_start_workers(beat_pool *pool)
+{
+    for (unsigned i = 0; i < pool->nworkers; i++) {
+        beat_ctx *ctx = &pool->workers[i];
+        beat_result hook = BEAT_OK;
+        if (pool->cfg.before_thread_create != NULL)
+            hook = pool->cfg.before_thread_create(i, pool->cfg.user);
+        int err = hook == BEAT_OK
+                      ? beat__thread_start(&ctx->thread, beat__worker_main, ctx, pool->cfg.stack_size)
+                      : -1;
+        if (err != 0) {
+            beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
+                      "beat_pool_create: cannot start worker %u of %u (error %d); %s", i,
+                      pool->nworkers, err, beat_result_advice(BEAT_ERROR_THREAD_CREATE));
+            return BEAT_ERROR_THREAD_CREATE;
+        }
+        pool->started = i + 1;
+    }
+    return BEAT_OK;
+}
+
+BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **out)
+{
+    if (out == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    *out = NULL;
+    beat_config cfg;
+    if (cfg_in != NULL)
+        cfg = *cfg_in;
+    else
+        memset(&cfg, 0, sizeof cfg);
+    beat_result r = beat__config_check(&cfg);
+    if (r != BEAT_OK)
+        return r;
+    if (cfg.workers == 0)
+        cfg.workers = beat__cpus_allowed();
+    if (cfg.workers > BEAT__MAX_WORKERS)
+        cfg.workers = BEAT__MAX_WORKERS;
+    if (cfg.heartbeat_us == 0)
+        cfg.heartbeat_us = BEAT_HEARTBEAT_US;
+    if (cfg.spin_us == 0)
+        cfg.spin_us = BEAT__DEFAULT_SPIN_US;
+    if (cfg.deque_capacity == 0)
+        cfg.deque_capacity = BEAT__DEFAULT_DEQUE_CAPACITY;
+
+    beat_pool *pool = (beat_pool *)beat__alloc(&cfg.allocator, sizeof(beat_pool), BEAT_CACHELINE);
+    if (pool == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    memset(pool, 0, sizeof *pool);
+    pool->cfg = cfg;
+    pool->nworkers = cfg.workers;
+    pool->spin_ns = (uint64_t)cfg.spin_us * 1000u;
+    pool->checks = cfg.checks || BEAT_DEBUG;
+    pool->accepting = 1;
+    beat__inject_init(&pool->inject);
+
+    r = beat_mempool_create(sizeof(beat__task), 0, &cfg.allocator, &pool->tasks);
+    if (r == BEAT_OK) {
+        pool->workers = (beat_ctx *)beat__alloc(&cfg.allocator, sizeof(beat_ctx) * pool->nworkers,
+                                                BEAT_CACHELINE);
+        if (pool->workers == NULL)
+            r = BEAT_ERROR_OUT_OF_MEMORY;
+    }
+    unsigned deques = 0;
+    if (r == BEAT_OK) {
+        memset(pool->workers, 0, sizeof(beat_ctx) * pool->nworkers);
+        beat__deque_mem mem = {beat__deque_alloc, beat__deque_release, pool};
+        for (; deques < pool->nworkers; deques++) {
+            beat_ctx *ctx = &pool->workers[deques];
+            ctx->pool = pool;
+            ctx->index = deques;
+            ctx->rng = UINT64_C(0x9E3779B97F4A7C15) * (deques + 1);
+            if (beat__deque_init(&ctx->deque, cfg.deque_capacity, &mem) != 0) {
+                beat__deque_destroy(&ctx->deque);
+                r = BEAT_ERROR_OUT_OF_MEMORY;
+                break;
+            }
+        }
+    }
+    if (r == BEAT_OK)
+        r = beat__pool_start_workers(pool);
+    if (r != BEAT_OK) {
+        if (r == BEAT_ERROR_OUT_OF_MEMORY)
+            beat__log(&cfg.logger, BEAT_LOG_ERROR, "beat_pool_create: out of memory; %s",
+                      beat_result_advice(r));
+        beat__pool_free(pool, deques);
+        return r;
+    }
+    *out = pool;
+    return BEAT_OK;
+}
+
+// 1 (and a report) when the calling thread is a worker of pool.
+BEAT__PRIVATE int beat__called_from_own_worker(const beat_pool *pool, const char *what)
+{
+    if (beat__current == NULL || beat__current->pool != pool)
+        return 0;
+    beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
+              "%s called from a task of the same pool would wait for itself; call it from outside "
+              "the pool, or wait on a beat_counter inside it",
+              what);
+    return 1;
+}
+
+BEAT__DEF void beat_pool_destroy(beat_pool *pool)
+{
+    if (pool == NULL || beat__called_from_own_worker(pool, "beat_pool_destroy"))
+        return;
+    // Relaxed: only a best-effort report of misuse (an outside submit that
+    // races destroy is undefined); jobs running now may still submit.
+    beat__atomic_store_u32(&pool->accepting, 0, BEAT__MO_RELAXED);
+    beat__outside_wait(pool, &pool->jobs);
+    beat__pool_free(pool, pool->nworkers);
+}
+
+BEAT__DEF unsigned beat_pool_workers(const beat_pool *pool)
+{
+    return pool == NULL ? 0 : pool->nworkers;
+}
+
+BEAT__DEF unsigned beat_ctx_worker(const beat_ctx *ctx) { return ctx == NULL ? 0 : ctx->index; }
+
+BEAT__DEF beat_pool *beat_ctx_pool(const beat_ctx *ctx) { return ctx == NULL ? NULL : ctx->pool; }
+
+BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
+{
+    if (pool == NULL || fn == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    beat_ctx *self = beat__current != NULL && beat__current->pool == pool ? beat__current : NULL;
+    // Jobs of this pool may submit while destroy drains (they are part of
+    // the work it finishes); outside threads may not.
+    if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
+        return BEAT_ERROR_SHUTDOWN;
+    beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
+    if (t == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    t->fn = fn;
+    t->arg = arg;
+    t->counter = NULL;
+    t->next = NULL;
+    t->flags = BEAT__TASK_POOLED | BEAT__TASK_JOB;
+    // Relaxed: the push below publishes the job (release) after this
+    // increment, so its decrement is ordered after it.
+    beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
+    if (self != NULL) {
+        if (beat__push_local(self, t) != 0) {
+            beat_mempool_free(pool->tasks, &self->task_cache, t);
+            beat__count_done(pool, &pool->jobs);
+            return BEAT_ERROR_OUT_OF_MEMORY;
+        }
+        return BEAT_OK;
+    }
+    beat__inject_push(&pool->inject, t);
+    beat__idle_notify(pool);
+    return BEAT_OK;
+}
+
+BEAT__DEF void beat_pool_wait(beat_pool *pool)
+{
+    if (pool == NULL || beat__called_from_own_worker(pool, "beat_pool_wait"))
+        return;
+    beat__outside_wait(pool, &pool->jobs);
+}
+
+BEAT__DEF beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg)
+{
+    if (pool == NULL || fn == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (beat__called_from_own_worker(pool, "beat_run"))
+        return BEAT_ERROR_DEADLOCK;
+    if (!beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
+        return BEAT_ERROR_SHUTDOWN;
+    // The task lives on this stack: we do not return before it has run.
+    beat_counter done = {1};
+    beat__task t = {fn, arg, &done, NULL, 0};
+    beat__inject_push(&pool->inject, &t);
+    beat__idle_notify(pool);
+    beat__outside_wait(pool, &done.beat__state);
+    return BEAT_OK;
+}
+
+typedef struct beat__pool_for {
+    size_t begin, end, grain;
+    beat_range_fn body;
+    void *arg;
+} beat__pool_for;
+
+BEAT__PRIVATE void beat__pool_for_run(beat_ctx *ctx, void *p)
+{
+    beat__pool_for *f = (beat__pool_for *)p;
+    beat_parallel_for(ctx, f->begin, f->end, f->grain, f->body, f->arg);
+}
+
+BEAT__DEF beat_result beat_pool_parallel_for(beat_pool *pool, size_t begin, size_t end,
+                                             size_t grain, beat_range_fn body, void *arg)
+{
+    if (body == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    beat__pool_for f = {begin, end, grain, body, arg};
+    return beat_run(pool, beat__pool_for_run, &f);
+}

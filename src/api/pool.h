@@ -1,0 +1,201 @@
+// The pool, its contexts, fork-join, counters, jobs and loops.
+#include "base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct beat_pool beat_pool; // opaque; beat_pool_create/destroy
+typedef struct beat_ctx beat_ctx;   // the running worker; passed to every task
+
+// A task. ctx is the context of the worker running it; pass it on to
+// beat_pcall/beat_spawn/beat_parallel_for instead of looking it up.
+typedef void (*beat_fn)(beat_ctx *ctx, void *arg);
+// A loop body over the half-open range [begin, end).
+typedef void (*beat_range_fn)(beat_ctx *ctx, size_t begin, size_t end, void *arg);
+
+// ---------------------------------------------------------------------------
+// Configuration
+
+typedef enum beat_profile {
+    // Defaults for most programs: workers = CPUs this process may use, a
+    // short spin (10 us) before an idle worker parks, checks per BEAT_DEBUG.
+    BEAT_PROFILE_BASIC,
+    // Throughput: a longer spin before parking (50 us, lower wake latency
+    // at some idle CPU cost) and larger initial deques (fewer growths).
+    BEAT_PROFILE_PERFORMANCE,
+    // PERFORMANCE plus the adaptive features as they land. In this version
+    // it is PERFORMANCE: memory-pressure awareness, pinning and prediction
+    // are not implemented yet (see "beat DOES NOT" in the manual).
+    BEAT_PROFILE_ADVANCED,
+    // BASIC plus runtime misuse checks even in NDEBUG builds and a logger
+    // that prints to stderr (unless BEAT_NO_STDIO).
+    BEAT_PROFILE_DEVELOPMENT
+} beat_profile;
+
+// Every allocation the pool makes goes through this. Both functions get the
+// size and alignment (align is a power of two <= 4096). NULL functions mean
+// BEAT_MALLOC/BEAT_FREE (aligned by the library). alloc may return NULL;
+// Beat then reports BEAT_ERROR_OUT_OF_MEMORY and leaks nothing.
+// Thread safety: called from any thread of the pool and from callers of the
+// API; the functions must be thread-safe.
+typedef struct beat_allocator {
+    void *(*alloc)(size_t size, size_t align, void *user);
+    void (*free)(void *ptr, size_t size, size_t align, void *user);
+    void *user;
+} beat_allocator;
+
+typedef enum beat_log_level {
+    BEAT_LOG_ERROR,
+    BEAT_LOG_WARN,
+    BEAT_LOG_INFO,
+    BEAT_LOG_DEBUG
+} beat_log_level;
+
+// Optional. Setup paths (create, destroy, misuse reports) log through it;
+// hot paths never log. Without a logger Beat prints nothing.
+// Thread safety: called from any thread; must be thread-safe.
+typedef struct beat_logger {
+    void (*fn)(beat_log_level level, const char *message, void *user);
+    void *user;
+} beat_logger;
+
+// A ready-made logger function printing "beat: <level>: <message>" to
+// stderr. Absent under BEAT_NO_STDIO. Thread safety: any thread.
+#ifndef BEAT_NO_STDIO
+BEAT_API void beat_log_stderr(beat_log_level level, const char *message, void *user);
+#endif
+
+// Zero-initialised == defaults (BEAT_PROFILE_BASIC). beat_config_default
+// fills the fields a profile sets; change what you need, then create.
+typedef struct beat_config {
+    unsigned workers;        // 0 = CPUs this process may use (sched_getaffinity); max 1024
+    unsigned heartbeat_us;   // 0 = BEAT_HEARTBEAT_US (100); range 1..1000000. Validated and
+                             // stored; the heartbeat pcall that uses it is not in this version
+    beat_allocator allocator; // every allocation the pool makes goes here
+    void (*on_worker_start)(unsigned worker, void *user); // runs on the worker thread, first
+    void (*on_worker_stop)(unsigned worker, void *user);  // runs on the worker thread, last
+    void *user;               // passed to the two callbacks above
+    const char *sysfs_root;   // NULL = "/". Stored for topology detection, which is not in
+                              // this version
+    beat_profile profile;     // informational: the profile beat_config_default started from
+    beat_logger logger;       // optional, see beat_logger
+    unsigned spin_us;         // idle spin before parking; 0 = profile default (10 us)
+    unsigned deque_capacity;  // initial slots per worker deque, power of two; 0 = 256
+    size_t stack_size;        // worker stack bytes; 0 = the system default
+    int checks;               // 1: misuse checks and reports even with NDEBUG; 0: per BEAT_DEBUG
+    // Fault injection for tests: called before each worker thread is
+    // created; a result other than BEAT_OK makes that creation fail as if
+    // the OS refused (the pool then joins what it started and returns
+    // BEAT_ERROR_THREAD_CREATE). NULL in normal use.
+    beat_result (*before_thread_create)(unsigned worker, void *user);
+} beat_config;
+
+// The defaults of a profile (see beat_profile). Thread safety: any thread.
+BEAT_API beat_config beat_config_default(beat_profile profile);
+
+// ---------------------------------------------------------------------------
+// Pool lifecycle
+
+// Creates a pool and starts its workers. cfg may be NULL (defaults).
+// Errors: INVALID_ARGUMENT (out == NULL, workers > 1024, heartbeat_us >
+// 1000000, deque_capacity not a power of two or > 2^24, half an allocator),
+// OUT_OF_MEMORY, THREAD_CREATE. On error *out is NULL and nothing leaks: the
+// workers already started are stopped and joined.
+// Thread safety: any thread.
+BEAT_API beat_result beat_pool_create(const beat_config *cfg, beat_pool **out);
+
+// Finishes every job submitted so far (and everything those jobs fork),
+// stops and joins the workers, and frees everything. NULL is a no-op.
+// Jobs running meanwhile may still submit (their jobs are finished too);
+// outside threads must have stopped using the pool (a submit that races
+// destroy may fail with BEAT_ERROR_SHUTDOWN or touch freed memory).
+// Must not be called from a task of the same pool (reported, and it returns
+// without destroying). Thread safety: one call, from outside the pool.
+BEAT_API void beat_pool_destroy(beat_pool *pool);
+
+// Number of worker threads. Thread safety: any thread.
+BEAT_API unsigned beat_pool_workers(const beat_pool *pool);
+
+// ---------------------------------------------------------------------------
+// Running work
+
+// Runs fn(ctx, arg) on a worker and returns when it, and everything it
+// waited for, has finished. For calls from outside the pool (a worker would
+// deadlock waiting for itself: BEAT_ERROR_DEADLOCK). The caller blocks on a
+// futex meanwhile; it does not help. Errors: INVALID_ARGUMENT, OUT_OF_MEMORY.
+// Thread safety: any thread outside the pool; many at once.
+BEAT_API beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg);
+
+// Runs a(ctx, a_arg) and b(ctx, b_arg), potentially in parallel, and returns
+// when both have finished. b is made stealable while a runs.
+// No allocation: the frame lives on the caller's stack.
+// Thread safety: only from a task, with that task's ctx.
+BEAT_API void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, void *b_arg);
+
+// The worker index of ctx: 0..beat_pool_workers()-1 for pool threads.
+// (Indices >= workers are reserved for registered outside threads, which
+// this version does not have.) Thread safety: the ctx's own thread.
+BEAT_API unsigned beat_ctx_worker(const beat_ctx *ctx);
+// The pool ctx belongs to. Thread safety: the ctx's own thread.
+BEAT_API beat_pool *beat_ctx_pool(const beat_ctx *ctx);
+
+// A counter of pending spawned tasks. Zero-initialise it; no allocation,
+// no destroy. It may be reused once beat_wait has returned.
+// Fields are private: use beat_counter_pending.
+typedef struct beat_counter {
+    uint64_t beat__state; // bit 63: a waiter may be parked; bits 0..62: pending tasks
+} beat_counter;
+
+// Increments c (if not NULL), then pushes fn(ctx, arg) onto ctx's deque
+// where idle workers can steal it; when it has run, c is decremented.
+// If the task record or the deque cannot grow (out of memory) fn runs
+// inline instead, so no task is ever lost.
+// Thread safety: only from a task, with that task's ctx.
+BEAT_API void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg);
+
+// Returns when c reaches zero. Meanwhile it runs other tasks: its own deque
+// first, then it steals; with nothing to do it parks until c is done or new
+// work appears. Memory ordering: everything the counted tasks wrote is
+// visible after return (acquire). Thread safety: only from a task, with that
+// task's ctx; several tasks may wait on one counter.
+BEAT_API void beat_wait(beat_ctx *ctx, beat_counter *c);
+
+// Pending tasks of c at this instant (racy unless nothing else runs).
+// Thread safety: any thread.
+BEAT_API uint64_t beat_counter_pending(const beat_counter *c);
+
+// Queues the job fn(ctx, arg); never runs it inline and never blocks. From a
+// worker of this pool it goes onto that worker's deque; from any other
+// thread through a lock-free injection queue. Errors: INVALID_ARGUMENT,
+// OUT_OF_MEMORY (the job is not queued), SHUTDOWN (after beat_pool_destroy
+// has started). Thread safety: any thread.
+BEAT_API beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg);
+
+// Returns once every job submitted before the call has finished (not merely
+// left a queue). It also waits for jobs submitted while it waits, so under a
+// never-ending stream of submits from other threads it may not return: use
+// a beat_counter for that. Called from a task of the same pool it would wait
+// for itself: it reports the misuse and returns at once.
+// Memory ordering: the jobs' writes are visible after return.
+// Thread safety: any thread outside the pool; several at once.
+BEAT_API void beat_pool_wait(beat_pool *pool);
+
+// ---------------------------------------------------------------------------
+// Loops
+
+// Calls body on disjoint chunks covering [begin, end) exactly once,
+// potentially in parallel, and returns when all have finished. grain is the
+// minimum chunk length (0 = automatic). begin >= end does nothing.
+// Thread safety: only from a task, with that task's ctx.
+BEAT_API void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
+                                beat_range_fn body, void *arg);
+
+// beat_parallel_for from outside the pool (through beat_run).
+// Errors: as beat_run. Thread safety: any thread outside the pool.
+BEAT_API beat_result beat_pool_parallel_for(beat_pool *pool, size_t begin, size_t end,
+                                            size_t grain, beat_range_fn body, void *arg);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,76 @@
+// Atomics: every access to shared mutable state goes through these, with the
+// memory order written at the call site (Concurrency Kit / liburcu habit).
+// Plain integer and pointer fields accessed through GCC/Clang __atomic
+// builtins, so no _Atomic appears anywhere and C++ compiles the same code.
+// Compiles on its own (with config.h): the deque model test uses it bare.
+#ifndef BEAT__ATOMICS_H_INCLUDED
+#define BEAT__ATOMICS_H_INCLUDED
+
+#include "config.h"
+
+#define BEAT__MO_RELAXED __ATOMIC_RELAXED
+#define BEAT__MO_ACQUIRE __ATOMIC_ACQUIRE
+#define BEAT__MO_RELEASE __ATOMIC_RELEASE
+#define BEAT__MO_ACQ_REL __ATOMIC_ACQ_REL
+#define BEAT__MO_SEQ_CST __ATOMIC_SEQ_CST
+
+#define BEAT__ATOMIC_OPS(T, name)                                                                  \
+    BEAT__INLINE T beat__atomic_load_##name(const T *p, int mo) { return __atomic_load_n(p, mo); } \
+    BEAT__INLINE void beat__atomic_store_##name(T *p, T v, int mo) { __atomic_store_n(p, v, mo); } \
+    BEAT__INLINE T beat__atomic_exchange_##name(T *p, T v, int mo)                                 \
+    {                                                                                              \
+        return __atomic_exchange_n(p, v, mo);                                                      \
+    }                                                                                              \
+    /* Strong CAS: on failure *expected receives the current value. */                            \
+    BEAT__INLINE int beat__atomic_cas_##name(T *p, T *expected, T desired, int mo_ok, int mo_fail) \
+    {                                                                                              \
+        return __atomic_compare_exchange_n(p, expected, desired, 0, mo_ok, mo_fail);               \
+    }
+
+#define BEAT__ATOMIC_ARITH(T, name)                                                                \
+    BEAT__INLINE T beat__atomic_fetch_add_##name(T *p, T v, int mo)                                \
+    {                                                                                              \
+        return __atomic_fetch_add(p, v, mo);                                                       \
+    }                                                                                              \
+    BEAT__INLINE T beat__atomic_fetch_sub_##name(T *p, T v, int mo)                                \
+    {                                                                                              \
+        return __atomic_fetch_sub(p, v, mo);                                                       \
+    }                                                                                              \
+    BEAT__INLINE T beat__atomic_fetch_or_##name(T *p, T v, int mo)                                 \
+    {                                                                                              \
+        return __atomic_fetch_or(p, v, mo);                                                        \
+    }                                                                                              \
+    BEAT__INLINE T beat__atomic_fetch_and_##name(T *p, T v, int mo)                                \
+    {                                                                                              \
+        return __atomic_fetch_and(p, v, mo);                                                       \
+    }
+
+BEAT__ATOMIC_OPS(uint32_t, u32)
+BEAT__ATOMIC_ARITH(uint32_t, u32)
+BEAT__ATOMIC_OPS(uint64_t, u64)
+BEAT__ATOMIC_ARITH(uint64_t, u64)
+BEAT__ATOMIC_OPS(int64_t, i64)
+BEAT__ATOMIC_ARITH(int64_t, i64)
+// Through a typedef so that "const T *" reads "void *const *".
+typedef void *beat__ptr;
+BEAT__ATOMIC_OPS(beat__ptr, ptr)
+
+#undef BEAT__ATOMIC_OPS
+#undef BEAT__ATOMIC_ARITH
+
+// Fences, named by what they order.
+BEAT__INLINE void beat__fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQUIRE); }
+BEAT__INLINE void beat__fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
+BEAT__INLINE void beat__fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
+// A spin-wait hint: pause on x86, yield on ARM, nothing elsewhere.
+BEAT__INLINE void beat__cpu_relax(void)
+{
+#if BEAT__ARCH_X86
+    __builtin_ia32_pause();
+#elif BEAT__ARCH_ARM
+    __asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+#endif // BEAT__ATOMICS_H_INCLUDED

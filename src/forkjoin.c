@@ -1,0 +1,108 @@
+// Fork-join: pcall, spawn/wait and loops. This version exposes every pcall
+// through the deque (a frame pushed and, unless stolen, popped back); the
+// heartbeat version that publishes nothing on the fast path comes next.
+#include "scheduler.c"
+
+BEAT__DEF void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, void *b_arg)
+{
+    BEAT_ASSERT(ctx != NULL && a != NULL && b != NULL && "beat_pcall: ctx, a and b are required");
+    beat_counter done = {1};
+    beat__task frame = {b, b_arg, &done, NULL, 0};
+    if (beat__push_local(ctx, &frame) != 0) {
+        a(ctx, a_arg); // the deque could not grow: run both here
+        b(ctx, b_arg);
+        return;
+    }
+    a(ctx, a_arg);
+    // Tasks that a left on the deque sit above the frame; run them, then
+    // the frame itself, unless a thief took it (then the deque is empty).
+    for (;;) {
+        beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
+        if (t == &frame) {
+            b(ctx, b_arg);
+            return;
+        }
+        if (t == NULL)
+            break;
+        beat__task_run(ctx, t);
+    }
+    beat__worker_wait(ctx, &done);
+}
+
+BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
+{
+    BEAT_ASSERT(ctx != NULL && fn != NULL && "beat_spawn: ctx and fn are required");
+    beat_pool *pool = ctx->pool;
+    if (c != NULL) {
+        // Relaxed: the push below publishes (release) the increment together
+        // with the task, so the decrement is ordered after it.
+        beat__atomic_fetch_add_u64(&c->beat__state, 1, BEAT__MO_RELAXED);
+    }
+    beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, &ctx->task_cache);
+    if (t != NULL) {
+        t->fn = fn;
+        t->arg = arg;
+        t->counter = c;
+        t->next = NULL;
+        t->flags = BEAT__TASK_POOLED;
+        if (beat__push_local(ctx, t) == 0)
+            return;
+        beat_mempool_free(pool->tasks, &ctx->task_cache, t);
+    }
+    fn(ctx, arg); // out of memory: run it here so it is never lost
+    if (c != NULL)
+        beat__count_done(pool, &c->beat__state);
+}
+
+BEAT__DEF void beat_wait(beat_ctx *ctx, beat_counter *c)
+{
+    BEAT_ASSERT(ctx != NULL && c != NULL && "beat_wait: ctx and c are required");
+    beat__worker_wait(ctx, c);
+}
+
+BEAT__DEF uint64_t beat_counter_pending(const beat_counter *c)
+{
+    return c == NULL ? 0 : beat__atomic_load_u64(&c->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK;
+}
+
+// ---------------------------------------------------------------------------
+// Loops: recursive halving through pcall until a chunk is at most grain.
+
+typedef struct beat__range {
+    beat_range_fn body;
+    void *arg;
+    size_t begin, end, grain;
+} beat__range;
+
+BEAT__PRIVATE void beat__range_run(beat_ctx *ctx, void *p)
+{
+    beat__range *r = (beat__range *)p;
+    if (r->end - r->begin < 2 * r->grain || r->end - r->begin < 2) {
+        r->body(ctx, r->begin, r->end, r->arg);
+        return;
+    }
+    size_t mid = r->begin + (r->end - r->begin) / 2;
+    beat__range left = *r, right = *r;
+    left.end = mid;
+    right.begin = mid;
+    beat_pcall(ctx, beat__range_run, &left, beat__range_run, &right);
+}
+
+// grain 0: about 8 chunks per worker, so a thief finds something to take.
+BEAT__PRIVATE size_t beat__auto_grain(const beat_pool *pool, size_t n)
+{
+    size_t grain = n / ((size_t)pool->nworkers * 8);
+    return grain == 0 ? 1 : grain;
+}
+
+BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
+                                 beat_range_fn body, void *arg)
+{
+    BEAT_ASSERT(ctx != NULL && body != NULL && "beat_parallel_for: ctx and body are required");
+    if (begin >= end)
+        return;
+    beat__range r = {body, arg, begin, end, grain};
+    if (grain == 0)
+        r.grain = beat__auto_grain(ctx->pool, end - begin);
+    beat__range_run(ctx, &r);
+}

@@ -1,0 +1,86 @@
+// Platform: threads, futex, monotonic clock, CPU count. Linux only for now
+// (a Win32 back end would replace this file's bodies, not its names).
+#include "config.h"
+
+#if !BEAT__OS_LINUX
+#error "beat.h: the pool needs Linux (futex, sched_getaffinity); other platforms are not supported yet"
+#endif
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct beat__thread {
+    pthread_t handle;
+} beat__thread;
+
+// Starts fn(arg) on a new thread. stack_size 0 = system default.
+// Returns 0 or the pthread error number.
+BEAT__PRIVATE int beat__thread_start(beat__thread *t, void *(*fn)(void *), void *arg,
+                                     size_t stack_size)
+{
+    pthread_attr_t attr;
+    int err = pthread_attr_init(&attr);
+    if (err != 0)
+        return err;
+    if (stack_size != 0)
+        err = pthread_attr_setstacksize(&attr, stack_size);
+    if (err == 0)
+        err = pthread_create(&t->handle, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return err;
+}
+
+BEAT__PRIVATE void beat__thread_join(beat__thread *t) { pthread_join(t->handle, NULL); }
+
+// Names the calling thread (visible in top -H, gdb, perf). At most 15 chars.
+BEAT__PRIVATE void beat__thread_set_name(const char *name)
+{
+    prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+}
+
+// Sleeps while *word == expected. Returns on a wake, on EAGAIN (the word
+// already differs), on EINTR and spuriously: callers always re-check their
+// condition in a loop.
+BEAT__PRIVATE void beat__futex_wait(uint32_t *word, uint32_t expected)
+{
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+// Wakes up to count threads sleeping in beat__futex_wait(word, ...).
+BEAT__PRIVATE void beat__futex_wake(uint32_t *word, int count)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
+
+#define BEAT__FUTEX_WAKE_ALL 0x7fffffff
+
+// Monotonic nanoseconds (CLOCK_MONOTONIC; vDSO, about 20 ns).
+BEAT__PRIVATE uint64_t beat__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// CPUs this process may run on (its affinity mask), at least 1.
+BEAT__PRIVATE unsigned beat__cpus_allowed(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0)
+            return (unsigned)n;
+    }
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (unsigned)online : 1u;
+}
+
+BEAT__PRIVATE void beat__thread_yield(void) { sched_yield(); }

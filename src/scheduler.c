@@ -1,0 +1,431 @@
+// Scheduler: task records, the injection queue for outside threads, parking
+// and waking, stealing, and the worker loop.
+//
+// A worker looks for work in this order: its own deque (LIFO), the
+// injection queue (taking a batch onto its deque), then the other workers'
+// deques from a random start. With nothing found it spins for spin_us, then
+// parks on the pool's idle futex. Parking is an event count (Promela model:
+// tests/model/park.pml):
+//
+//   parker:    sleepers += 1; e = epoch; fence; if (no work visible) futex_wait(epoch, e); sleepers -= 1
+//   notifier:  publish work; fence; if (sleepers > 0) { epoch += 1; futex_wake(epoch, 1) }
+//
+// The two fences make a store-buffering pair: either the notifier sees the
+// sleeper, or the sleeper sees the work. Without the re-check a wake can be
+// lost. Liveness rests on one invariant: whenever a task is visible, some
+// awake worker will find it or a wake is on its way. Pushes onto a worker's
+// own deque need no wake for liveness (the owner is awake and will pop
+// them), so they notify only when the deque was empty, for parallelism; a
+// thief that steals and sees more work wakes the next sleeper (wake
+// cascade, as in Lace). Outside threads (beat_run, beat_pool_wait) park on a
+// second futex so that work notifications never wake them by mistake.
+#include "deque.c"
+
+// A task record. Spawned and submitted tasks live in pool->tasks; pcall
+// frames and beat_run tasks live on the caller's stack.
+typedef struct beat__task {
+    beat_fn fn;
+    void *arg;
+    beat_counter *counter;   // decremented after the run, may be NULL
+    struct beat__task *next; // injection queue link
+    uint32_t flags;
+} beat__task;
+
+#define BEAT__TASK_POOLED 1u // from pool->tasks: freed when it runs
+#define BEAT__TASK_JOB 2u    // submitted: counted in pool->jobs
+
+// Counter words (beat_counter and pool->jobs): pending count in the low 62
+// bits, and one bit per kind of waiter that may be parked on it. The bits
+// ride in the same word as the count so that the thread that brings the
+// count to zero learns of a waiter from its own atomic RMW, without touching
+// the counter afterwards (it may be gone by then).
+#define BEAT__COUNT_MASK ((UINT64_C(1) << 62) - 1)
+#define BEAT__WAITER_WORKER (UINT64_C(1) << 63)
+#define BEAT__WAITER_OUTSIDE (UINT64_C(1) << 62)
+
+// Multi-producer queue of task records (Vyukov's intrusive MPSC queue);
+// consumers take turns through a try-lock, so producers never wait.
+typedef struct beat__inject {
+    beat__task *tail BEAT__ALIGNED(BEAT_CACHELINE); // producers exchange it
+    beat__task *head BEAT__ALIGNED(BEAT_CACHELINE); // the lock holder advances it
+    uint32_t lock;                                  // 1 while a worker consumes
+    beat__task stub;
+} beat__inject;
+
+struct beat_ctx {
+    beat__deque deque; // first member: cache-line aligned
+    beat_pool *pool;
+    unsigned index;
+    uint64_t rng;                  // xorshift state for victim selection
+    beat_mempool_cache task_cache; // this worker's free task records
+    beat__thread thread;
+};
+
+struct beat_pool {
+    uint32_t idle_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked workers
+    uint32_t idle_sleepers;                            // workers between "sleepers += 1" and "-= 1"
+    uint32_t stopping;                                 // 1 once destroy has drained the jobs
+    uint32_t outside_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked outside threads
+    uint64_t jobs BEAT__ALIGNED(BEAT_CACHELINE);          // submitted, unfinished jobs + waiter bits
+    uint32_t accepting;                                   // 0 once destroy has started
+    beat__inject inject;
+    beat_ctx *workers;
+    unsigned nworkers;
+    unsigned started; // threads running (joined by destroy)
+    beat_mempool *tasks;
+    uint64_t spin_ns;
+    int checks;
+    beat_config cfg;
+};
+
+// The worker running on this thread, if any (misuse checks only; the hot
+// paths take ctx as an argument instead).
+static BEAT__THREAD_LOCAL beat_ctx *beat__current;
+
+// ---------------------------------------------------------------------------
+// Parking and waking
+
+BEAT__PRIVATE void beat__futex_bump_wake(uint32_t *epoch, int count)
+{
+    // Seq_cst: a parker that reads the new epoch must see what the waker
+    // did before (the work, the zero count, the stop flag).
+    beat__atomic_fetch_add_u32(epoch, 1, BEAT__MO_SEQ_CST);
+    beat__futex_wake(epoch, count);
+}
+
+// Wakes one parked worker if there is one. Call after publishing work.
+BEAT__PRIVATE void beat__idle_notify(beat_pool *pool)
+{
+    // Pairs with the fence in beat__idle_park (store-buffering pair).
+    beat__fence_seq_cst();
+    if (beat__atomic_load_u32(&pool->idle_sleepers, BEAT__MO_RELAXED) != 0)
+        beat__futex_bump_wake(&pool->idle_epoch, 1);
+}
+
+BEAT__PRIVATE void beat__idle_wake_all(beat_pool *pool)
+{
+    beat__futex_bump_wake(&pool->idle_epoch, BEAT__FUTEX_WAKE_ALL);
+}
+
+BEAT__PRIVATE int beat__inject_maybe_nonempty(beat__inject *q)
+{
+    // Acquire: a non-empty answer is followed by a pop that reads the nodes.
+    void *tail = beat__atomic_load_ptr((void **)&q->tail, BEAT__MO_ACQUIRE);
+    return tail != beat__atomic_load_ptr((void **)&q->head, BEAT__MO_ACQUIRE);
+}
+
+BEAT__PRIVATE int beat__work_visible(beat_pool *pool)
+{
+    if (beat__inject_maybe_nonempty(&pool->inject))
+        return 1;
+    for (unsigned i = 0; i < pool->nworkers; i++)
+        if (beat__deque_size(&pool->workers[i].deque) > 0)
+            return 1;
+    return 0;
+}
+
+// Parks the calling worker until something may have changed. waiting: the
+// counter a beat_wait is waiting for (its waiter bit already set), or NULL
+// in the main loop. Returns 1 when the worker should exit (main loop only:
+// the pool is stopping and no work is visible).
+BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
+{
+    beat_pool *pool = ctx->pool;
+    beat__atomic_fetch_add_u32(&pool->idle_sleepers, 1, BEAT__MO_SEQ_CST);
+    uint32_t epoch = beat__atomic_load_u32(&pool->idle_epoch, BEAT__MO_SEQ_CST);
+    // Pairs with the fence in beat__idle_notify: our sleeper count is seen,
+    // or we see the work below.
+    beat__fence_seq_cst();
+    int exit = 0;
+    if (beat__work_visible(pool)) {
+    } else if (waiting != NULL) {
+        // Acquire: pairs with the decrement that made the count zero.
+        if ((beat__atomic_load_u64(&waiting->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0)
+            beat__futex_wait(&pool->idle_epoch, epoch);
+    } else if (beat__atomic_load_u32(&pool->stopping, BEAT__MO_ACQUIRE)) {
+        exit = 1;
+    } else {
+        beat__futex_wait(&pool->idle_epoch, epoch);
+    }
+    // Relaxed: a notifier that still sees us only makes a spurious wake.
+    beat__atomic_fetch_sub_u32(&pool->idle_sleepers, 1, BEAT__MO_RELAXED);
+    return exit;
+}
+
+// Decrements a counter word; the caller must not touch the counter after
+// this (a waiter may free it as soon as it sees zero).
+BEAT__PRIVATE void beat__count_done(beat_pool *pool, uint64_t *word)
+{
+    // Release: the task's writes happen before the waiter's acquire load
+    // that sees the decrement. The waiter bits are read from this same RMW.
+    uint64_t old = beat__atomic_fetch_sub_u64(word, 1, BEAT__MO_ACQ_REL);
+    if ((old & BEAT__COUNT_MASK) != 1)
+        return;
+    if (old & BEAT__WAITER_WORKER)
+        beat__idle_wake_all(pool);
+    if (old & BEAT__WAITER_OUTSIDE)
+        beat__futex_bump_wake(&pool->outside_epoch, BEAT__FUTEX_WAKE_ALL);
+}
+
+// An outside thread waits until the count of word is zero: a short spin,
+// then the outside futex. Memory ordering: acquire on return.
+BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
+{
+    uint64_t spin_until = beat__now_ns() + pool->spin_ns;
+    for (;;) {
+        if ((beat__atomic_load_u64(word, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) == 0)
+            break;
+        if (beat__now_ns() < spin_until) {
+            beat__cpu_relax();
+            continue;
+        }
+        // Seq_cst RMW: the decrementer's RMW on the same word either comes
+        // after it (and sees the bit) or before it (and we see zero).
+        uint64_t seen = beat__atomic_fetch_or_u64(word, BEAT__WAITER_OUTSIDE, BEAT__MO_SEQ_CST);
+        if ((seen & BEAT__COUNT_MASK) == 0)
+            break;
+        uint32_t epoch = beat__atomic_load_u32(&pool->outside_epoch, BEAT__MO_SEQ_CST);
+        // Re-check after reading the epoch: a decrement to zero in between
+        // bumped the epoch before our read, so the futex would not wake us.
+        if ((beat__atomic_load_u64(word, BEAT__MO_SEQ_CST) & BEAT__COUNT_MASK) == 0)
+            break;
+        beat__futex_wait(&pool->outside_epoch, epoch);
+    }
+    // Clear our bit while the count is zero. Relaxed: the bit only steers
+    // wakes, and the acquire load above already ordered the results.
+    beat__atomic_fetch_and_u64(word, ~BEAT__WAITER_OUTSIDE, BEAT__MO_RELAXED);
+}
+
+// ---------------------------------------------------------------------------
+// Injection queue
+
+BEAT__PRIVATE void beat__inject_init(beat__inject *q)
+{
+    q->stub.next = NULL;
+    q->head = &q->stub;
+    q->tail = &q->stub;
+    q->lock = 0;
+}
+
+// Any thread. Never blocks.
+BEAT__PRIVATE void beat__inject_push(beat__inject *q, beat__task *t)
+{
+    beat__atomic_store_ptr((void **)&t->next, NULL, BEAT__MO_RELAXED);
+    // Acq_rel: release hands t's fields to the consumer; acquire orders our
+    // link store below after the previous producer's initialisation of prev.
+    beat__task *prev = (beat__task *)beat__atomic_exchange_ptr((void **)&q->tail, t,
+                                                              BEAT__MO_ACQ_REL);
+    // Release: the consumer's acquire load of prev->next sees t's fields.
+    beat__atomic_store_ptr((void **)&prev->next, t, BEAT__MO_RELEASE);
+}
+
+// Lock holder only: the oldest task, or NULL when empty or when a producer
+// is between its exchange and its link (the queue then looks non-empty, and
+// that producer is awake and finishes in a few instructions).
+BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
+{
+    beat__task *head = q->head;
+    // Acquire: pairs with the producer's release store of the link.
+    beat__task *next = (beat__task *)beat__atomic_load_ptr((void **)&head->next, BEAT__MO_ACQUIRE);
+    if (head == &q->stub) {
+        if (next == NULL)
+            return NULL;
+        // Relaxed: readers of head only compare it with tail.
+        beat__atomic_store_ptr((void **)&q->head, next, BEAT__MO_RELAXED);
+        head = next;
+        next = (beat__task *)beat__atomic_load_ptr((void **)&head->next, BEAT__MO_ACQUIRE);
+    }
+    if (next == NULL) {
+        if (beat__atomic_load_ptr((void **)&q->tail, BEAT__MO_ACQUIRE) != head)
+            return NULL; // a producer is linking behind head
+        beat__inject_push(q, &q->stub);
+        next = (beat__task *)beat__atomic_load_ptr((void **)&head->next, BEAT__MO_ACQUIRE);
+        if (next == NULL)
+            return NULL;
+    }
+    beat__atomic_store_ptr((void **)&q->head, next, BEAT__MO_RELAXED);
+    return head;
+}
+
+// ---------------------------------------------------------------------------
+// Finding work
+
+#define BEAT__INJECT_BATCH 16
+
+// Pushes onto ctx's own deque and wakes a sleeper when the deque was empty.
+// Returns 0, or -1 when the deque could not grow.
+BEAT__PRIVATE int beat__push_local(beat_ctx *ctx, beat__task *t)
+{
+    int64_t before = beat__deque_push_owner(&ctx->deque, t);
+    if (before < 0)
+        return -1;
+    if (before == 0)
+        beat__idle_notify(ctx->pool);
+    return 0;
+}
+
+// Takes the oldest injected task and moves up to BEAT__INJECT_BATCH more onto
+// ctx's deque, where other workers can steal them.
+BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
+{
+    beat__inject *q = &ctx->pool->inject;
+    if (!beat__inject_maybe_nonempty(q))
+        return NULL;
+    uint32_t unlocked = 0;
+    // Acquire: pairs with the release that ends the previous holder's turn.
+    if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+        return NULL;
+    beat__task *first = beat__inject_pop_locked(q);
+    unsigned moved = 0;
+    while (first != NULL && moved < BEAT__INJECT_BATCH) {
+        beat__task *t = beat__inject_pop_locked(q);
+        if (t == NULL)
+            break;
+        if (beat__deque_push_owner(&ctx->deque, t) < 0) {
+            beat__inject_push(q, t); // out of memory: back into the queue
+            break;
+        }
+        moved++;
+    }
+    beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELEASE);
+    if (moved != 0)
+        beat__idle_notify(ctx->pool);
+    return first;
+}
+
+BEAT__PRIVATE uint32_t beat__rng_next(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *state = x;
+    return (uint32_t)(x >> 32);
+}
+
+// Tries every other worker once, from a random start.
+BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
+{
+    beat_pool *pool = ctx->pool;
+    unsigned n = pool->nworkers;
+    if (n < 2)
+        return NULL;
+    unsigned start = beat__rng_next(&ctx->rng) % n;
+    for (unsigned i = 0; i < n; i++) {
+        beat_ctx *victim = &pool->workers[(start + i) % n];
+        if (victim == ctx)
+            continue;
+        for (int attempt = 0; attempt < 4; attempt++) {
+            void *item = NULL;
+            beat__steal_result r = beat__deque_steal(&victim->deque, &item);
+            if (r == BEAT__STEAL_EMPTY)
+                break;
+            if (r == BEAT__STEAL_OK) {
+                if (beat__deque_size(&victim->deque) > 0)
+                    beat__idle_notify(pool); // wake cascade
+                return (beat__task *)item;
+            }
+            beat__cpu_relax();
+        }
+    }
+    return NULL;
+}
+
+BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx)
+{
+    beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
+    if (t == NULL)
+        t = beat__inject_take(ctx);
+    if (t == NULL)
+        t = beat__steal_any(ctx);
+    return t;
+}
+
+// Runs t and retires it. The record is released before the call (its
+// fields are copied), and nothing touches the counter after its decrement.
+BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
+{
+    beat_pool *pool = ctx->pool;
+    beat_fn fn = t->fn;
+    void *arg = t->arg;
+    beat_counter *counter = t->counter;
+    uint32_t flags = t->flags;
+    if (flags & BEAT__TASK_POOLED)
+        beat_mempool_free(pool->tasks, &ctx->task_cache, t);
+    fn(ctx, arg);
+    if (counter != NULL)
+        beat__count_done(pool, &counter->beat__state);
+    if (flags & BEAT__TASK_JOB)
+        beat__count_done(pool, &pool->jobs);
+}
+
+// Runs other work until c reaches zero, parking when there is none.
+// Memory ordering: acquire on return.
+BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c)
+{
+    uint64_t spin_until = 0;
+    while ((beat__atomic_load_u64(&c->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
+        beat__task *t = beat__find_work(ctx);
+        if (t != NULL) {
+            beat__task_run(ctx, t);
+            spin_until = 0;
+            continue;
+        }
+        uint64_t now = beat__now_ns();
+        if (spin_until == 0)
+            spin_until = now + ctx->pool->spin_ns;
+        if (now < spin_until) {
+            beat__cpu_relax();
+            continue;
+        }
+        // Seq_cst RMW on the counter word: see beat__outside_wait.
+        uint64_t seen = beat__atomic_fetch_or_u64(&c->beat__state, BEAT__WAITER_WORKER,
+                                                  BEAT__MO_SEQ_CST);
+        if ((seen & BEAT__COUNT_MASK) == 0)
+            break;
+        beat__idle_park(ctx, c);
+        spin_until = 0;
+    }
+    beat__atomic_fetch_and_u64(&c->beat__state, ~BEAT__WAITER_WORKER, BEAT__MO_RELAXED);
+    beat__fence_acquire(); // the counted tasks' writes, if the loop ended on the RMW
+}
+
+// ---------------------------------------------------------------------------
+// Workers
+
+BEAT__PRIVATE void *beat__worker_main(void *arg)
+{
+    beat_ctx *ctx = (beat_ctx *)arg;
+    beat_pool *pool = ctx->pool;
+    char name[16] = "beat-wNN";
+    name[6] = (char)('0' + ctx->index / 10 % 10);
+    name[7] = (char)('0' + ctx->index % 10);
+    beat__thread_set_name(name);
+    beat__current = ctx;
+    if (pool->cfg.on_worker_start != NULL)
+        pool->cfg.on_worker_start(ctx->index, pool->cfg.user);
+    uint64_t spin_until = 0;
+    for (;;) {
+        beat__task *t = beat__find_work(ctx);
+        if (t != NULL) {
+            beat__task_run(ctx, t);
+            spin_until = 0;
+            continue;
+        }
+        uint64_t now = beat__now_ns();
+        if (spin_until == 0)
+            spin_until = now + pool->spin_ns;
+        if (now < spin_until) {
+            beat__cpu_relax();
+            continue;
+        }
+        if (beat__idle_park(ctx, NULL))
+            break;
+        spin_until = 0;
+    }
+    beat_mempool_cache_flush(pool->tasks, &ctx->task_cache);
+    if (pool->cfg.on_worker_stop != NULL)
+        pool->cfg.on_worker_stop(ctx->index, pool->cfg.user);
+    beat__current = NULL;
+    return NULL;
+}
