@@ -112,8 +112,12 @@ BEAT__PRIVATE beat_result beat__pool_start_workers(beat_pool *pool)
 
 BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **out)
 {
-    if (out == NULL)
+    if (out == NULL) {
+        if (cfg_in != NULL)
+            beat__log(&cfg_in->logger, BEAT_LOG_ERROR,
+                      "beat_pool_create: out is NULL; pass the address of a beat_pool pointer");
         return BEAT_ERROR_INVALID_ARGUMENT;
+    }
     *out = NULL;
     beat_config cfg;
     if (cfg_in != NULL)
@@ -135,8 +139,11 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
         cfg.deque_capacity = BEAT__DEFAULT_DEQUE_CAPACITY;
 
     beat_pool *pool = (beat_pool *)beat__alloc(&cfg.allocator, sizeof(beat_pool), BEAT_CACHELINE);
-    if (pool == NULL)
+    if (pool == NULL) {
+        beat__log(&cfg.logger, BEAT_LOG_ERROR, "beat_pool_create: out of memory; %s",
+                  beat_result_advice(BEAT_ERROR_OUT_OF_MEMORY));
         return BEAT_ERROR_OUT_OF_MEMORY;
+    }
     memset(pool, 0, sizeof *pool);
     pool->cfg = cfg;
     pool->nworkers = cfg.workers;

@@ -67,13 +67,12 @@
 #define BEAT_HEARTBEAT_US 100
 #endif
 
+#if defined(__GNUC__) || defined(__clang__)
 #if defined(BEAT_STATIC)
-#define BEAT__DEF static
+#define BEAT__DEF static __attribute__((unused)) // a program uses only some of them
 #else
 #define BEAT__DEF
 #endif
-
-#if defined(__GNUC__) || defined(__clang__)
 #define BEAT__PRIVATE static __attribute__((unused))
 #define BEAT__INLINE static inline __attribute__((unused))
 #define BEAT__LIKELY(x) __builtin_expect(!!(x), 1)

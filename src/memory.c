@@ -46,14 +46,15 @@ BEAT__PRIVATE void beat__free(const beat_allocator *a, void *p, size_t size, siz
 // Fixed-size pools
 //
 // Blocks are numbered 0..2^32-2. Slab k holds BEAT__SLAB0 << k blocks, so
-// 27 slabs cover the whole index space and block i's slab is found with one
+// 26 slabs cover the whole index space and block i's slab is found with one
 // bit scan. The shared free list is a Treiber stack whose head packs a
 // 32-bit tag (bumped by every successful CAS, so a stale head never matches:
-// ABA-safe) with index+1 of the first free block (0 = empty). A free block's
-// first 4 bytes hold index+1 of the next one, read and written as relaxed
-// atomics because a popper may read a block that another thread has just
-// taken (its CAS then fails). Slabs are never returned before destroy, so
-// such a read always hits mapped memory.
+// ABA-safe) with index+1 of the first free block (0 = empty). The links
+// (index+1 of the next free block) live in an array after the slab's blocks,
+// not in the blocks: a popper may read the link of a block that another
+// thread has just taken (its CAS then fails), and that thread is already
+// writing the block. Links are only ever accessed atomically, so that read
+// is no data race. Slabs are never returned before destroy.
 
 #define BEAT__SLAB0_SHIFT 6
 #define BEAT__SLAB0 (1u << BEAT__SLAB0_SHIFT)
@@ -73,14 +74,35 @@ struct beat_mempool {
 BEAT__PRIVATE uint64_t beat__slab_first(uint32_t k) { return (uint64_t)BEAT__SLAB0 * ((1ull << k) - 1); }
 BEAT__PRIVATE uint64_t beat__slab_blocks(uint32_t k) { return (uint64_t)BEAT__SLAB0 << k; }
 
-BEAT__PRIVATE unsigned char *beat__mempool_block(beat_mempool *mp, uint32_t index)
+// Bytes of slab k: its blocks, then one 32-bit link per block.
+BEAT__PRIVATE size_t beat__slab_bytes(const beat_mempool *mp, uint32_t k)
+{
+    return (size_t)beat__slab_blocks(k) * (mp->block_size + sizeof(uint32_t));
+}
+
+BEAT__PRIVATE uint32_t beat__slab_of(uint32_t index)
 {
     uint64_t scaled = ((uint64_t)index >> BEAT__SLAB0_SHIFT) + 1;
-    uint32_t k = (uint32_t)(63 - __builtin_clzll(scaled));
+    return (uint32_t)(63 - __builtin_clzll(scaled));
+}
+
+BEAT__PRIVATE unsigned char *beat__mempool_slab(beat_mempool *mp, uint32_t k)
+{
     // Acquire pairs with the release store that published the slab.
-    unsigned char *slab = (unsigned char *)beat__atomic_load_ptr((void **)&mp->slabs[k],
-                                                                 BEAT__MO_ACQUIRE);
-    return slab + (size_t)(index - beat__slab_first(k)) * mp->block_size;
+    return (unsigned char *)beat__atomic_load_ptr((void **)&mp->slabs[k], BEAT__MO_ACQUIRE);
+}
+
+BEAT__PRIVATE unsigned char *beat__mempool_block(beat_mempool *mp, uint32_t index)
+{
+    uint32_t k = beat__slab_of(index);
+    return beat__mempool_slab(mp, k) + (size_t)(index - beat__slab_first(k)) * mp->block_size;
+}
+
+BEAT__PRIVATE uint32_t *beat__mempool_link(beat_mempool *mp, uint32_t index)
+{
+    uint32_t k = beat__slab_of(index);
+    unsigned char *links = beat__mempool_slab(mp, k) + beat__slab_blocks(k) * mp->block_size;
+    return (uint32_t *)(void *)links + (index - beat__slab_first(k));
 }
 
 // The index of a block of this pool, or UINT32_MAX for a foreign pointer.
@@ -95,11 +117,6 @@ BEAT__PRIVATE uint32_t beat__mempool_index(beat_mempool *mp, const void *block)
             return (uint32_t)(beat__slab_first(k) + (p - base) / mp->block_size);
     }
     return UINT32_MAX;
-}
-
-BEAT__PRIVATE uint32_t *beat__mempool_link(beat_mempool *mp, uint32_t index)
-{
-    return (uint32_t *)(void *)beat__mempool_block(mp, index);
 }
 
 // Pushes the chain first..last (already linked through their link words)
@@ -144,18 +161,23 @@ BEAT__PRIVATE int beat__mempool_grow(beat_mempool *mp)
         beat__thread_yield();
         return 0;
     }
+    // Another grower may have refilled the list while we waited for the lock.
+    if ((uint32_t)beat__atomic_load_u64(&mp->head, BEAT__MO_RELAXED) != 0) {
+        beat__atomic_store_u32(&mp->grow_lock, 0, BEAT__MO_RELEASE);
+        return 0;
+    }
     int result = -1;
     uint32_t k = mp->slab_count;
-    if (k < BEAT__MAX_SLABS && beat__slab_first(k) + beat__slab_blocks(k) <= mp->max_blocks) {
-        size_t bytes = (size_t)beat__slab_blocks(k) * mp->block_size;
-        unsigned char *slab = (unsigned char *)beat__alloc(&mp->allocator, bytes, BEAT_CACHELINE);
+    if (k < BEAT__MAX_SLABS && beat__slab_first(k) + beat__slab_blocks(k) <= mp->max_blocks &&
+        beat__slab_blocks(k) <= SIZE_MAX / (mp->block_size + sizeof(uint32_t))) {
+        unsigned char *slab = (unsigned char *)beat__alloc(&mp->allocator,
+                                                           beat__slab_bytes(mp, k), BEAT_CACHELINE);
         if (slab != NULL) {
             uint32_t first = (uint32_t)beat__slab_first(k);
             uint32_t count = (uint32_t)beat__slab_blocks(k);
-            for (uint32_t i = 0; i + 1 < count; i++) {
-                uint32_t link = first + i + 2; // index + 1 of the next block
-                memcpy(slab + (size_t)i * mp->block_size, &link, sizeof link);
-            }
+            uint32_t *links = (uint32_t *)(void *)(slab + (size_t)count * mp->block_size);
+            for (uint32_t i = 0; i + 1 < count; i++)
+                links[i] = first + i + 2; // index + 1 of the next block; unpublished yet
             // Release: the slab's link words are visible to whoever sees the
             // slab pointer or the count.
             beat__atomic_store_ptr((void **)&mp->slabs[k], slab, BEAT__MO_RELEASE);
@@ -177,7 +199,8 @@ BEAT__DEF beat_result beat_mempool_create(size_t block_size, size_t max_blocks,
     *out = NULL;
     if (allocator == NULL)
         allocator = &default_allocator;
-    if (block_size == 0 || block_size > ((size_t)1 << 20) || !beat__allocator_valid(allocator))
+    if (block_size == 0 || block_size > ((size_t)1 << 20) || !beat__allocator_valid(allocator) ||
+        (max_blocks != 0 && max_blocks < BEAT__SLAB0))
         return BEAT_ERROR_INVALID_ARGUMENT;
     beat_mempool *mp =
         (beat_mempool *)beat__alloc(allocator, sizeof(beat_mempool), BEAT_CACHELINE);
@@ -196,8 +219,7 @@ BEAT__DEF void beat_mempool_destroy(beat_mempool *mp)
     if (mp == NULL)
         return;
     for (uint32_t k = 0; k < mp->slab_count; k++)
-        beat__free(&mp->allocator, mp->slabs[k], (size_t)beat__slab_blocks(k) * mp->block_size,
-                   BEAT_CACHELINE);
+        beat__free(&mp->allocator, mp->slabs[k], beat__slab_bytes(mp, k), BEAT_CACHELINE);
     beat_allocator allocator = mp->allocator;
     beat__free(&allocator, mp, sizeof(beat_mempool), BEAT_CACHELINE);
 }
@@ -231,19 +253,25 @@ BEAT__DEF void *beat_mempool_alloc(beat_mempool *mp, beat_mempool_cache *cache)
     return cache->blocks[--cache->count];
 }
 
-// Links cache->blocks[from..count) into a chain and pushes it.
+// Links cache->blocks[from..count) into a chain and pushes it. A pointer
+// that is not a block of this pool (a caller's bug, caught by BEAT_ASSERT in
+// debug builds) is dropped rather than corrupting the list.
 BEAT__PRIVATE void beat__mempool_spill(beat_mempool *mp, beat_mempool_cache *cache, unsigned from)
 {
-    if (from >= cache->count)
-        return;
-    uint32_t first = beat__mempool_index(mp, cache->blocks[from]);
-    uint32_t prev = first;
-    for (unsigned i = from + 1; i < cache->count; i++) {
+    uint32_t first = UINT32_MAX, prev = UINT32_MAX;
+    for (unsigned i = from; i < cache->count; i++) {
         uint32_t index = beat__mempool_index(mp, cache->blocks[i]);
-        beat__atomic_store_u32(beat__mempool_link(mp, prev), index + 1, BEAT__MO_RELAXED);
+        BEAT_ASSERT(index != UINT32_MAX && "beat_mempool_free: block is not from this pool");
+        if (index == UINT32_MAX)
+            continue;
+        if (first == UINT32_MAX)
+            first = index;
+        else
+            beat__atomic_store_u32(beat__mempool_link(mp, prev), index + 1, BEAT__MO_RELAXED);
         prev = index;
     }
-    beat__mempool_push_chain(mp, first, prev);
+    if (first != UINT32_MAX)
+        beat__mempool_push_chain(mp, first, prev);
     cache->count = from;
 }
 
@@ -254,7 +282,8 @@ BEAT__DEF void beat_mempool_free(beat_mempool *mp, beat_mempool_cache *cache, vo
     if (cache == NULL) {
         uint32_t index = beat__mempool_index(mp, block);
         BEAT_ASSERT(index != UINT32_MAX && "beat_mempool_free: block is not from this pool");
-        beat__mempool_push_chain(mp, index, index);
+        if (index != UINT32_MAX)
+            beat__mempool_push_chain(mp, index, index);
         return;
     }
     if (cache->count == BEAT_MEMPOOL_CACHE_SIZE)

@@ -107,11 +107,14 @@ BEAT__PRIVATE void beat__idle_wake_all(beat_pool *pool)
     beat__futex_bump_wake(&pool->idle_epoch, BEAT__FUTEX_WAKE_ALL);
 }
 
+// Empty only when head is the stub and nothing follows it: a head that is a
+// real task is itself unconsumed, even when it is also the tail.
 BEAT__PRIVATE int beat__inject_maybe_nonempty(beat__inject *q)
 {
     // Acquire: a non-empty answer is followed by a pop that reads the nodes.
     void *tail = beat__atomic_load_ptr((void **)&q->tail, BEAT__MO_ACQUIRE);
-    return tail != beat__atomic_load_ptr((void **)&q->head, BEAT__MO_ACQUIRE);
+    void *head = beat__atomic_load_ptr((void **)&q->head, BEAT__MO_ACQUIRE);
+    return tail != head || head != (void *)&q->stub;
 }
 
 BEAT__PRIVATE int beat__work_visible(beat_pool *pool)

@@ -19,10 +19,13 @@ typedef struct beat_mempool_cache {
 } beat_mempool_cache;
 
 // Creates a pool of blocks of block_size bytes (rounded up to 16; blocks are
-// 16-byte aligned). Memory comes in slabs from allocator (NULL = default) and
-// returns to it only at destroy. max_blocks caps the pool (0 = about 2^31).
-// Errors: INVALID_ARGUMENT (out NULL, block_size 0 or > 1 MiB, half an
-// allocator), OUT_OF_MEMORY. Thread safety: any thread.
+// 16-byte aligned). Memory comes in slabs of 64, 128, 256, ... blocks from
+// allocator (NULL = default) and returns to it only at destroy. max_blocks
+// caps the pool (0 = 2^32 - 1); it is rounded down to a whole number of
+// slabs (64, 192, 448, 960, ... blocks). With caches, alloc can return NULL
+// at the cap while other threads' caches still hold free blocks.
+// Errors: INVALID_ARGUMENT (out NULL, block_size 0 or > 1 MiB, max_blocks
+// 1..63, half an allocator), OUT_OF_MEMORY. Thread safety: any thread.
 BEAT_API beat_result beat_mempool_create(size_t block_size, size_t max_blocks,
                                          const beat_allocator *allocator, beat_mempool **out);
 

@@ -1,0 +1,76 @@
+# Beat: make test | make bench | make examples | make amalgamate | make check | make clean
+#
+# make test             unit, stress, model and compile tests against the generated beat.h
+# make test SAN=tsan    the same programs under ThreadSanitizer (clang)
+# make test SAN=asan    the same programs under AddressSanitizer + UBSan (clang)
+
+SAN ?=
+PYTHON ?= python3
+SRC := $(shell find src -type f) tools/amalgamate.py LICENSE
+HEADERS := beat.h beat_simd.h
+WARN := -Wall -Wextra -Wpedantic -Werror -Wshadow -Wundef -Wstrict-prototypes
+
+ifeq ($(SAN),tsan)
+CC := clang
+OPT := -O1 -g -fsanitize=thread -DBEAT_TEST_QUICK
+else ifeq ($(SAN),asan)
+CC := clang
+OPT := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DBEAT_TEST_QUICK
+else ifeq ($(SAN),)
+CC ?= gcc
+OPT := -O2 -g
+else
+$(error SAN must be empty, tsan or asan)
+endif
+
+BUILD := build/$(if $(SAN),$(SAN),native)
+CFLAGS := -std=c11 $(OPT) $(WARN) -I.
+LDLIBS := -pthread
+
+TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
+MODEL := $(BUILD)/deque_model
+
+.PHONY: all test bench examples amalgamate check format clean
+all: $(HEADERS) $(TESTS)
+
+$(HEADERS) &: $(SRC)
+	$(PYTHON) tools/amalgamate.py
+
+amalgamate:
+	$(PYTHON) tools/amalgamate.py
+
+$(BUILD)/%: tests/%.c tests/test.h $(HEADERS) | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+$(MODEL): tests/model/deque_model.c src/deque.c src/atomics.h src/config.h | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+$(BUILD):
+	mkdir -p $@
+
+# The spin model and the compile matrix do not depend on the sanitizer, so
+# they run in the plain build only.
+ifeq ($(SAN),)
+EXTRA_SUITES := "bash tests/model/check_park.sh" "bash tests/compile/check.sh"
+endif
+
+test: $(TESTS) $(MODEL)
+	$(PYTHON) tests/run.py $(foreach t,$(TESTS),"$(t)") "$(MODEL)" $(EXTRA_SUITES)
+
+bench: $(HEADERS)
+	$(MAKE) -C bench run
+
+examples: $(HEADERS)
+	$(MAKE) -C examples
+
+check: format
+	$(PYTHON) tools/amalgamate.py --check
+
+FORMAT_FILES := $(shell find src tests bench examples -name '*.[ch]' 2>/dev/null)
+format:
+	@command -v clang-format >/dev/null || { echo "clang-format not installed"; exit 1; }
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+	@echo "format: $(words $(FORMAT_FILES)) files clean"
+
+clean:
+	rm -rf build

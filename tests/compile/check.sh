@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Compile-only checks of the generated headers, as users build them: each
+# configuration is one case; the last line is "N passed, N failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+warn="-Wall -Wextra -Wpedantic -Werror -Wshadow -Wundef -Wsign-conversion"
+passed=0
+failed=0
+
+# case NAME COMMAND...: runs the command, prints ok/FAIL with its output.
+case_() {
+    local name=$1
+    shift
+    if log=$("$@" 2>&1); then
+        echo "ok   $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name"
+        echo "$log" | head -20 | sed 's/^/     /'
+        failed=$((failed + 1))
+    fi
+}
+
+for cc in gcc clang; do
+    command -v $cc >/dev/null || continue
+    for std in c99 c11; do
+        flags="-std=$std $warn -Wstrict-prototypes -I$root"
+        case_ "$cc $std: declarations only" $cc $flags -c "$here/declarations.c" -o "$out/d.o"
+        case_ "$cc $std: implementation, both headers" $cc $flags -c "$here/impl.c" -o "$out/i.o"
+        case_ "$cc $std: beat_simd.h first, then beat.h" $cc $flags -DBEAT_SIMD_FIRST -c "$here/impl.c" -o "$out/s.o"
+        case_ "$cc $std: beat_simd.h alone" $cc $flags -c "$here/simd_only.c" -o "$out/so.o"
+        case_ "$cc $std: BEAT_STATIC" $cc $flags -DBEAT_STATIC -c "$here/impl.c" -o "$out/st.o"
+        case_ "$cc $std: two users + one implementation link" \
+            $cc $flags "$here/user_a.c" "$here/user_b.c" "$here/impl.c" -DBEAT_WITH_MAIN -o "$out/two" -pthread
+        case_ "$cc $std: BEAT_NO_STDIO, NDEBUG" $cc $flags -DBEAT_NO_STDIO -DNDEBUG -c "$here/impl.c" -o "$out/ns.o"
+    done
+done
+for cxx in g++ clang++; do
+    command -v $cxx >/dev/null || continue
+    flags="-std=c++11 $warn -I$root -x c++"
+    case_ "$cxx c++11: declarations only" $cxx $flags -c "$here/declarations.c" -o "$out/d.o"
+    case_ "$cxx c++11: implementation, both headers" $cxx $flags -c "$here/impl.c" -o "$out/i.o"
+    case_ "$cxx c++11: BEAT_STATIC" $cxx $flags -DBEAT_STATIC -c "$here/impl.c" -o "$out/st.o"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,592 @@
+// The pool's contract (DESIGN.md §4): jobs from any thread run exactly once,
+// waits wait for finished work, fork-join and loops are correct at every
+// worker count, destroy finishes queued work, idle workers park, and
+// create/destroy leaves no thread and no allocation behind.
+#define BEAT_IMPLEMENTATION
+#include "beat.h"
+
+#include "test.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+static unsigned count_threads(void)
+{
+    unsigned n = 0;
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == NULL)
+        return 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(dir);
+    return n;
+}
+
+static beat_pool *make_pool(unsigned workers)
+{
+    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+    cfg.workers = workers;
+    beat_pool *pool = NULL;
+    if (beat_pool_create(&cfg, &pool) != BEAT_OK)
+        return NULL;
+    return pool;
+}
+
+static void sleep_us(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+// ---------------------------------------------------------------------------
+// Counting allocator: every byte the pool allocates must come back.
+
+typedef struct counting_alloc {
+    long long bytes, blocks, calls;
+} counting_alloc;
+
+static void *counting_alloc_fn(size_t size, size_t align, void *user)
+{
+    counting_alloc *c = (counting_alloc *)user;
+    void *p = NULL;
+    if (posix_memalign(&p, align < sizeof(void *) ? sizeof(void *) : align, size) != 0)
+        return NULL;
+    __atomic_fetch_add(&c->bytes, (long long)size, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->blocks, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->calls, 1, __ATOMIC_RELAXED);
+    return p;
+}
+
+static void counting_free_fn(void *p, size_t size, size_t align, void *user)
+{
+    counting_alloc *c = (counting_alloc *)user;
+    (void)align;
+    __atomic_fetch_sub(&c->bytes, (long long)size, __ATOMIC_RELAXED);
+    __atomic_fetch_sub(&c->blocks, 1, __ATOMIC_RELAXED);
+    free(p);
+}
+
+// ---------------------------------------------------------------------------
+// Jobs
+
+static void count_job(beat_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    __atomic_fetch_add((unsigned *)arg, 1, __ATOMIC_RELAXED);
+}
+
+static void default_workers_are_the_cpus_this_process_may_use(void)
+{
+    cpu_set_t set;
+    CHECK(sched_getaffinity(0, sizeof set, &set) == 0);
+    beat_pool *pool = NULL;
+    CHECK_EQ(beat_pool_create(NULL, &pool), BEAT_OK);
+    CHECK_EQ(beat_pool_workers(pool), (unsigned)CPU_COUNT(&set));
+    beat_pool_destroy(pool);
+}
+
+typedef struct start_log {
+    unsigned started, stopped, named;
+    unsigned seen_mask;
+} start_log;
+
+static void on_start(unsigned worker, void *user)
+{
+    start_log *log = (start_log *)user;
+    char name[16] = {0}, want[16];
+    prctl(PR_GET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+    snprintf(want, sizeof want, "beat-w%02u", worker);
+    if (strcmp(name, want) == 0)
+        __atomic_fetch_add(&log->named, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_or(&log->seen_mask, 1u << worker, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&log->started, 1, __ATOMIC_RELAXED);
+}
+
+static void on_stop(unsigned worker, void *user)
+{
+    (void)worker;
+    __atomic_fetch_add(&((start_log *)user)->stopped, 1, __ATOMIC_RELAXED);
+}
+
+static void workers_are_named_and_run_start_and_stop_callbacks(void)
+{
+    start_log log = {0, 0, 0, 0};
+    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+    cfg.workers = 4;
+    cfg.on_worker_start = on_start;
+    cfg.on_worker_stop = on_stop;
+    cfg.user = &log;
+    beat_pool *pool = NULL;
+    CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+    beat_pool_destroy(pool);
+    CHECK_EQ(log.started, 4);
+    CHECK_EQ(log.stopped, 4);
+    CHECK_EQ(log.named, 4);
+    CHECK_EQ(log.seen_mask, 0xF);
+}
+
+typedef struct ctx_probe {
+    unsigned worker;
+    beat_pool *pool;
+} ctx_probe;
+
+static void probe_ctx(beat_ctx *ctx, void *arg)
+{
+    ctx_probe *p = (ctx_probe *)arg;
+    p->worker = beat_ctx_worker(ctx);
+    p->pool = beat_ctx_pool(ctx);
+}
+
+static void run_gives_a_ctx_of_this_pool_with_a_worker_index(void)
+{
+    beat_pool *pool = make_pool(3);
+    CHECK(pool != NULL);
+    for (int i = 0; i < 100; i++) {
+        ctx_probe p = {99, NULL};
+        CHECK_EQ(beat_run(pool, probe_ctx, &p), BEAT_OK);
+        CHECK(p.pool == pool);
+        CHECK(p.worker < 3);
+    }
+    beat_pool_destroy(pool);
+}
+
+// ---------------------------------------------------------------------------
+// Submission
+
+typedef struct slot_jobs {
+    unsigned char *runs; // one counter per job
+} slot_jobs;
+
+typedef struct submitter {
+    beat_pool *pool;
+    unsigned char *runs;
+    unsigned first, count;
+    unsigned failures;
+} submitter;
+
+static void mark_slot(beat_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    __atomic_fetch_add((unsigned char *)arg, 1, __ATOMIC_RELAXED);
+}
+
+static void *submit_range(void *arg)
+{
+    submitter *s = (submitter *)arg;
+    for (unsigned i = 0; i < s->count; i++)
+        if (beat_submit(s->pool, mark_slot, &s->runs[s->first + i]) != BEAT_OK)
+            s->failures++;
+    return NULL;
+}
+
+static void two_outside_threads_submit_jobs_that_each_run_exactly_once(void)
+{
+    const unsigned per_thread = BT_SCALE(100000u, 20000u);
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    unsigned char *runs = (unsigned char *)calloc(2 * per_thread, 1);
+    submitter s[2] = {{pool, runs, 0, per_thread, 0}, {pool, runs, per_thread, per_thread, 0}};
+    pthread_t threads[2];
+    double start = bt_seconds();
+    for (int i = 0; i < 2; i++)
+        pthread_create(&threads[i], NULL, submit_range, &s[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(threads[i], NULL);
+    beat_pool_wait(pool);
+    double seconds = bt_seconds() - start;
+    unsigned once = 0;
+    for (unsigned i = 0; i < 2 * per_thread; i++)
+        once += runs[i] == 1;
+    beat_pool_destroy(pool);
+    free(runs);
+    CHECK_EQ(s[0].failures + s[1].failures, 0);
+    CHECK_EQ(once, 2 * per_thread);
+    bt_note("2 threads x %u submits: %u ran exactly once, %.2f s (%.2f M jobs/s)", per_thread,
+            once, seconds, 2 * per_thread / seconds / 1e6);
+}
+
+typedef struct fanout {
+    beat_pool *pool;
+    unsigned *count;
+    unsigned children;
+} fanout;
+
+static void submit_children(beat_ctx *ctx, void *arg)
+{
+    fanout *f = (fanout *)arg;
+    (void)ctx;
+    for (unsigned i = 0; i < f->children; i++)
+        beat_submit(f->pool, count_job, f->count);
+}
+
+static void jobs_submitted_by_jobs_are_waited_for(void)
+{
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    unsigned count = 0;
+    fanout f = {pool, &count, 1000};
+    for (int i = 0; i < 20; i++)
+        CHECK_EQ(beat_submit(pool, submit_children, &f), BEAT_OK);
+    beat_pool_wait(pool);
+    CHECK_EQ(count, 20 * 1000);
+    beat_pool_destroy(pool);
+}
+
+typedef struct slow_job {
+    unsigned long sleep_us;
+    int done;
+} slow_job;
+
+static void sleep_then_mark(beat_ctx *ctx, void *arg)
+{
+    slow_job *j = (slow_job *)arg;
+    (void)ctx;
+    sleep_us((long)j->sleep_us);
+    __atomic_store_n(&j->done, 1, __ATOMIC_RELAXED);
+}
+
+static void pool_wait_returns_only_after_running_jobs_finish(void)
+{
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    slow_job jobs[4] = {{50000, 0}, {20000, 0}, {80000, 0}, {1000, 0}};
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(beat_submit(pool, sleep_then_mark, &jobs[i]), BEAT_OK);
+    sleep_us(5000); // let them start: the wait must cover running jobs, not only queued ones
+    beat_pool_wait(pool);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(jobs[i].done, 1);
+    beat_pool_destroy(pool);
+}
+
+static void *wait_pool(void *arg)
+{
+    beat_pool_wait((beat_pool *)arg);
+    return NULL;
+}
+
+static void several_outside_threads_can_wait_at_once(void)
+{
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    slow_job job = {30000, 0};
+    CHECK_EQ(beat_submit(pool, sleep_then_mark, &job), BEAT_OK);
+    pthread_t waiters[3];
+    for (int i = 0; i < 3; i++)
+        pthread_create(&waiters[i], NULL, wait_pool, pool);
+    for (int i = 0; i < 3; i++)
+        pthread_join(waiters[i], NULL);
+    CHECK_EQ(job.done, 1);
+    beat_pool_destroy(pool);
+}
+
+static void destroy_finishes_work_still_queued(void)
+{
+    const unsigned jobs = BT_SCALE(200000u, 20000u);
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    unsigned count = 0;
+    for (unsigned i = 0; i < jobs; i++)
+        CHECK_EQ(beat_submit(pool, count_job, &count), BEAT_OK);
+    beat_pool_destroy(pool); // most are still queued here
+    CHECK_EQ(count, jobs);
+}
+
+static void bursty_submits_with_idle_gaps_all_complete(void)
+{
+    const unsigned total = BT_SCALE(1000000u, 100000u);
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    unsigned count = 0, submitted = 0, bursts = 0;
+    uint64_t rng = 0x243F6A8885A308D3u;
+    double start = bt_seconds();
+    while (submitted < total) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        unsigned burst = 1 + (unsigned)(rng % 2000);
+        for (unsigned i = 0; i < burst && submitted < total; i++, submitted++)
+            CHECK_EQ(beat_submit(pool, count_job, &count), BEAT_OK);
+        bursts++;
+        sleep_us((long)(rng >> 40) % 201); // 0..200 us: workers go idle and park in between
+    }
+    beat_pool_wait(pool);
+    double seconds = bt_seconds() - start;
+    beat_pool_destroy(pool);
+    CHECK_EQ(count, total);
+    bt_note("%u jobs in %u bursts with 0-200 us gaps: all ran, %.2f s", total, bursts, seconds);
+}
+
+static void a_job_submitted_to_a_parked_pool_always_runs(void)
+{
+    const int rounds = BT_SCALE(2000, 300);
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    unsigned count = 0;
+    for (int i = 0; i < rounds; i++) {
+        if (i % 50 == 0)
+            sleep_us(2000); // long enough for the spin to end and the workers to park
+        CHECK_EQ(beat_submit(pool, count_job, &count), BEAT_OK);
+        beat_pool_wait(pool);
+        CHECK_EQ(count, (unsigned)i + 1);
+    }
+    beat_pool_destroy(pool);
+}
+
+// ---------------------------------------------------------------------------
+// Fork-join
+
+typedef struct fib_arg {
+    int n;
+    long result;
+} fib_arg;
+
+static void fib_task(beat_ctx *ctx, void *p)
+{
+    fib_arg *a = (fib_arg *)p;
+    if (a->n < 2) {
+        a->result = a->n;
+        return;
+    }
+    fib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
+    beat_pcall(ctx, fib_task, &x, fib_task, &y);
+    a->result = x.result + y.result;
+}
+
+static long fib_serial(int n) { return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2); }
+
+static void pcall_fib_is_right_with_1_2_3_and_8_workers(void)
+{
+    const int n = BT_SCALE(27, 20);
+    const long want = fib_serial(n);
+    unsigned counts[4] = {1, 2, 3, 8};
+    for (int i = 0; i < 4; i++) {
+        beat_pool *pool = make_pool(counts[i]);
+        CHECK(pool != NULL);
+        fib_arg a = {n, 0};
+        CHECK_EQ(beat_run(pool, fib_task, &a), BEAT_OK);
+        beat_pool_destroy(pool);
+        CHECK_MSG(a.result == want, "fib(%d) = %ld with %u workers, want %ld", n, a.result,
+                  counts[i], want);
+    }
+}
+
+typedef struct tree {
+    beat_counter *counter;
+    unsigned depth, fanout;
+    unsigned *leaves;
+} tree;
+
+static void spawn_tree(beat_ctx *ctx, void *p)
+{
+    tree *t = (tree *)p;
+    if (t->depth == 0) {
+        __atomic_fetch_add(t->leaves, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    beat_counter children = {0};
+    tree sub[8];
+    for (unsigned i = 0; i < t->fanout; i++) {
+        sub[i] = *t;
+        sub[i].depth = t->depth - 1;
+        beat_spawn(ctx, &children, spawn_tree, &sub[i]);
+    }
+    beat_wait(ctx, &children);
+    // Everything spawned below has finished once wait returns.
+    if (beat_counter_pending(&children) != 0)
+        __atomic_fetch_add(t->leaves, 1000000, __ATOMIC_RELAXED);
+}
+
+static void nested_spawn_and_wait_three_deep_run_every_task(void)
+{
+    unsigned counts[3] = {1, 2, 4};
+    for (int i = 0; i < 3; i++) {
+        beat_pool *pool = make_pool(counts[i]);
+        CHECK(pool != NULL);
+        for (int round = 0; round < 50; round++) {
+            unsigned leaves = 0;
+            tree root = {NULL, 3, 8, &leaves};
+            CHECK_EQ(beat_run(pool, spawn_tree, &root), BEAT_OK);
+            CHECK_EQ(leaves, 8 * 8 * 8);
+        }
+        beat_pool_destroy(pool);
+    }
+}
+
+typedef struct reuse_arg {
+    unsigned rounds, per_round, count;
+} reuse_arg;
+
+static void reuse_counter(beat_ctx *ctx, void *p)
+{
+    reuse_arg *r = (reuse_arg *)p;
+    beat_counter c = {0};
+    for (unsigned round = 0; round < r->rounds; round++) {
+        for (unsigned i = 0; i < r->per_round; i++)
+            beat_spawn(ctx, &c, count_job, &r->count);
+        beat_wait(ctx, &c);
+        if (beat_counter_pending(&c) != 0 ||
+            __atomic_load_n(&r->count, __ATOMIC_RELAXED) != (round + 1) * r->per_round)
+            return; // the caller sees the wrong count
+    }
+}
+
+static void a_counter_can_be_reused_after_wait(void)
+{
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    reuse_arg r = {200, 100, 0};
+    CHECK_EQ(beat_run(pool, reuse_counter, &r), BEAT_OK);
+    CHECK_EQ(r.count, 200 * 100);
+    beat_pool_destroy(pool);
+}
+
+// ---------------------------------------------------------------------------
+// Loops
+
+typedef struct visit {
+    unsigned char *seen;
+    size_t min_chunk, chunks;
+    size_t grain, n;
+    int bad_chunk;
+} visit;
+
+static void visit_range(beat_ctx *ctx, size_t begin, size_t end, void *p)
+{
+    visit *v = (visit *)p;
+    (void)ctx;
+    for (size_t i = begin; i < end; i++)
+        __atomic_fetch_add(&v->seen[i], 1, __ATOMIC_RELAXED);
+    // An explicit grain is a minimum chunk, unless the whole range is smaller.
+    if (v->grain != 0 && end - begin < v->grain && end - begin != v->n)
+        __atomic_store_n(&v->bad_chunk, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&v->chunks, 1, __ATOMIC_RELAXED);
+}
+
+static void parallel_for_visits_every_index_exactly_once(void)
+{
+    const size_t sizes[] = {0, 1, 2, 3, 1000, BT_SCALE(10000000u, 1000000u)};
+    const size_t grains[] = {0, 1, 7, 1000};
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    unsigned checked = 0;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        for (size_t g = 0; g < sizeof grains / sizeof grains[0]; g++) {
+            size_t n = sizes[s];
+            visit v = {(unsigned char *)calloc(n + 1, 1), 0, 0, grains[g], n, 0};
+            CHECK_EQ(beat_pool_parallel_for(pool, 0, n, grains[g], visit_range, &v), BEAT_OK);
+            size_t once = 0;
+            for (size_t i = 0; i < n; i++)
+                once += v.seen[i] == 1;
+            int extra = v.seen[n] != 0;
+            free(v.seen);
+            CHECK_MSG(once == n && !extra, "n=%zu grain=%zu: %zu of %zu visited once", n,
+                      grains[g], once, n);
+            CHECK_MSG(!v.bad_chunk, "n=%zu grain=%zu: a chunk shorter than the grain", n,
+                      grains[g]);
+            checked++;
+        }
+    }
+    // A range that does not start at 0.
+    size_t n = 5000;
+    visit v = {(unsigned char *)calloc(n + 100, 1), 0, 0, 0, n, 0};
+    CHECK_EQ(beat_pool_parallel_for(pool, 100, n + 100, 0, visit_range, &v), BEAT_OK);
+    for (size_t i = 0; i < n + 100; i++)
+        CHECK_EQ(v.seen[i], i >= 100 ? 1 : 0);
+    free(v.seen);
+    beat_pool_destroy(pool);
+    bt_note("%u size/grain combinations, each index exactly once", checked);
+}
+
+// ---------------------------------------------------------------------------
+// Lifecycle and idle
+
+static void create_destroy_1000_times_leaves_no_thread_and_no_allocation(void)
+{
+    const int rounds = BT_SCALE(1000, 100);
+    counting_alloc counts = {0, 0, 0};
+    unsigned threads_before = count_threads();
+    for (int i = 0; i < rounds; i++) {
+        beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+        cfg.workers = 1 + (unsigned)i % 8;
+        cfg.allocator.alloc = counting_alloc_fn;
+        cfg.allocator.free = counting_free_fn;
+        cfg.allocator.user = &counts;
+        beat_pool *pool = NULL;
+        CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+        if (i % 2 == 0) {
+            unsigned count = 0;
+            for (int j = 0; j < 10; j++)
+                beat_submit(pool, count_job, &count);
+            beat_pool_wait(pool);
+            CHECK_EQ(count, 10);
+        }
+        beat_pool_destroy(pool);
+    }
+    CHECK_EQ(count_threads(), threads_before);
+    CHECK_EQ(counts.bytes, 0);
+    CHECK_EQ(counts.blocks, 0);
+    bt_note("%d pools of 1-8 workers: %lld allocations, all returned; %u threads before and after",
+            rounds, counts.calls, threads_before);
+}
+
+static double process_cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+}
+
+// Waits up to 2 s for every worker to be parked; returns 1 if they are.
+static int all_workers_parked(beat_pool *pool)
+{
+    for (int i = 0; i < 2000; i++) {
+        if (__atomic_load_n(&pool->idle_sleepers, __ATOMIC_ACQUIRE) == pool->nworkers)
+            return 1;
+        sleep_us(1000);
+    }
+    return 0;
+}
+
+static void idle_workers_park_and_burn_no_cpu(void)
+{
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    CHECK(all_workers_parked(pool));
+    unsigned count = 0;
+    CHECK_EQ(beat_submit(pool, count_job, &count), BEAT_OK);
+    beat_pool_wait(pool);
+    CHECK(all_workers_parked(pool));
+    double before = process_cpu_seconds();
+    sleep_us(300000);
+    double used = process_cpu_seconds() - before;
+    beat_pool_destroy(pool);
+    // Parked workers use no CPU at all; the bound only absorbs accounting noise.
+    CHECK_MSG(used < 0.03, "an idle pool used %.1f ms of CPU in 300 ms", used * 1e3);
+    bt_note("after a job: all workers parked; %.3f ms CPU in 300 ms idle", used * 1e3);
+}
+
+int main(int argc, char **argv)
+{
+    static const bt_case cases[] = {
+        BT_CASE(default_workers_are_the_cpus_this_process_may_use),
+        BT_CASE(workers_are_named_and_run_start_and_stop_callbacks),
+        BT_CASE(run_gives_a_ctx_of_this_pool_with_a_worker_index),
+        BT_CASE(two_outside_threads_submit_jobs_that_each_run_exactly_once),
+        BT_CASE(jobs_submitted_by_jobs_are_waited_for),
+        BT_CASE(pool_wait_returns_only_after_running_jobs_finish),
+        BT_CASE(several_outside_threads_can_wait_at_once),
+        BT_CASE(destroy_finishes_work_still_queued),
+        BT_CASE(bursty_submits_with_idle_gaps_all_complete),
+        BT_CASE(a_job_submitted_to_a_parked_pool_always_runs),
+        BT_CASE(pcall_fib_is_right_with_1_2_3_and_8_workers),
+        BT_CASE(nested_spawn_and_wait_three_deep_run_every_task),
+        BT_CASE(a_counter_can_be_reused_after_wait),
+        BT_CASE(parallel_for_visits_every_index_exactly_once),
+        BT_CASE(create_destroy_1000_times_leaves_no_thread_and_no_allocation),
+        BT_CASE(idle_workers_park_and_burn_no_cpu),
+    };
+    return BT_RUN(cases);
+}
