@@ -96,9 +96,9 @@ BEAT__PRIVATE beat_result beat__pool_start_workers(beat_pool *pool)
         beat_result hook = BEAT_OK;
         if (pool->cfg.before_thread_create != NULL)
             hook = pool->cfg.before_thread_create(i, pool->cfg.user);
-        int err = hook == BEAT_OK
-                      ? beat__thread_start(&ctx->thread, beat__worker_main, ctx, pool->cfg.stack_size)
-                      : -1;
+        int err = hook == BEAT_OK ? beat__thread_start(&ctx->thread, beat__worker_main, ctx,
+                                                       pool->cfg.stack_size)
+                                  : -1;
         if (err != 0) {
             beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
                       "beat_pool_create: cannot start worker %u of %u (error %d); %s", i,
@@ -253,6 +253,67 @@ BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
     return BEAT_OK;
 }
 
+// A batch: one allocation holding the task that runs it and the copied
+// jobs. The task runs the jobs as a parallel loop, then frees the batch.
+typedef struct beat__batch {
+    beat__task task;
+    size_t count, bytes;
+    beat_job *jobs;
+} beat__batch;
+
+BEAT__PRIVATE void beat__batch_range(beat_ctx *ctx, size_t begin, size_t end, void *arg)
+{
+    const beat_job *jobs = ((beat__batch *)arg)->jobs;
+    for (size_t i = begin; i < end; i++)
+        jobs[i].fn(ctx, jobs[i].arg);
+}
+
+BEAT__PRIVATE void beat__batch_run(beat_ctx *ctx, void *arg)
+{
+    beat__batch *batch = (beat__batch *)arg;
+    beat_pool *pool = ctx->pool;
+    size_t count = batch->count;
+    beat_parallel_for(ctx, 0, count, 0, beat__batch_range, batch);
+    beat__free(&pool->cfg.allocator, batch, batch->bytes, BEAT_CACHELINE);
+    beat__count_done_n(pool, &pool->jobs, count);
+}
+
+BEAT__DEF beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, size_t count)
+{
+    if (pool == NULL || (jobs == NULL && count != 0))
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    for (size_t i = 0; i < count; i++)
+        if (jobs[i].fn == NULL)
+            return BEAT_ERROR_INVALID_ARGUMENT;
+    if (count == 0)
+        return BEAT_OK;
+    beat_ctx *self = beat__current != NULL && beat__current->pool == pool ? beat__current : NULL;
+    if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
+        return BEAT_ERROR_SHUTDOWN;
+    if (count > (SIZE_MAX - sizeof(beat__batch)) / sizeof(beat_job))
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    size_t bytes = sizeof(beat__batch) + count * sizeof(beat_job);
+    beat__batch *batch = (beat__batch *)beat__alloc(&pool->cfg.allocator, bytes, BEAT_CACHELINE);
+    if (batch == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    batch->jobs = (beat_job *)(void *)(batch + 1);
+    memcpy(batch->jobs, jobs, count * sizeof(beat_job));
+    batch->count = count;
+    batch->bytes = bytes;
+    batch->task.fn = beat__batch_run;
+    batch->task.arg = batch;
+    batch->task.counter = NULL;
+    batch->task.next = NULL;
+    batch->task.flags = 0; // the batch counts its jobs itself
+    // Relaxed: published by the push below, as in beat_submit.
+    beat__atomic_fetch_add_u64(&pool->jobs, count, BEAT__MO_RELAXED);
+    if (self != NULL && beat__push_local(self, &batch->task) == 0)
+        return BEAT_OK;
+    beat__inject_push(&pool->inject, &batch->task);
+    beat__idle_notify(pool);
+    return BEAT_OK;
+}
+
 BEAT__DEF void beat_pool_wait(beat_pool *pool)
 {
     if (pool == NULL || beat__called_from_own_worker(pool, "beat_pool_wait"))
@@ -296,4 +357,35 @@ BEAT__DEF beat_result beat_pool_parallel_for(beat_pool *pool, size_t begin, size
         return BEAT_ERROR_INVALID_ARGUMENT;
     beat__pool_for f = {begin, end, grain, body, arg};
     return beat_run(pool, beat__pool_for_run, &f);
+}
+
+typedef struct beat__pool_reduce {
+    size_t begin, end, grain;
+    const void *identity;
+    size_t partial_size;
+    beat_reduce_fn body;
+    beat_combine_fn combine;
+    void *arg, *result;
+    beat_result status;
+} beat__pool_reduce;
+
+BEAT__PRIVATE void beat__pool_reduce_run(beat_ctx *ctx, void *p)
+{
+    beat__pool_reduce *r = (beat__pool_reduce *)p;
+    r->status = beat_parallel_reduce(ctx, r->begin, r->end, r->grain, r->identity, r->partial_size,
+                                     r->body, r->combine, r->arg, r->result);
+}
+
+BEAT__DEF beat_result beat_pool_parallel_reduce(beat_pool *pool, size_t begin, size_t end,
+                                                size_t grain, const void *identity,
+                                                size_t partial_size, beat_reduce_fn body,
+                                                beat_combine_fn combine, void *arg, void *result)
+{
+    if (identity == NULL || body == NULL || combine == NULL || result == NULL ||
+        partial_size == 0 || partial_size > BEAT_REDUCE_MAX_PARTIAL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    beat__pool_reduce r = {begin, end,     grain, identity, partial_size,
+                           body,  combine, arg,   result,   BEAT_OK};
+    beat_result status = beat_run(pool, beat__pool_reduce_run, &r);
+    return status != BEAT_OK ? status : r.status;
 }

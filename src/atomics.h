@@ -21,7 +21,7 @@
     {                                                                                              \
         return __atomic_exchange_n(p, v, mo);                                                      \
     }                                                                                              \
-    /* Strong CAS: on failure *expected receives the current value. */                            \
+    /* Strong CAS: on failure *expected receives the current value. */                             \
     BEAT__INLINE int beat__atomic_cas_##name(T *p, T *expected, T desired, int mo_ok, int mo_fail) \
     {                                                                                              \
         return __atomic_compare_exchange_n(p, expected, desired, 0, mo_ok, mo_fail);               \

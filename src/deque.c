@@ -132,8 +132,8 @@ BEAT__PRIVATE int64_t beat__deque_push_owner(beat__deque *d, void *item)
     // Acquire pairs with the thieves' CAS on top, so their reads of the
     // slots they took happen before we overwrite those slots.
     uint64_t t = beat__atomic_load_u64(&d->top, BEAT__MO_ACQUIRE);
-    beat__deque_buf *buf = (beat__deque_buf *)beat__atomic_load_ptr((void **)&d->buf,
-                                                                    BEAT__MO_RELAXED);
+    beat__deque_buf *buf =
+        (beat__deque_buf *)beat__atomic_load_ptr((void **)&d->buf, BEAT__MO_RELAXED);
     int64_t size = (int64_t)(b - t);
     if (size >= (int64_t)buf->capacity) {
         buf = beat__deque_grow_owner(d, buf, t, b); // re-read: push must use the new buffer
@@ -158,8 +158,8 @@ BEAT__PRIVATE int64_t beat__deque_push_owner(beat__deque *d, void *item)
 BEAT__PRIVATE void *beat__deque_pop_owner(beat__deque *d)
 {
     uint64_t b = beat__atomic_load_u64(&d->bottom, BEAT__MO_RELAXED) - 1;
-    beat__deque_buf *buf = (beat__deque_buf *)beat__atomic_load_ptr((void **)&d->buf,
-                                                                    BEAT__MO_RELAXED);
+    beat__deque_buf *buf =
+        (beat__deque_buf *)beat__atomic_load_ptr((void **)&d->buf, BEAT__MO_RELAXED);
 #if BEAT__TSAN
     beat__atomic_store_u64(&d->bottom, b, BEAT__MO_SEQ_CST);
     uint64_t t = beat__atomic_load_u64(&d->top, BEAT__MO_SEQ_CST);
@@ -206,8 +206,8 @@ BEAT__PRIVATE beat__steal_result beat__deque_steal(beat__deque *d, void **out)
     if ((int64_t)(b - t) <= 0)
         return BEAT__STEAL_EMPTY;
     // Acquire pairs with the release store of a grown buffer.
-    beat__deque_buf *buf = (beat__deque_buf *)beat__atomic_load_ptr((void **)&d->buf,
-                                                                    BEAT__MO_ACQUIRE);
+    beat__deque_buf *buf =
+        (beat__deque_buf *)beat__atomic_load_ptr((void **)&d->buf, BEAT__MO_ACQUIRE);
     void *item = beat__atomic_load_ptr(&buf->slots[t & (buf->capacity - 1)], BEAT__MO_RELAXED);
     // Seq_cst CAS as in the paper: claims slot t against the owner and the
     // other thieves. A failed CAS means the item we read may be stale.

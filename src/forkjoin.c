@@ -62,7 +62,8 @@ BEAT__DEF void beat_wait(beat_ctx *ctx, beat_counter *c)
 
 BEAT__DEF uint64_t beat_counter_pending(const beat_counter *c)
 {
-    return c == NULL ? 0 : beat__atomic_load_u64(&c->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK;
+    return c == NULL ? 0
+                     : beat__atomic_load_u64(&c->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK;
 }
 
 // ---------------------------------------------------------------------------
@@ -105,4 +106,59 @@ BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t
     if (grain == 0)
         r.grain = beat__auto_grain(ctx->pool, end - begin);
     beat__range_run(ctx, &r);
+}
+
+// ---------------------------------------------------------------------------
+// Reduce: the same halving; each split folds the right half's partial into
+// the left one after both are done, which keeps the serial order.
+
+typedef struct beat__reduce_spec {
+    beat_reduce_fn body;
+    beat_combine_fn combine;
+    void *arg;
+    const void *identity;
+    size_t size, grain;
+} beat__reduce_spec;
+
+typedef struct beat__reduce {
+    const beat__reduce_spec *spec;
+    size_t begin, end;
+    void *partial; // receives this range's result
+} beat__reduce;
+
+BEAT__PRIVATE void beat__reduce_run(beat_ctx *ctx, void *p)
+{
+    beat__reduce *r = (beat__reduce *)p;
+    const beat__reduce_spec *spec = r->spec;
+    if (r->end - r->begin < 2 * spec->grain || r->end - r->begin < 2) {
+        memcpy(r->partial, spec->identity, spec->size);
+        spec->body(ctx, r->begin, r->end, r->partial, spec->arg);
+        return;
+    }
+    unsigned char right_partial[BEAT_REDUCE_MAX_PARTIAL] BEAT__ALIGNED(64);
+    size_t mid = r->begin + (r->end - r->begin) / 2;
+    beat__reduce left = {spec, r->begin, mid, r->partial};
+    beat__reduce right = {spec, mid, r->end, right_partial};
+    beat_pcall(ctx, beat__reduce_run, &left, beat__reduce_run, &right);
+    spec->combine(r->partial, right_partial, spec->arg);
+}
+
+BEAT__DEF beat_result beat_parallel_reduce(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
+                                           const void *identity, size_t partial_size,
+                                           beat_reduce_fn body, beat_combine_fn combine, void *arg,
+                                           void *result)
+{
+    if (ctx == NULL || identity == NULL || body == NULL || combine == NULL || result == NULL ||
+        partial_size == 0 || partial_size > BEAT_REDUCE_MAX_PARTIAL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (begin >= end) {
+        memcpy(result, identity, partial_size);
+        return BEAT_OK;
+    }
+    beat__reduce_spec spec = {body, combine, arg, identity, partial_size, grain};
+    if (grain == 0)
+        spec.grain = beat__auto_grain(ctx->pool, end - begin);
+    beat__reduce r = {&spec, begin, end, result};
+    beat__reduce_run(ctx, &r);
+    return BEAT_OK;
 }

@@ -64,14 +64,17 @@ BEAT__PRIVATE void beat__free(const beat_allocator *a, void *p, size_t size, siz
 struct beat_mempool {
     uint64_t head BEAT__ALIGNED(BEAT_CACHELINE); // (tag << 32) | (index + 1); CAS by all
     unsigned char *slabs[BEAT__MAX_SLABS] BEAT__ALIGNED(BEAT_CACHELINE); // release-published
-    uint32_t slab_count;  // slabs published; written under grow_lock
-    uint32_t grow_lock;   // 1 while a thread adds a slab
+    uint32_t slab_count; // slabs published; written under grow_lock
+    uint32_t grow_lock;  // 1 while a thread adds a slab
     size_t block_size;
     uint64_t max_blocks;
     beat_allocator allocator;
 };
 
-BEAT__PRIVATE uint64_t beat__slab_first(uint32_t k) { return (uint64_t)BEAT__SLAB0 * ((1ull << k) - 1); }
+BEAT__PRIVATE uint64_t beat__slab_first(uint32_t k)
+{
+    return (uint64_t)BEAT__SLAB0 * ((1ull << k) - 1);
+}
 BEAT__PRIVATE uint64_t beat__slab_blocks(uint32_t k) { return (uint64_t)BEAT__SLAB0 << k; }
 
 // Bytes of slab k: its blocks, then one 32-bit link per block.
@@ -170,8 +173,8 @@ BEAT__PRIVATE int beat__mempool_grow(beat_mempool *mp)
     uint32_t k = mp->slab_count;
     if (k < BEAT__MAX_SLABS && beat__slab_first(k) + beat__slab_blocks(k) <= mp->max_blocks &&
         beat__slab_blocks(k) <= SIZE_MAX / (mp->block_size + sizeof(uint32_t))) {
-        unsigned char *slab = (unsigned char *)beat__alloc(&mp->allocator,
-                                                           beat__slab_bytes(mp, k), BEAT_CACHELINE);
+        unsigned char *slab =
+            (unsigned char *)beat__alloc(&mp->allocator, beat__slab_bytes(mp, k), BEAT_CACHELINE);
         if (slab != NULL) {
             uint32_t first = (uint32_t)beat__slab_first(k);
             uint32_t count = (uint32_t)beat__slab_blocks(k);
@@ -202,8 +205,7 @@ BEAT__DEF beat_result beat_mempool_create(size_t block_size, size_t max_blocks,
     if (block_size == 0 || block_size > ((size_t)1 << 20) || !beat__allocator_valid(allocator) ||
         (max_blocks != 0 && max_blocks < BEAT__SLAB0))
         return BEAT_ERROR_INVALID_ARGUMENT;
-    beat_mempool *mp =
-        (beat_mempool *)beat__alloc(allocator, sizeof(beat_mempool), BEAT_CACHELINE);
+    beat_mempool *mp = (beat_mempool *)beat__alloc(allocator, sizeof(beat_mempool), BEAT_CACHELINE);
     if (mp == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
     memset(mp, 0, sizeof *mp);

@@ -3,7 +3,8 @@
 #include "config.h"
 
 #if !BEAT__OS_LINUX
-#error "beat.h: the pool needs Linux (futex, sched_getaffinity); other platforms are not supported yet"
+#error                                                                                             \
+    "beat.h: the pool needs Linux (futex, sched_getaffinity); other platforms are not supported yet"
 #endif
 
 #include <errno.h>

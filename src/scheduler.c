@@ -7,8 +7,8 @@
 // parks on the pool's idle futex. Parking is an event count (Promela model:
 // tests/model/park.pml):
 //
-//   parker:    sleepers += 1; e = epoch; fence; if (no work visible) futex_wait(epoch, e); sleepers -= 1
-//   notifier:  publish work; fence; if (sleepers > 0) { epoch += 1; futex_wake(epoch, 1) }
+//   parker:    sleepers += 1; e = epoch; fence; if (no work visible) futex_wait(epoch, e); sleepers
+//   -= 1 notifier:  publish work; fence; if (sleepers > 0) { epoch += 1; futex_wake(epoch, 1) }
 //
 // The two fences make a store-buffering pair: either the notifier sees the
 // sleeper, or the sleeper sees the work. Without the re-check a wake can be
@@ -66,8 +66,8 @@ struct beat_pool {
     uint32_t idle_sleepers;                            // workers between "sleepers += 1" and "-= 1"
     uint32_t stopping;                                 // 1 once destroy has drained the jobs
     uint32_t outside_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked outside threads
-    uint64_t jobs BEAT__ALIGNED(BEAT_CACHELINE);          // submitted, unfinished jobs + waiter bits
-    uint32_t accepting;                                   // 0 once destroy has started
+    uint64_t jobs BEAT__ALIGNED(BEAT_CACHELINE); // submitted, unfinished jobs + waiter bits
+    uint32_t accepting;                          // 0 once destroy has started
     beat__inject inject;
     beat_ctx *workers;
     unsigned nworkers;
@@ -143,7 +143,8 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     if (beat__work_visible(pool)) {
     } else if (waiting != NULL) {
         // Acquire: pairs with the decrement that made the count zero.
-        if ((beat__atomic_load_u64(&waiting->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0)
+        if ((beat__atomic_load_u64(&waiting->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) !=
+            0)
             beat__futex_wait(&pool->idle_epoch, epoch);
     } else if (beat__atomic_load_u32(&pool->stopping, BEAT__MO_ACQUIRE)) {
         exit = 1;
@@ -155,19 +156,24 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     return exit;
 }
 
-// Decrements a counter word; the caller must not touch the counter after
-// this (a waiter may free it as soon as it sees zero).
-BEAT__PRIVATE void beat__count_done(beat_pool *pool, uint64_t *word)
+// Subtracts n from a counter word; the caller must not touch the counter
+// after this (a waiter may free it as soon as it sees zero).
+BEAT__PRIVATE void beat__count_done_n(beat_pool *pool, uint64_t *word, uint64_t n)
 {
     // Release: the task's writes happen before the waiter's acquire load
     // that sees the decrement. The waiter bits are read from this same RMW.
-    uint64_t old = beat__atomic_fetch_sub_u64(word, 1, BEAT__MO_ACQ_REL);
-    if ((old & BEAT__COUNT_MASK) != 1)
+    uint64_t old = beat__atomic_fetch_sub_u64(word, n, BEAT__MO_ACQ_REL);
+    if ((old & BEAT__COUNT_MASK) != n)
         return;
     if (old & BEAT__WAITER_WORKER)
         beat__idle_wake_all(pool);
     if (old & BEAT__WAITER_OUTSIDE)
         beat__futex_bump_wake(&pool->outside_epoch, BEAT__FUTEX_WAKE_ALL);
+}
+
+BEAT__PRIVATE void beat__count_done(beat_pool *pool, uint64_t *word)
+{
+    beat__count_done_n(pool, word, 1);
 }
 
 // An outside thread waits until the count of word is zero: a short spin,
@@ -216,8 +222,8 @@ BEAT__PRIVATE void beat__inject_push(beat__inject *q, beat__task *t)
     beat__atomic_store_ptr((void **)&t->next, NULL, BEAT__MO_RELAXED);
     // Acq_rel: release hands t's fields to the consumer; acquire orders our
     // link store below after the previous producer's initialisation of prev.
-    beat__task *prev = (beat__task *)beat__atomic_exchange_ptr((void **)&q->tail, t,
-                                                              BEAT__MO_ACQ_REL);
+    beat__task *prev =
+        (beat__task *)beat__atomic_exchange_ptr((void **)&q->tail, t, BEAT__MO_ACQ_REL);
     // Release: the consumer's acquire load of prev->next sees t's fields.
     beat__atomic_store_ptr((void **)&prev->next, t, BEAT__MO_RELEASE);
 }
@@ -382,8 +388,8 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c)
             continue;
         }
         // Seq_cst RMW on the counter word: see beat__outside_wait.
-        uint64_t seen = beat__atomic_fetch_or_u64(&c->beat__state, BEAT__WAITER_WORKER,
-                                                  BEAT__MO_SEQ_CST);
+        uint64_t seen =
+            beat__atomic_fetch_or_u64(&c->beat__state, BEAT__WAITER_WORKER, BEAT__MO_SEQ_CST);
         if ((seen & BEAT__COUNT_MASK) == 0)
             break;
         beat__idle_park(ctx, c);

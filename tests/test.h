@@ -28,7 +28,10 @@ typedef struct bt_case {
     void (*fn)(void);
 } bt_case;
 
-#define BT_CASE(fn) {#fn, fn}
+#define BT_CASE(fn)                                                                                \
+    {                                                                                              \
+#fn, fn                                                                                    \
+    }
 #define BT_RUN(cases) bt_run(cases, sizeof(cases) / sizeof((cases)[0]), argc, argv)
 
 #ifdef BEAT_TEST_QUICK

@@ -204,8 +204,8 @@ static void two_outside_threads_submit_jobs_that_each_run_exactly_once(void)
     free(runs);
     CHECK_EQ(s[0].failures + s[1].failures, 0);
     CHECK_EQ(once, 2 * per_thread);
-    bt_note("2 threads x %u submits: %u ran exactly once, %.2f s (%.2f M jobs/s)", per_thread,
-            once, seconds, 2 * per_thread / seconds / 1e6);
+    bt_note("2 threads x %u submits: %u ran exactly once, %.2f s (%.2f M jobs/s)", per_thread, once,
+            seconds, 2 * per_thread / seconds / 1e6);
 }
 
 typedef struct fanout {
@@ -481,8 +481,8 @@ static void parallel_for_visits_every_index_exactly_once(void)
                 once += v.seen[i] == 1;
             int extra = v.seen[n] != 0;
             free(v.seen);
-            CHECK_MSG(once == n && !extra, "n=%zu grain=%zu: %zu of %zu visited once", n,
-                      grains[g], once, n);
+            CHECK_MSG(once == n && !extra, "n=%zu grain=%zu: %zu of %zu visited once", n, grains[g],
+                      once, n);
             CHECK_MSG(!v.bad_chunk, "n=%zu grain=%zu: a chunk shorter than the grain", n,
                       grains[g]);
             checked++;
@@ -497,6 +497,132 @@ static void parallel_for_visits_every_index_exactly_once(void)
     free(v.seen);
     beat_pool_destroy(pool);
     bt_note("%u size/grain combinations, each index exactly once", checked);
+}
+
+// ---------------------------------------------------------------------------
+// Batches
+
+typedef struct batch_from_worker {
+    beat_job *jobs;
+    size_t count;
+    beat_result result;
+} batch_from_worker;
+
+static void submit_batch_from_worker(beat_ctx *ctx, void *arg)
+{
+    batch_from_worker *b = (batch_from_worker *)arg;
+    b->result = beat_submit_batch(beat_ctx_pool(ctx), b->jobs, b->count);
+}
+
+static void a_batch_runs_each_of_its_jobs_exactly_once(void)
+{
+    const size_t n = BT_SCALE(1000000u, 100000u);
+    beat_job *jobs = (beat_job *)malloc(n * sizeof *jobs);
+    unsigned char *runs = (unsigned char *)calloc(n, 1);
+    CHECK(jobs != NULL && runs != NULL);
+    for (size_t i = 0; i < n; i++) {
+        jobs[i].fn = mark_slot;
+        jobs[i].arg = &runs[i];
+    }
+    unsigned counts[3] = {1, 2, 4};
+    for (int w = 0; w < 3; w++) {
+        beat_pool *pool = make_pool(counts[w]);
+        CHECK(pool != NULL);
+        memset(runs, 0, n);
+        CHECK_EQ(beat_submit_batch(pool, jobs, n / 2), BEAT_OK); // from outside
+        batch_from_worker inner = {jobs + n / 2, n - n / 2, BEAT_ERROR_IO};
+        CHECK_EQ(beat_submit(pool, submit_batch_from_worker, &inner), BEAT_OK);
+        CHECK_EQ(beat_submit_batch(pool, jobs, 0), BEAT_OK);
+        beat_pool_wait(pool);
+        CHECK_EQ(inner.result, BEAT_OK);
+        size_t once = 0;
+        for (size_t i = 0; i < n; i++)
+            once += runs[i] == 1;
+        beat_pool_destroy(pool);
+        CHECK_MSG(once == n, "%u workers: %zu of %zu batch jobs ran exactly once", counts[w], once,
+                  n);
+    }
+    beat_job bad = {NULL, NULL};
+    CHECK_EQ(beat_submit_batch(NULL, jobs, 1), BEAT_ERROR_INVALID_ARGUMENT);
+    free(jobs);
+    free(runs);
+    beat_pool *pool = make_pool(1);
+    CHECK(pool != NULL);
+    CHECK_EQ(beat_submit_batch(pool, NULL, 5), BEAT_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ(beat_submit_batch(pool, &bad, 1), BEAT_ERROR_INVALID_ARGUMENT);
+    beat_pool_destroy(pool);
+    bt_note("%zu jobs per pool in two batches (outside thread and worker), 1/2/4 workers", n);
+}
+
+// ---------------------------------------------------------------------------
+// Reduce: 2x2 matrix products mod 2^32 are associative but not commutative,
+// so any reordering of chunks changes the result.
+
+typedef struct mat2 {
+    uint32_t a, b, c, d;
+} mat2;
+
+static mat2 mat2_mul(mat2 x, mat2 y)
+{
+    mat2 r = {x.a * y.a + x.b * y.c, x.a * y.b + x.b * y.d, x.c * y.a + x.d * y.c,
+              x.c * y.b + x.d * y.d};
+    return r;
+}
+
+static mat2 mat2_of(size_t i)
+{
+    mat2 m = {(uint32_t)i * 2654435761u + 1, (uint32_t)i ^ 0x5bd1e995u, (uint32_t)i + 7,
+              (uint32_t)(i * i) | 1u};
+    return m;
+}
+
+static void mat2_fold(beat_ctx *ctx, size_t begin, size_t end, void *partial, void *arg)
+{
+    mat2 *p = (mat2 *)partial;
+    (void)ctx;
+    (void)arg;
+    for (size_t i = begin; i < end; i++)
+        *p = mat2_mul(*p, mat2_of(i));
+}
+
+static void mat2_combine(void *left, const void *right, void *arg)
+{
+    (void)arg;
+    *(mat2 *)left = mat2_mul(*(mat2 *)left, *(const mat2 *)right);
+}
+
+static void reduce_keeps_the_order_of_a_non_commutative_operation(void)
+{
+    const size_t sizes[] = {0, 1, 2, 3, 1000, BT_SCALE(1000000u, 100000u)};
+    const size_t grains[] = {0, 1, 13};
+    const mat2 identity = {1, 0, 0, 1};
+    unsigned counts[3] = {1, 2, 3};
+    for (int w = 0; w < 3; w++) {
+        beat_pool *pool = make_pool(counts[w]);
+        CHECK(pool != NULL);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            mat2 want = identity;
+            mat2_fold(NULL, 0, sizes[s], &want, NULL);
+            for (size_t g = 0; g < sizeof grains / sizeof grains[0]; g++) {
+                mat2 got = {0, 0, 0, 0};
+                CHECK_EQ(beat_pool_parallel_reduce(pool, 0, sizes[s], grains[g], &identity,
+                                                   sizeof(mat2), mat2_fold, mat2_combine, NULL,
+                                                   &got),
+                         BEAT_OK);
+                CHECK_MSG(memcmp(&got, &want, sizeof got) == 0,
+                          "n=%zu grain=%zu workers=%u: reduce differs from the serial fold",
+                          sizes[s], grains[g], counts[w]);
+            }
+        }
+        mat2 out;
+        CHECK_EQ(beat_pool_parallel_reduce(pool, 0, 10, 0, &identity, BEAT_REDUCE_MAX_PARTIAL + 1,
+                                           mat2_fold, mat2_combine, NULL, &out),
+                 BEAT_ERROR_INVALID_ARGUMENT);
+        CHECK_EQ(beat_pool_parallel_reduce(pool, 0, 10, 0, &identity, sizeof(mat2), NULL,
+                                           mat2_combine, NULL, &out),
+                 BEAT_ERROR_INVALID_ARGUMENT);
+        beat_pool_destroy(pool);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -585,6 +711,8 @@ int main(int argc, char **argv)
         BT_CASE(nested_spawn_and_wait_three_deep_run_every_task),
         BT_CASE(a_counter_can_be_reused_after_wait),
         BT_CASE(parallel_for_visits_every_index_exactly_once),
+        BT_CASE(a_batch_runs_each_of_its_jobs_exactly_once),
+        BT_CASE(reduce_keeps_the_order_of_a_non_commutative_operation),
         BT_CASE(create_destroy_1000_times_leaves_no_thread_and_no_allocation),
         BT_CASE(idle_workers_park_and_burn_no_cpu),
     };

@@ -39,26 +39,26 @@ extern "C" {
 #define BEAT_RESULT_LIST(X)                                                                        \
     X(BEAT_OK, 0, "Success; nothing to do.")                                                       \
     X(BEAT_ERROR_INVALID_ARGUMENT, -1,                                                             \
-      "An argument is NULL, zero or out of range; check the call against its documentation in "   \
+      "An argument is NULL, zero or out of range; check the call against its documentation in "    \
       "beat.h (the logger, if set, names the argument).")                                          \
     X(BEAT_ERROR_OUT_OF_MEMORY, -2,                                                                \
       "An allocation failed; free memory, lower beat_config.workers, or check the allocator in "   \
-      "beat_config.allocator.")                                                                     \
+      "beat_config.allocator.")                                                                    \
     X(BEAT_ERROR_THREAD_CREATE, -3,                                                                \
       "A worker thread could not be created; lower beat_config.workers or raise the process's "    \
-      "thread limit (ulimit -u, pids.max of the cgroup).")                                          \
+      "thread limit (ulimit -u, pids.max of the cgroup).")                                         \
     X(BEAT_ERROR_UNSUPPORTED, -4,                                                                  \
       "The feature is compiled out (a BEAT_NO_* macro) or not available on this platform; use "    \
-      "the fallback or rebuild without the macro.")                                                 \
+      "the fallback or rebuild without the macro.")                                                \
     X(BEAT_ERROR_IO, -5,                                                                           \
       "A system file could not be read; check the path and its permissions (sysfs_root in "        \
-      "beat_config for tests).")                                                                    \
+      "beat_config for tests).")                                                                   \
     X(BEAT_ERROR_PARSE, -6,                                                                        \
       "A system file had an unexpected format; the logger message names the file and the line.")   \
     X(BEAT_ERROR_SHUTDOWN, -7,                                                                     \
       "The pool is shutting down; submit work before calling beat_pool_destroy.")                  \
     X(BEAT_ERROR_DEADLOCK, -8,                                                                     \
-      "The call would wait for itself (e.g. beat_pool_wait from a job of the same pool); wait "     \
+      "The call would wait for itself (e.g. beat_pool_wait from a job of the same pool); wait "    \
       "from outside the pool or use a beat_counter inside it.")
 
 typedef enum beat_result {

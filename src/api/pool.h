@@ -69,21 +69,21 @@ BEAT_API void beat_log_stderr(beat_log_level level, const char *message, void *u
 // Zero-initialised == defaults (BEAT_PROFILE_BASIC). beat_config_default
 // fills the fields a profile sets; change what you need, then create.
 typedef struct beat_config {
-    unsigned workers;        // 0 = CPUs this process may use (sched_getaffinity); max 1024
-    unsigned heartbeat_us;   // 0 = BEAT_HEARTBEAT_US (100); range 1..1000000. Validated and
-                             // stored; the heartbeat pcall that uses it is not in this version
+    unsigned workers;         // 0 = CPUs this process may use (sched_getaffinity); max 1024
+    unsigned heartbeat_us;    // 0 = BEAT_HEARTBEAT_US (100); range 1..1000000. Validated and
+                              // stored; the heartbeat pcall that uses it is not in this version
     beat_allocator allocator; // every allocation the pool makes goes here
     void (*on_worker_start)(unsigned worker, void *user); // runs on the worker thread, first
     void (*on_worker_stop)(unsigned worker, void *user);  // runs on the worker thread, last
-    void *user;               // passed to the two callbacks above
-    const char *sysfs_root;   // NULL = "/". Stored for topology detection, which is not in
-                              // this version
-    beat_profile profile;     // informational: the profile beat_config_default started from
-    beat_logger logger;       // optional, see beat_logger
-    unsigned spin_us;         // idle spin before parking; 0 = profile default (10 us)
-    unsigned deque_capacity;  // initial slots per worker deque, power of two; 0 = 256
-    size_t stack_size;        // worker stack bytes; 0 = the system default
-    int checks;               // 1: misuse checks and reports even with NDEBUG; 0: per BEAT_DEBUG
+    void *user;                                           // passed to the two callbacks above
+    const char *sysfs_root;  // NULL = "/". Stored for topology detection, which is not in
+                             // this version
+    beat_profile profile;    // informational: the profile beat_config_default started from
+    beat_logger logger;      // optional, see beat_logger
+    unsigned spin_us;        // idle spin before parking; 0 = profile default (10 us)
+    unsigned deque_capacity; // initial slots per worker deque, power of two; 0 = 256
+    size_t stack_size;       // worker stack bytes; 0 = the system default
+    int checks;              // 1: misuse checks and reports even with NDEBUG; 0: per BEAT_DEBUG
     // Fault injection for tests: called before each worker thread is
     // created; a result other than BEAT_OK makes that creation fail as if
     // the OS refused (the pool then joins what it started and returns
@@ -172,6 +172,22 @@ BEAT_API uint64_t beat_counter_pending(const beat_counter *c);
 // has started). Thread safety: any thread.
 BEAT_API beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg);
 
+// One job of a batch.
+typedef struct beat_job {
+    beat_fn fn;
+    void *arg;
+} beat_job;
+
+// Queues count jobs at the cost of about one: the array is copied into one
+// allocation (so it may be reused at once), counted once, published with
+// one operation, and run as a range that idle workers split between them
+// (each job still runs exactly once, on some worker, in no given order).
+// The way to submit many small jobs (a job of ~50 cycles is fine).
+// count == 0 does nothing. Errors: INVALID_ARGUMENT (NULL pool, NULL jobs
+// with count > 0, a NULL fn), OUT_OF_MEMORY (nothing queued), SHUTDOWN.
+// Thread safety: any thread.
+BEAT_API beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, size_t count);
+
 // Returns once every job submitted before the call has finished (not merely
 // left a queue). It also waits for jobs submitted while it waits, so under a
 // never-ending stream of submits from other threads it may not return: use
@@ -191,10 +207,35 @@ BEAT_API void beat_pool_wait(beat_pool *pool);
 BEAT_API void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
                                 beat_range_fn body, void *arg);
 
+// Parallel reduce over [begin, end) with partial results of partial_size
+// bytes (at most BEAT_REDUCE_MAX_PARTIAL). Each chunk starts from a copy of
+// identity; body folds its indices into it in order; combine(left, right)
+// folds the partial of the following chunk into the preceding one, so an
+// associative but non-commutative combine gives the same result as a
+// serial left-to-right fold. result receives the total (identity for an
+// empty range). grain as in beat_parallel_for.
+// Errors: INVALID_ARGUMENT (NULL functions or pointers, partial_size 0 or
+// too large). Thread safety: only from a task, with that task's ctx.
+#define BEAT_REDUCE_MAX_PARTIAL 256
+typedef void (*beat_reduce_fn)(beat_ctx *ctx, size_t begin, size_t end, void *partial, void *arg);
+typedef void (*beat_combine_fn)(void *left, const void *right, void *arg);
+BEAT_API beat_result beat_parallel_reduce(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
+                                          const void *identity, size_t partial_size,
+                                          beat_reduce_fn body, beat_combine_fn combine, void *arg,
+                                          void *result);
+
+// beat_parallel_reduce from outside the pool (through beat_run).
+// Errors: as beat_parallel_reduce and beat_run. Thread safety: any thread
+// outside the pool.
+BEAT_API beat_result beat_pool_parallel_reduce(beat_pool *pool, size_t begin, size_t end,
+                                               size_t grain, const void *identity,
+                                               size_t partial_size, beat_reduce_fn body,
+                                               beat_combine_fn combine, void *arg, void *result);
+
 // beat_parallel_for from outside the pool (through beat_run).
 // Errors: as beat_run. Thread safety: any thread outside the pool.
-BEAT_API beat_result beat_pool_parallel_for(beat_pool *pool, size_t begin, size_t end,
-                                            size_t grain, beat_range_fn body, void *arg);
+BEAT_API beat_result beat_pool_parallel_for(beat_pool *pool, size_t begin, size_t end, size_t grain,
+                                            beat_range_fn body, void *arg);
 
 #ifdef __cplusplus
 }
