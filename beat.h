@@ -332,12 +332,6 @@ BEAT_API unsigned beat_pool_workers(const beat_pool *pool);
 // Thread safety: any thread outside the pool; many at once.
 BEAT_API beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg);
 
-// Runs a(ctx, a_arg) and b(ctx, b_arg), potentially in parallel, and returns
-// when both have finished. b is made stealable while a runs.
-// No allocation: the frame lives on the caller's stack.
-// Thread safety: only from a task, with that task's ctx.
-BEAT_API void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, void *b_arg);
-
 // The worker index of ctx: 0..beat_pool_workers()-1 for pool threads.
 // (Indices >= workers are reserved for registered outside threads, which
 // this version does not have.) Thread safety: the ctx's own thread.
@@ -349,8 +343,73 @@ BEAT_API beat_pool *beat_ctx_pool(const beat_ctx *ctx);
 // no destroy. It may be reused once beat_wait has returned.
 // Fields are private: use beat_counter_pending.
 typedef struct beat_counter {
-    uint64_t beat__state; // bit 63: a waiter may be parked; bits 0..62: pending tasks
+    uint64_t beat__state; // bits 62-63: parked-waiter flags; bits 0..61: pending tasks
 } beat_counter;
+
+// ---------------------------------------------------------------------------
+// Fork-join: beat_pcall
+
+// Private: the frame and context layout that the inline beat_pcall needs.
+// Not part of the API; it may change in any version.
+typedef struct beat__task {
+    beat_fn fn;
+    void *arg;
+    beat_counter *counter;   // decremented after the run, may be NULL
+    struct beat__task *next; // injection queue link
+    uint32_t flags;
+    uint32_t thief; // 1 + index of the worker that stole it (relaxed atomic), 0 = not stolen
+} beat__task;
+
+typedef struct beat__frame {
+    beat__task task;                // b, published as this task when promoted
+    struct beat__frame *prev;       // next older frame, or BEAT__FRAME_PROMOTED
+    struct beat__frame *saved_prev; // prev, kept here while promoted
+    beat_counter done;              // 1 while a thief may run b (set at promotion)
+} beat__frame;
+
+typedef struct beat__ctx_head { // the first member of every beat_ctx
+    beat__frame *tail;          // youngest frame; owner only
+    uint64_t pcalls;            // pcalls so far; owner stores, stats read (relaxed)
+    uint64_t poll_at;           // heartbeat check when pcalls reaches it; thieves store 0
+} beat__ctx_head;
+
+#define BEAT__FRAME_PROMOTED ((beat__frame *)(uintptr_t)1)
+
+// Slow paths of beat_pcall (out of line, in the implementation).
+BEAT_API void beat__heartbeat(beat_ctx *ctx);
+BEAT_API void beat__join_promoted(beat_ctx *ctx, beat__frame *frame);
+
+// Runs a(ctx, a_arg) and b(ctx, b_arg), potentially in parallel, and returns
+// when both have finished. Unless this worker's heartbeat (or an idle
+// worker asking for work) promotes the frame, this costs about a function
+// call: b is recorded in a frame on this stack and linked into the worker's
+// private list with plain stores, a is called, one check, b is called. No
+// atomic read-modify-write, no fence, no allocation. A promoted frame is
+// pushed onto the worker's deque where idle workers can steal b; joining
+// one then runs other work until b is done.
+// Thread safety: only from a task, with that task's ctx.
+static inline void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, void *b_arg)
+{
+    beat__ctx_head *head = (beat__ctx_head *)(void *)ctx;
+    beat__frame frame;
+    frame.task.fn = b;
+    frame.task.arg = b_arg;
+    frame.prev = head->tail;
+    head->tail = &frame;
+    // Relaxed: pcalls is read only by stats; poll_at is stored by thieves
+    // asking for work, and a lost store only delays the answer.
+    uint64_t pcalls = __atomic_load_n(&head->pcalls, __ATOMIC_RELAXED) + 1;
+    __atomic_store_n(&head->pcalls, pcalls, __ATOMIC_RELAXED);
+    if (__builtin_expect(pcalls >= __atomic_load_n(&head->poll_at, __ATOMIC_RELAXED), 0))
+        beat__heartbeat(ctx);
+    a(ctx, a_arg);
+    if (__builtin_expect(frame.prev != BEAT__FRAME_PROMOTED, 1)) {
+        head->tail = frame.prev;
+        b(ctx, b_arg);
+        return;
+    }
+    beat__join_promoted(ctx, &frame);
+}
 
 // Increments c (if not NULL), then pushes fn(ctx, arg) onto ctx's deque
 // where idle workers can steal it; when it has run, c is decremented.
@@ -401,6 +460,26 @@ BEAT_API beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, si
 // Memory ordering: the jobs' writes are visible after return.
 // Thread safety: any thread outside the pool; several at once.
 BEAT_API void beat_pool_wait(beat_pool *pool);
+
+// ---------------------------------------------------------------------------
+// Statistics: cheap per-worker counters, summed on request.
+
+typedef struct beat_stats {
+    uint64_t pcalls;        // beat_pcall calls (all, promoted or not)
+    uint64_t promotions;    // pcall frames made stealable (heartbeat or a hungry worker)
+    uint64_t steals;        // tasks taken from another worker's deque
+    uint64_t failed_steals; // rounds over every other worker that found nothing
+    uint64_t parks;         // times a worker went to sleep on the futex
+    uint64_t wakeups;       // sleeps that ended because work (or a wait's end) was signalled
+    uint64_t tasks;         // tasks run from a queue (jobs, spawned tasks, promoted frames)
+} beat_stats;
+
+// Fills *total (if not NULL) with the sum over workers, and per_worker[i]
+// for i < min(capacity, workers). Counters are read while the pool runs:
+// each is exact, the set is not a single snapshot. Errors: INVALID_ARGUMENT
+// (NULL pool, NULL per_worker with capacity > 0). Thread safety: any thread.
+BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
+                                     beat_stats *per_worker, unsigned capacity);
 
 // ---------------------------------------------------------------------------
 // Loops
@@ -1456,16 +1535,9 @@ BEAT__PRIVATE int64_t beat__deque_size(beat__deque *d)
 // second futex so that work notifications never wake them by mistake.
 // #include "deque.c" (already inlined above)
 
-// A task record. Spawned and submitted tasks live in pool->tasks; pcall
-// frames and beat_run tasks live on the caller's stack.
-typedef struct beat__task {
-    beat_fn fn;
-    void *arg;
-    beat_counter *counter;   // decremented after the run, may be NULL
-    struct beat__task *next; // injection queue link
-    uint32_t flags;
-} beat__task;
-
+// Task records (beat__task, declared with beat_pcall): spawned and submitted
+// tasks live in pool->tasks; pcall frames and beat_run tasks live on the
+// caller's stack.
 #define BEAT__TASK_POOLED 1u // from pool->tasks: freed when it runs
 #define BEAT__TASK_JOB 2u    // submitted: counted in pool->jobs
 
@@ -1487,14 +1559,30 @@ typedef struct beat__inject {
     beat__task stub;
 } beat__inject;
 
+// Per-worker counters. The owner updates them with relaxed load + store (no
+// RMW: it is the only writer); beat_pool_stats reads them relaxed.
+typedef struct beat__worker_stats {
+    uint64_t promotions, steals, failed_steals, parks, wakeups, tasks;
+} beat__worker_stats;
+
 struct beat_ctx {
-    beat__deque deque; // first member: cache-line aligned
+    beat__ctx_head head; // first member: the inline beat_pcall reads it
+    uint32_t wanted;     // set by an idle worker asking us to promote (relaxed)
+    uint64_t last_beat;  // ns of busy time at the last promotion by heartbeat
+    uint64_t last_poll, last_poll_pcalls, poll_interval; // heartbeat check pacing
+    beat__deque deque;                                   // cache-line aligned
     beat_pool *pool;
     unsigned index;
     uint64_t rng;                  // xorshift state for victim selection
     beat_mempool_cache task_cache; // this worker's free task records
+    beat__worker_stats stats;
     beat__thread thread;
 };
+
+#define BEAT__STAT_ADD(ctx, field, n)                                                              \
+    beat__atomic_store_u64(&(ctx)->stats.field,                                                    \
+                           beat__atomic_load_u64(&(ctx)->stats.field, BEAT__MO_RELAXED) + (n),     \
+                           BEAT__MO_RELAXED)
 
 struct beat_pool {
     uint32_t idle_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked workers
@@ -1509,6 +1597,7 @@ struct beat_pool {
     unsigned started; // threads running (joined by destroy)
     beat_mempool *tasks;
     uint64_t spin_ns;
+    uint64_t heartbeat_ns;
     int checks;
     beat_config cfg;
 };
@@ -1562,6 +1651,14 @@ BEAT__PRIVATE int beat__work_visible(beat_pool *pool)
     return 0;
 }
 
+BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
+{
+    BEAT__STAT_ADD(ctx, parks, 1);
+    beat__futex_wait(&ctx->pool->idle_epoch, epoch);
+    if (beat__atomic_load_u32(&ctx->pool->idle_epoch, BEAT__MO_RELAXED) != epoch)
+        BEAT__STAT_ADD(ctx, wakeups, 1);
+}
+
 // Parks the calling worker until something may have changed. waiting: the
 // counter a beat_wait is waiting for (its waiter bit already set), or NULL
 // in the main loop. Returns 1 when the worker should exit (main loop only:
@@ -1578,13 +1675,13 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     if (beat__work_visible(pool)) {
     } else if (waiting != NULL) {
         // Acquire: pairs with the decrement that made the count zero.
-        if ((beat__atomic_load_u64(&waiting->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) !=
-            0)
-            beat__futex_wait(&pool->idle_epoch, epoch);
+        uint64_t state = beat__atomic_load_u64(&waiting->beat__state, BEAT__MO_ACQUIRE);
+        if ((state & BEAT__COUNT_MASK) != 0)
+            beat__idle_sleep(ctx, epoch);
     } else if (beat__atomic_load_u32(&pool->stopping, BEAT__MO_ACQUIRE)) {
         exit = 1;
     } else {
-        beat__futex_wait(&pool->idle_epoch, epoch);
+        beat__idle_sleep(ctx, epoch);
     }
     // Relaxed: a notifier that still sees us only makes a spurious wake.
     beat__atomic_fetch_sub_u32(&pool->idle_sleepers, 1, BEAT__MO_RELAXED);
@@ -1747,7 +1844,43 @@ BEAT__PRIVATE uint32_t beat__rng_next(uint64_t *state)
     return (uint32_t)(x >> 32);
 }
 
-// Tries every other worker once, from a random start.
+// Steals from one victim, retrying a few lost races. On success the task
+// records who stole it (a joiner waiting for it steals back from us first),
+// and a victim with more work left wakes the next sleeper (wake cascade).
+BEAT__PRIVATE beat__task *beat__steal_from(beat_ctx *ctx, beat_ctx *victim)
+{
+    for (int attempt = 0; attempt < 4; attempt++) {
+        void *item = NULL;
+        beat__steal_result r = beat__deque_steal(&victim->deque, &item);
+        if (r == BEAT__STEAL_EMPTY)
+            return NULL;
+        if (r == BEAT__STEAL_OK) {
+            beat__task *t = (beat__task *)item;
+            // Relaxed: a hint for the joiner, read while it helps.
+            beat__atomic_store_u32(&t->thief, ctx->index + 1, BEAT__MO_RELAXED);
+            BEAT__STAT_ADD(ctx, steals, 1);
+            if (beat__deque_size(&victim->deque) > 0)
+                beat__idle_notify(ctx->pool);
+            return t;
+        }
+        beat__cpu_relax();
+    }
+    return NULL;
+}
+
+// Asks victim to promote a frame at its next pcall: its heartbeat check
+// runs at once when poll_at is 0. Relaxed: a request lost to the owner's
+// own store of poll_at is repeated on our next failed round.
+BEAT__PRIVATE void beat__ask_for_work(beat_ctx *victim)
+{
+    if (beat__atomic_load_u32(&victim->wanted, BEAT__MO_RELAXED))
+        return;
+    beat__atomic_store_u32(&victim->wanted, 1, BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&victim->head.poll_at, 0, BEAT__MO_RELAXED);
+}
+
+// Tries every other worker once, from a random start. Failing, it asks the
+// first one to promote work (hungry thieves make the pool ramp up fast).
 BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
 {
     beat_pool *pool = ctx->pool;
@@ -1759,30 +1892,106 @@ BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
         beat_ctx *victim = &pool->workers[(start + i) % n];
         if (victim == ctx)
             continue;
-        for (int attempt = 0; attempt < 4; attempt++) {
-            void *item = NULL;
-            beat__steal_result r = beat__deque_steal(&victim->deque, &item);
-            if (r == BEAT__STEAL_EMPTY)
-                break;
-            if (r == BEAT__STEAL_OK) {
-                if (beat__deque_size(&victim->deque) > 0)
-                    beat__idle_notify(pool); // wake cascade
-                return (beat__task *)item;
-            }
-            beat__cpu_relax();
-        }
+        beat__task *t = beat__steal_from(ctx, victim);
+        if (t != NULL)
+            return t;
     }
+    BEAT__STAT_ADD(ctx, failed_steals, 1);
+    beat_ctx *first = &pool->workers[start];
+    beat__ask_for_work(first != ctx ? first : &pool->workers[(start + 1) % n]);
     return NULL;
 }
 
-BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx)
+// Own deque, then the preferred victim (the thief of a frame we join),
+// then the injection queue, then everyone.
+BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
 {
     beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
+    if (t == NULL && prefer != NULL && prefer != ctx)
+        t = beat__steal_from(ctx, prefer);
     if (t == NULL)
         t = beat__inject_take(ctx);
     if (t == NULL)
         t = beat__steal_any(ctx);
     return t;
+}
+
+// ---------------------------------------------------------------------------
+// Heartbeat: promotion of the oldest unpromoted frame
+//
+// beat_pcall counts pcalls and calls beat__heartbeat when the count reaches
+// poll_at. The check reads the clock, promotes one frame if a heartbeat of
+// busy time has passed (one promotion per heartbeat bounds the overhead,
+// Acar et al., PLDI 2018) or an idle worker asked (wanted), and sets the
+// next poll_at so that checks come about every heartbeat/8 whatever the
+// pcall rate. Idle workers run no pcalls, so an idle pool pays nothing.
+
+#define BEAT__POLL_MIN 16u
+#define BEAT__POLL_MAX (1u << 20)
+
+// Restarts the heartbeat when a worker becomes busy after being idle.
+BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
+{
+    uint64_t now = beat__now_ns();
+    ctx->last_beat = now;
+    ctx->last_poll = now;
+    ctx->last_poll_pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&ctx->head.poll_at, ctx->last_poll_pcalls + ctx->poll_interval,
+                           BEAT__MO_RELAXED);
+}
+
+// Promotes the oldest frame of ctx that is not promoted yet: pushes its b
+// onto the deque. Frames are promoted oldest first, so promoted frames are
+// a prefix of the list and the walk stops at the first one. Returns 1 if a
+// frame was promoted.
+BEAT__PRIVATE int beat__promote_oldest(beat_ctx *ctx)
+{
+    beat__frame *oldest = NULL;
+    for (beat__frame *f = ctx->head.tail; f != NULL && f->prev != BEAT__FRAME_PROMOTED; f = f->prev)
+        oldest = f;
+    if (oldest == NULL)
+        return 0;
+    oldest->task.counter = &oldest->done;
+    oldest->task.next = NULL;
+    oldest->task.flags = 0;
+    // Relaxed: the push below publishes these with release.
+    beat__atomic_store_u32(&oldest->task.thief, 0, BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&oldest->done.beat__state, 1, BEAT__MO_RELAXED);
+    if (beat__push_local(ctx, &oldest->task) != 0)
+        return 0; // the deque cannot grow: b stays with us
+    oldest->saved_prev = oldest->prev;
+    oldest->prev = BEAT__FRAME_PROMOTED;
+    BEAT__STAT_ADD(ctx, promotions, 1);
+    return 1;
+}
+
+// The next countdown: about heartbeat/8 at the pcall rate seen since the
+// last check, growing at most 2x per check (one long pcall proves little).
+BEAT__PRIVATE uint64_t beat__poll_pace(const beat_ctx *ctx, uint64_t done, uint64_t elapsed)
+{
+    if (elapsed == 0 || done == 0)
+        return ctx->poll_interval;
+    uint64_t interval = done * (ctx->pool->heartbeat_ns / 8) / elapsed;
+    if (interval > 2 * ctx->poll_interval)
+        interval = 2 * ctx->poll_interval;
+    return interval < BEAT__POLL_MIN   ? BEAT__POLL_MIN
+           : interval > BEAT__POLL_MAX ? BEAT__POLL_MAX
+                                       : interval;
+}
+
+BEAT__DEF void beat__heartbeat(beat_ctx *ctx)
+{
+    uint64_t now = beat__now_ns();
+    int wanted = beat__atomic_load_u32(&ctx->wanted, BEAT__MO_RELAXED) != 0;
+    if (wanted)
+        beat__atomic_store_u32(&ctx->wanted, 0, BEAT__MO_RELAXED);
+    if ((wanted || now - ctx->last_beat >= ctx->pool->heartbeat_ns) && beat__promote_oldest(ctx))
+        ctx->last_beat = now;
+    uint64_t pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
+    ctx->poll_interval = beat__poll_pace(ctx, pcalls - ctx->last_poll_pcalls, now - ctx->last_poll);
+    ctx->last_poll = now;
+    ctx->last_poll_pcalls = pcalls;
+    beat__atomic_store_u64(&ctx->head.poll_at, pcalls + ctx->poll_interval, BEAT__MO_RELAXED);
 }
 
 // Runs t and retires it. The record is released before the call (its
@@ -1796,6 +2005,7 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
     uint32_t flags = t->flags;
     if (flags & BEAT__TASK_POOLED)
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);
+    BEAT__STAT_ADD(ctx, tasks, 1);
     fn(ctx, arg);
     if (counter != NULL)
         beat__count_done(pool, &counter->beat__state);
@@ -1804,12 +2014,19 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
 }
 
 // Runs other work until c reaches zero, parking when there is none.
+// awaited: the task being waited for, if there is one; the deque of the
+// worker that stole it is tried first (its children are likely there).
 // Memory ordering: acquire on return.
-BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c)
+BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat__task *awaited)
 {
     uint64_t spin_until = 0;
     while ((beat__atomic_load_u64(&c->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
-        beat__task *t = beat__find_work(ctx);
+        beat_ctx *prefer = NULL;
+        if (awaited != NULL) {
+            uint32_t thief = beat__atomic_load_u32(&awaited->thief, BEAT__MO_RELAXED);
+            prefer = thief != 0 ? &ctx->pool->workers[thief - 1] : NULL;
+        }
+        beat__task *t = beat__find_work(ctx, prefer);
         if (t != NULL) {
             beat__task_run(ctx, t);
             spin_until = 0;
@@ -1848,10 +2065,13 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
     beat__current = ctx;
     if (pool->cfg.on_worker_start != NULL)
         pool->cfg.on_worker_start(ctx->index, pool->cfg.user);
+    beat__heartbeat_restart(ctx);
     uint64_t spin_until = 0;
     for (;;) {
-        beat__task *t = beat__find_work(ctx);
+        beat__task *t = beat__find_work(ctx, NULL);
         if (t != NULL) {
+            if (spin_until != 0)
+                beat__heartbeat_restart(ctx); // busy again: the heartbeat counts busy time
             beat__task_run(ctx, t);
             spin_until = 0;
             continue;
@@ -1877,35 +2097,28 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
 
 // ==== BEGIN src/forkjoin.c ====
 // >>forkjoin
-// Fork-join: pcall, spawn/wait and loops. This version exposes every pcall
-// through the deque (a frame pushed and, unless stolen, popped back); the
-// heartbeat version that publishes nothing on the fast path comes next.
+// Fork-join: the slow path of beat_pcall (its fast path is inline in the
+// public header), spawn/wait, and loops and reduce built on pcall.
 // #include "scheduler.c" (already inlined above)
 
-BEAT__DEF void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, void *b_arg)
+// Joins a frame that the heartbeat promoted. Tasks that a left on the deque
+// sit above the frame; run them, then the frame itself unless a thief took
+// it (then the deque is empty below them), in which case help until the
+// thief is done, stealing from the thief first.
+BEAT__DEF void beat__join_promoted(beat_ctx *ctx, beat__frame *frame)
 {
-    BEAT_ASSERT(ctx != NULL && a != NULL && b != NULL && "beat_pcall: ctx, a and b are required");
-    beat_counter done = {1};
-    beat__task frame = {b, b_arg, &done, NULL, 0};
-    if (beat__push_local(ctx, &frame) != 0) {
-        a(ctx, a_arg); // the deque could not grow: run both here
-        b(ctx, b_arg);
-        return;
-    }
-    a(ctx, a_arg);
-    // Tasks that a left on the deque sit above the frame; run them, then
-    // the frame itself, unless a thief took it (then the deque is empty).
+    ctx->head.tail = frame->saved_prev;
     for (;;) {
         beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
-        if (t == &frame) {
-            b(ctx, b_arg);
+        if (t == &frame->task) {
+            frame->task.fn(ctx, frame->task.arg);
             return;
         }
         if (t == NULL)
             break;
         beat__task_run(ctx, t);
     }
-    beat__worker_wait(ctx, &done);
+    beat__worker_wait(ctx, &frame->done, &frame->task);
 }
 
 BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
@@ -1936,7 +2149,7 @@ BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
 BEAT__DEF void beat_wait(beat_ctx *ctx, beat_counter *c)
 {
     BEAT_ASSERT(ctx != NULL && c != NULL && "beat_wait: ctx and c are required");
-    beat__worker_wait(ctx, c);
+    beat__worker_wait(ctx, c, NULL);
 }
 
 BEAT__DEF uint64_t beat_counter_pending(const beat_counter *c)
@@ -2195,6 +2408,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->cfg = cfg;
     pool->nworkers = cfg.workers;
     pool->spin_ns = (uint64_t)cfg.spin_us * 1000u;
+    pool->heartbeat_ns = (uint64_t)cfg.heartbeat_us * 1000u;
     pool->checks = cfg.checks || BEAT_DEBUG;
     pool->accepting = 1;
     beat__inject_init(&pool->inject);
@@ -2215,6 +2429,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
             ctx->pool = pool;
             ctx->index = deques;
             ctx->rng = UINT64_C(0x9E3779B97F4A7C15) * (deques + 1);
+            ctx->poll_interval = BEAT__POLL_MIN;
             if (beat__deque_init(&ctx->deque, cfg.deque_capacity, &mem) != 0) {
                 beat__deque_destroy(&ctx->deque);
                 r = BEAT_ERROR_OUT_OF_MEMORY;
@@ -2261,6 +2476,44 @@ BEAT__DEF void beat_pool_destroy(beat_pool *pool)
 BEAT__DEF unsigned beat_pool_workers(const beat_pool *pool)
 {
     return pool == NULL ? 0 : pool->nworkers;
+}
+
+BEAT__PRIVATE void beat__stats_add(beat_stats *sum, const beat_stats *w)
+{
+    sum->pcalls += w->pcalls;
+    sum->promotions += w->promotions;
+    sum->steals += w->steals;
+    sum->failed_steals += w->failed_steals;
+    sum->parks += w->parks;
+    sum->wakeups += w->wakeups;
+    sum->tasks += w->tasks;
+}
+
+BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
+                                      beat_stats *per_worker, unsigned capacity)
+{
+    if (pool == NULL || (per_worker == NULL && capacity != 0))
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    beat_stats sum;
+    memset(&sum, 0, sizeof sum);
+    for (unsigned i = 0; i < pool->nworkers; i++) {
+        const beat_ctx *ctx = &pool->workers[i];
+        beat_stats w;
+        // Relaxed: counters are monotonic and read while workers run.
+        w.pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
+        w.promotions = beat__atomic_load_u64(&ctx->stats.promotions, BEAT__MO_RELAXED);
+        w.steals = beat__atomic_load_u64(&ctx->stats.steals, BEAT__MO_RELAXED);
+        w.failed_steals = beat__atomic_load_u64(&ctx->stats.failed_steals, BEAT__MO_RELAXED);
+        w.parks = beat__atomic_load_u64(&ctx->stats.parks, BEAT__MO_RELAXED);
+        w.wakeups = beat__atomic_load_u64(&ctx->stats.wakeups, BEAT__MO_RELAXED);
+        w.tasks = beat__atomic_load_u64(&ctx->stats.tasks, BEAT__MO_RELAXED);
+        if (i < capacity)
+            per_worker[i] = w;
+        beat__stats_add(&sum, &w);
+    }
+    if (total != NULL)
+        *total = sum;
+    return BEAT_OK;
 }
 
 BEAT__DEF unsigned beat_ctx_worker(const beat_ctx *ctx) { return ctx == NULL ? 0 : ctx->index; }
@@ -2378,7 +2631,7 @@ BEAT__DEF beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg)
         return BEAT_ERROR_SHUTDOWN;
     // The task lives on this stack: we do not return before it has run.
     beat_counter done = {1};
-    beat__task t = {fn, arg, &done, NULL, 0};
+    beat__task t = {fn, arg, &done, NULL, 0, 0};
     beat__inject_push(&pool->inject, &t);
     beat__idle_notify(pool);
     beat__outside_wait(pool, &done.beat__state);

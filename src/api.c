@@ -148,6 +148,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->cfg = cfg;
     pool->nworkers = cfg.workers;
     pool->spin_ns = (uint64_t)cfg.spin_us * 1000u;
+    pool->heartbeat_ns = (uint64_t)cfg.heartbeat_us * 1000u;
     pool->checks = cfg.checks || BEAT_DEBUG;
     pool->accepting = 1;
     beat__inject_init(&pool->inject);
@@ -168,6 +169,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
             ctx->pool = pool;
             ctx->index = deques;
             ctx->rng = UINT64_C(0x9E3779B97F4A7C15) * (deques + 1);
+            ctx->poll_interval = BEAT__POLL_MIN;
             if (beat__deque_init(&ctx->deque, cfg.deque_capacity, &mem) != 0) {
                 beat__deque_destroy(&ctx->deque);
                 r = BEAT_ERROR_OUT_OF_MEMORY;
@@ -214,6 +216,44 @@ BEAT__DEF void beat_pool_destroy(beat_pool *pool)
 BEAT__DEF unsigned beat_pool_workers(const beat_pool *pool)
 {
     return pool == NULL ? 0 : pool->nworkers;
+}
+
+BEAT__PRIVATE void beat__stats_add(beat_stats *sum, const beat_stats *w)
+{
+    sum->pcalls += w->pcalls;
+    sum->promotions += w->promotions;
+    sum->steals += w->steals;
+    sum->failed_steals += w->failed_steals;
+    sum->parks += w->parks;
+    sum->wakeups += w->wakeups;
+    sum->tasks += w->tasks;
+}
+
+BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
+                                      beat_stats *per_worker, unsigned capacity)
+{
+    if (pool == NULL || (per_worker == NULL && capacity != 0))
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    beat_stats sum;
+    memset(&sum, 0, sizeof sum);
+    for (unsigned i = 0; i < pool->nworkers; i++) {
+        const beat_ctx *ctx = &pool->workers[i];
+        beat_stats w;
+        // Relaxed: counters are monotonic and read while workers run.
+        w.pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
+        w.promotions = beat__atomic_load_u64(&ctx->stats.promotions, BEAT__MO_RELAXED);
+        w.steals = beat__atomic_load_u64(&ctx->stats.steals, BEAT__MO_RELAXED);
+        w.failed_steals = beat__atomic_load_u64(&ctx->stats.failed_steals, BEAT__MO_RELAXED);
+        w.parks = beat__atomic_load_u64(&ctx->stats.parks, BEAT__MO_RELAXED);
+        w.wakeups = beat__atomic_load_u64(&ctx->stats.wakeups, BEAT__MO_RELAXED);
+        w.tasks = beat__atomic_load_u64(&ctx->stats.tasks, BEAT__MO_RELAXED);
+        if (i < capacity)
+            per_worker[i] = w;
+        beat__stats_add(&sum, &w);
+    }
+    if (total != NULL)
+        *total = sum;
+    return BEAT_OK;
 }
 
 BEAT__DEF unsigned beat_ctx_worker(const beat_ctx *ctx) { return ctx == NULL ? 0 : ctx->index; }
@@ -331,7 +371,7 @@ BEAT__DEF beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg)
         return BEAT_ERROR_SHUTDOWN;
     // The task lives on this stack: we do not return before it has run.
     beat_counter done = {1};
-    beat__task t = {fn, arg, &done, NULL, 0};
+    beat__task t = {fn, arg, &done, NULL, 0, 0};
     beat__inject_push(&pool->inject, &t);
     beat__idle_notify(pool);
     beat__outside_wait(pool, &done.beat__state);

@@ -1,32 +1,25 @@
-// Fork-join: pcall, spawn/wait and loops. This version exposes every pcall
-// through the deque (a frame pushed and, unless stolen, popped back); the
-// heartbeat version that publishes nothing on the fast path comes next.
+// Fork-join: the slow path of beat_pcall (its fast path is inline in the
+// public header), spawn/wait, and loops and reduce built on pcall.
 #include "scheduler.c"
 
-BEAT__DEF void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, void *b_arg)
+// Joins a frame that the heartbeat promoted. Tasks that a left on the deque
+// sit above the frame; run them, then the frame itself unless a thief took
+// it (then the deque is empty below them), in which case help until the
+// thief is done, stealing from the thief first.
+BEAT__DEF void beat__join_promoted(beat_ctx *ctx, beat__frame *frame)
 {
-    BEAT_ASSERT(ctx != NULL && a != NULL && b != NULL && "beat_pcall: ctx, a and b are required");
-    beat_counter done = {1};
-    beat__task frame = {b, b_arg, &done, NULL, 0};
-    if (beat__push_local(ctx, &frame) != 0) {
-        a(ctx, a_arg); // the deque could not grow: run both here
-        b(ctx, b_arg);
-        return;
-    }
-    a(ctx, a_arg);
-    // Tasks that a left on the deque sit above the frame; run them, then
-    // the frame itself, unless a thief took it (then the deque is empty).
+    ctx->head.tail = frame->saved_prev;
     for (;;) {
         beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
-        if (t == &frame) {
-            b(ctx, b_arg);
+        if (t == &frame->task) {
+            frame->task.fn(ctx, frame->task.arg);
             return;
         }
         if (t == NULL)
             break;
         beat__task_run(ctx, t);
     }
-    beat__worker_wait(ctx, &done);
+    beat__worker_wait(ctx, &frame->done, &frame->task);
 }
 
 BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
@@ -57,7 +50,7 @@ BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
 BEAT__DEF void beat_wait(beat_ctx *ctx, beat_counter *c)
 {
     BEAT_ASSERT(ctx != NULL && c != NULL && "beat_wait: ctx and c are required");
-    beat__worker_wait(ctx, c);
+    beat__worker_wait(ctx, c, NULL);
 }
 
 BEAT__DEF uint64_t beat_counter_pending(const beat_counter *c)

@@ -21,16 +21,9 @@
 // second futex so that work notifications never wake them by mistake.
 #include "deque.c"
 
-// A task record. Spawned and submitted tasks live in pool->tasks; pcall
-// frames and beat_run tasks live on the caller's stack.
-typedef struct beat__task {
-    beat_fn fn;
-    void *arg;
-    beat_counter *counter;   // decremented after the run, may be NULL
-    struct beat__task *next; // injection queue link
-    uint32_t flags;
-} beat__task;
-
+// Task records (beat__task, declared with beat_pcall): spawned and submitted
+// tasks live in pool->tasks; pcall frames and beat_run tasks live on the
+// caller's stack.
 #define BEAT__TASK_POOLED 1u // from pool->tasks: freed when it runs
 #define BEAT__TASK_JOB 2u    // submitted: counted in pool->jobs
 
@@ -52,14 +45,30 @@ typedef struct beat__inject {
     beat__task stub;
 } beat__inject;
 
+// Per-worker counters. The owner updates them with relaxed load + store (no
+// RMW: it is the only writer); beat_pool_stats reads them relaxed.
+typedef struct beat__worker_stats {
+    uint64_t promotions, steals, failed_steals, parks, wakeups, tasks;
+} beat__worker_stats;
+
 struct beat_ctx {
-    beat__deque deque; // first member: cache-line aligned
+    beat__ctx_head head; // first member: the inline beat_pcall reads it
+    uint32_t wanted;     // set by an idle worker asking us to promote (relaxed)
+    uint64_t last_beat;  // ns of busy time at the last promotion by heartbeat
+    uint64_t last_poll, last_poll_pcalls, poll_interval; // heartbeat check pacing
+    beat__deque deque;                                   // cache-line aligned
     beat_pool *pool;
     unsigned index;
     uint64_t rng;                  // xorshift state for victim selection
     beat_mempool_cache task_cache; // this worker's free task records
+    beat__worker_stats stats;
     beat__thread thread;
 };
+
+#define BEAT__STAT_ADD(ctx, field, n)                                                              \
+    beat__atomic_store_u64(&(ctx)->stats.field,                                                    \
+                           beat__atomic_load_u64(&(ctx)->stats.field, BEAT__MO_RELAXED) + (n),     \
+                           BEAT__MO_RELAXED)
 
 struct beat_pool {
     uint32_t idle_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked workers
@@ -74,6 +83,7 @@ struct beat_pool {
     unsigned started; // threads running (joined by destroy)
     beat_mempool *tasks;
     uint64_t spin_ns;
+    uint64_t heartbeat_ns;
     int checks;
     beat_config cfg;
 };
@@ -127,6 +137,14 @@ BEAT__PRIVATE int beat__work_visible(beat_pool *pool)
     return 0;
 }
 
+BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
+{
+    BEAT__STAT_ADD(ctx, parks, 1);
+    beat__futex_wait(&ctx->pool->idle_epoch, epoch);
+    if (beat__atomic_load_u32(&ctx->pool->idle_epoch, BEAT__MO_RELAXED) != epoch)
+        BEAT__STAT_ADD(ctx, wakeups, 1);
+}
+
 // Parks the calling worker until something may have changed. waiting: the
 // counter a beat_wait is waiting for (its waiter bit already set), or NULL
 // in the main loop. Returns 1 when the worker should exit (main loop only:
@@ -143,13 +161,13 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     if (beat__work_visible(pool)) {
     } else if (waiting != NULL) {
         // Acquire: pairs with the decrement that made the count zero.
-        if ((beat__atomic_load_u64(&waiting->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) !=
-            0)
-            beat__futex_wait(&pool->idle_epoch, epoch);
+        uint64_t state = beat__atomic_load_u64(&waiting->beat__state, BEAT__MO_ACQUIRE);
+        if ((state & BEAT__COUNT_MASK) != 0)
+            beat__idle_sleep(ctx, epoch);
     } else if (beat__atomic_load_u32(&pool->stopping, BEAT__MO_ACQUIRE)) {
         exit = 1;
     } else {
-        beat__futex_wait(&pool->idle_epoch, epoch);
+        beat__idle_sleep(ctx, epoch);
     }
     // Relaxed: a notifier that still sees us only makes a spurious wake.
     beat__atomic_fetch_sub_u32(&pool->idle_sleepers, 1, BEAT__MO_RELAXED);
@@ -312,7 +330,43 @@ BEAT__PRIVATE uint32_t beat__rng_next(uint64_t *state)
     return (uint32_t)(x >> 32);
 }
 
-// Tries every other worker once, from a random start.
+// Steals from one victim, retrying a few lost races. On success the task
+// records who stole it (a joiner waiting for it steals back from us first),
+// and a victim with more work left wakes the next sleeper (wake cascade).
+BEAT__PRIVATE beat__task *beat__steal_from(beat_ctx *ctx, beat_ctx *victim)
+{
+    for (int attempt = 0; attempt < 4; attempt++) {
+        void *item = NULL;
+        beat__steal_result r = beat__deque_steal(&victim->deque, &item);
+        if (r == BEAT__STEAL_EMPTY)
+            return NULL;
+        if (r == BEAT__STEAL_OK) {
+            beat__task *t = (beat__task *)item;
+            // Relaxed: a hint for the joiner, read while it helps.
+            beat__atomic_store_u32(&t->thief, ctx->index + 1, BEAT__MO_RELAXED);
+            BEAT__STAT_ADD(ctx, steals, 1);
+            if (beat__deque_size(&victim->deque) > 0)
+                beat__idle_notify(ctx->pool);
+            return t;
+        }
+        beat__cpu_relax();
+    }
+    return NULL;
+}
+
+// Asks victim to promote a frame at its next pcall: its heartbeat check
+// runs at once when poll_at is 0. Relaxed: a request lost to the owner's
+// own store of poll_at is repeated on our next failed round.
+BEAT__PRIVATE void beat__ask_for_work(beat_ctx *victim)
+{
+    if (beat__atomic_load_u32(&victim->wanted, BEAT__MO_RELAXED))
+        return;
+    beat__atomic_store_u32(&victim->wanted, 1, BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&victim->head.poll_at, 0, BEAT__MO_RELAXED);
+}
+
+// Tries every other worker once, from a random start. Failing, it asks the
+// first one to promote work (hungry thieves make the pool ramp up fast).
 BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
 {
     beat_pool *pool = ctx->pool;
@@ -324,30 +378,106 @@ BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
         beat_ctx *victim = &pool->workers[(start + i) % n];
         if (victim == ctx)
             continue;
-        for (int attempt = 0; attempt < 4; attempt++) {
-            void *item = NULL;
-            beat__steal_result r = beat__deque_steal(&victim->deque, &item);
-            if (r == BEAT__STEAL_EMPTY)
-                break;
-            if (r == BEAT__STEAL_OK) {
-                if (beat__deque_size(&victim->deque) > 0)
-                    beat__idle_notify(pool); // wake cascade
-                return (beat__task *)item;
-            }
-            beat__cpu_relax();
-        }
+        beat__task *t = beat__steal_from(ctx, victim);
+        if (t != NULL)
+            return t;
     }
+    BEAT__STAT_ADD(ctx, failed_steals, 1);
+    beat_ctx *first = &pool->workers[start];
+    beat__ask_for_work(first != ctx ? first : &pool->workers[(start + 1) % n]);
     return NULL;
 }
 
-BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx)
+// Own deque, then the preferred victim (the thief of a frame we join),
+// then the injection queue, then everyone.
+BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
 {
     beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
+    if (t == NULL && prefer != NULL && prefer != ctx)
+        t = beat__steal_from(ctx, prefer);
     if (t == NULL)
         t = beat__inject_take(ctx);
     if (t == NULL)
         t = beat__steal_any(ctx);
     return t;
+}
+
+// ---------------------------------------------------------------------------
+// Heartbeat: promotion of the oldest unpromoted frame
+//
+// beat_pcall counts pcalls and calls beat__heartbeat when the count reaches
+// poll_at. The check reads the clock, promotes one frame if a heartbeat of
+// busy time has passed (one promotion per heartbeat bounds the overhead,
+// Acar et al., PLDI 2018) or an idle worker asked (wanted), and sets the
+// next poll_at so that checks come about every heartbeat/8 whatever the
+// pcall rate. Idle workers run no pcalls, so an idle pool pays nothing.
+
+#define BEAT__POLL_MIN 16u
+#define BEAT__POLL_MAX (1u << 20)
+
+// Restarts the heartbeat when a worker becomes busy after being idle.
+BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
+{
+    uint64_t now = beat__now_ns();
+    ctx->last_beat = now;
+    ctx->last_poll = now;
+    ctx->last_poll_pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&ctx->head.poll_at, ctx->last_poll_pcalls + ctx->poll_interval,
+                           BEAT__MO_RELAXED);
+}
+
+// Promotes the oldest frame of ctx that is not promoted yet: pushes its b
+// onto the deque. Frames are promoted oldest first, so promoted frames are
+// a prefix of the list and the walk stops at the first one. Returns 1 if a
+// frame was promoted.
+BEAT__PRIVATE int beat__promote_oldest(beat_ctx *ctx)
+{
+    beat__frame *oldest = NULL;
+    for (beat__frame *f = ctx->head.tail; f != NULL && f->prev != BEAT__FRAME_PROMOTED; f = f->prev)
+        oldest = f;
+    if (oldest == NULL)
+        return 0;
+    oldest->task.counter = &oldest->done;
+    oldest->task.next = NULL;
+    oldest->task.flags = 0;
+    // Relaxed: the push below publishes these with release.
+    beat__atomic_store_u32(&oldest->task.thief, 0, BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&oldest->done.beat__state, 1, BEAT__MO_RELAXED);
+    if (beat__push_local(ctx, &oldest->task) != 0)
+        return 0; // the deque cannot grow: b stays with us
+    oldest->saved_prev = oldest->prev;
+    oldest->prev = BEAT__FRAME_PROMOTED;
+    BEAT__STAT_ADD(ctx, promotions, 1);
+    return 1;
+}
+
+// The next countdown: about heartbeat/8 at the pcall rate seen since the
+// last check, growing at most 2x per check (one long pcall proves little).
+BEAT__PRIVATE uint64_t beat__poll_pace(const beat_ctx *ctx, uint64_t done, uint64_t elapsed)
+{
+    if (elapsed == 0 || done == 0)
+        return ctx->poll_interval;
+    uint64_t interval = done * (ctx->pool->heartbeat_ns / 8) / elapsed;
+    if (interval > 2 * ctx->poll_interval)
+        interval = 2 * ctx->poll_interval;
+    return interval < BEAT__POLL_MIN   ? BEAT__POLL_MIN
+           : interval > BEAT__POLL_MAX ? BEAT__POLL_MAX
+                                       : interval;
+}
+
+BEAT__DEF void beat__heartbeat(beat_ctx *ctx)
+{
+    uint64_t now = beat__now_ns();
+    int wanted = beat__atomic_load_u32(&ctx->wanted, BEAT__MO_RELAXED) != 0;
+    if (wanted)
+        beat__atomic_store_u32(&ctx->wanted, 0, BEAT__MO_RELAXED);
+    if ((wanted || now - ctx->last_beat >= ctx->pool->heartbeat_ns) && beat__promote_oldest(ctx))
+        ctx->last_beat = now;
+    uint64_t pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
+    ctx->poll_interval = beat__poll_pace(ctx, pcalls - ctx->last_poll_pcalls, now - ctx->last_poll);
+    ctx->last_poll = now;
+    ctx->last_poll_pcalls = pcalls;
+    beat__atomic_store_u64(&ctx->head.poll_at, pcalls + ctx->poll_interval, BEAT__MO_RELAXED);
 }
 
 // Runs t and retires it. The record is released before the call (its
@@ -361,6 +491,7 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
     uint32_t flags = t->flags;
     if (flags & BEAT__TASK_POOLED)
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);
+    BEAT__STAT_ADD(ctx, tasks, 1);
     fn(ctx, arg);
     if (counter != NULL)
         beat__count_done(pool, &counter->beat__state);
@@ -369,12 +500,19 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
 }
 
 // Runs other work until c reaches zero, parking when there is none.
+// awaited: the task being waited for, if there is one; the deque of the
+// worker that stole it is tried first (its children are likely there).
 // Memory ordering: acquire on return.
-BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c)
+BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat__task *awaited)
 {
     uint64_t spin_until = 0;
     while ((beat__atomic_load_u64(&c->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
-        beat__task *t = beat__find_work(ctx);
+        beat_ctx *prefer = NULL;
+        if (awaited != NULL) {
+            uint32_t thief = beat__atomic_load_u32(&awaited->thief, BEAT__MO_RELAXED);
+            prefer = thief != 0 ? &ctx->pool->workers[thief - 1] : NULL;
+        }
+        beat__task *t = beat__find_work(ctx, prefer);
         if (t != NULL) {
             beat__task_run(ctx, t);
             spin_until = 0;
@@ -413,10 +551,13 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
     beat__current = ctx;
     if (pool->cfg.on_worker_start != NULL)
         pool->cfg.on_worker_start(ctx->index, pool->cfg.user);
+    beat__heartbeat_restart(ctx);
     uint64_t spin_until = 0;
     for (;;) {
-        beat__task *t = beat__find_work(ctx);
+        beat__task *t = beat__find_work(ctx, NULL);
         if (t != NULL) {
+            if (spin_until != 0)
+                beat__heartbeat_restart(ctx); // busy again: the heartbeat counts busy time
             beat__task_run(ctx, t);
             spin_until = 0;
             continue;

@@ -127,12 +127,6 @@ BEAT_API unsigned beat_pool_workers(const beat_pool *pool);
 // Thread safety: any thread outside the pool; many at once.
 BEAT_API beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg);
 
-// Runs a(ctx, a_arg) and b(ctx, b_arg), potentially in parallel, and returns
-// when both have finished. b is made stealable while a runs.
-// No allocation: the frame lives on the caller's stack.
-// Thread safety: only from a task, with that task's ctx.
-BEAT_API void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, void *b_arg);
-
 // The worker index of ctx: 0..beat_pool_workers()-1 for pool threads.
 // (Indices >= workers are reserved for registered outside threads, which
 // this version does not have.) Thread safety: the ctx's own thread.
@@ -144,8 +138,73 @@ BEAT_API beat_pool *beat_ctx_pool(const beat_ctx *ctx);
 // no destroy. It may be reused once beat_wait has returned.
 // Fields are private: use beat_counter_pending.
 typedef struct beat_counter {
-    uint64_t beat__state; // bit 63: a waiter may be parked; bits 0..62: pending tasks
+    uint64_t beat__state; // bits 62-63: parked-waiter flags; bits 0..61: pending tasks
 } beat_counter;
+
+// ---------------------------------------------------------------------------
+// Fork-join: beat_pcall
+
+// Private: the frame and context layout that the inline beat_pcall needs.
+// Not part of the API; it may change in any version.
+typedef struct beat__task {
+    beat_fn fn;
+    void *arg;
+    beat_counter *counter;   // decremented after the run, may be NULL
+    struct beat__task *next; // injection queue link
+    uint32_t flags;
+    uint32_t thief; // 1 + index of the worker that stole it (relaxed atomic), 0 = not stolen
+} beat__task;
+
+typedef struct beat__frame {
+    beat__task task;                // b, published as this task when promoted
+    struct beat__frame *prev;       // next older frame, or BEAT__FRAME_PROMOTED
+    struct beat__frame *saved_prev; // prev, kept here while promoted
+    beat_counter done;              // 1 while a thief may run b (set at promotion)
+} beat__frame;
+
+typedef struct beat__ctx_head { // the first member of every beat_ctx
+    beat__frame *tail;          // youngest frame; owner only
+    uint64_t pcalls;            // pcalls so far; owner stores, stats read (relaxed)
+    uint64_t poll_at;           // heartbeat check when pcalls reaches it; thieves store 0
+} beat__ctx_head;
+
+#define BEAT__FRAME_PROMOTED ((beat__frame *)(uintptr_t)1)
+
+// Slow paths of beat_pcall (out of line, in the implementation).
+BEAT_API void beat__heartbeat(beat_ctx *ctx);
+BEAT_API void beat__join_promoted(beat_ctx *ctx, beat__frame *frame);
+
+// Runs a(ctx, a_arg) and b(ctx, b_arg), potentially in parallel, and returns
+// when both have finished. Unless this worker's heartbeat (or an idle
+// worker asking for work) promotes the frame, this costs about a function
+// call: b is recorded in a frame on this stack and linked into the worker's
+// private list with plain stores, a is called, one check, b is called. No
+// atomic read-modify-write, no fence, no allocation. A promoted frame is
+// pushed onto the worker's deque where idle workers can steal b; joining
+// one then runs other work until b is done.
+// Thread safety: only from a task, with that task's ctx.
+static inline void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, void *b_arg)
+{
+    beat__ctx_head *head = (beat__ctx_head *)(void *)ctx;
+    beat__frame frame;
+    frame.task.fn = b;
+    frame.task.arg = b_arg;
+    frame.prev = head->tail;
+    head->tail = &frame;
+    // Relaxed: pcalls is read only by stats; poll_at is stored by thieves
+    // asking for work, and a lost store only delays the answer.
+    uint64_t pcalls = __atomic_load_n(&head->pcalls, __ATOMIC_RELAXED) + 1;
+    __atomic_store_n(&head->pcalls, pcalls, __ATOMIC_RELAXED);
+    if (__builtin_expect(pcalls >= __atomic_load_n(&head->poll_at, __ATOMIC_RELAXED), 0))
+        beat__heartbeat(ctx);
+    a(ctx, a_arg);
+    if (__builtin_expect(frame.prev != BEAT__FRAME_PROMOTED, 1)) {
+        head->tail = frame.prev;
+        b(ctx, b_arg);
+        return;
+    }
+    beat__join_promoted(ctx, &frame);
+}
 
 // Increments c (if not NULL), then pushes fn(ctx, arg) onto ctx's deque
 // where idle workers can steal it; when it has run, c is decremented.
@@ -196,6 +255,26 @@ BEAT_API beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, si
 // Memory ordering: the jobs' writes are visible after return.
 // Thread safety: any thread outside the pool; several at once.
 BEAT_API void beat_pool_wait(beat_pool *pool);
+
+// ---------------------------------------------------------------------------
+// Statistics: cheap per-worker counters, summed on request.
+
+typedef struct beat_stats {
+    uint64_t pcalls;        // beat_pcall calls (all, promoted or not)
+    uint64_t promotions;    // pcall frames made stealable (heartbeat or a hungry worker)
+    uint64_t steals;        // tasks taken from another worker's deque
+    uint64_t failed_steals; // rounds over every other worker that found nothing
+    uint64_t parks;         // times a worker went to sleep on the futex
+    uint64_t wakeups;       // sleeps that ended because work (or a wait's end) was signalled
+    uint64_t tasks;         // tasks run from a queue (jobs, spawned tasks, promoted frames)
+} beat_stats;
+
+// Fills *total (if not NULL) with the sum over workers, and per_worker[i]
+// for i < min(capacity, workers). Counters are read while the pool runs:
+// each is exact, the set is not a single snapshot. Errors: INVALID_ARGUMENT
+// (NULL pool, NULL per_worker with capacity > 0). Thread safety: any thread.
+BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
+                                     beat_stats *per_worker, unsigned capacity);
 
 // ---------------------------------------------------------------------------
 // Loops
