@@ -1,0 +1,383 @@
+// Fork-join correctness before speed: pcall at every level gives the serial
+// answer at every worker count (more workers than cores included), mixed
+// pcall/spawn DAGs match a serial evaluation, loops nest inside pcalls and
+// pcalls inside loops, a long chain of pcalls does not grow the stack, the
+// stats count every pcall, and frames really are promoted and stolen.
+#define BEAT_IMPLEMENTATION
+#include "beat.h"
+
+#include "test.h"
+
+static beat_pool *make_pool(unsigned workers)
+{
+    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+    cfg.workers = workers;
+    beat_pool *pool = NULL;
+    return beat_pool_create(&cfg, &pool) == BEAT_OK ? pool : NULL;
+}
+
+static const unsigned worker_counts[] = {1, 2, 3, 8};
+#define N_COUNTS (sizeof worker_counts / sizeof worker_counts[0])
+
+// ---------------------------------------------------------------------------
+// fib
+
+typedef struct fib_arg {
+    int n;
+    long result;
+} fib_arg;
+
+static void fib_task(beat_ctx *ctx, void *p)
+{
+    fib_arg *a = (fib_arg *)p;
+    if (a->n < 2) {
+        a->result = a->n;
+        return;
+    }
+    fib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
+    beat_pcall(ctx, fib_task, &x, fib_task, &y);
+    a->result = x.result + y.result;
+}
+
+static long fib_serial(int n) { return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2); }
+
+// pcalls made by fib(n): one per call with n >= 2.
+static uint64_t fib_pcalls(int n) { return n < 2 ? 0 : 1 + fib_pcalls(n - 1) + fib_pcalls(n - 2); }
+
+static void fib_with_a_pcall_at_every_level_is_right_with_1_2_3_and_8_workers(void)
+{
+    const int n = BT_SCALE(30, 22);
+    const long want = fib_serial(n);
+    for (size_t i = 0; i < N_COUNTS; i++) {
+        beat_pool *pool = make_pool(worker_counts[i]);
+        CHECK(pool != NULL);
+        for (int round = 0; round < 3; round++) {
+            fib_arg a = {n, 0};
+            CHECK_EQ(beat_run(pool, fib_task, &a), BEAT_OK);
+            CHECK_MSG(a.result == want, "fib(%d) = %ld with %u workers, want %ld", n, a.result,
+                      worker_counts[i], want);
+        }
+        beat_stats st;
+        CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
+        beat_pool_destroy(pool);
+        CHECK_EQ(st.pcalls, 3 * fib_pcalls(n));
+        bt_note("fib(%d), %u workers: %llu pcalls, %llu promoted, %llu stolen", n, worker_counts[i],
+                (unsigned long long)st.pcalls, (unsigned long long)st.promotions,
+                (unsigned long long)st.steals);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Spice's tree sum: a balanced tree in pre-order, fork(right)/call(left)/join.
+
+typedef struct node {
+    int64_t value;
+    struct node *left, *right;
+} node;
+
+static node *build(node **next, int64_t from, int64_t to)
+{
+    node *n = (*next)++;
+    int64_t mid = from + (to - from) / 2;
+    n->value = mid;
+    n->left = mid > from ? build(next, from, mid - 1) : NULL;
+    n->right = mid < to ? build(next, mid + 1, to) : NULL;
+    return n;
+}
+
+typedef struct sum_arg {
+    const node *n;
+    int64_t sum;
+} sum_arg;
+
+static void tree_sum(beat_ctx *ctx, void *p)
+{
+    sum_arg *a = (sum_arg *)p;
+    const node *n = a->n;
+    int64_t sum = n->value;
+    if (n->left != NULL && n->right != NULL) {
+        sum_arg l = {n->left, 0}, r = {n->right, 0};
+        beat_pcall(ctx, tree_sum, &l, tree_sum, &r);
+        sum += l.sum + r.sum;
+    } else if (n->left != NULL || n->right != NULL) {
+        sum_arg c = {n->left != NULL ? n->left : n->right, 0};
+        tree_sum(ctx, &c);
+        sum += c.sum;
+    }
+    a->sum = sum;
+}
+
+static void tree_sum_is_right_at_every_size_and_worker_count(void)
+{
+    const int64_t sizes[] = {1, 2, 3, 1023, 65535, BT_SCALE(1000000, 100000)};
+    node *nodes = (node *)malloc(sizeof(node) * (size_t)sizes[5]);
+    CHECK(nodes != NULL);
+    for (size_t i = 0; i < N_COUNTS; i++) {
+        beat_pool *pool = make_pool(worker_counts[i]);
+        CHECK(pool != NULL);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            node *next = nodes;
+            const node *root = build(&next, 1, sizes[s]);
+            sum_arg a = {root, 0};
+            CHECK_EQ(beat_run(pool, tree_sum, &a), BEAT_OK);
+            CHECK_MSG(a.sum == sizes[s] * (sizes[s] + 1) / 2, "tree of %lld nodes: %lld",
+                      (long long)sizes[s], (long long)a.sum);
+        }
+        beat_pool_destroy(pool);
+    }
+    free(nodes);
+}
+
+// ---------------------------------------------------------------------------
+// Random fork-join DAGs: each node is a leaf, a pcall of two children, or a
+// spawn of up to 5 children waited on a counter; its value mixes its
+// children's values in order. The serial evaluation of the same recursion
+// gives the expected checksum.
+
+typedef struct dag {
+    uint64_t seed;
+    int depth;
+    uint64_t value;
+} dag;
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9E3779B97F4A7C15u + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdu;
+}
+
+static uint64_t next_seed(uint64_t s, uint64_t i) { return mix(s, i + 1); }
+
+static uint64_t dag_serial(uint64_t seed, int depth)
+{
+    unsigned kind = depth == 0 ? 0 : (unsigned)(seed % 3);
+    if (kind == 0)
+        return mix(seed, 7);
+    unsigned children = kind == 1 ? 2 : 1 + (unsigned)(seed >> 8) % 5;
+    uint64_t h = seed;
+    for (unsigned i = 0; i < children; i++)
+        h = mix(h, dag_serial(next_seed(seed, i), depth - 1));
+    return h;
+}
+
+static void dag_task(beat_ctx *ctx, void *p)
+{
+    dag *d = (dag *)p;
+    unsigned kind = d->depth == 0 ? 0 : (unsigned)(d->seed % 3);
+    if (kind == 0) {
+        d->value = mix(d->seed, 7);
+        return;
+    }
+    dag child[5];
+    unsigned children = kind == 1 ? 2 : 1 + (unsigned)(d->seed >> 8) % 5;
+    for (unsigned i = 0; i < children; i++) {
+        child[i].seed = next_seed(d->seed, i);
+        child[i].depth = d->depth - 1;
+        child[i].value = 0;
+    }
+    if (kind == 1) {
+        beat_pcall(ctx, dag_task, &child[0], dag_task, &child[1]);
+    } else {
+        beat_counter c = {0};
+        for (unsigned i = 0; i < children; i++)
+            beat_spawn(ctx, &c, dag_task, &child[i]);
+        beat_wait(ctx, &c);
+    }
+    uint64_t h = d->seed;
+    for (unsigned i = 0; i < children; i++)
+        h = mix(h, child[i].value);
+    d->value = h;
+}
+
+static void random_fork_join_dags_match_their_serial_checksum(void)
+{
+    const int dags = BT_SCALE(40, 10);
+    for (size_t i = 0; i < N_COUNTS; i++) {
+        beat_pool *pool = make_pool(worker_counts[i]);
+        CHECK(pool != NULL);
+        for (int k = 0; k < dags; k++) {
+            dag d = {0x1234567u + (uint64_t)k * 7919u, 9 + k % 4, 0};
+            CHECK_EQ(beat_run(pool, dag_task, &d), BEAT_OK);
+            CHECK_MSG(d.value == dag_serial(d.seed, d.depth),
+                      "dag %d (depth %d) with %u workers: checksum differs", k, d.depth,
+                      worker_counts[i]);
+        }
+        beat_pool_destroy(pool);
+    }
+    bt_note("%d random DAGs (depth 9-12, pcall and spawn/wait nodes) x 1/2/3/8 workers", dags);
+}
+
+// ---------------------------------------------------------------------------
+// Nesting: pcall inside parallel_for inside pcall.
+
+typedef struct nest {
+    uint64_t *slots; // slot i: fib(i % 16) written by the inner pcalls
+    size_t n;
+} nest;
+
+static void nest_body(beat_ctx *ctx, size_t begin, size_t end, void *p)
+{
+    nest *s = (nest *)p;
+    for (size_t i = begin; i < end; i++) {
+        fib_arg x = {(int)(i % 16), 0}, y = {(int)(i % 7), 0};
+        beat_pcall(ctx, fib_task, &x, fib_task, &y);
+        s->slots[i] = (uint64_t)(x.result * 100 + y.result);
+    }
+}
+
+static void nest_loop(beat_ctx *ctx, void *p)
+{
+    nest *s = (nest *)p;
+    beat_parallel_for(ctx, 0, s->n, 0, nest_body, s);
+}
+
+typedef struct nest_pair {
+    nest a, b;
+} nest_pair;
+
+static void nest_root(beat_ctx *ctx, void *p)
+{
+    nest_pair *pair = (nest_pair *)p;
+    beat_pcall(ctx, nest_loop, &pair->a, nest_loop, &pair->b);
+}
+
+static void pcall_inside_parallel_for_inside_pcall_is_right(void)
+{
+    const size_t n = BT_SCALE(20000u, 2000u);
+    uint64_t *slots = (uint64_t *)calloc(2 * n, sizeof *slots);
+    CHECK(slots != NULL);
+    for (size_t i = 0; i < N_COUNTS; i++) {
+        beat_pool *pool = make_pool(worker_counts[i]);
+        CHECK(pool != NULL);
+        memset(slots, 0, 2 * n * sizeof *slots);
+        nest_pair pair = {{slots, n}, {slots + n, n}};
+        CHECK_EQ(beat_run(pool, nest_root, &pair), BEAT_OK);
+        beat_pool_destroy(pool);
+        for (size_t k = 0; k < 2 * n; k++) {
+            size_t j = k % n;
+            uint64_t want = (uint64_t)(fib_serial((int)(j % 16)) * 100 + fib_serial((int)(j % 7)));
+            CHECK_MSG(slots[k] == want, "slot %zu with %u workers", k, worker_counts[i]);
+        }
+    }
+    free(slots);
+}
+
+// ---------------------------------------------------------------------------
+// A chain of a million sequential pcalls: promotion and joins must not
+// nest, so the stack stays where it started.
+
+typedef struct chain {
+    uintptr_t lowest;         // lowest stack address of a leaf run by the root's worker
+    const beat_ctx *root_ctx; // leaves run elsewhere (stolen) are on another stack
+    uint64_t sum;
+} chain;
+
+static void chain_leaf(beat_ctx *ctx, void *p)
+{
+    chain *c = (chain *)p;
+    volatile char here = 0;
+    uintptr_t at = (uintptr_t)&here;
+    if (ctx == c->root_ctx && (c->lowest == 0 || at < c->lowest))
+        c->lowest = at;
+    __atomic_fetch_add(&c->sum, 1, __ATOMIC_RELAXED);
+}
+
+typedef struct chain_run {
+    long links;
+    chain left, right;
+    uintptr_t top;
+} chain_run;
+
+static void chain_root(beat_ctx *ctx, void *p)
+{
+    chain_run *r = (chain_run *)p;
+    volatile char here = 0;
+    r->top = (uintptr_t)&here;
+    r->left.root_ctx = ctx;
+    r->right.root_ctx = ctx;
+    for (long i = 0; i < r->links; i++)
+        beat_pcall(ctx, chain_leaf, &r->left, chain_leaf, &r->right);
+}
+
+static void a_million_sequential_pcalls_keep_the_stack_flat(void)
+{
+    const long links = BT_SCALE(1000000L, 100000L);
+    for (size_t i = 0; i < N_COUNTS; i++) {
+        beat_pool *pool = make_pool(worker_counts[i]);
+        CHECK(pool != NULL);
+        chain_run r;
+        memset(&r, 0, sizeof r);
+        r.links = links;
+        CHECK_EQ(beat_run(pool, chain_root, &r), BEAT_OK);
+        beat_stats st;
+        beat_pool_stats(pool, &st, NULL, 0);
+        beat_pool_destroy(pool);
+        CHECK_EQ(r.left.sum, (uint64_t)links);
+        CHECK_EQ(r.right.sum, (uint64_t)links);
+        // Only the owner's leaves are on this stack; a stolen one runs on the
+        // thief's. Either way no leaf may run deeper than a few frames.
+        uintptr_t lowest =
+            r.left.lowest < r.right.lowest || r.right.lowest == 0 ? r.left.lowest : r.right.lowest;
+        uintptr_t depth = r.top > lowest ? r.top - lowest : 0;
+        CHECK_MSG(depth < 64 * 1024, "%u workers: a leaf ran %lu bytes below the chain's frame",
+                  worker_counts[i], (unsigned long)depth);
+        if (i == 1)
+            bt_note("%ld pcalls in a chain, 2 workers: %llu promoted, deepest leaf %lu bytes "
+                    "below the root",
+                    links, (unsigned long long)st.promotions, (unsigned long)depth);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Promotion really happens: with two workers, an idle worker asks, the
+// busy one promotes, and the idle one steals. (Retried: on a loaded
+// machine the second worker may not get a CPU during one short run.)
+
+static void idle_workers_get_promoted_frames_to_steal(void)
+{
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    beat_stats st;
+    memset(&st, 0, sizeof st);
+    double start = bt_seconds();
+    while (st.steals == 0 && bt_seconds() - start < 10) {
+        fib_arg a = {27, 0};
+        CHECK_EQ(beat_run(pool, fib_task, &a), BEAT_OK);
+        CHECK_EQ(a.result, fib_serial(27));
+        beat_pool_stats(pool, &st, NULL, 0);
+    }
+    beat_pool_destroy(pool);
+    CHECK(st.promotions > 0);
+    CHECK(st.steals > 0);
+}
+
+// A pool's stats: per worker and total agree.
+static void stats_per_worker_sum_to_the_total(void)
+{
+    beat_pool *pool = make_pool(3);
+    CHECK(pool != NULL);
+    fib_arg a = {BT_SCALE(25, 18), 0};
+    CHECK_EQ(beat_run(pool, fib_task, &a), BEAT_OK);
+    beat_stats total, per[3];
+    CHECK_EQ(beat_pool_stats(pool, &total, per, 3), BEAT_OK);
+    CHECK_EQ(per[0].pcalls + per[1].pcalls + per[2].pcalls, total.pcalls);
+    CHECK_EQ(per[0].steals + per[1].steals + per[2].steals, total.steals);
+    CHECK_EQ(total.pcalls, fib_pcalls(a.n));
+    CHECK_EQ(beat_pool_stats(NULL, &total, NULL, 0), BEAT_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ(beat_pool_stats(pool, &total, NULL, 2), BEAT_ERROR_INVALID_ARGUMENT);
+    beat_pool_destroy(pool);
+}
+
+int main(int argc, char **argv)
+{
+    static const bt_case cases[] = {
+        BT_CASE(fib_with_a_pcall_at_every_level_is_right_with_1_2_3_and_8_workers),
+        BT_CASE(tree_sum_is_right_at_every_size_and_worker_count),
+        BT_CASE(random_fork_join_dags_match_their_serial_checksum),
+        BT_CASE(pcall_inside_parallel_for_inside_pcall_is_right),
+        BT_CASE(a_million_sequential_pcalls_keep_the_stack_flat),
+        BT_CASE(idle_workers_get_promoted_frames_to_steal),
+        BT_CASE(stats_per_worker_sum_to_the_total),
+    };
+    return BT_RUN(cases);
+}
