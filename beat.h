@@ -466,12 +466,13 @@ BEAT_API void beat_pool_wait(beat_pool *pool);
 
 typedef struct beat_stats {
     uint64_t pcalls;        // beat_pcall calls (all, promoted or not)
-    uint64_t promotions;    // pcall frames made stealable (heartbeat or a hungry worker)
+    uint64_t promotions;    // frames made stealable or loops split (heartbeat or a hungry worker)
     uint64_t steals;        // tasks taken from another worker's deque
     uint64_t failed_steals; // rounds over every other worker that found nothing
     uint64_t parks;         // times a worker went to sleep on the futex
     uint64_t wakeups;       // sleeps that ended because work (or a wait's end) was signalled
     uint64_t tasks;         // tasks run from a queue (jobs, spawned tasks, promoted frames)
+    uint64_t chunks;        // loop chunks run (beat_parallel_for, batches)
 } beat_stats;
 
 // Fills *total (if not NULL) with the sum over workers, and per_worker[i]
@@ -486,7 +487,10 @@ BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
 
 // Calls body on disjoint chunks covering [begin, end) exactly once,
 // potentially in parallel, and returns when all have finished. grain is the
-// minimum chunk length (0 = automatic). begin >= end does nothing.
+// minimum chunk length (0 = automatic, i.e. 1). The range runs in chunks
+// that start at the grain and double up to 1024 elements (or the grain),
+// and is split in halves only when the heartbeat or an idle worker asks,
+// so grain 0 suits tiny and huge ranges alike. begin >= end does nothing.
 // Thread safety: only from a task, with that task's ctx.
 BEAT_API void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
                                 beat_range_fn body, void *arg);
@@ -1563,6 +1567,7 @@ typedef struct beat__inject {
 // RMW: it is the only writer); beat_pool_stats reads them relaxed.
 typedef struct beat__worker_stats {
     uint64_t promotions, steals, failed_steals, parks, wakeups, tasks;
+    uint64_t chunks; // loop chunks, which also count in head.pcalls (both are heartbeat polls)
 } beat__worker_stats;
 
 struct beat_ctx {
@@ -1940,17 +1945,96 @@ BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
                            BEAT__MO_RELAXED);
 }
 
-// Promotes the oldest frame of ctx that is not promoted yet: pushes its b
-// onto the deque. Frames are promoted oldest first, so promoted frames are
-// a prefix of the list and the walk stops at the first one. Returns 1 if a
-// frame was promoted.
+// ---------------------------------------------------------------------------
+// Loop frames. A running beat_parallel_for keeps a frame in the same private
+// list as pcall frames; promoting it splits off the second half of what is
+// left as a piece task (which can be split again). Pieces are counted on
+// the loop's counter, which the loop's owner waits for at the end.
+
+typedef struct beat__loop_desc {
+    beat_range_fn body;
+    void *arg;
+    size_t min_chunk, max_chunk; // a piece or chunk is never shorter than min_chunk
+    beat_counter pending;        // pieces published and not yet finished
+} beat__loop_desc;
+
+typedef struct beat__loop {
+    beat__frame frame; // first member; frame.task.fn == beat__loop_tag marks a loop frame
+    const beat__loop_desc *desc;
+    size_t cur, end; // what is left for the owner; a split lowers end
+} beat__loop;
+
+typedef struct beat__loop_piece {
+    beat__task task; // arg = the piece; the piece frees itself when it starts
+    beat__loop_desc *desc;
+    size_t begin, end;
+} beat__loop_piece;
+
+// Marks loop frames; never called.
+BEAT__PRIVATE void beat__loop_tag(beat_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+}
+
+BEAT__PRIVATE void beat__loop_piece_run(beat_ctx *ctx, void *arg);
+
+BEAT__PRIVATE int beat__frame_promotable(const beat__frame *f)
+{
+    if (f->task.fn != beat__loop_tag)
+        return 1;
+    const beat__loop *loop = (const beat__loop *)(const void *)f;
+    return loop->end - loop->cur >= 2 * loop->desc->min_chunk;
+}
+
+// Splits the second half of what loop has left into a piece on the deque.
+BEAT__PRIVATE int beat__loop_split(beat_ctx *ctx, beat__loop *loop)
+{
+    beat__loop_piece *piece =
+        (beat__loop_piece *)beat_mempool_alloc(ctx->pool->tasks, &ctx->task_cache);
+    if (piece == NULL)
+        return 0; // no memory: the owner keeps the whole range
+    beat__loop_desc *desc = (beat__loop_desc *)(uintptr_t)loop->desc;
+    size_t mid = loop->cur + (loop->end - loop->cur) / 2;
+    piece->desc = desc;
+    piece->begin = mid;
+    piece->end = loop->end;
+    piece->task.fn = beat__loop_piece_run;
+    piece->task.arg = piece;
+    piece->task.counter = &desc->pending;
+    piece->task.next = NULL;
+    piece->task.flags = 0;
+    piece->task.thief = 0;
+    // Relaxed: published with the piece by the push (release).
+    beat__atomic_fetch_add_u64(&desc->pending.beat__state, 1, BEAT__MO_RELAXED);
+    if (beat__push_local(ctx, &piece->task) != 0) {
+        beat__atomic_fetch_sub_u64(&desc->pending.beat__state, 1, BEAT__MO_RELAXED);
+        beat_mempool_free(ctx->pool->tasks, &ctx->task_cache, piece);
+        return 0;
+    }
+    loop->end = mid;
+    return 1;
+}
+
+// Promotes the oldest promotable frame of ctx: a pcall frame's b is pushed
+// onto the deque, a loop frame is split. Pcall frames are promoted oldest
+// first, so promoted ones are a prefix of the list and the walk stops at
+// the first one (a loop frame older than it could not be split then and
+// cannot now: its range only shrinks). Returns 1 if work was published.
 BEAT__PRIVATE int beat__promote_oldest(beat_ctx *ctx)
 {
     beat__frame *oldest = NULL;
     for (beat__frame *f = ctx->head.tail; f != NULL && f->prev != BEAT__FRAME_PROMOTED; f = f->prev)
-        oldest = f;
+        if (beat__frame_promotable(f))
+            oldest = f;
     if (oldest == NULL)
         return 0;
+    if (oldest->task.fn == beat__loop_tag) {
+        if (!beat__loop_split(ctx, (beat__loop *)(void *)oldest))
+            return 0;
+        BEAT__STAT_ADD(ctx, promotions, 1);
+        return 1;
+    }
     oldest->task.counter = &oldest->done;
     oldest->task.next = NULL;
     oldest->task.flags = 0;
@@ -2159,33 +2243,57 @@ BEAT__DEF uint64_t beat_counter_pending(const beat_counter *c)
 }
 
 // ---------------------------------------------------------------------------
-// Loops: recursive halving through pcall until a chunk is at most grain.
+// Loops: run in chunks from a loop frame that promotion splits (see
+// beat__loop in the scheduler). Chunks start at the grain (1 when automatic)
+// and double up to BEAT__LOOP_MAX_CHUNK, so a tiny range costs a few body
+// calls, and a huge one polls often enough for hungry workers to get a
+// split quickly.
 
-typedef struct beat__range {
-    beat_range_fn body;
-    void *arg;
-    size_t begin, end, grain;
-} beat__range;
+#define BEAT__LOOP_MAX_CHUNK 1024u
 
-BEAT__PRIVATE void beat__range_run(beat_ctx *ctx, void *p)
+// One poll of the heartbeat per chunk (counted as a chunk, not a pcall).
+BEAT__PRIVATE void beat__loop_poll(beat_ctx *ctx)
 {
-    beat__range *r = (beat__range *)p;
-    if (r->end - r->begin < 2 * r->grain || r->end - r->begin < 2) {
-        r->body(ctx, r->begin, r->end, r->arg);
-        return;
-    }
-    size_t mid = r->begin + (r->end - r->begin) / 2;
-    beat__range left = *r, right = *r;
-    left.end = mid;
-    right.begin = mid;
-    beat_pcall(ctx, beat__range_run, &left, beat__range_run, &right);
+    // Relaxed: as in beat_pcall; the chunk count is read only by stats.
+    uint64_t polls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED) + 1;
+    beat__atomic_store_u64(&ctx->head.pcalls, polls, BEAT__MO_RELAXED);
+    BEAT__STAT_ADD(ctx, chunks, 1);
+    if (polls >= beat__atomic_load_u64(&ctx->head.poll_at, BEAT__MO_RELAXED))
+        beat__heartbeat(ctx);
 }
 
-// grain 0: about 8 chunks per worker, so a thief finds something to take.
-BEAT__PRIVATE size_t beat__auto_grain(const beat_pool *pool, size_t n)
+// Runs [begin, end) of desc's loop here, splittable by promotion.
+BEAT__PRIVATE void beat__loop_run(beat_ctx *ctx, const beat__loop_desc *desc, size_t begin,
+                                  size_t end)
 {
-    size_t grain = n / ((size_t)pool->nworkers * 8);
-    return grain == 0 ? 1 : grain;
+    beat__loop loop;
+    loop.frame.task.fn = beat__loop_tag;
+    loop.frame.task.arg = NULL;
+    loop.frame.prev = ctx->head.tail;
+    ctx->head.tail = &loop.frame;
+    loop.desc = desc;
+    loop.cur = begin;
+    loop.end = end;
+    size_t chunk = desc->min_chunk;
+    while (loop.cur < loop.end) {
+        size_t left = loop.end - loop.cur;
+        size_t n = left < chunk + desc->min_chunk ? left : chunk; // no short last chunk
+        desc->body(ctx, loop.cur, loop.cur + n, desc->arg);
+        loop.cur += n;
+        if (chunk < desc->max_chunk)
+            chunk *= 2;
+        beat__loop_poll(ctx);
+    }
+    ctx->head.tail = loop.frame.prev;
+}
+
+BEAT__PRIVATE void beat__loop_piece_run(beat_ctx *ctx, void *arg)
+{
+    beat__loop_piece *piece = (beat__loop_piece *)arg;
+    const beat__loop_desc *desc = piece->desc;
+    size_t begin = piece->begin, end = piece->end;
+    beat_mempool_free(ctx->pool->tasks, &ctx->task_cache, piece);
+    beat__loop_run(ctx, desc, begin, end); // the task's counter is the loop's
 }
 
 BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
@@ -2194,10 +2302,23 @@ BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t
     BEAT_ASSERT(ctx != NULL && body != NULL && "beat_parallel_for: ctx and body are required");
     if (begin >= end)
         return;
-    beat__range r = {body, arg, begin, end, grain};
-    if (grain == 0)
-        r.grain = beat__auto_grain(ctx->pool, end - begin);
-    beat__range_run(ctx, &r);
+    beat__loop_desc desc;
+    desc.body = body;
+    desc.arg = arg;
+    desc.min_chunk = grain == 0 ? 1 : grain;
+    desc.max_chunk = desc.min_chunk > BEAT__LOOP_MAX_CHUNK ? desc.min_chunk : BEAT__LOOP_MAX_CHUNK;
+    desc.pending.beat__state = 0;
+    beat__loop_run(ctx, &desc, begin, end);
+    if (beat_counter_pending(&desc.pending) != 0)
+        beat__worker_wait(ctx, &desc.pending, NULL);
+}
+
+// Reduce leaves when grain is 0: about 64 per worker. Splits are pcalls,
+// promoted lazily, so the count only bounds the balance, not the overhead.
+BEAT__PRIVATE size_t beat__auto_grain(const beat_pool *pool, size_t n)
+{
+    size_t grain = n / ((size_t)pool->nworkers * 64);
+    return grain == 0 ? 1 : grain;
 }
 
 // ---------------------------------------------------------------------------
@@ -2413,7 +2534,9 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->accepting = 1;
     beat__inject_init(&pool->inject);
 
-    r = beat_mempool_create(sizeof(beat__task), 0, &cfg.allocator, &pool->tasks);
+    size_t record = sizeof(beat__task) > sizeof(beat__loop_piece) ? sizeof(beat__task)
+                                                                  : sizeof(beat__loop_piece);
+    r = beat_mempool_create(record, 0, &cfg.allocator, &pool->tasks);
     if (r == BEAT_OK) {
         pool->workers = (beat_ctx *)beat__alloc(&cfg.allocator, sizeof(beat_ctx) * pool->nworkers,
                                                 BEAT_CACHELINE);
@@ -2487,6 +2610,7 @@ BEAT__PRIVATE void beat__stats_add(beat_stats *sum, const beat_stats *w)
     sum->parks += w->parks;
     sum->wakeups += w->wakeups;
     sum->tasks += w->tasks;
+    sum->chunks += w->chunks;
 }
 
 BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
@@ -2500,7 +2624,8 @@ BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
         const beat_ctx *ctx = &pool->workers[i];
         beat_stats w;
         // Relaxed: counters are monotonic and read while workers run.
-        w.pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
+        w.chunks = beat__atomic_load_u64(&ctx->stats.chunks, BEAT__MO_RELAXED);
+        w.pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED) - w.chunks;
         w.promotions = beat__atomic_load_u64(&ctx->stats.promotions, BEAT__MO_RELAXED);
         w.steals = beat__atomic_load_u64(&ctx->stats.steals, BEAT__MO_RELAXED);
         w.failed_steals = beat__atomic_load_u64(&ctx->stats.failed_steals, BEAT__MO_RELAXED);

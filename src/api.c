@@ -153,7 +153,9 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->accepting = 1;
     beat__inject_init(&pool->inject);
 
-    r = beat_mempool_create(sizeof(beat__task), 0, &cfg.allocator, &pool->tasks);
+    size_t record = sizeof(beat__task) > sizeof(beat__loop_piece) ? sizeof(beat__task)
+                                                                  : sizeof(beat__loop_piece);
+    r = beat_mempool_create(record, 0, &cfg.allocator, &pool->tasks);
     if (r == BEAT_OK) {
         pool->workers = (beat_ctx *)beat__alloc(&cfg.allocator, sizeof(beat_ctx) * pool->nworkers,
                                                 BEAT_CACHELINE);
@@ -227,6 +229,7 @@ BEAT__PRIVATE void beat__stats_add(beat_stats *sum, const beat_stats *w)
     sum->parks += w->parks;
     sum->wakeups += w->wakeups;
     sum->tasks += w->tasks;
+    sum->chunks += w->chunks;
 }
 
 BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
@@ -240,7 +243,8 @@ BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
         const beat_ctx *ctx = &pool->workers[i];
         beat_stats w;
         // Relaxed: counters are monotonic and read while workers run.
-        w.pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
+        w.chunks = beat__atomic_load_u64(&ctx->stats.chunks, BEAT__MO_RELAXED);
+        w.pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED) - w.chunks;
         w.promotions = beat__atomic_load_u64(&ctx->stats.promotions, BEAT__MO_RELAXED);
         w.steals = beat__atomic_load_u64(&ctx->stats.steals, BEAT__MO_RELAXED);
         w.failed_steals = beat__atomic_load_u64(&ctx->stats.failed_steals, BEAT__MO_RELAXED);

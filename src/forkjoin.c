@@ -60,33 +60,57 @@ BEAT__DEF uint64_t beat_counter_pending(const beat_counter *c)
 }
 
 // ---------------------------------------------------------------------------
-// Loops: recursive halving through pcall until a chunk is at most grain.
+// Loops: run in chunks from a loop frame that promotion splits (see
+// beat__loop in the scheduler). Chunks start at the grain (1 when automatic)
+// and double up to BEAT__LOOP_MAX_CHUNK, so a tiny range costs a few body
+// calls, and a huge one polls often enough for hungry workers to get a
+// split quickly.
 
-typedef struct beat__range {
-    beat_range_fn body;
-    void *arg;
-    size_t begin, end, grain;
-} beat__range;
+#define BEAT__LOOP_MAX_CHUNK 1024u
 
-BEAT__PRIVATE void beat__range_run(beat_ctx *ctx, void *p)
+// One poll of the heartbeat per chunk (counted as a chunk, not a pcall).
+BEAT__PRIVATE void beat__loop_poll(beat_ctx *ctx)
 {
-    beat__range *r = (beat__range *)p;
-    if (r->end - r->begin < 2 * r->grain || r->end - r->begin < 2) {
-        r->body(ctx, r->begin, r->end, r->arg);
-        return;
-    }
-    size_t mid = r->begin + (r->end - r->begin) / 2;
-    beat__range left = *r, right = *r;
-    left.end = mid;
-    right.begin = mid;
-    beat_pcall(ctx, beat__range_run, &left, beat__range_run, &right);
+    // Relaxed: as in beat_pcall; the chunk count is read only by stats.
+    uint64_t polls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED) + 1;
+    beat__atomic_store_u64(&ctx->head.pcalls, polls, BEAT__MO_RELAXED);
+    BEAT__STAT_ADD(ctx, chunks, 1);
+    if (polls >= beat__atomic_load_u64(&ctx->head.poll_at, BEAT__MO_RELAXED))
+        beat__heartbeat(ctx);
 }
 
-// grain 0: about 8 chunks per worker, so a thief finds something to take.
-BEAT__PRIVATE size_t beat__auto_grain(const beat_pool *pool, size_t n)
+// Runs [begin, end) of desc's loop here, splittable by promotion.
+BEAT__PRIVATE void beat__loop_run(beat_ctx *ctx, const beat__loop_desc *desc, size_t begin,
+                                  size_t end)
 {
-    size_t grain = n / ((size_t)pool->nworkers * 8);
-    return grain == 0 ? 1 : grain;
+    beat__loop loop;
+    loop.frame.task.fn = beat__loop_tag;
+    loop.frame.task.arg = NULL;
+    loop.frame.prev = ctx->head.tail;
+    ctx->head.tail = &loop.frame;
+    loop.desc = desc;
+    loop.cur = begin;
+    loop.end = end;
+    size_t chunk = desc->min_chunk;
+    while (loop.cur < loop.end) {
+        size_t left = loop.end - loop.cur;
+        size_t n = left < chunk + desc->min_chunk ? left : chunk; // no short last chunk
+        desc->body(ctx, loop.cur, loop.cur + n, desc->arg);
+        loop.cur += n;
+        if (chunk < desc->max_chunk)
+            chunk *= 2;
+        beat__loop_poll(ctx);
+    }
+    ctx->head.tail = loop.frame.prev;
+}
+
+BEAT__PRIVATE void beat__loop_piece_run(beat_ctx *ctx, void *arg)
+{
+    beat__loop_piece *piece = (beat__loop_piece *)arg;
+    const beat__loop_desc *desc = piece->desc;
+    size_t begin = piece->begin, end = piece->end;
+    beat_mempool_free(ctx->pool->tasks, &ctx->task_cache, piece);
+    beat__loop_run(ctx, desc, begin, end); // the task's counter is the loop's
 }
 
 BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
@@ -95,10 +119,23 @@ BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t
     BEAT_ASSERT(ctx != NULL && body != NULL && "beat_parallel_for: ctx and body are required");
     if (begin >= end)
         return;
-    beat__range r = {body, arg, begin, end, grain};
-    if (grain == 0)
-        r.grain = beat__auto_grain(ctx->pool, end - begin);
-    beat__range_run(ctx, &r);
+    beat__loop_desc desc;
+    desc.body = body;
+    desc.arg = arg;
+    desc.min_chunk = grain == 0 ? 1 : grain;
+    desc.max_chunk = desc.min_chunk > BEAT__LOOP_MAX_CHUNK ? desc.min_chunk : BEAT__LOOP_MAX_CHUNK;
+    desc.pending.beat__state = 0;
+    beat__loop_run(ctx, &desc, begin, end);
+    if (beat_counter_pending(&desc.pending) != 0)
+        beat__worker_wait(ctx, &desc.pending, NULL);
+}
+
+// Reduce leaves when grain is 0: about 64 per worker. Splits are pcalls,
+// promoted lazily, so the count only bounds the balance, not the overhead.
+BEAT__PRIVATE size_t beat__auto_grain(const beat_pool *pool, size_t n)
+{
+    size_t grain = n / ((size_t)pool->nworkers * 64);
+    return grain == 0 ? 1 : grain;
 }
 
 // ---------------------------------------------------------------------------

@@ -49,6 +49,7 @@ typedef struct beat__inject {
 // RMW: it is the only writer); beat_pool_stats reads them relaxed.
 typedef struct beat__worker_stats {
     uint64_t promotions, steals, failed_steals, parks, wakeups, tasks;
+    uint64_t chunks; // loop chunks, which also count in head.pcalls (both are heartbeat polls)
 } beat__worker_stats;
 
 struct beat_ctx {
@@ -426,17 +427,96 @@ BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
                            BEAT__MO_RELAXED);
 }
 
-// Promotes the oldest frame of ctx that is not promoted yet: pushes its b
-// onto the deque. Frames are promoted oldest first, so promoted frames are
-// a prefix of the list and the walk stops at the first one. Returns 1 if a
-// frame was promoted.
+// ---------------------------------------------------------------------------
+// Loop frames. A running beat_parallel_for keeps a frame in the same private
+// list as pcall frames; promoting it splits off the second half of what is
+// left as a piece task (which can be split again). Pieces are counted on
+// the loop's counter, which the loop's owner waits for at the end.
+
+typedef struct beat__loop_desc {
+    beat_range_fn body;
+    void *arg;
+    size_t min_chunk, max_chunk; // a piece or chunk is never shorter than min_chunk
+    beat_counter pending;        // pieces published and not yet finished
+} beat__loop_desc;
+
+typedef struct beat__loop {
+    beat__frame frame; // first member; frame.task.fn == beat__loop_tag marks a loop frame
+    const beat__loop_desc *desc;
+    size_t cur, end; // what is left for the owner; a split lowers end
+} beat__loop;
+
+typedef struct beat__loop_piece {
+    beat__task task; // arg = the piece; the piece frees itself when it starts
+    beat__loop_desc *desc;
+    size_t begin, end;
+} beat__loop_piece;
+
+// Marks loop frames; never called.
+BEAT__PRIVATE void beat__loop_tag(beat_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+}
+
+BEAT__PRIVATE void beat__loop_piece_run(beat_ctx *ctx, void *arg);
+
+BEAT__PRIVATE int beat__frame_promotable(const beat__frame *f)
+{
+    if (f->task.fn != beat__loop_tag)
+        return 1;
+    const beat__loop *loop = (const beat__loop *)(const void *)f;
+    return loop->end - loop->cur >= 2 * loop->desc->min_chunk;
+}
+
+// Splits the second half of what loop has left into a piece on the deque.
+BEAT__PRIVATE int beat__loop_split(beat_ctx *ctx, beat__loop *loop)
+{
+    beat__loop_piece *piece =
+        (beat__loop_piece *)beat_mempool_alloc(ctx->pool->tasks, &ctx->task_cache);
+    if (piece == NULL)
+        return 0; // no memory: the owner keeps the whole range
+    beat__loop_desc *desc = (beat__loop_desc *)(uintptr_t)loop->desc;
+    size_t mid = loop->cur + (loop->end - loop->cur) / 2;
+    piece->desc = desc;
+    piece->begin = mid;
+    piece->end = loop->end;
+    piece->task.fn = beat__loop_piece_run;
+    piece->task.arg = piece;
+    piece->task.counter = &desc->pending;
+    piece->task.next = NULL;
+    piece->task.flags = 0;
+    piece->task.thief = 0;
+    // Relaxed: published with the piece by the push (release).
+    beat__atomic_fetch_add_u64(&desc->pending.beat__state, 1, BEAT__MO_RELAXED);
+    if (beat__push_local(ctx, &piece->task) != 0) {
+        beat__atomic_fetch_sub_u64(&desc->pending.beat__state, 1, BEAT__MO_RELAXED);
+        beat_mempool_free(ctx->pool->tasks, &ctx->task_cache, piece);
+        return 0;
+    }
+    loop->end = mid;
+    return 1;
+}
+
+// Promotes the oldest promotable frame of ctx: a pcall frame's b is pushed
+// onto the deque, a loop frame is split. Pcall frames are promoted oldest
+// first, so promoted ones are a prefix of the list and the walk stops at
+// the first one (a loop frame older than it could not be split then and
+// cannot now: its range only shrinks). Returns 1 if work was published.
 BEAT__PRIVATE int beat__promote_oldest(beat_ctx *ctx)
 {
     beat__frame *oldest = NULL;
     for (beat__frame *f = ctx->head.tail; f != NULL && f->prev != BEAT__FRAME_PROMOTED; f = f->prev)
-        oldest = f;
+        if (beat__frame_promotable(f))
+            oldest = f;
     if (oldest == NULL)
         return 0;
+    if (oldest->task.fn == beat__loop_tag) {
+        if (!beat__loop_split(ctx, (beat__loop *)(void *)oldest))
+            return 0;
+        BEAT__STAT_ADD(ctx, promotions, 1);
+        return 1;
+    }
     oldest->task.counter = &oldest->done;
     oldest->task.next = NULL;
     oldest->task.flags = 0;

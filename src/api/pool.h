@@ -261,12 +261,13 @@ BEAT_API void beat_pool_wait(beat_pool *pool);
 
 typedef struct beat_stats {
     uint64_t pcalls;        // beat_pcall calls (all, promoted or not)
-    uint64_t promotions;    // pcall frames made stealable (heartbeat or a hungry worker)
+    uint64_t promotions;    // frames made stealable or loops split (heartbeat or a hungry worker)
     uint64_t steals;        // tasks taken from another worker's deque
     uint64_t failed_steals; // rounds over every other worker that found nothing
     uint64_t parks;         // times a worker went to sleep on the futex
     uint64_t wakeups;       // sleeps that ended because work (or a wait's end) was signalled
     uint64_t tasks;         // tasks run from a queue (jobs, spawned tasks, promoted frames)
+    uint64_t chunks;        // loop chunks run (beat_parallel_for, batches)
 } beat_stats;
 
 // Fills *total (if not NULL) with the sum over workers, and per_worker[i]
@@ -281,7 +282,10 @@ BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
 
 // Calls body on disjoint chunks covering [begin, end) exactly once,
 // potentially in parallel, and returns when all have finished. grain is the
-// minimum chunk length (0 = automatic). begin >= end does nothing.
+// minimum chunk length (0 = automatic, i.e. 1). The range runs in chunks
+// that start at the grain and double up to 1024 elements (or the grain),
+// and is split in halves only when the heartbeat or an idle worker asks,
+// so grain 0 suits tiny and huge ranges alike. begin >= end does nothing.
 // Thread safety: only from a task, with that task's ctx.
 BEAT_API void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
                                 beat_range_fn body, void *arg);
