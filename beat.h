@@ -2278,8 +2278,9 @@ BEAT__PRIVATE void beat__loop_run(beat_ctx *ctx, const beat__loop_desc *desc, si
     while (loop.cur < loop.end) {
         size_t left = loop.end - loop.cur;
         size_t n = left < chunk + desc->min_chunk ? left : chunk; // no short last chunk
-        desc->body(ctx, loop.cur, loop.cur + n, desc->arg);
-        loop.cur += n;
+        size_t first = loop.cur;
+        loop.cur += n; // before the body: a pcall in it may split what is left
+        desc->body(ctx, first, first + n, desc->arg);
         if (chunk < desc->max_chunk)
             chunk *= 2;
         beat__loop_poll(ctx);

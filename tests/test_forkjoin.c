@@ -262,6 +262,48 @@ static void pcall_inside_parallel_for_inside_pcall_is_right(void)
     free(slots);
 }
 
+// A loop whose body pcalls: a split requested from inside the body must
+// never hand out the chunk that is running (each index exactly once).
+typedef struct counted {
+    unsigned char *seen;
+} counted;
+
+static void counted_body(beat_ctx *ctx, size_t begin, size_t end, void *p)
+{
+    counted *c = (counted *)p;
+    for (size_t i = begin; i < end; i++) {
+        fib_arg x = {12, 0}, y = {11, 0};
+        beat_pcall(ctx, fib_task, &x, fib_task, &y);
+        __atomic_fetch_add(&c->seen[i], 1, __ATOMIC_RELAXED);
+    }
+}
+
+static void a_loop_whose_body_pcalls_runs_each_index_once(void)
+{
+    const size_t n = BT_SCALE(50000u, 5000u);
+    counted c = {(unsigned char *)calloc(n, 1)};
+    CHECK(c.seen != NULL);
+    for (size_t i = 0; i < N_COUNTS; i++) {
+        beat_pool *pool = make_pool(worker_counts[i]);
+        CHECK(pool != NULL);
+        memset(c.seen, 0, n);
+        CHECK_EQ(beat_pool_parallel_for(pool, 0, n, 0, counted_body, &c), BEAT_OK);
+        beat_stats st;
+        beat_pool_stats(pool, &st, NULL, 0);
+        beat_pool_destroy(pool);
+        size_t once = 0;
+        for (size_t k = 0; k < n; k++)
+            once += c.seen[k] == 1;
+        CHECK_MSG(once == n, "%u workers: %zu of %zu indices ran exactly once", worker_counts[i],
+                  once, n);
+        if (worker_counts[i] == 2)
+            bt_note("2 workers: %llu chunks, %llu promotions (splits and frames), %llu steals",
+                    (unsigned long long)st.chunks, (unsigned long long)st.promotions,
+                    (unsigned long long)st.steals);
+    }
+    free(c.seen);
+}
+
 // ---------------------------------------------------------------------------
 // A chain of a million sequential pcalls: promotion and joins must not
 // nest, so the stack stays where it started.
@@ -375,6 +417,7 @@ int main(int argc, char **argv)
         BT_CASE(tree_sum_is_right_at_every_size_and_worker_count),
         BT_CASE(random_fork_join_dags_match_their_serial_checksum),
         BT_CASE(pcall_inside_parallel_for_inside_pcall_is_right),
+        BT_CASE(a_loop_whose_body_pcalls_runs_each_index_once),
         BT_CASE(a_million_sequential_pcalls_keep_the_stack_flat),
         BT_CASE(idle_workers_get_promoted_frames_to_steal),
         BT_CASE(stats_per_worker_sum_to_the_total),
