@@ -58,14 +58,14 @@ if build_and_run ok.log "" "-DSAFETY"; then
 	err=$(errors_of ok.log)
 	states=$(states_of ok.log)
 	if [ "${err:-x}" = 0 ]; then
-		echo "park model (recheck): 0 errors, ${states:-?} states -> ok"
+		echo "park model (recheck): 0 errors, ${states:-?} states -> ok" | tee -a "$tmp/results.log"
 	else
-		echo "park model (recheck): ${err:-?} errors, ${states:-?} states -> FAIL"
+		echo "park model (recheck): ${err:-?} errors, ${states:-?} states -> FAIL" | tee -a "$tmp/results.log"
 		grep -E '^pan' ok.log | head -n 5 | sed 's/^/    /'
 		status=1
 	fi
 else
-	echo "park model (recheck): could not build or run the verifier -> FAIL"
+	echo "park model (recheck): could not build or run the verifier -> FAIL" | tee -a "$tmp/results.log"
 	sed 's/^/    /' ok.log | head -n 20
 	status=1
 fi
@@ -89,15 +89,18 @@ if build_and_run bug.log "-DNO_RECHECK" "-DSAFETY -DBFS"; then
 			done
 			[ -n "$q" ] && detail="; $q item(s) queued, $nb worker(s) blocked"
 		fi
-		echo "park model (no recheck): lost wakeup found (invalid end state at depth $depth$detail) -> ok"
+		echo "park model (no recheck): lost wakeup found (invalid end state at depth $depth$detail) -> ok" | tee -a "$tmp/results.log"
 	else
-		echo "park model (no recheck): no invalid end state found (errors: ${err:-?}) -> FAIL"
+		echo "park model (no recheck): no invalid end state found (errors: ${err:-?}) -> FAIL" | tee -a "$tmp/results.log"
 		status=1
 	fi
 else
-	echo "park model (no recheck): could not build or run the verifier -> FAIL"
+	echo "park model (no recheck): could not build or run the verifier -> FAIL" | tee -a "$tmp/results.log"
 	sed 's/^/    /' bug.log | head -n 20
 	status=1
 fi
 
+# The project's count line (two cases: the model holds, the mutant fails).
+failed=$(grep -c -- '-> FAIL' "$tmp/results.log" || true)
+echo "$((2 - failed)) passed, $failed failed"
 exit "$status"
