@@ -28,7 +28,8 @@ QUICK START
 
     Fork-join from inside a task: beat_pcall(ctx, a, a_arg, b, b_arg) runs a
     and b, potentially in parallel; beat_spawn/beat_wait with a zeroed
-    beat_counter for many children; beat_parallel_for for ranges.
+    beat_counter for many children; beat_parallel_for and
+    beat_parallel_reduce for ranges; beat_submit_batch for many small jobs.
 
 CONFIGURATION
     Compile-time macros. "global": define it the same way in every file that
@@ -71,9 +72,21 @@ THREADING MODEL
     called from a task of the same pool (they would wait for themselves:
     reported through the logger, and they return instead of deadlocking).
 
+    Fork-join is lazy (heartbeat scheduling, Acar et al. PLDI 2018; Spice):
+    beat_pcall is inline and publishes nothing. It records b in a frame on
+    the caller's stack, linked into the worker's private list, calls a,
+    checks that nobody took b, and calls b: no atomic RMW, no fence, no
+    allocation. Once per heartbeat of busy time (beat_config.heartbeat_us,
+    100 us) a worker promotes its oldest frame onto its deque, and it
+    promotes at once when an idle worker asks (an idle worker that finds
+    nothing to steal asks a busy one), so the pool ramps up in
+    microseconds. Loops keep a frame too: promotion splits off half of what
+    is left. Checks are paced by counting pcalls and loop chunks, so an
+    idle worker pays nothing and no thread ticks.
+
     Waiting never idles a worker while work exists: beat_wait and the join
-    of a stolen pcall run other tasks (own deque, the injection queue,
-    steals) until their counter is done. A worker with nothing to do spins
+    of a stolen frame run other tasks (own deque, the thief's deque first,
+    the injection queue, steals) until their counter is done. A worker with nothing to do spins
     for spin_us (10 us by default), then parks on a futex; publishing work
     wakes one parked worker, and a thief that finds more work wakes the
     next. An idle pool uses no CPU: no thread ticks.
@@ -104,8 +117,6 @@ ERROR MODEL
     without a result check them with BEAT_ASSERT.
 
 beat DOES NOT (in this version)
-    - promote pcalls on a heartbeat: every pcall goes through the deque
-      (heartbeat_us is validated and stored only);
     - detect topology, pin threads, place memory on NUMA nodes, read PSI
       memory pressure or predict task durations (sysfs_root is stored only);
     - have SIMD kernels: beat_simd.h holds only the ISA names so far;
@@ -275,8 +286,9 @@ BEAT_API void beat_log_stderr(beat_log_level level, const char *message, void *u
 // fills the fields a profile sets; change what you need, then create.
 typedef struct beat_config {
     unsigned workers;         // 0 = CPUs this process may use (sched_getaffinity); max 1024
-    unsigned heartbeat_us;    // 0 = BEAT_HEARTBEAT_US (100); range 1..1000000. Validated and
-                              // stored; the heartbeat pcall that uses it is not in this version
+    unsigned heartbeat_us;    // 0 = BEAT_HEARTBEAT_US (100); max 1000000. Each worker promotes
+                              // one pcall frame (or splits one loop) per heartbeat of busy time,
+                              // and at once when an idle worker asks
     beat_allocator allocator; // every allocation the pool makes goes here
     void (*on_worker_start)(unsigned worker, void *user); // runs on the worker thread, first
     void (*on_worker_stop)(unsigned worker, void *user);  // runs on the worker thread, last

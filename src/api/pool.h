@@ -70,8 +70,9 @@ BEAT_API void beat_log_stderr(beat_log_level level, const char *message, void *u
 // fills the fields a profile sets; change what you need, then create.
 typedef struct beat_config {
     unsigned workers;         // 0 = CPUs this process may use (sched_getaffinity); max 1024
-    unsigned heartbeat_us;    // 0 = BEAT_HEARTBEAT_US (100); range 1..1000000. Validated and
-                              // stored; the heartbeat pcall that uses it is not in this version
+    unsigned heartbeat_us;    // 0 = BEAT_HEARTBEAT_US (100); max 1000000. Each worker promotes
+                              // one pcall frame (or splits one loop) per heartbeat of busy time,
+                              // and at once when an idle worker asks
     beat_allocator allocator; // every allocation the pool makes goes here
     void (*on_worker_start)(unsigned worker, void *user); // runs on the worker thread, first
     void (*on_worker_stop)(unsigned worker, void *user);  // runs on the worker thread, last
