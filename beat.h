@@ -337,16 +337,21 @@ BEAT_API unsigned beat_pool_workers(const beat_pool *pool);
 // ---------------------------------------------------------------------------
 // Running work
 
-// Runs fn(ctx, arg) on a worker and returns when it, and everything it
-// waited for, has finished. For calls from outside the pool (a worker would
-// deadlock waiting for itself: BEAT_ERROR_DEADLOCK). The caller blocks on a
-// futex meanwhile; it does not help. Errors: INVALID_ARGUMENT, OUT_OF_MEMORY.
+// Runs fn(ctx, arg) and returns when it, and everything it waited for, has
+// finished. The calling thread runs fn itself, as one of the pool's
+// BEAT_OUTSIDE_SLOTS outside contexts (index >= beat_pool_workers): the
+// workers steal its promoted pcalls and loop halves, and while it waits it
+// helps like a worker. When all outside slots are in use, fn is handed to
+// a worker and the caller blocks until it is done. Tasks fn spawns and
+// never waits for are finished before beat_run returns.
+// Errors: INVALID_ARGUMENT, SHUTDOWN, DEADLOCK (called from a task of the
+// same pool, which would wait for itself).
 // Thread safety: any thread outside the pool; many at once.
 BEAT_API beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg);
 
-// The worker index of ctx: 0..beat_pool_workers()-1 for pool threads.
-// (Indices >= workers are reserved for registered outside threads, which
-// this version does not have.) Thread safety: the ctx's own thread.
+// The worker index of ctx: 0..beat_pool_workers()-1 for pool threads;
+// beat_pool_workers() + k for the k-th outside slot (a beat_run caller).
+// Thread safety: the ctx's own thread.
 BEAT_API unsigned beat_ctx_worker(const beat_ctx *ctx);
 // The pool ctx belongs to. Thread safety: the ctx's own thread.
 BEAT_API beat_pool *beat_ctx_pool(const beat_ctx *ctx);
@@ -487,10 +492,10 @@ typedef struct beat_stats {
     uint64_t chunks;        // loop chunks run (beat_parallel_for, batches)
 } beat_stats;
 
-// Fills *total (if not NULL) with the sum over workers, and per_worker[i]
-// for i < min(capacity, workers). Counters are read while the pool runs:
-// each is exact, the set is not a single snapshot. Errors: INVALID_ARGUMENT
-// (NULL pool, NULL per_worker with capacity > 0). Thread safety: any thread.
+// Fills *total (if not NULL) with the sum over workers and outside slots
+// (beat_run callers), and per_worker[i] for i < min(capacity, workers). Counters are read while the
+// pool runs: each is exact, the set is not a single snapshot. Errors: INVALID_ARGUMENT (NULL pool,
+// NULL per_worker with capacity > 0). Thread safety: any thread.
 BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
                                      beat_stats *per_worker, unsigned capacity);
 
@@ -705,6 +710,12 @@ BEAT_API const char *beat_simd_isa_name(beat_simd_isa isa);
 
 #ifndef BEAT_CACHELINE
 #define BEAT_CACHELINE 64
+#endif
+
+// Contexts a pool keeps for outside threads in beat_run (which then runs
+// its task on the calling thread, helping the workers).
+#ifndef BEAT_OUTSIDE_SLOTS
+#define BEAT_OUTSIDE_SLOTS 4
 #endif
 
 #ifndef BEAT_HEARTBEAT_US
@@ -1549,7 +1560,7 @@ BEAT__PRIVATE int64_t beat__deque_size(beat__deque *d)
 // ==== BEGIN src/scheduler.c ====
 // >>scheduler
 // Scheduler: task records, the injection queue for outside threads, parking
-// and waking, stealing, and the worker loop.
+// and waking, stealing, the heartbeat, and the worker loop.
 //
 // A worker looks for work in this order: its own deque (LIFO), the
 // injection queue (taking a batch onto its deque), then the other workers'
@@ -1557,18 +1568,25 @@ BEAT__PRIVATE int64_t beat__deque_size(beat__deque *d)
 // parks on the pool's idle futex. Parking is an event count (Promela model:
 // tests/model/park.pml):
 //
-//   parker:    sleepers += 1; e = epoch; fence; if (no work visible) futex_wait(epoch, e); sleepers
-//   -= 1 notifier:  publish work; fence; if (sleepers > 0) { epoch += 1; futex_wake(epoch, 1) }
+//   parker:   sleepers += 1; e = epoch; fence;
+//             if (no work visible) futex_wait(epoch, e);
+//             sleepers -= 1; waking = 0; fence; then search again
+//   notifier: publish work; fence;
+//             if (sleepers > 0 && waking 0 -> 1) { epoch += 1; futex_wake(epoch, 1) }
 //
-// The two fences make a store-buffering pair: either the notifier sees the
-// sleeper, or the sleeper sees the work. Without the re-check a wake can be
-// lost. Liveness rests on one invariant: whenever a task is visible, some
-// awake worker will find it or a wake is on its way. Pushes onto a worker's
-// own deque need no wake for liveness (the owner is awake and will pop
-// them), so they notify only when the deque was empty, for parallelism; a
-// thief that steals and sees more work wakes the next sleeper (wake
-// cascade, as in Lace). Outside threads (beat_run, beat_pool_wait) park on a
-// second futex so that work notifications never wake them by mistake.
+// The fences make store-buffering pairs: either the notifier sees the
+// sleeper, or the sleeper sees the work; either the notifier sees waking
+// cleared, or the woken worker's search sees the work. Without the re-check
+// a wake can be lost. The waking flag keeps a stream of pushes from making
+// one futex_wake syscall each while the first woken worker is on its way.
+//
+// Liveness rests on one invariant: whenever a task is visible, some awake
+// worker will find it or a wake is on its way. Pushes onto a worker's own
+// deque need no wake for liveness (the owner is awake and will pop them),
+// so they notify only when the deque was empty, for parallelism; a thief
+// that steals and sees more work wakes the next sleeper (wake cascade, as
+// in Lace). Outside threads (beat_run, beat_pool_wait) park on a second
+// futex so that work notifications never wake them by mistake.
 // #include "deque.c" (already inlined above)
 
 // Task records (beat__task, declared with beat_pcall): spawned and submitted
@@ -1610,6 +1628,7 @@ struct beat_ctx {
     beat__deque deque;                                   // cache-line aligned
     beat_pool *pool;
     unsigned index;
+    uint32_t claimed;              // outside slots: 1 while an outside thread uses it
     uint64_t rng;                  // xorshift state for victim selection
     beat_mempool_cache task_cache; // this worker's free task records
     beat__worker_stats stats;
@@ -1624,13 +1643,15 @@ struct beat_ctx {
 struct beat_pool {
     uint32_t idle_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked workers
     uint32_t idle_sleepers;                            // workers between "sleepers += 1" and "-= 1"
-    uint32_t stopping;                                 // 1 once destroy has drained the jobs
+    uint32_t idle_waking; // 1 from a notifier's wake until a worker leaves the park
+    uint32_t stopping;    // 1 once destroy has drained the jobs
     uint32_t outside_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked outside threads
     uint64_t jobs BEAT__ALIGNED(BEAT_CACHELINE); // submitted, unfinished jobs + waiter bits
     uint32_t accepting;                          // 0 once destroy has started
     beat__inject inject;
-    beat_ctx *workers;
+    beat_ctx *workers; // nworkers threads, then BEAT_OUTSIDE_SLOTS contexts for outside callers
     unsigned nworkers;
+    unsigned nslots;  // nworkers + BEAT_OUTSIDE_SLOTS: every deque a thief may visit
     unsigned started; // threads running (joined by destroy)
     beat_mempool *tasks;
     uint64_t spin_ns;
@@ -1657,9 +1678,14 @@ BEAT__PRIVATE void beat__futex_bump_wake(uint32_t *epoch, int count)
 // Wakes one parked worker if there is one. Call after publishing work.
 BEAT__PRIVATE void beat__idle_notify(beat_pool *pool)
 {
-    // Pairs with the fence in beat__idle_park (store-buffering pair).
+    // Pairs with the fences in beat__idle_park (store-buffering pairs).
     beat__fence_seq_cst();
-    if (beat__atomic_load_u32(&pool->idle_sleepers, BEAT__MO_RELAXED) != 0)
+    if (beat__atomic_load_u32(&pool->idle_sleepers, BEAT__MO_RELAXED) == 0 ||
+        beat__atomic_load_u32(&pool->idle_waking, BEAT__MO_RELAXED) != 0)
+        return;
+    uint32_t idle = 0;
+    // Relaxed: the flag only limits wakes; the fences order the rest.
+    if (beat__atomic_cas_u32(&pool->idle_waking, &idle, 1, BEAT__MO_RELAXED, BEAT__MO_RELAXED))
         beat__futex_bump_wake(&pool->idle_epoch, 1);
 }
 
@@ -1682,7 +1708,7 @@ BEAT__PRIVATE int beat__work_visible(beat_pool *pool)
 {
     if (beat__inject_maybe_nonempty(&pool->inject))
         return 1;
-    for (unsigned i = 0; i < pool->nworkers; i++)
+    for (unsigned i = 0; i < pool->nslots; i++)
         if (beat__deque_size(&pool->workers[i].deque) > 0)
             return 1;
     return 0;
@@ -1722,6 +1748,12 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     }
     // Relaxed: a notifier that still sees us only makes a spurious wake.
     beat__atomic_fetch_sub_u32(&pool->idle_sleepers, 1, BEAT__MO_RELAXED);
+    // Whoever leaves the park clears waking (maybe another's: that only
+    // allows an extra wake), then the fence pairs with the notifier's, so
+    // the search that follows sees work published while waking was set.
+    if (beat__atomic_load_u32(&pool->idle_waking, BEAT__MO_RELAXED) != 0)
+        beat__atomic_store_u32(&pool->idle_waking, 0, BEAT__MO_RELAXED);
+    beat__fence_seq_cst();
     return exit;
 }
 
@@ -1921,9 +1953,7 @@ BEAT__PRIVATE void beat__ask_for_work(beat_ctx *victim)
 BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
 {
     beat_pool *pool = ctx->pool;
-    unsigned n = pool->nworkers;
-    if (n < 2)
-        return NULL;
+    unsigned n = pool->nslots;
     unsigned start = beat__rng_next(&ctx->rng) % n;
     for (unsigned i = 0; i < n; i++) {
         beat_ctx *victim = &pool->workers[(start + i) % n];
@@ -1966,15 +1996,16 @@ BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
 #define BEAT__POLL_MIN 16u
 #define BEAT__POLL_MAX (1u << 20)
 
-// Restarts the heartbeat when a worker becomes busy after being idle.
+// Restarts the heartbeat when a worker becomes busy after being idle. The
+// first poll checks at once: if others are parked, the work just found
+// should spread now, not a heartbeat later.
 BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
 {
     uint64_t now = beat__now_ns();
     ctx->last_beat = now;
     ctx->last_poll = now;
     ctx->last_poll_pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
-    beat__atomic_store_u64(&ctx->head.poll_at, ctx->last_poll_pcalls + ctx->poll_interval,
-                           BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&ctx->head.poll_at, ctx->last_poll_pcalls, BEAT__MO_RELAXED);
 }
 
 // ---------------------------------------------------------------------------
@@ -2101,6 +2132,10 @@ BEAT__DEF void beat__heartbeat(beat_ctx *ctx)
     int wanted = beat__atomic_load_u32(&ctx->wanted, BEAT__MO_RELAXED) != 0;
     if (wanted)
         beat__atomic_store_u32(&ctx->wanted, 0, BEAT__MO_RELAXED);
+    // Parked workers are hungry too; they cannot ask. Relaxed: a stale count
+    // costs one promotion too many or a heartbeat's delay.
+    if (beat__atomic_load_u32(&ctx->pool->idle_sleepers, BEAT__MO_RELAXED) != 0)
+        wanted = 1;
     if ((wanted || now - ctx->last_beat >= ctx->pool->heartbeat_ns) && beat__promote_oldest(ctx))
         ctx->last_beat = now;
     uint64_t pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
@@ -2350,7 +2385,7 @@ BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t
 // promoted lazily, so the count only bounds the balance, not the overhead.
 BEAT__PRIVATE size_t beat__auto_grain(const beat_pool *pool, size_t n)
 {
-    size_t grain = n / ((size_t)pool->nworkers * 64);
+    size_t grain = n / ((size_t)pool->nworkers * 64 + 64);
     return grain == 0 ? 1 : grain;
 }
 
@@ -2498,7 +2533,7 @@ BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
         beat__deque_destroy(&pool->workers[i].deque);
     beat_allocator allocator = pool->cfg.allocator;
     if (pool->workers != NULL)
-        beat__free(&allocator, pool->workers, sizeof(beat_ctx) * pool->nworkers, BEAT_CACHELINE);
+        beat__free(&allocator, pool->workers, sizeof(beat_ctx) * pool->nslots, BEAT_CACHELINE);
     beat_mempool_destroy(pool->tasks);
     beat__free(&allocator, pool, sizeof(beat_pool), BEAT_CACHELINE);
 }
@@ -2561,6 +2596,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     memset(pool, 0, sizeof *pool);
     pool->cfg = cfg;
     pool->nworkers = cfg.workers;
+    pool->nslots = cfg.workers + BEAT_OUTSIDE_SLOTS;
     pool->spin_ns = (uint64_t)cfg.spin_us * 1000u;
     pool->heartbeat_ns = (uint64_t)cfg.heartbeat_us * 1000u;
     pool->checks = cfg.checks || BEAT_DEBUG;
@@ -2571,16 +2607,16 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
                                                                   : sizeof(beat__loop_piece);
     r = beat_mempool_create(record, 0, &cfg.allocator, &pool->tasks);
     if (r == BEAT_OK) {
-        pool->workers = (beat_ctx *)beat__alloc(&cfg.allocator, sizeof(beat_ctx) * pool->nworkers,
+        pool->workers = (beat_ctx *)beat__alloc(&cfg.allocator, sizeof(beat_ctx) * pool->nslots,
                                                 BEAT_CACHELINE);
         if (pool->workers == NULL)
             r = BEAT_ERROR_OUT_OF_MEMORY;
     }
     unsigned deques = 0;
     if (r == BEAT_OK) {
-        memset(pool->workers, 0, sizeof(beat_ctx) * pool->nworkers);
+        memset(pool->workers, 0, sizeof(beat_ctx) * pool->nslots);
         beat__deque_mem mem = {beat__deque_alloc, beat__deque_release, pool};
-        for (; deques < pool->nworkers; deques++) {
+        for (; deques < pool->nslots; deques++) {
             beat_ctx *ctx = &pool->workers[deques];
             ctx->pool = pool;
             ctx->index = deques;
@@ -2626,7 +2662,7 @@ BEAT__DEF void beat_pool_destroy(beat_pool *pool)
     // races destroy is undefined); jobs running now may still submit.
     beat__atomic_store_u32(&pool->accepting, 0, BEAT__MO_RELAXED);
     beat__outside_wait(pool, &pool->jobs);
-    beat__pool_free(pool, pool->nworkers);
+    beat__pool_free(pool, pool->nslots);
 }
 
 BEAT__DEF unsigned beat_pool_workers(const beat_pool *pool)
@@ -2653,7 +2689,7 @@ BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
         return BEAT_ERROR_INVALID_ARGUMENT;
     beat_stats sum;
     memset(&sum, 0, sizeof sum);
-    for (unsigned i = 0; i < pool->nworkers; i++) {
+    for (unsigned i = 0; i < pool->nslots; i++) {
         const beat_ctx *ctx = &pool->workers[i];
         beat_stats w;
         // Relaxed: counters are monotonic and read while workers run.
@@ -2779,6 +2815,36 @@ BEAT__DEF void beat_pool_wait(beat_pool *pool)
     beat__outside_wait(pool, &pool->jobs);
 }
 
+// Claims a free outside slot, or NULL when all are in use.
+BEAT__PRIVATE beat_ctx *beat__outside_claim(beat_pool *pool)
+{
+    for (unsigned i = pool->nworkers; i < pool->nslots; i++) {
+        uint32_t free_slot = 0;
+        // Acquire: pairs with the release of the previous user, whose
+        // deque and cache we take over.
+        if (beat__atomic_cas_u32(&pool->workers[i].claimed, &free_slot, 1, BEAT__MO_ACQUIRE,
+                                 BEAT__MO_RELAXED))
+            return &pool->workers[i];
+    }
+    return NULL;
+}
+
+// Runs fn on the calling thread as slot's context: its pcalls and loops
+// are promoted to the slot's deque, where workers steal them, and its
+// joins help. Before the slot is released its deque is drained (tasks
+// spawned and never waited for are run here).
+BEAT__PRIVATE void beat__outside_run(beat_ctx *slot, beat_fn fn, void *arg)
+{
+    beat_ctx *outer = beat__current; // a worker of another pool, or NULL
+    beat__current = slot;
+    beat__heartbeat_restart(slot);
+    fn(slot, arg);
+    for (beat__task *t; (t = (beat__task *)beat__deque_pop_owner(&slot->deque)) != NULL;)
+        beat__task_run(slot, t);
+    beat__current = outer;
+    beat__atomic_store_u32(&slot->claimed, 0, BEAT__MO_RELEASE);
+}
+
 BEAT__DEF beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg)
 {
     if (pool == NULL || fn == NULL)
@@ -2787,7 +2853,13 @@ BEAT__DEF beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg)
         return BEAT_ERROR_DEADLOCK;
     if (!beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
         return BEAT_ERROR_SHUTDOWN;
-    // The task lives on this stack: we do not return before it has run.
+    beat_ctx *slot = beat__outside_claim(pool);
+    if (slot != NULL) {
+        beat__outside_run(slot, fn, arg);
+        return BEAT_OK;
+    }
+    // Every slot is taken: hand the task to a worker and wait. It lives on
+    // this stack: we do not return before it has run.
     beat_counter done = {1};
     beat__task t = {fn, arg, &done, NULL, 0, 0};
     beat__inject_push(&pool->inject, &t);

@@ -84,7 +84,7 @@ BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
         beat__deque_destroy(&pool->workers[i].deque);
     beat_allocator allocator = pool->cfg.allocator;
     if (pool->workers != NULL)
-        beat__free(&allocator, pool->workers, sizeof(beat_ctx) * pool->nworkers, BEAT_CACHELINE);
+        beat__free(&allocator, pool->workers, sizeof(beat_ctx) * pool->nslots, BEAT_CACHELINE);
     beat_mempool_destroy(pool->tasks);
     beat__free(&allocator, pool, sizeof(beat_pool), BEAT_CACHELINE);
 }
@@ -147,6 +147,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     memset(pool, 0, sizeof *pool);
     pool->cfg = cfg;
     pool->nworkers = cfg.workers;
+    pool->nslots = cfg.workers + BEAT_OUTSIDE_SLOTS;
     pool->spin_ns = (uint64_t)cfg.spin_us * 1000u;
     pool->heartbeat_ns = (uint64_t)cfg.heartbeat_us * 1000u;
     pool->checks = cfg.checks || BEAT_DEBUG;
@@ -157,16 +158,16 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
                                                                   : sizeof(beat__loop_piece);
     r = beat_mempool_create(record, 0, &cfg.allocator, &pool->tasks);
     if (r == BEAT_OK) {
-        pool->workers = (beat_ctx *)beat__alloc(&cfg.allocator, sizeof(beat_ctx) * pool->nworkers,
+        pool->workers = (beat_ctx *)beat__alloc(&cfg.allocator, sizeof(beat_ctx) * pool->nslots,
                                                 BEAT_CACHELINE);
         if (pool->workers == NULL)
             r = BEAT_ERROR_OUT_OF_MEMORY;
     }
     unsigned deques = 0;
     if (r == BEAT_OK) {
-        memset(pool->workers, 0, sizeof(beat_ctx) * pool->nworkers);
+        memset(pool->workers, 0, sizeof(beat_ctx) * pool->nslots);
         beat__deque_mem mem = {beat__deque_alloc, beat__deque_release, pool};
-        for (; deques < pool->nworkers; deques++) {
+        for (; deques < pool->nslots; deques++) {
             beat_ctx *ctx = &pool->workers[deques];
             ctx->pool = pool;
             ctx->index = deques;
@@ -212,7 +213,7 @@ BEAT__DEF void beat_pool_destroy(beat_pool *pool)
     // races destroy is undefined); jobs running now may still submit.
     beat__atomic_store_u32(&pool->accepting, 0, BEAT__MO_RELAXED);
     beat__outside_wait(pool, &pool->jobs);
-    beat__pool_free(pool, pool->nworkers);
+    beat__pool_free(pool, pool->nslots);
 }
 
 BEAT__DEF unsigned beat_pool_workers(const beat_pool *pool)
@@ -239,7 +240,7 @@ BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
         return BEAT_ERROR_INVALID_ARGUMENT;
     beat_stats sum;
     memset(&sum, 0, sizeof sum);
-    for (unsigned i = 0; i < pool->nworkers; i++) {
+    for (unsigned i = 0; i < pool->nslots; i++) {
         const beat_ctx *ctx = &pool->workers[i];
         beat_stats w;
         // Relaxed: counters are monotonic and read while workers run.
@@ -365,6 +366,36 @@ BEAT__DEF void beat_pool_wait(beat_pool *pool)
     beat__outside_wait(pool, &pool->jobs);
 }
 
+// Claims a free outside slot, or NULL when all are in use.
+BEAT__PRIVATE beat_ctx *beat__outside_claim(beat_pool *pool)
+{
+    for (unsigned i = pool->nworkers; i < pool->nslots; i++) {
+        uint32_t free_slot = 0;
+        // Acquire: pairs with the release of the previous user, whose
+        // deque and cache we take over.
+        if (beat__atomic_cas_u32(&pool->workers[i].claimed, &free_slot, 1, BEAT__MO_ACQUIRE,
+                                 BEAT__MO_RELAXED))
+            return &pool->workers[i];
+    }
+    return NULL;
+}
+
+// Runs fn on the calling thread as slot's context: its pcalls and loops
+// are promoted to the slot's deque, where workers steal them, and its
+// joins help. Before the slot is released its deque is drained (tasks
+// spawned and never waited for are run here).
+BEAT__PRIVATE void beat__outside_run(beat_ctx *slot, beat_fn fn, void *arg)
+{
+    beat_ctx *outer = beat__current; // a worker of another pool, or NULL
+    beat__current = slot;
+    beat__heartbeat_restart(slot);
+    fn(slot, arg);
+    for (beat__task *t; (t = (beat__task *)beat__deque_pop_owner(&slot->deque)) != NULL;)
+        beat__task_run(slot, t);
+    beat__current = outer;
+    beat__atomic_store_u32(&slot->claimed, 0, BEAT__MO_RELEASE);
+}
+
 BEAT__DEF beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg)
 {
     if (pool == NULL || fn == NULL)
@@ -373,7 +404,13 @@ BEAT__DEF beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg)
         return BEAT_ERROR_DEADLOCK;
     if (!beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
         return BEAT_ERROR_SHUTDOWN;
-    // The task lives on this stack: we do not return before it has run.
+    beat_ctx *slot = beat__outside_claim(pool);
+    if (slot != NULL) {
+        beat__outside_run(slot, fn, arg);
+        return BEAT_OK;
+    }
+    // Every slot is taken: hand the task to a worker and wait. It lives on
+    // this stack: we do not return before it has run.
     beat_counter done = {1};
     beat__task t = {fn, arg, &done, NULL, 0, 0};
     beat__inject_push(&pool->inject, &t);

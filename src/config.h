@@ -63,6 +63,12 @@
 #define BEAT_CACHELINE 64
 #endif
 
+// Contexts a pool keeps for outside threads in beat_run (which then runs
+// its task on the calling thread, helping the workers).
+#ifndef BEAT_OUTSIDE_SLOTS
+#define BEAT_OUTSIDE_SLOTS 4
+#endif
+
 #ifndef BEAT_HEARTBEAT_US
 #define BEAT_HEARTBEAT_US 100
 #endif

@@ -135,7 +135,7 @@ BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t
 // promoted lazily, so the count only bounds the balance, not the overhead.
 BEAT__PRIVATE size_t beat__auto_grain(const beat_pool *pool, size_t n)
 {
-    size_t grain = n / ((size_t)pool->nworkers * 64);
+    size_t grain = n / ((size_t)pool->nworkers * 64 + 64);
     return grain == 0 ? 1 : grain;
 }
 

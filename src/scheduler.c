@@ -1,5 +1,5 @@
 // Scheduler: task records, the injection queue for outside threads, parking
-// and waking, stealing, and the worker loop.
+// and waking, stealing, the heartbeat, and the worker loop.
 //
 // A worker looks for work in this order: its own deque (LIFO), the
 // injection queue (taking a batch onto its deque), then the other workers'
@@ -7,18 +7,25 @@
 // parks on the pool's idle futex. Parking is an event count (Promela model:
 // tests/model/park.pml):
 //
-//   parker:    sleepers += 1; e = epoch; fence; if (no work visible) futex_wait(epoch, e); sleepers
-//   -= 1 notifier:  publish work; fence; if (sleepers > 0) { epoch += 1; futex_wake(epoch, 1) }
+//   parker:   sleepers += 1; e = epoch; fence;
+//             if (no work visible) futex_wait(epoch, e);
+//             sleepers -= 1; waking = 0; fence; then search again
+//   notifier: publish work; fence;
+//             if (sleepers > 0 && waking 0 -> 1) { epoch += 1; futex_wake(epoch, 1) }
 //
-// The two fences make a store-buffering pair: either the notifier sees the
-// sleeper, or the sleeper sees the work. Without the re-check a wake can be
-// lost. Liveness rests on one invariant: whenever a task is visible, some
-// awake worker will find it or a wake is on its way. Pushes onto a worker's
-// own deque need no wake for liveness (the owner is awake and will pop
-// them), so they notify only when the deque was empty, for parallelism; a
-// thief that steals and sees more work wakes the next sleeper (wake
-// cascade, as in Lace). Outside threads (beat_run, beat_pool_wait) park on a
-// second futex so that work notifications never wake them by mistake.
+// The fences make store-buffering pairs: either the notifier sees the
+// sleeper, or the sleeper sees the work; either the notifier sees waking
+// cleared, or the woken worker's search sees the work. Without the re-check
+// a wake can be lost. The waking flag keeps a stream of pushes from making
+// one futex_wake syscall each while the first woken worker is on its way.
+//
+// Liveness rests on one invariant: whenever a task is visible, some awake
+// worker will find it or a wake is on its way. Pushes onto a worker's own
+// deque need no wake for liveness (the owner is awake and will pop them),
+// so they notify only when the deque was empty, for parallelism; a thief
+// that steals and sees more work wakes the next sleeper (wake cascade, as
+// in Lace). Outside threads (beat_run, beat_pool_wait) park on a second
+// futex so that work notifications never wake them by mistake.
 #include "deque.c"
 
 // Task records (beat__task, declared with beat_pcall): spawned and submitted
@@ -60,6 +67,7 @@ struct beat_ctx {
     beat__deque deque;                                   // cache-line aligned
     beat_pool *pool;
     unsigned index;
+    uint32_t claimed;              // outside slots: 1 while an outside thread uses it
     uint64_t rng;                  // xorshift state for victim selection
     beat_mempool_cache task_cache; // this worker's free task records
     beat__worker_stats stats;
@@ -74,13 +82,15 @@ struct beat_ctx {
 struct beat_pool {
     uint32_t idle_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked workers
     uint32_t idle_sleepers;                            // workers between "sleepers += 1" and "-= 1"
-    uint32_t stopping;                                 // 1 once destroy has drained the jobs
+    uint32_t idle_waking; // 1 from a notifier's wake until a worker leaves the park
+    uint32_t stopping;    // 1 once destroy has drained the jobs
     uint32_t outside_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked outside threads
     uint64_t jobs BEAT__ALIGNED(BEAT_CACHELINE); // submitted, unfinished jobs + waiter bits
     uint32_t accepting;                          // 0 once destroy has started
     beat__inject inject;
-    beat_ctx *workers;
+    beat_ctx *workers; // nworkers threads, then BEAT_OUTSIDE_SLOTS contexts for outside callers
     unsigned nworkers;
+    unsigned nslots;  // nworkers + BEAT_OUTSIDE_SLOTS: every deque a thief may visit
     unsigned started; // threads running (joined by destroy)
     beat_mempool *tasks;
     uint64_t spin_ns;
@@ -107,9 +117,14 @@ BEAT__PRIVATE void beat__futex_bump_wake(uint32_t *epoch, int count)
 // Wakes one parked worker if there is one. Call after publishing work.
 BEAT__PRIVATE void beat__idle_notify(beat_pool *pool)
 {
-    // Pairs with the fence in beat__idle_park (store-buffering pair).
+    // Pairs with the fences in beat__idle_park (store-buffering pairs).
     beat__fence_seq_cst();
-    if (beat__atomic_load_u32(&pool->idle_sleepers, BEAT__MO_RELAXED) != 0)
+    if (beat__atomic_load_u32(&pool->idle_sleepers, BEAT__MO_RELAXED) == 0 ||
+        beat__atomic_load_u32(&pool->idle_waking, BEAT__MO_RELAXED) != 0)
+        return;
+    uint32_t idle = 0;
+    // Relaxed: the flag only limits wakes; the fences order the rest.
+    if (beat__atomic_cas_u32(&pool->idle_waking, &idle, 1, BEAT__MO_RELAXED, BEAT__MO_RELAXED))
         beat__futex_bump_wake(&pool->idle_epoch, 1);
 }
 
@@ -132,7 +147,7 @@ BEAT__PRIVATE int beat__work_visible(beat_pool *pool)
 {
     if (beat__inject_maybe_nonempty(&pool->inject))
         return 1;
-    for (unsigned i = 0; i < pool->nworkers; i++)
+    for (unsigned i = 0; i < pool->nslots; i++)
         if (beat__deque_size(&pool->workers[i].deque) > 0)
             return 1;
     return 0;
@@ -172,6 +187,12 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     }
     // Relaxed: a notifier that still sees us only makes a spurious wake.
     beat__atomic_fetch_sub_u32(&pool->idle_sleepers, 1, BEAT__MO_RELAXED);
+    // Whoever leaves the park clears waking (maybe another's: that only
+    // allows an extra wake), then the fence pairs with the notifier's, so
+    // the search that follows sees work published while waking was set.
+    if (beat__atomic_load_u32(&pool->idle_waking, BEAT__MO_RELAXED) != 0)
+        beat__atomic_store_u32(&pool->idle_waking, 0, BEAT__MO_RELAXED);
+    beat__fence_seq_cst();
     return exit;
 }
 
@@ -371,9 +392,7 @@ BEAT__PRIVATE void beat__ask_for_work(beat_ctx *victim)
 BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
 {
     beat_pool *pool = ctx->pool;
-    unsigned n = pool->nworkers;
-    if (n < 2)
-        return NULL;
+    unsigned n = pool->nslots;
     unsigned start = beat__rng_next(&ctx->rng) % n;
     for (unsigned i = 0; i < n; i++) {
         beat_ctx *victim = &pool->workers[(start + i) % n];
@@ -416,15 +435,16 @@ BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
 #define BEAT__POLL_MIN 16u
 #define BEAT__POLL_MAX (1u << 20)
 
-// Restarts the heartbeat when a worker becomes busy after being idle.
+// Restarts the heartbeat when a worker becomes busy after being idle. The
+// first poll checks at once: if others are parked, the work just found
+// should spread now, not a heartbeat later.
 BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
 {
     uint64_t now = beat__now_ns();
     ctx->last_beat = now;
     ctx->last_poll = now;
     ctx->last_poll_pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
-    beat__atomic_store_u64(&ctx->head.poll_at, ctx->last_poll_pcalls + ctx->poll_interval,
-                           BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&ctx->head.poll_at, ctx->last_poll_pcalls, BEAT__MO_RELAXED);
 }
 
 // ---------------------------------------------------------------------------
@@ -551,6 +571,10 @@ BEAT__DEF void beat__heartbeat(beat_ctx *ctx)
     int wanted = beat__atomic_load_u32(&ctx->wanted, BEAT__MO_RELAXED) != 0;
     if (wanted)
         beat__atomic_store_u32(&ctx->wanted, 0, BEAT__MO_RELAXED);
+    // Parked workers are hungry too; they cannot ask. Relaxed: a stale count
+    // costs one promotion too many or a heartbeat's delay.
+    if (beat__atomic_load_u32(&ctx->pool->idle_sleepers, BEAT__MO_RELAXED) != 0)
+        wanted = 1;
     if ((wanted || now - ctx->last_beat >= ctx->pool->heartbeat_ns) && beat__promote_oldest(ctx))
         ctx->last_beat = now;
     uint64_t pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);

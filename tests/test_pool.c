@@ -140,7 +140,7 @@ static void probe_ctx(beat_ctx *ctx, void *arg)
     p->pool = beat_ctx_pool(ctx);
 }
 
-static void run_gives_a_ctx_of_this_pool_with_a_worker_index(void)
+static void run_gives_the_caller_an_outside_ctx_and_jobs_a_worker_ctx(void)
 {
     beat_pool *pool = make_pool(3);
     CHECK(pool != NULL);
@@ -148,9 +148,66 @@ static void run_gives_a_ctx_of_this_pool_with_a_worker_index(void)
         ctx_probe p = {99, NULL};
         CHECK_EQ(beat_run(pool, probe_ctx, &p), BEAT_OK);
         CHECK(p.pool == pool);
-        CHECK(p.worker < 3);
+        CHECK(p.worker >= 3 && p.worker < 3 + BEAT_OUTSIDE_SLOTS);
+        ctx_probe q = {99, NULL};
+        CHECK_EQ(beat_submit(pool, probe_ctx, &q), BEAT_OK);
+        beat_pool_wait(pool);
+        CHECK(q.pool == pool);
+        CHECK(q.worker < 3);
     }
     beat_pool_destroy(pool);
+}
+
+typedef struct run_many {
+    beat_pool *pool;
+    long results[4];
+} run_many;
+
+typedef struct fib_arg {
+    int n;
+    long result;
+} fib_arg;
+
+static void fib_task(beat_ctx *ctx, void *p)
+{
+    fib_arg *a = (fib_arg *)p;
+    if (a->n < 2) {
+        a->result = a->n;
+        return;
+    }
+    fib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
+    beat_pcall(ctx, fib_task, &x, fib_task, &y);
+    a->result = x.result + y.result;
+}
+
+static void *run_fib_repeatedly(void *p)
+{
+    run_many *r = (run_many *)p;
+    for (int i = 0; i < 4; i++) {
+        fib_arg a = {20, 0};
+        beat_run(r->pool, fib_task, &a);
+        r->results[i] = a.result;
+    }
+    return NULL;
+}
+
+static void more_outside_callers_than_slots_all_get_their_result(void)
+{
+    enum { CALLERS = BEAT_OUTSIDE_SLOTS + 3 };
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    run_many runs[CALLERS];
+    pthread_t threads[CALLERS];
+    for (int i = 0; i < CALLERS; i++) {
+        runs[i].pool = pool;
+        pthread_create(&threads[i], NULL, run_fib_repeatedly, &runs[i]);
+    }
+    for (int i = 0; i < CALLERS; i++)
+        pthread_join(threads[i], NULL);
+    beat_pool_destroy(pool);
+    for (int i = 0; i < CALLERS; i++)
+        for (int k = 0; k < 4; k++)
+            CHECK_EQ(runs[i].results[k], 6765);
 }
 
 // ---------------------------------------------------------------------------
@@ -336,23 +393,6 @@ static void a_job_submitted_to_a_parked_pool_always_runs(void)
 
 // ---------------------------------------------------------------------------
 // Fork-join
-
-typedef struct fib_arg {
-    int n;
-    long result;
-} fib_arg;
-
-static void fib_task(beat_ctx *ctx, void *p)
-{
-    fib_arg *a = (fib_arg *)p;
-    if (a->n < 2) {
-        a->result = a->n;
-        return;
-    }
-    fib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
-    beat_pcall(ctx, fib_task, &x, fib_task, &y);
-    a->result = x.result + y.result;
-}
 
 static long fib_serial(int n) { return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2); }
 
@@ -699,7 +739,8 @@ int main(int argc, char **argv)
     static const bt_case cases[] = {
         BT_CASE(default_workers_are_the_cpus_this_process_may_use),
         BT_CASE(workers_are_named_and_run_start_and_stop_callbacks),
-        BT_CASE(run_gives_a_ctx_of_this_pool_with_a_worker_index),
+        BT_CASE(run_gives_the_caller_an_outside_ctx_and_jobs_a_worker_ctx),
+        BT_CASE(more_outside_callers_than_slots_all_get_their_result),
         BT_CASE(two_outside_threads_submit_jobs_that_each_run_exactly_once),
         BT_CASE(jobs_submitted_by_jobs_are_waited_for),
         BT_CASE(pool_wait_returns_only_after_running_jobs_finish),

@@ -121,16 +121,21 @@ BEAT_API unsigned beat_pool_workers(const beat_pool *pool);
 // ---------------------------------------------------------------------------
 // Running work
 
-// Runs fn(ctx, arg) on a worker and returns when it, and everything it
-// waited for, has finished. For calls from outside the pool (a worker would
-// deadlock waiting for itself: BEAT_ERROR_DEADLOCK). The caller blocks on a
-// futex meanwhile; it does not help. Errors: INVALID_ARGUMENT, OUT_OF_MEMORY.
+// Runs fn(ctx, arg) and returns when it, and everything it waited for, has
+// finished. The calling thread runs fn itself, as one of the pool's
+// BEAT_OUTSIDE_SLOTS outside contexts (index >= beat_pool_workers): the
+// workers steal its promoted pcalls and loop halves, and while it waits it
+// helps like a worker. When all outside slots are in use, fn is handed to
+// a worker and the caller blocks until it is done. Tasks fn spawns and
+// never waits for are finished before beat_run returns.
+// Errors: INVALID_ARGUMENT, SHUTDOWN, DEADLOCK (called from a task of the
+// same pool, which would wait for itself).
 // Thread safety: any thread outside the pool; many at once.
 BEAT_API beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg);
 
-// The worker index of ctx: 0..beat_pool_workers()-1 for pool threads.
-// (Indices >= workers are reserved for registered outside threads, which
-// this version does not have.) Thread safety: the ctx's own thread.
+// The worker index of ctx: 0..beat_pool_workers()-1 for pool threads;
+// beat_pool_workers() + k for the k-th outside slot (a beat_run caller).
+// Thread safety: the ctx's own thread.
 BEAT_API unsigned beat_ctx_worker(const beat_ctx *ctx);
 // The pool ctx belongs to. Thread safety: the ctx's own thread.
 BEAT_API beat_pool *beat_ctx_pool(const beat_ctx *ctx);
@@ -271,10 +276,10 @@ typedef struct beat_stats {
     uint64_t chunks;        // loop chunks run (beat_parallel_for, batches)
 } beat_stats;
 
-// Fills *total (if not NULL) with the sum over workers, and per_worker[i]
-// for i < min(capacity, workers). Counters are read while the pool runs:
-// each is exact, the set is not a single snapshot. Errors: INVALID_ARGUMENT
-// (NULL pool, NULL per_worker with capacity > 0). Thread safety: any thread.
+// Fills *total (if not NULL) with the sum over workers and outside slots
+// (beat_run callers), and per_worker[i] for i < min(capacity, workers). Counters are read while the
+// pool runs: each is exact, the set is not a single snapshot. Errors: INVALID_ARGUMENT (NULL pool,
+// NULL per_worker with capacity > 0). Thread safety: any thread.
 BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
                                      beat_stats *per_worker, unsigned capacity);
 
