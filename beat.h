@@ -1569,7 +1569,7 @@ BEAT__PRIVATE int64_t beat__deque_size(beat__deque *d)
 // tests/model/park.pml):
 //
 //   parker:   sleepers += 1; e = epoch; fence;
-//             if (no work visible) futex_wait(epoch, e);
+//             if (no work visible && !waking) futex_wait(epoch, e);
 //             sleepers -= 1; waking = 0; fence; then search again
 //   notifier: publish work; fence;
 //             if (sleepers > 0 && waking 0 -> 1) { epoch += 1; futex_wake(epoch, 1) }
@@ -1735,7 +1735,11 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     // or we see the work below.
     beat__fence_seq_cst();
     int exit = 0;
-    if (beat__work_visible(pool)) {
+    // A set waking flag may stand for a wake that reached nobody (issued
+    // while the sleepers were between this check and the futex): leave, so
+    // the flag is cleared below and no one sleeps while it mutes notifiers
+    // (found by the Promela model).
+    if (beat__work_visible(pool) || beat__atomic_load_u32(&pool->idle_waking, BEAT__MO_RELAXED)) {
     } else if (waiting != NULL) {
         // Acquire: pairs with the decrement that made the count zero.
         uint64_t state = beat__atomic_load_u64(&waiting->beat__state, BEAT__MO_ACQUIRE);

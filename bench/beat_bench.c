@@ -43,12 +43,29 @@ static void nothing(beat_ctx *ctx, void *arg)
     (void)arg;
 }
 
+// Runs fn on w threads, counted as the peers count them (an OpenMP team of
+// w is the master plus w-1, a TBB arena of w has the caller take part):
+// beat_run's caller works too, so T_w uses w-1 workers plus the caller.
+// T1 is one worker with the caller blocked in beat_pool_wait.
+static void beat_call(unsigned w, beat_fn fn, void *arg)
+{
+    if (w <= 1) {
+        beat_pool *pool = pool_for(1);
+        check_ok(beat_submit(pool, fn, arg), "beat_submit");
+        beat_pool_wait(pool);
+        return;
+    }
+    check_ok(beat_run(pool_for(w - 1), fn, arg), "beat_run");
+}
+
 static void beat_init(const bench_opts *o) { config_spin_us = o->spin_us; }
 
 static void beat_prepare(const bench_opts *o)
 {
-    for (unsigned i = 0; i < o->nworkers; i++)
+    for (unsigned i = 0; i < o->nworkers; i++) {
+        beat_call(o->workers[i], nothing, NULL);
         check_ok(beat_run(pool_for(o->workers[i]), nothing, NULL), "beat_run");
+    }
 }
 
 static void destroy_pools(void)
@@ -80,7 +97,7 @@ static void fib_task(beat_ctx *ctx, void *p)
 static uint64_t beat_fib(int n, unsigned w)
 {
     fib_arg a = {n, 0};
-    check_ok(beat_run(pool_for(w), fib_task, &a), "beat_run");
+    beat_call(w, fib_task, &a);
     return a.result;
 }
 
@@ -112,7 +129,7 @@ static void tree_task(beat_ctx *ctx, void *p)
 static int64_t beat_tree(const tree_node *root, unsigned w)
 {
     tree_arg a = {root, 0};
-    check_ok(beat_run(pool_for(w), tree_task, &a), "beat_run");
+    beat_call(w, tree_task, &a);
     return a.sum;
 }
 
@@ -176,13 +193,26 @@ static void sum_combine(void *left, const void *right, void *arg)
     *(double *)left += *(const double *)right;
 }
 
+typedef struct sum_call {
+    const double *x;
+    size_t n;
+    double result;
+} sum_call;
+
+static void sum_task(beat_ctx *ctx, void *p)
+{
+    sum_call *s = (sum_call *)p;
+    double zero = 0;
+    check_ok(beat_parallel_reduce(ctx, 0, s->n, 0, &zero, sizeof zero, sum_body, sum_combine,
+                                  (void *)s->x, &s->result),
+             "beat_parallel_reduce");
+}
+
 static double beat_sum(const double *x, size_t n, unsigned w)
 {
-    double zero = 0, result = -1;
-    check_ok(beat_pool_parallel_reduce(pool_for(w), 0, n, 0, &zero, sizeof zero, sum_body,
-                                       sum_combine, (void *)x, &result),
-             "beat_pool_parallel_reduce");
-    return result;
+    sum_call s = {x, n, -1};
+    beat_call(w, sum_task, &s);
+    return s.result;
 }
 
 typedef struct map_arg {
@@ -197,10 +227,23 @@ static void map_body(beat_ctx *ctx, size_t begin, size_t end, void *p)
     map_range(a->x, a->y, begin, end);
 }
 
+typedef struct loop_call {
+    size_t n;
+    beat_range_fn body;
+    void *arg;
+} loop_call;
+
+static void loop_task(beat_ctx *ctx, void *p)
+{
+    loop_call *l = (loop_call *)p;
+    beat_parallel_for(ctx, 0, l->n, 0, l->body, l->arg);
+}
+
 static void beat_map(const double *x, double *y, size_t n, unsigned w)
 {
     map_arg a = {x, y};
-    check_ok(beat_pool_parallel_for(pool_for(w), 0, n, 0, map_body, &a), "beat_pool_parallel_for");
+    loop_call l = {n, map_body, &a};
+    beat_call(w, loop_task, &l);
 }
 
 static void region_body(beat_ctx *ctx, size_t begin, size_t end, void *p)
@@ -211,8 +254,8 @@ static void region_body(beat_ctx *ctx, size_t begin, size_t end, void *p)
 
 static void beat_region(const region_data *d, unsigned w)
 {
-    check_ok(beat_pool_parallel_for(pool_for(w), 0, d->n, 0, region_body, (void *)d),
-             "beat_pool_parallel_for");
+    loop_call l = {d->n, region_body, (void *)d};
+    beat_call(w, loop_task, &l);
 }
 
 // ---------------------------------------------------------------------------

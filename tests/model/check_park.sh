@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # check_park.sh -- model-check Beat's worker parking protocol with SPIN.
 #
-# Verifies tests/model/park.pml twice:
-#   1. the protocol as implemented (with the recheck): an exhaustive search
-#      must report 0 errors (no lost item, no worker blocked forever);
+# Verifies tests/model/park.pml three times:
+#   1. the protocol as implemented (recheck and waking flag): an exhaustive
+#      search must report 0 errors (no lost item, no worker blocked forever);
 #   2. the same protocol built with -DNO_RECHECK: SPIN must find an invalid
-#      end state, i.e. the lost wakeup that the recheck exists to prevent.
-#      This variant is searched breadth-first so the trail is the shortest.
+#      end state, i.e. the lost wakeup that the recheck exists to prevent;
+#   3. the same protocol built with -DNO_WAKING_RECHECK (the recheck does
+#      not look at the waking flag): SPIN must find an invalid end state, i.e.
+#      a wake that reached nobody leaves the flag set and mutes later wakes.
+# The two mutants are searched breadth-first so their trails are the
+# shortest; each trail is replayed to describe the stuck state.
 #
-# Prints one result line per variant. Exit status: 0 if both expectations
-# hold, 1 if not, 77 if spin (or a C compiler) is not installed.
+# Prints one result line per variant, then a count line. Exit status: 0 if
+# all three expectations hold, 1 if not, 77 if spin (or a C compiler) is not
+# installed.
 set -eu
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -47,60 +52,87 @@ build_and_run() {
 	./pan -w20 >"$log" 2>&1 || true
 }
 
-# field LOG: pull "errors: N" and "N states, stored" out of a pan report.
+# Pull "errors: N", "N states, stored" and the invalid end state's depth
+# out of a pan report.
 errors_of() { sed -n 's/.*errors: \([0-9][0-9]*\).*/\1/p' "$1" | tail -n 1; }
 states_of() { sed -n 's/^ *\([0-9][0-9]*\) states, stored.*/\1/p' "$1" | tail -n 1; }
+depth_of() {
+	sed -n 's/.*invalid end state (at depth \([0-9][0-9]*\)).*/\1/p' "$1" | head -n 1
+}
+
+# last_value VAR: the last value of global VAR in replay.log (spin -g).
+# stuck_state SPIN_FLAGS: replay park.pml.trail and print
+# "; Q item(s) queued, B worker(s) blocked, waking = W" for its last state
+# (nothing if the replay fails).
+last_value() { sed -n "s/^[[:space:]]*$1 = \([0-9][0-9]*\)\$/\1/p" replay.log | tail -n 1; }
+stuck_state() {
+	local flags=$1 q nb w b
+	# shellcheck disable=SC2086
+	spin $flags -t -g park.pml >replay.log 2>&1 || return 0
+	q=$(last_value queue)
+	w=$(last_value waking)
+	nb=0
+	for b in 0 1; do
+		[ "$(last_value "blocked\[$b\]")" = 1 ] && nb=$((nb + 1))
+	done
+	[ -n "$q" ] && echo "; $q item(s) queued, $nb worker(s) blocked, waking = ${w:-0}"
+	return 0
+}
+
+# report LINE: print a result line and keep it for the count.
+report() { echo "$1" | tee -a "$tmp/results.log"; }
 
 status=0
 
 # ---- 1. the protocol as implemented: must be error free ----
+name="park model (recheck, waking)"
 if build_and_run ok.log "" "-DSAFETY"; then
 	err=$(errors_of ok.log)
 	states=$(states_of ok.log)
 	if [ "${err:-x}" = 0 ]; then
-		echo "park model (recheck): 0 errors, ${states:-?} states -> ok" | tee -a "$tmp/results.log"
+		report "$name: 0 errors, ${states:-?} states -> ok"
 	else
-		echo "park model (recheck): ${err:-?} errors, ${states:-?} states -> FAIL" | tee -a "$tmp/results.log"
+		detail=""
+		depth=$(depth_of ok.log)
+		[ -n "$depth" ] && detail=" (invalid end state at depth $depth$(stuck_state ""))"
+		report "$name: ${err:-?} errors$detail, ${states:-?} states -> FAIL"
 		grep -E '^pan' ok.log | head -n 5 | sed 's/^/    /'
 		status=1
 	fi
 else
-	echo "park model (recheck): could not build or run the verifier -> FAIL" | tee -a "$tmp/results.log"
+	report "$name: could not build or run the verifier -> FAIL"
 	sed 's/^/    /' ok.log | head -n 20
 	status=1
 fi
 
-# ---- 2. without the recheck: the lost wakeup must be found ----
-if build_and_run bug.log "-DNO_RECHECK" "-DSAFETY -DBFS"; then
-	err=$(errors_of bug.log)
-	depth=$(sed -n 's/.*invalid end state (at depth \([0-9][0-9]*\)).*/\1/p' \
-		bug.log | head -n 1)
-	if [ "${err:-0}" -gt 0 ] && [ -n "$depth" ]; then
-		# Replay the trail to say what the stuck state looks like.
-		detail=""
-		if spin -DNO_RECHECK -t -g park.pml >replay.log 2>&1; then
-			q=$(sed -n 's/^[[:space:]]*queue = \([0-9][0-9]*\)$/\1/p' \
-				replay.log | tail -n 1)
-			nb=0
-			for w in 0 1; do
-				b=$(sed -n "s/^[[:space:]]*blocked\[$w\] = \([0-9]\)\$/\1/p" \
-					replay.log | tail -n 1)
-				[ "${b:-0}" = 1 ] && nb=$((nb + 1))
-			done
-			[ -n "$q" ] && detail="; $q item(s) queued, $nb worker(s) blocked"
+# expect_stuck DEFINE LABEL WHAT: build the model with DEFINE; SPIN must
+# find an invalid end state, reported as WHAT.
+expect_stuck() {
+	local define=$1 label=$2 what=$3 log err depth
+	log="${define#-D}.log"
+	if build_and_run "$log" "$define" "-DSAFETY -DBFS"; then
+		err=$(errors_of "$log")
+		depth=$(depth_of "$log")
+		if [ "${err:-0}" -gt 0 ] && [ -n "$depth" ]; then
+			report "park model ($label): $what found (invalid end state at depth $depth$(stuck_state "$define")) -> ok"
+		else
+			report "park model ($label): no invalid end state found (errors: ${err:-?}) -> FAIL"
+			status=1
 		fi
-		echo "park model (no recheck): lost wakeup found (invalid end state at depth $depth$detail) -> ok" | tee -a "$tmp/results.log"
 	else
-		echo "park model (no recheck): no invalid end state found (errors: ${err:-?}) -> FAIL" | tee -a "$tmp/results.log"
+		report "park model ($label): could not build or run the verifier -> FAIL"
+		sed 's/^/    /' "$log" | head -n 20
 		status=1
 	fi
-else
-	echo "park model (no recheck): could not build or run the verifier -> FAIL" | tee -a "$tmp/results.log"
-	sed 's/^/    /' bug.log | head -n 20
-	status=1
-fi
+}
 
-# The project's count line (two cases: the model holds, the mutant fails).
+# ---- 2. without the recheck: the lost wakeup must be found ----
+expect_stuck -DNO_RECHECK "no recheck" "lost wakeup"
+
+# ---- 3. without clearing waking: the muted wake must be found ----
+expect_stuck -DNO_WAKING_RECHECK "waking not rechecked" "stuck waking flag"
+
+# The project's count line (three cases: the model holds, each mutant fails).
 failed=$(grep -c -- '-> FAIL' "$tmp/results.log" || true)
-echo "$((2 - failed)) passed, $failed failed"
+echo "$((3 - failed)) passed, $failed failed"
 exit "$status"
