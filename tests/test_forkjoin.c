@@ -7,6 +7,7 @@
 #include "beat.h"
 
 #include "test.h"
+#include "fib.h"
 
 static beat_pool *make_pool(unsigned workers)
 {
@@ -21,28 +22,6 @@ static const unsigned worker_counts[] = {1, 2, 3, 8};
 
 // ---------------------------------------------------------------------------
 // fib
-
-typedef struct fib_arg {
-    int n;
-    long result;
-} fib_arg;
-
-static void fib_task(beat_ctx *ctx, void *p)
-{
-    fib_arg *a = (fib_arg *)p;
-    if (a->n < 2) {
-        a->result = a->n;
-        return;
-    }
-    fib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
-    beat_pcall(ctx, fib_task, &x, fib_task, &y);
-    a->result = x.result + y.result;
-}
-
-static long fib_serial(int n) { return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2); }
-
-// pcalls made by fib(n): one per call with n >= 2.
-static uint64_t fib_pcalls(int n) { return n < 2 ? 0 : 1 + fib_pcalls(n - 1) + fib_pcalls(n - 2); }
 
 static void fib_with_a_pcall_at_every_level_is_right_with_1_2_3_and_8_workers(void)
 {

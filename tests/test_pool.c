@@ -6,6 +6,7 @@
 #include "beat.h"
 
 #include "test.h"
+#include "fib.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -162,23 +163,6 @@ typedef struct run_many {
     beat_pool *pool;
     long results[4];
 } run_many;
-
-typedef struct fib_arg {
-    int n;
-    long result;
-} fib_arg;
-
-static void fib_task(beat_ctx *ctx, void *p)
-{
-    fib_arg *a = (fib_arg *)p;
-    if (a->n < 2) {
-        a->result = a->n;
-        return;
-    }
-    fib_arg x = {a->n - 1, 0}, y = {a->n - 2, 0};
-    beat_pcall(ctx, fib_task, &x, fib_task, &y);
-    a->result = x.result + y.result;
-}
 
 static void *run_fib_repeatedly(void *p)
 {
@@ -393,24 +377,6 @@ static void a_job_submitted_to_a_parked_pool_always_runs(void)
 
 // ---------------------------------------------------------------------------
 // Fork-join
-
-static long fib_serial(int n) { return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2); }
-
-static void pcall_fib_is_right_with_1_2_3_and_8_workers(void)
-{
-    const int n = BT_SCALE(27, 20);
-    const long want = fib_serial(n);
-    unsigned counts[4] = {1, 2, 3, 8};
-    for (int i = 0; i < 4; i++) {
-        beat_pool *pool = make_pool(counts[i]);
-        CHECK(pool != NULL);
-        fib_arg a = {n, 0};
-        CHECK_EQ(beat_run(pool, fib_task, &a), BEAT_OK);
-        beat_pool_destroy(pool);
-        CHECK_MSG(a.result == want, "fib(%d) = %ld with %u workers, want %ld", n, a.result,
-                  counts[i], want);
-    }
-}
 
 typedef struct tree {
     beat_counter *counter;
@@ -748,7 +714,6 @@ int main(int argc, char **argv)
         BT_CASE(destroy_finishes_work_still_queued),
         BT_CASE(bursty_submits_with_idle_gaps_all_complete),
         BT_CASE(a_job_submitted_to_a_parked_pool_always_runs),
-        BT_CASE(pcall_fib_is_right_with_1_2_3_and_8_workers),
         BT_CASE(nested_spawn_and_wait_three_deep_run_every_task),
         BT_CASE(a_counter_can_be_reused_after_wait),
         BT_CASE(parallel_for_visits_every_index_exactly_once),
