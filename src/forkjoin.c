@@ -62,9 +62,10 @@ BEAT__DEF uint64_t beat_counter_pending(const beat_counter *c)
 // ---------------------------------------------------------------------------
 // Loops: run in chunks from a loop frame that promotion splits (see
 // beat__loop in the scheduler). Chunks start at the grain (1 when automatic)
-// and double up to BEAT__LOOP_MAX_CHUNK, so a tiny range costs a few body
-// calls, and a huge one polls often enough for hungry workers to get a
-// split quickly.
+// and double up to BEAT__LOOP_MAX_CHUNK and never exceed a quarter of what
+// is left, so a tiny range costs a few body calls, a huge one polls often
+// enough for hungry workers to get a split quickly, and the end of a range
+// can still be shared.
 
 #define BEAT__LOOP_MAX_CHUNK 1024u
 
@@ -94,7 +95,14 @@ BEAT__PRIVATE void beat__loop_run(beat_ctx *ctx, const beat__loop_desc *desc, si
     size_t chunk = desc->min_chunk;
     while (loop.cur < loop.end) {
         size_t left = loop.end - loop.cur;
-        size_t n = left < chunk + desc->min_chunk ? left : chunk; // no short last chunk
+        // At most a quarter of what is left, so the end of the range stays
+        // splittable for an idle worker (about log(n) more chunks), and no
+        // short last chunk.
+        size_t n = left / 4 < chunk ? left / 4 : chunk;
+        if (n < desc->min_chunk)
+            n = desc->min_chunk;
+        if (left < n + desc->min_chunk)
+            n = left;
         size_t first = loop.cur;
         loop.cur += n; // before the body: a pcall in it may split what is left
         desc->body(ctx, first, first + n, desc->arg);
