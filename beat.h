@@ -1624,6 +1624,7 @@ struct beat_ctx {
     beat__ctx_head head; // first member: the inline beat_pcall reads it
     uint32_t wanted;     // set by an idle worker asking us to promote (relaxed)
     uint64_t last_beat;  // ns of busy time at the last promotion by heartbeat
+    uint64_t busy_since; // ns when this worker last became busy
     uint64_t last_poll, last_poll_pcalls, poll_interval; // heartbeat check pacing
     beat__deque deque;                                   // cache-line aligned
     beat_pool *pool;
@@ -2007,6 +2008,7 @@ BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
 {
     uint64_t now = beat__now_ns();
     ctx->last_beat = now;
+    ctx->busy_since = now;
     ctx->last_poll = now;
     ctx->last_poll_pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
     beat__atomic_store_u64(&ctx->head.poll_at, ctx->last_poll_pcalls, BEAT__MO_RELAXED);
@@ -2136,9 +2138,13 @@ BEAT__DEF void beat__heartbeat(beat_ctx *ctx)
     int wanted = beat__atomic_load_u32(&ctx->wanted, BEAT__MO_RELAXED) != 0;
     if (wanted)
         beat__atomic_store_u32(&ctx->wanted, 0, BEAT__MO_RELAXED);
-    // Parked workers are hungry too; they cannot ask. Relaxed: a stale count
-    // costs one promotion too many or a heartbeat's delay.
-    if (beat__atomic_load_u32(&ctx->pool->idle_sleepers, BEAT__MO_RELAXED) != 0)
+    // Parked workers are hungry too, but they cannot ask, and waking one
+    // costs the waker a syscall: worth it only once this call has been busy
+    // for a tenth of a heartbeat (a tiny call finishes alone, never slower
+    // than serial). Relaxed: a stale count costs one promotion too many or
+    // a heartbeat's delay.
+    if (now - ctx->busy_since >= ctx->pool->heartbeat_ns / 10 &&
+        beat__atomic_load_u32(&ctx->pool->idle_sleepers, BEAT__MO_RELAXED) != 0)
         wanted = 1;
     if ((wanted || now - ctx->last_beat >= ctx->pool->heartbeat_ns) && beat__promote_oldest(ctx))
         ctx->last_beat = now;
