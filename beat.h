@@ -80,7 +80,9 @@ THREADING MODEL
     100 us) a worker promotes its oldest frame onto its deque, and it
     promotes at once when an idle worker asks (an idle worker that finds
     nothing to steal asks a busy one), so the pool ramps up in
-    microseconds. Loops keep a frame too: promotion splits off half of what
+    microseconds. Parked workers count as asking once the call has been
+    busy for a tenth of a heartbeat: waking one costs a syscall, which a
+    call shorter than that does not repay (it finishes alone instead). Loops keep a frame too: promotion splits off half of what
     is left. Checks are paced by counting pcalls and loop chunks, so an
     idle worker pays nothing and no thread ticks.
 
