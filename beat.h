@@ -1667,6 +1667,13 @@ struct beat_pool {
 // paths take ctx as an argument instead).
 static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 
+// The calling thread's context if it works for pool (a worker, or an outside
+// thread inside beat_run), else NULL.
+BEAT__PRIVATE beat_ctx *beat__own_ctx(const beat_pool *pool)
+{
+    return beat__current != NULL && beat__current->pool == pool ? beat__current : NULL;
+}
+
 // ---------------------------------------------------------------------------
 // Parking and waking
 
@@ -2176,6 +2183,20 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
         beat__count_done(pool, &pool->jobs);
 }
 
+// The idle spin of a worker that found nothing: returns 1 (after a pause)
+// while the window opened by the first failed search is open, 0 when it is
+// time to park. *spin_until is 0 while the worker is busy.
+BEAT__PRIVATE int beat__idle_spin(const beat_ctx *ctx, uint64_t *spin_until)
+{
+    uint64_t now = beat__now_ns();
+    if (*spin_until == 0)
+        *spin_until = now + ctx->pool->spin_ns;
+    if (now >= *spin_until)
+        return 0;
+    beat__cpu_relax();
+    return 1;
+}
+
 // Runs other work until c reaches zero, parking when there is none.
 // awaited: the task being waited for, if there is one; the deque of the
 // worker that stole it is tried first (its children are likely there).
@@ -2195,13 +2216,8 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
             spin_until = 0;
             continue;
         }
-        uint64_t now = beat__now_ns();
-        if (spin_until == 0)
-            spin_until = now + ctx->pool->spin_ns;
-        if (now < spin_until) {
-            beat__cpu_relax();
+        if (beat__idle_spin(ctx, &spin_until))
             continue;
-        }
         // Seq_cst RMW on the counter word: see beat__outside_wait.
         uint64_t seen =
             beat__atomic_fetch_or_u64(&c->beat__state, BEAT__WAITER_WORKER, BEAT__MO_SEQ_CST);
@@ -2239,13 +2255,8 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
             spin_until = 0;
             continue;
         }
-        uint64_t now = beat__now_ns();
-        if (spin_until == 0)
-            spin_until = now + pool->spin_ns;
-        if (now < spin_until) {
-            beat__cpu_relax();
+        if (beat__idle_spin(ctx, &spin_until))
             continue;
-        }
         if (beat__idle_park(ctx, NULL))
             break;
         spin_until = 0;
@@ -2665,7 +2676,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
 // 1 (and a report) when the calling thread is a worker of pool.
 BEAT__PRIVATE int beat__called_from_own_worker(const beat_pool *pool, const char *what)
 {
-    if (beat__current == NULL || beat__current->pool != pool)
+    if (beat__own_ctx(pool) == NULL)
         return 0;
     beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
               "%s called from a task of the same pool would wait for itself; call it from outside "
@@ -2738,7 +2749,7 @@ BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
 {
     if (pool == NULL || fn == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
-    beat_ctx *self = beat__current != NULL && beat__current->pool == pool ? beat__current : NULL;
+    beat_ctx *self = beat__own_ctx(pool);
     // Jobs of this pool may submit while destroy drains (they are part of
     // the work it finishes); outside threads may not.
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
@@ -2801,7 +2812,7 @@ BEAT__DEF beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, s
             return BEAT_ERROR_INVALID_ARGUMENT;
     if (count == 0)
         return BEAT_OK;
-    beat_ctx *self = beat__current != NULL && beat__current->pool == pool ? beat__current : NULL;
+    beat_ctx *self = beat__own_ctx(pool);
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
         return BEAT_ERROR_SHUTDOWN;
     if (count > (SIZE_MAX - sizeof(beat__batch)) / sizeof(beat_job))

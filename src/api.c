@@ -196,7 +196,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
 // 1 (and a report) when the calling thread is a worker of pool.
 BEAT__PRIVATE int beat__called_from_own_worker(const beat_pool *pool, const char *what)
 {
-    if (beat__current == NULL || beat__current->pool != pool)
+    if (beat__own_ctx(pool) == NULL)
         return 0;
     beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
               "%s called from a task of the same pool would wait for itself; call it from outside "
@@ -269,7 +269,7 @@ BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
 {
     if (pool == NULL || fn == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
-    beat_ctx *self = beat__current != NULL && beat__current->pool == pool ? beat__current : NULL;
+    beat_ctx *self = beat__own_ctx(pool);
     // Jobs of this pool may submit while destroy drains (they are part of
     // the work it finishes); outside threads may not.
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
@@ -332,7 +332,7 @@ BEAT__DEF beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, s
             return BEAT_ERROR_INVALID_ARGUMENT;
     if (count == 0)
         return BEAT_OK;
-    beat_ctx *self = beat__current != NULL && beat__current->pool == pool ? beat__current : NULL;
+    beat_ctx *self = beat__own_ctx(pool);
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
         return BEAT_ERROR_SHUTDOWN;
     if (count > (SIZE_MAX - sizeof(beat__batch)) / sizeof(beat_job))

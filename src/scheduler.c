@@ -104,6 +104,13 @@ struct beat_pool {
 // paths take ctx as an argument instead).
 static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 
+// The calling thread's context if it works for pool (a worker, or an outside
+// thread inside beat_run), else NULL.
+BEAT__PRIVATE beat_ctx *beat__own_ctx(const beat_pool *pool)
+{
+    return beat__current != NULL && beat__current->pool == pool ? beat__current : NULL;
+}
+
 // ---------------------------------------------------------------------------
 // Parking and waking
 
@@ -613,6 +620,20 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
         beat__count_done(pool, &pool->jobs);
 }
 
+// The idle spin of a worker that found nothing: returns 1 (after a pause)
+// while the window opened by the first failed search is open, 0 when it is
+// time to park. *spin_until is 0 while the worker is busy.
+BEAT__PRIVATE int beat__idle_spin(const beat_ctx *ctx, uint64_t *spin_until)
+{
+    uint64_t now = beat__now_ns();
+    if (*spin_until == 0)
+        *spin_until = now + ctx->pool->spin_ns;
+    if (now >= *spin_until)
+        return 0;
+    beat__cpu_relax();
+    return 1;
+}
+
 // Runs other work until c reaches zero, parking when there is none.
 // awaited: the task being waited for, if there is one; the deque of the
 // worker that stole it is tried first (its children are likely there).
@@ -632,13 +653,8 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
             spin_until = 0;
             continue;
         }
-        uint64_t now = beat__now_ns();
-        if (spin_until == 0)
-            spin_until = now + ctx->pool->spin_ns;
-        if (now < spin_until) {
-            beat__cpu_relax();
+        if (beat__idle_spin(ctx, &spin_until))
             continue;
-        }
         // Seq_cst RMW on the counter word: see beat__outside_wait.
         uint64_t seen =
             beat__atomic_fetch_or_u64(&c->beat__state, BEAT__WAITER_WORKER, BEAT__MO_SEQ_CST);
@@ -676,13 +692,8 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
             spin_until = 0;
             continue;
         }
-        uint64_t now = beat__now_ns();
-        if (spin_until == 0)
-            spin_until = now + pool->spin_ns;
-        if (now < spin_until) {
-            beat__cpu_relax();
+        if (beat__idle_spin(ctx, &spin_until))
             continue;
-        }
         if (beat__idle_park(ctx, NULL))
             break;
         spin_until = 0;
