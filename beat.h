@@ -472,7 +472,9 @@ typedef struct beat_job {
 BEAT_API beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, size_t count);
 
 // Returns once every job submitted before the call has finished (not merely
-// left a queue). It also waits for jobs submitted while it waits, so under a
+// left a queue). Workers count finished jobs in batches and report them
+// when they run out of their own work or go to sleep, so the return can
+// lag the last job by the task a worker is running then. It also waits for jobs submitted while it waits, so under a
 // never-ending stream of submits from other threads it may not return: use
 // a beat_counter for that. Called from a task of the same pool it would wait
 // for itself: it reports the misuse and returns at once.
@@ -1634,6 +1636,7 @@ struct beat_ctx {
     uint32_t claimed;              // outside slots: 1 while an outside thread uses it
     uint64_t rng;                  // xorshift state for victim selection
     beat_mempool_cache task_cache; // this worker's free task records
+    uint64_t jobs_done;            // finished jobs not yet subtracted from pool->jobs
     beat__worker_stats stats;
     beat__thread thread;
 };
@@ -1789,6 +1792,22 @@ BEAT__PRIVATE void beat__count_done_n(beat_pool *pool, uint64_t *word, uint64_t 
 BEAT__PRIVATE void beat__count_done(beat_pool *pool, uint64_t *word)
 {
     beat__count_done_n(pool, word, 1);
+}
+
+// Finished jobs are subtracted from pool->jobs in batches: one shared RMW
+// per batch instead of one per job. A worker flushes every
+// BEAT__JOBS_BATCH jobs, whenever its own deque runs dry (before it looks
+// elsewhere), and before it parks, so beat_pool_wait sees every finished
+// job once that worker is done with its own deque.
+#define BEAT__JOBS_BATCH 64u
+
+BEAT__PRIVATE void beat__jobs_flush(beat_ctx *ctx)
+{
+    if (ctx->jobs_done == 0)
+        return;
+    uint64_t n = ctx->jobs_done;
+    ctx->jobs_done = 0;
+    beat__count_done_n(ctx->pool, &ctx->pool->jobs, n);
 }
 
 // An outside thread waits until the count of word is zero: a short spin,
@@ -1988,6 +2007,8 @@ BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
 BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
 {
     beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
+    if (t == NULL)
+        beat__jobs_flush(ctx); // own work done: let waiters see it
     if (t == NULL && prefer != NULL && prefer != ctx)
         t = beat__steal_from(ctx, prefer);
     if (t == NULL)
@@ -2179,8 +2200,8 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
     fn(ctx, arg);
     if (counter != NULL)
         beat__count_done(pool, &counter->beat__state);
-    if (flags & BEAT__TASK_JOB)
-        beat__count_done(pool, &pool->jobs);
+    if ((flags & BEAT__TASK_JOB) && ++ctx->jobs_done >= BEAT__JOBS_BATCH)
+        beat__jobs_flush(ctx);
 }
 
 // The idle spin of a worker that found nothing: returns 1 (after a pause)
@@ -2223,6 +2244,7 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
             beat__atomic_fetch_or_u64(&c->beat__state, BEAT__WAITER_WORKER, BEAT__MO_SEQ_CST);
         if ((seen & BEAT__COUNT_MASK) == 0)
             break;
+        beat__jobs_flush(ctx);
         beat__idle_park(ctx, c);
         spin_until = 0;
     }
@@ -2257,6 +2279,7 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
         }
         if (beat__idle_spin(ctx, &spin_until))
             continue;
+        beat__jobs_flush(ctx);
         if (beat__idle_park(ctx, NULL))
             break;
         spin_until = 0;
@@ -2872,6 +2895,7 @@ BEAT__PRIVATE void beat__outside_run(beat_ctx *slot, beat_fn fn, void *arg)
     fn(slot, arg);
     for (beat__task *t; (t = (beat__task *)beat__deque_pop_owner(&slot->deque)) != NULL;)
         beat__task_run(slot, t);
+    beat__jobs_flush(slot);
     beat__current = outer;
     beat__atomic_store_u32(&slot->claimed, 0, BEAT__MO_RELEASE);
 }

@@ -392,6 +392,7 @@ BEAT__PRIVATE void beat__outside_run(beat_ctx *slot, beat_fn fn, void *arg)
     fn(slot, arg);
     for (beat__task *t; (t = (beat__task *)beat__deque_pop_owner(&slot->deque)) != NULL;)
         beat__task_run(slot, t);
+    beat__jobs_flush(slot);
     beat__current = outer;
     beat__atomic_store_u32(&slot->claimed, 0, BEAT__MO_RELEASE);
 }
