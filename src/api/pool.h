@@ -256,11 +256,10 @@ BEAT_API beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, si
 // Returns once every job submitted before the call has finished (not merely
 // left a queue). Workers count finished jobs in batches and report them
 // when they run out of their own work or go to sleep, so the return can
-// lag the last job by the task a worker is running then. It also waits for jobs submitted while it waits, so under a
-// never-ending stream of submits from other threads it may not return: use
-// a beat_counter for that. Called from a task of the same pool it would wait
-// for itself: it reports the misuse and returns at once.
-// Memory ordering: the jobs' writes are visible after return.
+// lag the last job by the task a worker is running then. It also waits for jobs submitted while it
+// waits, so under a never-ending stream of submits from other threads it may not return: use a
+// beat_counter for that. Called from a task of the same pool it would wait for itself: it reports
+// the misuse and returns at once. Memory ordering: the jobs' writes are visible after return.
 // Thread safety: any thread outside the pool; several at once.
 BEAT_API void beat_pool_wait(beat_pool *pool);
 
