@@ -148,6 +148,12 @@ beat DOES NOT (in this version)
 #include <stddef.h>
 #include <stdint.h>
 
+// The inline beat_pcall uses GNU atomic builtins. MSVC and other compilers
+// are not supported yet.
+#if !defined(__GNUC__) && !defined(__clang__)
+#error "beat.h needs GCC or Clang (GNU atomic builtins); other compilers are not supported yet"
+#endif
+
 #define BEAT_VERSION_MAJOR 0
 #define BEAT_VERSION_MINOR 1
 #define BEAT_VERSION_PATCH 0
