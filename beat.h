@@ -123,8 +123,11 @@ beat DOES NOT (in this version)
       memory pressure or predict task durations (sysfs_root is stored only);
     - have SIMD kernels: beat_simd.h holds only the ISA names so far;
     - run on Windows or macOS: Linux only (futex, sched_getaffinity);
-    - let outside threads help: beat_run's caller blocks until done;
-    - offer priorities, pinned or main-thread tasks, traces or stats.
+    - compile with MSVC or other compilers without GNU builtins;
+    - let an outside thread help except inside beat_run (no registration
+      of outside threads yet);
+    - offer priorities, pinned or main-thread tasks, traces, a stats
+      printer, or a development mode beyond the misuse reports.
 */
 
 #ifndef BEAT_H_INCLUDED
