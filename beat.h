@@ -29,7 +29,9 @@ QUICK START
     Fork-join from inside a task: beat_pcall(ctx, a, a_arg, b, b_arg) runs a
     and b, potentially in parallel; beat_spawn/beat_wait with a zeroed
     beat_counter for many children; beat_parallel_for and
-    beat_parallel_reduce for ranges; beat_submit_batch for many small jobs.
+    beat_parallel_reduce for ranges; beat_submit_batch for many small jobs;
+    beat_pool_stats for per-worker counters (pcalls, promotions, steals,
+    parks, ...) when the numbers need explaining.
 
 CONFIGURATION
     Compile-time macros. "global": define it the same way in every file that
