@@ -1609,6 +1609,19 @@ BEAT__PRIVATE int64_t beat__deque_size(beat__deque *d)
 #define BEAT__TASK_POOLED 1u // from pool->tasks: freed when it runs
 #define BEAT__TASK_JOB 2u    // submitted: counted in pool->jobs
 
+// Fills every field of a record before it is published.
+BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_counter *counter,
+                                   uint32_t flags)
+{
+    t->fn = fn;
+    t->arg = arg;
+    t->counter = counter;
+    t->next = NULL;
+    t->flags = flags;
+    // Relaxed: the push that publishes the record is a release.
+    beat__atomic_store_u32(&t->thief, 0, BEAT__MO_RELAXED);
+}
+
 // Counter words (beat_counter and pool->jobs): pending count in the low 62
 // bits, and one bit per kind of waiter that may be parked on it. The bits
 // ride in the same word as the count so that the thread that brings the
@@ -2108,12 +2121,7 @@ BEAT__PRIVATE int beat__loop_split(beat_ctx *ctx, beat__loop *loop)
     piece->desc = desc;
     piece->begin = mid;
     piece->end = loop->end;
-    piece->task.fn = beat__loop_piece_run;
-    piece->task.arg = piece;
-    piece->task.counter = &desc->pending;
-    piece->task.next = NULL;
-    piece->task.flags = 0;
-    piece->task.thief = 0;
+    beat__task_init(&piece->task, beat__loop_piece_run, piece, &desc->pending, 0);
     // Relaxed: published with the piece by the push (release).
     beat__atomic_fetch_add_u64(&desc->pending.beat__state, 1, BEAT__MO_RELAXED);
     if (beat__push_local(ctx, &piece->task) != 0) {
@@ -2144,11 +2152,8 @@ BEAT__PRIVATE int beat__promote_oldest(beat_ctx *ctx)
         BEAT__STAT_ADD(ctx, promotions, 1);
         return 1;
     }
-    oldest->task.counter = &oldest->done;
-    oldest->task.next = NULL;
-    oldest->task.flags = 0;
-    // Relaxed: the push below publishes these with release.
-    beat__atomic_store_u32(&oldest->task.thief, 0, BEAT__MO_RELAXED);
+    beat__task_init(&oldest->task, oldest->task.fn, oldest->task.arg, &oldest->done, 0);
+    // Relaxed: the push below publishes it with release.
     beat__atomic_store_u64(&oldest->done.beat__state, 1, BEAT__MO_RELAXED);
     if (beat__push_local(ctx, &oldest->task) != 0)
         return 0; // the deque cannot grow: b stays with us
@@ -2339,11 +2344,7 @@ BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
     }
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, &ctx->task_cache);
     if (t != NULL) {
-        t->fn = fn;
-        t->arg = arg;
-        t->counter = c;
-        t->next = NULL;
-        t->flags = BEAT__TASK_POOLED;
+        beat__task_init(t, fn, arg, c, BEAT__TASK_POOLED);
         if (beat__push_local(ctx, t) == 0)
             return;
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);
@@ -2790,11 +2791,7 @@ BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
     if (t == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
-    t->fn = fn;
-    t->arg = arg;
-    t->counter = NULL;
-    t->next = NULL;
-    t->flags = BEAT__TASK_POOLED | BEAT__TASK_JOB;
+    beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_JOB);
     // Relaxed: the push below publishes the job (release) after this
     // increment, so its decrement is ordered after it.
     beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
@@ -2858,11 +2855,7 @@ BEAT__DEF beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, s
     memcpy(batch->jobs, jobs, count * sizeof(beat_job));
     batch->count = count;
     batch->bytes = bytes;
-    batch->task.fn = beat__batch_run;
-    batch->task.arg = batch;
-    batch->task.counter = NULL;
-    batch->task.next = NULL;
-    batch->task.flags = 0; // the batch counts its jobs itself
+    beat__task_init(&batch->task, beat__batch_run, batch, NULL, 0); // it counts its jobs itself
     // Relaxed: published by the push below, as in beat_submit.
     beat__atomic_fetch_add_u64(&pool->jobs, count, BEAT__MO_RELAXED);
     if (self != NULL && beat__push_local(self, &batch->task) == 0)

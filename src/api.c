@@ -277,11 +277,7 @@ BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
     if (t == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
-    t->fn = fn;
-    t->arg = arg;
-    t->counter = NULL;
-    t->next = NULL;
-    t->flags = BEAT__TASK_POOLED | BEAT__TASK_JOB;
+    beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_JOB);
     // Relaxed: the push below publishes the job (release) after this
     // increment, so its decrement is ordered after it.
     beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
@@ -345,11 +341,7 @@ BEAT__DEF beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, s
     memcpy(batch->jobs, jobs, count * sizeof(beat_job));
     batch->count = count;
     batch->bytes = bytes;
-    batch->task.fn = beat__batch_run;
-    batch->task.arg = batch;
-    batch->task.counter = NULL;
-    batch->task.next = NULL;
-    batch->task.flags = 0; // the batch counts its jobs itself
+    beat__task_init(&batch->task, beat__batch_run, batch, NULL, 0); // it counts its jobs itself
     // Relaxed: published by the push below, as in beat_submit.
     beat__atomic_fetch_add_u64(&pool->jobs, count, BEAT__MO_RELAXED);
     if (self != NULL && beat__push_local(self, &batch->task) == 0)

@@ -33,11 +33,7 @@ BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
     }
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, &ctx->task_cache);
     if (t != NULL) {
-        t->fn = fn;
-        t->arg = arg;
-        t->counter = c;
-        t->next = NULL;
-        t->flags = BEAT__TASK_POOLED;
+        beat__task_init(t, fn, arg, c, BEAT__TASK_POOLED);
         if (beat__push_local(ctx, t) == 0)
             return;
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);

@@ -34,6 +34,19 @@
 #define BEAT__TASK_POOLED 1u // from pool->tasks: freed when it runs
 #define BEAT__TASK_JOB 2u    // submitted: counted in pool->jobs
 
+// Fills every field of a record before it is published.
+BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_counter *counter,
+                                   uint32_t flags)
+{
+    t->fn = fn;
+    t->arg = arg;
+    t->counter = counter;
+    t->next = NULL;
+    t->flags = flags;
+    // Relaxed: the push that publishes the record is a release.
+    beat__atomic_store_u32(&t->thief, 0, BEAT__MO_RELAXED);
+}
+
 // Counter words (beat_counter and pool->jobs): pending count in the low 62
 // bits, and one bit per kind of waiter that may be parked on it. The bits
 // ride in the same word as the count so that the thread that brings the
@@ -533,12 +546,7 @@ BEAT__PRIVATE int beat__loop_split(beat_ctx *ctx, beat__loop *loop)
     piece->desc = desc;
     piece->begin = mid;
     piece->end = loop->end;
-    piece->task.fn = beat__loop_piece_run;
-    piece->task.arg = piece;
-    piece->task.counter = &desc->pending;
-    piece->task.next = NULL;
-    piece->task.flags = 0;
-    piece->task.thief = 0;
+    beat__task_init(&piece->task, beat__loop_piece_run, piece, &desc->pending, 0);
     // Relaxed: published with the piece by the push (release).
     beat__atomic_fetch_add_u64(&desc->pending.beat__state, 1, BEAT__MO_RELAXED);
     if (beat__push_local(ctx, &piece->task) != 0) {
@@ -569,11 +577,8 @@ BEAT__PRIVATE int beat__promote_oldest(beat_ctx *ctx)
         BEAT__STAT_ADD(ctx, promotions, 1);
         return 1;
     }
-    oldest->task.counter = &oldest->done;
-    oldest->task.next = NULL;
-    oldest->task.flags = 0;
-    // Relaxed: the push below publishes these with release.
-    beat__atomic_store_u32(&oldest->task.thief, 0, BEAT__MO_RELAXED);
+    beat__task_init(&oldest->task, oldest->task.fn, oldest->task.arg, &oldest->done, 0);
+    // Relaxed: the push below publishes it with release.
     beat__atomic_store_u64(&oldest->done.beat__state, 1, BEAT__MO_RELAXED);
     if (beat__push_local(ctx, &oldest->task) != 0)
         return 0; // the deque cannot grow: b stays with us
