@@ -3,6 +3,7 @@
 # make test             unit, stress, model and compile tests against the generated beat.h
 # make test SAN=tsan    the same programs under ThreadSanitizer (clang)
 # make test SAN=asan    the same programs under AddressSanitizer + UBSan (clang)
+# make fuzz             each tests/fuzz/fuzz_*.c under libFuzzer for FUZZ_SECONDS (30)
 
 SAN ?=
 PYTHON ?= python3
@@ -30,7 +31,7 @@ LDLIBS := -pthread
 TESTS := $(patsubst tests/%.c,$(BUILD)/%,$(wildcard tests/test_*.c))
 MODEL := $(BUILD)/deque_model
 
-.PHONY: all test bench examples amalgamate check format clean
+.PHONY: all test bench examples amalgamate check format clean fuzz
 all: $(HEADERS) $(TESTS)
 
 $(HEADERS) &: $(SRC)
@@ -48,14 +49,36 @@ $(MODEL): tests/model/deque_model.c src/deque.c src/atomics.h src/config.h | $(B
 $(BUILD):
 	mkdir -p $@
 
-# The spin model and the compile matrix do not depend on the sanitizer, so
-# they run in the plain build only.
+# beat-topo, for the topology checks against real-machine captures.
+TOPO_TOOL := build/beat-topo
+$(TOPO_TOOL): examples/beat_topo.c $(HEADERS) | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+# The spin model, the compile matrix and the topology captures do not
+# depend on the sanitizer, so they run in the plain build only.
 ifeq ($(SAN),)
-EXTRA_SUITES := "bash tests/model/check_park.sh" "bash tests/compile/check.sh"
+EXTRA_SUITES := "bash tests/model/check_park.sh" "bash tests/compile/check.sh" \
+	"$(PYTHON) tests/topology/check_fixtures.py --tool $(TOPO_TOOL)"
+EXTRA_DEPS := $(TOPO_TOOL)
 endif
 
-test: $(TESTS) $(MODEL)
+test: $(TESTS) $(MODEL) $(EXTRA_DEPS)
 	$(PYTHON) tests/run.py $(foreach t,$(TESTS),"$(t)") "$(MODEL)" $(EXTRA_SUITES)
+
+# libFuzzer targets: every tests/fuzz/fuzz_NAME.c runs FUZZ_SECONDS seconds
+# (clang, -fsanitize=fuzzer,address,undefined), corpus in build/fuzz/NAME.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+build/fuzz/%: tests/fuzz/%.c $(HEADERS)
+	@mkdir -p $@.corpus
+	clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(WARN) \
+		-I. $< -o $@ $(LDLIBS)
+
+fuzz: $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "=== $$t ($(FUZZ_SECONDS) s)"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$t.corpus || exit 1; \
+	done
 
 bench: $(HEADERS)
 	$(MAKE) -C bench run

@@ -57,7 +57,8 @@ CONFIGURATION
     Runtime configuration is beat_config (zero-initialised == defaults);
     beat_config_default(profile) gives the defaults of a profile:
     BASIC (short idle spin), PERFORMANCE and ADVANCED (longer spin, larger
-    deques), DEVELOPMENT (checks even with NDEBUG, log to stderr).
+    deques, pinned workers), DEVELOPMENT (checks even with NDEBUG, log to
+    stderr).
 
 THREADING MODEL
     A pool owns N worker threads named beat-w00, beat-w01, ... Each worker
@@ -65,6 +66,14 @@ THREADING MODEL
     workers steal from the other end (FIFO), victims tried from a random
     start. Outside threads submit through a lock-free multi-producer queue
     that workers drain in batches.
+
+    With beat_config.pin_workers (or worker_cpus) each worker pins itself
+    to one CPU the process may use: one per physical core first, SMT
+    siblings after. A pinned worker steals nearest first: its SMT sibling,
+    then cores sharing its L2, its L3, its NUMA node, then the rest (random
+    start within each level), and its deque lives on its NUMA node. The
+    topology comes from beat_topology_detect (>>topology): /sys, the
+    affinity mask and cgroup cpusets and CPU quotas.
 
     Every task receives the beat_ctx of the worker running it. Functions
     taking a ctx (beat_pcall, beat_spawn, beat_wait, beat_parallel_for) may
@@ -121,8 +130,10 @@ ERROR MODEL
     without a result check them with BEAT_ASSERT.
 
 beat DOES NOT (in this version)
-    - detect topology, pin threads, place memory on NUMA nodes, read PSI
-      memory pressure or predict task durations (sysfs_root is stored only);
+    - read PSI memory pressure or predict task durations;
+    - place task records or user frames on NUMA nodes (deques of pinned
+      workers are; frames live on the worker's stack, first-touched after
+      pinning);
     - have SIMD kernels: beat_simd.h holds only the ISA names so far;
     - run on Windows or macOS: Linux only (futex, sched_getaffinity);
     - compile with MSVC or other compilers without GNU builtins;
@@ -251,11 +262,12 @@ typedef enum beat_profile {
     // short spin (10 us) before an idle worker parks, checks per BEAT_DEBUG.
     BEAT_PROFILE_BASIC,
     // Throughput: a longer spin before parking (50 us, lower wake latency
-    // at some idle CPU cost) and larger initial deques (fewer growths).
+    // at some idle CPU cost), larger initial deques (fewer growths), and
+    // workers pinned to CPUs (pin_workers) stealing nearest-first.
     BEAT_PROFILE_PERFORMANCE,
     // PERFORMANCE plus the adaptive features as they land. In this version
-    // it is PERFORMANCE: memory-pressure awareness, pinning and prediction
-    // are not implemented yet (see "beat DOES NOT" in the manual).
+    // it is PERFORMANCE: memory-pressure awareness and prediction are not
+    // implemented yet (see "beat DOES NOT" in the manual).
     BEAT_PROFILE_ADVANCED,
     // BASIC plus runtime misuse checks even in NDEBUG builds and a logger
     // that prints to stderr (unless BEAT_NO_STDIO).
@@ -306,8 +318,8 @@ typedef struct beat_config {
     void (*on_worker_start)(unsigned worker, void *user); // runs on the worker thread, first
     void (*on_worker_stop)(unsigned worker, void *user);  // runs on the worker thread, last
     void *user;                                           // passed to the two callbacks above
-    const char *sysfs_root;  // NULL = "/". Stored for topology detection, which is not in
-                             // this version
+    const char *sysfs_root;  // NULL = "/": where pinning reads the topology (tests point it
+                             // at a captured tree)
     beat_profile profile;    // informational: the profile beat_config_default started from
     beat_logger logger;      // optional, see beat_logger
     unsigned spin_us;        // idle spin before parking; 0 = profile default (10 us)
@@ -319,6 +331,22 @@ typedef struct beat_config {
     // the OS refused (the pool then joins what it started and returns
     // BEAT_ERROR_THREAD_CREATE). NULL in normal use.
     beat_result (*before_thread_create)(unsigned worker, void *user);
+    // Pinning. pin_workers = 1: each worker pins itself to one CPU this
+    // process may use, one worker per physical core first (cores sharing
+    // caches next to each other), SMT siblings after, round-robin when
+    // there are more workers than CPUs; workers then steal from the
+    // nearest first (SMT sibling, shared L2, shared L3, same NUMA node,
+    // the rest) and their deques are placed on their node. Off in BASIC
+    // and DEVELOPMENT, on in PERFORMANCE and ADVANCED. The topology is
+    // read at create (below sysfs_root); when it cannot be read the
+    // workers run unpinned (a warning is logged).
+    int pin_workers;
+    // Explicit CPUs: worker i runs on OS CPU worker_cpus[i % count].
+    // Implies pinning. Every CPU must be one this process may use
+    // (sched_getaffinity and the cgroup cpuset), else create fails with
+    // INVALID_ARGUMENT. The array is read during create only.
+    const unsigned *worker_cpus;
+    unsigned worker_cpus_count;
 } beat_config;
 
 // The defaults of a profile (see beat_profile). Thread safety: any thread.
@@ -620,6 +648,400 @@ BEAT_API size_t beat_mempool_block_size(const beat_mempool *pool);
 }
 #endif
 // ==== END src/api/mempool.h ====
+
+// ==== BEGIN src/api/topology.h ====
+// >>api/topology
+// ---------------------------------------------------------------------------
+// Topology: what the machine has and what this process may use
+//
+// beat_topology_detect reads Linux's /sys (CPUs, cores, packages, dies,
+// clusters, caches, NUMA nodes, hybrid core kinds) and the process's limits
+// (sched_getaffinity on the live system, cgroup v1/v2 cpusets and CPU
+// quotas found through /proc/self/cgroup and /proc/mounts), all below a
+// root directory so tests can point it at a captured tree. Missing files
+// give the defaults documented on each field; garbage counts as missing
+// and never crashes. CPU numbers below 65536 (bitmaps are sized from /sys).
+//
+// Indices: every array is indexed by *logical* numbers 0..n-1 (packages,
+// dies, clusters, cores, NUMA nodes and cache groups are numbered in order
+// of the lowest online OS CPU number they contain); OS numbers (cpuN,
+// nodeN) are kept in os_index fields. Offline CPUs have no core, package,
+// node or cache (BEAT_TOPO_NONE).
+// #include "base.h" (already inlined above)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BEAT_TOPO_NONE 0xffffffffu // "no such object" in any index field
+
+// Hybrid parts (Intel P/E cores, Arm big.LITTLE). From /sys/devices/
+// cpu_core/cpus and cpu_atom/cpus; without them, when the CPUs' cpufreq
+// base_frequency (else cpu_capacity) takes two or more values, those with
+// the largest are PERFORMANCE and the rest EFFICIENCY. UNKNOWN when the
+// machine is not hybrid or does not say.
+typedef enum beat_core_type {
+    BEAT_CORE_TYPE_UNKNOWN = 0,
+    BEAT_CORE_TYPE_PERFORMANCE = 1, // Intel "Core" (cpu_core), the big cores
+    BEAT_CORE_TYPE_EFFICIENCY = 2   // Intel "Atom" (cpu_atom), the little cores
+} beat_core_type;
+
+// One processing unit (a hardware thread; Linux's cpuN).
+typedef struct beat_topo_pu {
+    unsigned os_index;     // N of /sys/devices/system/cpu/cpuN
+    unsigned core;         // index into beat_topology.cores; NONE when offline
+    unsigned package;      // logical package; NONE when offline
+    unsigned node;         // logical NUMA node: 0 when /sys has no node
+                           // directory (one node); NONE when offline or when
+                           // no nodeN/cpulist holds it (its node is offline)
+    unsigned smt;          // 0 for the first thread of its core, 1 for the
+                           // next...; NONE when offline
+    unsigned l1, l2, l3;   // cache group of the data or unified cache at that
+                           // level (beat_topology.caches with that level and
+                           // group); NONE when the PU has no such cache
+    unsigned char online;  // in cpu/online; without that file, cpuN/online
+                           // says (no such file: online)
+    unsigned char allowed; // online, in the affinity mask and in the cgroup
+                           // cpuset (a limit that would leave no CPU is
+                           // ignored)
+    unsigned char type;    // beat_core_type; UNKNOWN when not hybrid
+} beat_topo_pu;
+
+// One core: the PUs of one core_cpus_list (thread_siblings_list, or their
+// mask files on old kernels); without those, the PUs with equal core_id in
+// one package, die and cluster; a PU with neither is a core of its own.
+typedef struct beat_topo_core {
+    unsigned package;    // logical package (of its first PU)
+    unsigned die;        // logical die (dies count across packages); == package
+                         // when /sys has no die_id
+    unsigned cluster;    // logical cluster (cluster_id, a group of cores sharing
+                         // an L2 on some parts); == die when absent
+    unsigned node;       // logical NUMA node of its first PU (may be NONE)
+    unsigned os_core_id; // core_id from /sys (not unique across packages);
+                         // NONE when absent
+    unsigned npus;       // online hardware threads
+    unsigned nallowed;   // of which this process may use
+    unsigned char type;  // beat_core_type of its first PU
+} beat_topo_core;
+
+// One data or unified cache instance (instruction caches are left out):
+// the PUs with the same shared_cpu_list (or shared_cpu_map); a cache
+// without either is private to its PU.
+typedef struct beat_topo_cache {
+    unsigned level;          // 1..4
+    unsigned group;          // 0.. within its level, as in beat_topo_pu.l1/l2/l3
+    unsigned long long size; // bytes; 0 if /sys did not say
+    unsigned line_size;      // bytes (coherency_line_size); 0 if /sys did not say
+    unsigned npus;           // online PUs sharing it
+    unsigned char unified;   // 1 unified, 0 data
+} beat_topo_cache;
+
+// One NUMA node.
+typedef struct beat_topo_node {
+    unsigned os_index; // N of /sys/devices/system/node/nodeN (0 when no NUMA info)
+    unsigned npus;     // online PUs on this node (0 for a memory-only node)
+} beat_topo_node;
+
+// Filled by beat_topology_detect, freed by beat_topology_release. The
+// arrays are read-only; all live in one allocation.
+typedef struct beat_topology {
+    unsigned npackages;    // >= 1 (1 when /sys has no physical_package_id)
+    unsigned ndies;        // >= npackages
+    unsigned nclusters;    // >= ndies
+    unsigned ncores;       // cores with at least one online PU, >= 1
+    unsigned npus;         // entries in pus: every cpuN directory and every CPU
+                           // in cpu/online (offline ones included), >= 1
+    unsigned npus_online;  // >= 1 (when /sys marks none online, all are)
+    unsigned npus_allowed; // online PUs this process may run on, >= 1
+    unsigned nnodes;       // >= 1 (1 when /sys has no node directories)
+    unsigned ncaches;      // 0 when /sys has no cache directories
+    unsigned hybrid;       // 1 when both core types were found among online PUs
+
+    beat_topo_pu *pus;       // sorted by os_index
+    beat_topo_core *cores;   // ncores
+    beat_topo_cache *caches; // ncaches, sorted by level then group
+    beat_topo_node *nodes;   // nnodes: those with online PUs first (by lowest
+                             // PU), then memory-only ones by os_index
+    unsigned *distances;     // nnodes * nnodes, ACPI SLIT units (10 = local):
+                             // distances[i * nnodes + j]; 10 local, 20 remote
+                             // when /sys omits them or a row is malformed
+
+    // Process limits.
+    int cgroup_version;       // 0 none found; 1 when the cpu or cpuset controller
+                              // is on a v1 hierarchy; else 2 ("0::/path")
+    double cpu_quota;         // CPUs' worth of time the cgroup allows: the
+                              // smallest of cpu.max (or cfs_quota_us /
+                              // cfs_period_us) from the process's group up to the
+                              // mount point; 0 = unlimited ("max", -1, period 0,
+                              // garbage or above 10^7 CPUs)
+    unsigned default_workers; // npus_allowed capped by ceil(cpu_quota), >= 1:
+                              // what beat_pool_create uses for workers == 0
+    void *beat__block;        // private: the allocation behind the arrays
+} beat_topology;
+
+// Detects the topology below sysfs_root (NULL, "" or "/" = the live system;
+// else a directory holding sys/ and proc/, e.g. a captured tree). On the
+// live system the affinity mask (sched_getaffinity) limits the allowed
+// CPUs; under another root only the cgroup cpuset does.
+// Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY, IO (no
+// sys/devices/system/cpu below the root at all). Anything less than that
+// gives a usable topology with the documented defaults.
+// On error *out is zeroed. Thread safety: any thread.
+BEAT_API beat_result beat_topology_detect(const char *sysfs_root, beat_topology *out);
+
+// Frees what beat_topology_detect allocated and zeroes *topo. NULL and a
+// zeroed topology are no-ops. Thread safety: not concurrently with readers.
+BEAT_API void beat_topology_release(beat_topology *topo);
+
+#ifdef __cplusplus
+}
+#endif
+// ==== END src/api/topology.h ====
+
+// ==== BEGIN src/api/cpuid.h ====
+// >>api/cpuid
+// ---------------------------------------------------------------------------
+// cpuid: what the processor is and can do, decoded from an injectable source
+//
+// Every cpuid answer the decoder uses comes through a beat_cpuid_source: the
+// live instruction (beat_cpuid_live), per-PU dumps in hwloc's test format
+// (beat_cpuid_dump_*), or a function of the caller's (tests, simulators).
+// beat_cpuid_decode turns one PU's answers into a beat_cpu_info: vendor,
+// family/model/stepping, brand, features the CPU *and* the OS support,
+// caches, APIC id and hybrid core type. beat_topology_from_cpuid builds a
+// beat_topology (packages, cores, PUs, cache groups) from the APIC ids of
+// all PUs of a source. The decoder never asks a source for a leaf above the
+// maximum that leaf 0 (or 0x80000000 for extended leaves) reports (the
+// first PU's, in beat_topology_from_cpuid).
+// #include "topology.h" (already inlined above)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Where cpuid answers come from. query answers cpuid(leaf, subleaf) as seen
+// by processing unit pu (0..npus-1) into regs[0..3] = eax, ebx, ecx, edx.
+// xcr0, optional, answers xgetbv(0) on that PU (the state components the
+// OS enabled); the decoder calls it only when leaf 1 reports OSXSAVE. When
+// it is NULL the decoder takes XCR0 to be what leaf 0xD subleaf 0 says the
+// CPU supports (EDX:EAX), i.e. assumes the OS enabled all of it: what a
+// dump, which records no xgetbv, implies.
+// Thread safety: the decoder calls the functions from the calling thread
+// only; a source shared by threads must answer concurrently.
+typedef struct beat_cpuid_source {
+    void (*query)(void *user, unsigned pu, uint32_t leaf, uint32_t subleaf, uint32_t regs[4]);
+    unsigned npus;
+    void *user;
+    uint64_t (*xcr0)(void *user, unsigned pu);
+} beat_cpuid_source;
+
+// The cpuid and xgetbv instructions of the CPU the calling thread runs on.
+// npus is 1 and pu is ignored (the thread is not moved; for the whole
+// machine use beat_topology_detect). Off x86 the source answers zeros to
+// every leaf, so decoding it gives BEAT_ERROR_UNSUPPORTED.
+// Thread safety: any thread.
+BEAT_API beat_cpuid_source beat_cpuid_live(void);
+
+// Per-PU dumps in hwloc's test format: a directory of files puN (N decimal,
+// no leading zeros, N < 65536; numbering may be sparse; other files are
+// ignored), each line "# comment", blank, or
+//     MASK EAX EBX ECX EDX => EAX EBX ECX EDX
+// in hex: MASK says which inputs are meaningful (bit 0 eax = leaf, bit 1
+// ebx, bit 2 ecx = subleaf, bit 3 edx; higher bits are rejected), then the
+// inputs, then the answer. A query answers from the first line whose
+// meaningful inputs match (ebx and edx inputs are 0); none answers zeros.
+// The source's npus is the highest N + 1; PU numbers without a file answer
+// zeros everywhere (beat_topology_from_cpuid leaves them out).
+typedef struct beat_cpuid_dump beat_cpuid_dump; // opaque
+
+// Loads the dump in dir. Errors: INVALID_ARGUMENT (dir or out NULL), IO
+// (dir or a puN file cannot be opened or read), PARSE (no puN file, a
+// malformed line, N >= 65536, a file over 16 MiB), OUT_OF_MEMORY. On error
+// *out is NULL and nothing is leaked. Thread safety: any thread.
+BEAT_API beat_result beat_cpuid_dump_load(const char *dir, beat_cpuid_dump **out);
+// beat_cpuid_dump_load, and on error a one-line reason in msg (at most
+// msg_cap bytes with the NUL; cut if longer), naming the file and line:
+// "DIR/pu3:12: MASK has bits above bit 3". msg may be NULL.
+// Thread safety: any thread.
+BEAT_API beat_result beat_cpuid_dump_load_msg(const char *dir, beat_cpuid_dump **out, char *msg,
+                                              size_t msg_cap);
+// Frees a dump (NULL is a no-op). Sources made from it become invalid.
+// Thread safety: not concurrently with queries on its sources.
+BEAT_API void beat_cpuid_dump_free(beat_cpuid_dump *dump);
+// A source answering from the dump (xcr0 NULL: see beat_cpuid_source).
+// dump NULL gives an all-zero source, which the decoder rejects.
+// Thread safety: any thread; queries on it may run concurrently.
+BEAT_API beat_cpuid_source beat_cpuid_dump_source(const beat_cpuid_dump *dump);
+
+// ---------------------------------------------------------------------------
+// Decoded CPU
+
+typedef enum beat_cpu_vendor {
+    BEAT_CPU_VENDOR_UNKNOWN = 0,
+    BEAT_CPU_VENDOR_INTEL,   // "GenuineIntel"
+    BEAT_CPU_VENDOR_AMD,     // "AuthenticAMD"
+    BEAT_CPU_VENDOR_HYGON,   // "HygonGenuine": decoded like AMD
+    BEAT_CPU_VENDOR_ZHAOXIN, // "CentaurHauls", "  Shanghai  ": like Intel
+    BEAT_CPU_VENDOR_ARM      // beat_cpu_detect on Arm
+} beat_cpu_vendor;
+
+// Features, as bits of beat_cpu_info.features: test with
+// (info.features & BEAT_CPU_AVX2). A bit is set only when the CPU has the
+// feature and the OS saves its registers: the AVX family (AVX, FMA, F16C,
+// AVX2, AVX-VNNI) needs OSXSAVE and XCR0 bits 1-2 (SSE and AVX state),
+// AVX-512 needs those and XCR0 bits 5-7 (opmask, ZMM state).
+typedef enum beat_cpu_feature {
+    BEAT_CPU_SSE = 1 << 0,
+    BEAT_CPU_SSE2 = 1 << 1,
+    BEAT_CPU_SSE3 = 1 << 2,
+    BEAT_CPU_SSSE3 = 1 << 3,
+    BEAT_CPU_SSE41 = 1 << 4,
+    BEAT_CPU_SSE42 = 1 << 5,
+    BEAT_CPU_POPCNT = 1 << 6,
+    BEAT_CPU_AES = 1 << 7,
+    BEAT_CPU_PCLMUL = 1 << 8,
+    BEAT_CPU_AVX = 1 << 9,
+    BEAT_CPU_F16C = 1 << 10,
+    BEAT_CPU_FMA = 1 << 11,
+    BEAT_CPU_AVX2 = 1 << 12,
+    BEAT_CPU_BMI1 = 1 << 13,
+    BEAT_CPU_BMI2 = 1 << 14,
+    BEAT_CPU_LZCNT = 1 << 15,
+    BEAT_CPU_MOVBE = 1 << 16,
+    BEAT_CPU_AVX512F = 1 << 17,
+    BEAT_CPU_AVX512DQ = 1 << 18,
+    BEAT_CPU_AVX512CD = 1 << 19,
+    BEAT_CPU_AVX512BW = 1 << 20,
+    BEAT_CPU_AVX512VL = 1 << 21,
+    BEAT_CPU_AVX512VNNI = 1 << 22,
+    BEAT_CPU_AVXVNNI = 1 << 23,
+    BEAT_CPU_SHA = 1 << 24,
+    BEAT_CPU_HYBRID = 1 << 25, // leaf 7 EDX bit 15: P- and E-cores
+    BEAT_CPU_NEON = 1 << 26,   // Arm Advanced SIMD (beat_cpu_detect on Arm)
+    BEAT_CPU_SVE = 1 << 27,    // Arm SVE
+    BEAT_CPU_SVE2 = 1 << 28    // Arm SVE2
+} beat_cpu_feature;
+
+// Values of beat_cpu_cache.type, as cpuid numbers them.
+typedef enum beat_cpu_cache_type {
+    BEAT_CPU_CACHE_DATA = 1,
+    BEAT_CPU_CACHE_INSTRUCTION = 2,
+    BEAT_CPU_CACHE_UNIFIED = 3
+} beat_cpu_cache_type;
+
+// One cache as this PU sees it (leaf 4 on Intel and Zhaoxin, 0x8000001D on
+// AMD and Hygon; 0x80000005/6 on older AMD parts without it). Intel parts
+// older than leaf 4 (leaf 2 descriptors only) report none.
+typedef struct beat_cpu_cache {
+    unsigned level;          // 1, 2, 3 ...
+    unsigned type;           // beat_cpu_cache_type
+    unsigned long long size; // bytes: ways * partitions * line * sets
+    unsigned line_size;      // bytes
+    unsigned ways;           // 0 = fully associative
+    unsigned sharing;        // logical processors sharing it, as cpuid says:
+                             // the APIC ids it spans on Intel (a power of
+                             // two on most parts), the count on AMD; 0 when
+                             // unknown (0x80000005/6)
+} beat_cpu_cache;
+
+#define BEAT_CPU_MAX_CACHES 8
+
+typedef struct beat_cpu_info {
+    char vendor[13]; // "GenuineIntel"; NUL-terminated
+    char brand[49];  // leaves 0x80000002-4 without surrounding
+                     // blanks; "" when absent
+    beat_cpu_vendor vendor_id;
+    unsigned family; // base family, + extended family when it is 0xF
+    unsigned model;  // base model, + extended model << 4 when the
+                     // base family is 0xF (or 6 on Intel/Zhaoxin)
+    unsigned stepping;
+    uint32_t max_leaf;        // leaf 0 EAX
+    uint32_t max_ext_leaf;    // leaf 0x80000000 EAX; 0 when absent
+    uint64_t features;        // beat_cpu_feature bits (CPU and OS support)
+    uint64_t xcr0;            // state the OS enabled; 0 without OSXSAVE
+    uint32_t apic_id;         // the one topology uses: x2APIC id (0x1F,
+                              // else 0xB), AMD extended id (0x8000001E),
+                              // else the initial id
+    uint32_t initial_apic_id; // leaf 1 EBX[31:24]
+    beat_core_type core_type; // leaf 0x1A: 0x20 Atom = EFFICIENCY, 0x40
+                              // Core = PERFORMANCE; else UNKNOWN
+    unsigned ncaches;
+    beat_cpu_cache caches[BEAT_CPU_MAX_CACHES]; // in the order cpuid lists
+                                                // them (all types)
+} beat_cpu_info;
+
+// Decodes what src says about PU pu into *out (zeroed first).
+// Errors: INVALID_ARGUMENT (src, its query or out NULL, pu >= npus),
+// UNSUPPORTED (leaf 0 answers all zeros: no cpuid, e.g. beat_cpuid_live
+// off x86, or a PU number a sparse dump does not have).
+// Thread safety: any thread (as far as the source allows).
+BEAT_API beat_result beat_cpuid_decode(const beat_cpuid_source *src, unsigned pu,
+                                       beat_cpu_info *out);
+
+// The CPU the calling thread runs on. x86: beat_cpuid_decode of the live
+// source. Arm Linux: vendor_id ARM and the NEON, SVE, SVE2 bits from
+// getauxval(AT_HWCAP/AT_HWCAP2), the rest zero. Elsewhere UNSUPPORTED.
+// Errors: INVALID_ARGUMENT (out NULL), UNSUPPORTED. Thread safety: any thread.
+BEAT_API beat_result beat_cpu_detect(beat_cpu_info *out);
+
+// A topology built from cpuid alone: each PU's APIC id split into package,
+// die, core and thread by leaf 0x1F (else 0xB; else, on AMD, 0x8000001E
+// and 0x80000008; else leaves 1 and 4), cache groups from the number of
+// PUs sharing each cache, core types from 0x1A. os_index is the PU number
+// of the source; every PU is online and allowed; one NUMA node. PUs whose
+// leaf 0 answers zeros are left out. The leaf ranges of the first PU apply
+// to all (a machine has one; hwloc reads them once too).
+// Errors: INVALID_ARGUMENT (src, query or out NULL, npus 0), UNSUPPORTED
+// (no PU answers leaf 0), OUT_OF_MEMORY. On error *out is zeroed. Release
+// with beat_topology_release. Thread safety: any thread.
+BEAT_API beat_result beat_topology_from_cpuid(const beat_cpuid_source *src, beat_topology *out);
+
+#ifdef __cplusplus
+}
+#endif
+// ==== END src/api/cpuid.h ====
+
+// ==== BEGIN src/api/numa.h ====
+// >>api/numa
+// ---------------------------------------------------------------------------
+// NUMA-local memory (Linux): pages bound to a node through the raw mbind
+// and move_pages system calls; no libnuma. On a machine with one node these
+// behave like page-granular allocation on node 0.
+// #include "base.h" (already inlined above)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Maps size bytes (rounded up to whole pages, zero-filled, page-aligned)
+// whose pages the kernel places on NUMA node `node` (the OS node number, as
+// in /sys/devices/system/node/nodeN). node == -1: no policy, pages land on
+// the node of the thread that first touches them. The placement is a
+// preference: when the node runs out of memory the kernel takes pages from
+// others rather than failing.
+// Errors: INVALID_ARGUMENT (out NULL, size 0, node < -1, or a node the
+// kernel does not have), OUT_OF_MEMORY. A kernel built without NUMA
+// support ignores the node (the allocation still succeeds).
+// Thread safety: any thread.
+BEAT_API beat_result beat_numa_alloc(size_t size, int node, void **out);
+
+// Unmaps memory from beat_numa_alloc; size as passed to it. NULL is a no-op.
+// Thread safety: any thread, once per allocation.
+BEAT_API void beat_numa_free(void *ptr, size_t size);
+
+// The NUMA node holding the page at ptr, asked of the kernel without
+// moving or touching it; -1 when the page is not backed by memory yet (never
+// touched) or the kernel cannot say. Thread safety: any thread.
+BEAT_API int beat_numa_node_of(const void *ptr);
+
+// The NUMA node of the CPU the calling thread runs on now (getcpu); 0 when
+// unknown. Thread safety: any thread.
+BEAT_API int beat_numa_current_node(void);
+
+#ifdef __cplusplus
+}
+#endif
+// ==== END src/api/numa.h ====
 
 // ==== BEGIN src/api/simd.h ====
 // >>api/simd
@@ -1337,6 +1759,3301 @@ BEAT__DEF size_t beat_mempool_block_size(const beat_mempool *mp)
 }
 // ==== END src/memory.c ====
 
+// ==== BEGIN src/numa.c ====
+// >>numa
+// NUMA: node-bound pages through raw system calls (mbind, move_pages,
+// getcpu). libnuma is not used, so the header stays dependency-free; the
+// constants below are the kernel's (linux/mempolicy.h).
+// #include "config.h" (already inlined above)
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define BEAT__MPOL_PREFERRED 1
+#define BEAT__NUMA_MAX_NODES 1024 // nodes a bind mask can name
+
+BEAT__PRIVATE size_t beat__page_size(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    return page > 0 ? (size_t)page : 4096u;
+}
+
+BEAT__PRIVATE size_t beat__page_round(size_t size)
+{
+    size_t page = beat__page_size();
+    return size > SIZE_MAX - page ? 0 : (size + page - 1) / page * page;
+}
+
+// Prefers node for [ptr, ptr + bytes). 0, or the errno of mbind. ENOSYS
+// (a kernel without NUMA) counts as success: there is only one node.
+BEAT__PRIVATE int beat__numa_prefer(void *ptr, size_t bytes, int node)
+{
+    unsigned long mask[BEAT__NUMA_MAX_NODES / (8 * sizeof(unsigned long))] = {0};
+    const unsigned bits = 8 * sizeof(unsigned long);
+    mask[(unsigned)node / bits] = 1UL << ((unsigned)node % bits);
+    long r = syscall(SYS_mbind, ptr, bytes, BEAT__MPOL_PREFERRED, mask,
+                     (unsigned long)BEAT__NUMA_MAX_NODES, 0u);
+    return r == 0 || errno == ENOSYS ? 0 : errno;
+}
+
+BEAT__DEF beat_result beat_numa_alloc(size_t size, int node, void **out)
+{
+    if (out == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    *out = NULL;
+    size_t bytes = beat__page_round(size);
+    if (size == 0 || bytes == 0 || node < -1 || node >= BEAT__NUMA_MAX_NODES)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    if (node >= 0) {
+        int err = beat__numa_prefer(p, bytes, node);
+        if (err != 0) {
+            munmap(p, bytes);
+            // EINVAL: no such node; ENOMEM: the kernel could not allocate the policy.
+            return err == ENOMEM ? BEAT_ERROR_OUT_OF_MEMORY : BEAT_ERROR_INVALID_ARGUMENT;
+        }
+    }
+    *out = p;
+    return BEAT_OK;
+}
+
+BEAT__DEF void beat_numa_free(void *ptr, size_t size)
+{
+    if (ptr != NULL)
+        munmap(ptr, beat__page_round(size));
+}
+
+BEAT__DEF int beat_numa_node_of(const void *ptr)
+{
+    if (ptr == NULL)
+        return -1;
+    // move_pages with nodes == NULL only reports where each page is.
+    void *page = (void *)((uintptr_t)ptr & ~(uintptr_t)(beat__page_size() - 1));
+    int status = -1;
+    if (syscall(SYS_move_pages, 0, 1UL, &page, NULL, &status, 0) != 0)
+        return -1;
+    return status >= 0 ? status : -1;
+}
+
+BEAT__DEF int beat_numa_current_node(void)
+{
+    unsigned cpu = 0, node = 0;
+    if (syscall(SYS_getcpu, &cpu, &node, NULL) != 0)
+        return 0;
+    return (int)node;
+}
+// ==== END src/numa.c ====
+
+// ==== BEGIN src/text.c ====
+// >>text
+// Text: the one reader and parser for /sys, /proc and cgroup files (and
+// cpuid dumps). Files are read with open/read (no stdio, no allocation for
+// small files), below a root directory so tests can use captured trees.
+// #include "config.h" (already inlined above)
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BEAT__PATH_MAX 4096
+
+// Joins root and path ("/sys/..." or "sys/...") into out. root NULL or ""
+// or "/" means the live system. Returns 0, or -1 when it does not fit.
+BEAT__PRIVATE int beat__text_path(char *out, size_t cap, const char *root, const char *path)
+{
+    size_t rlen = root != NULL ? strlen(root) : 0;
+    while (rlen > 0 && root[rlen - 1] == '/')
+        rlen--;
+    while (*path == '/')
+        path++;
+    size_t plen = strlen(path);
+    if (rlen + 1 + plen + 1 > cap)
+        return -1;
+    if (rlen > 0)
+        memcpy(out, root, rlen);
+    out[rlen] = '/';
+    memcpy(out + rlen + 1, path, plen + 1);
+    return 0;
+}
+
+// Reads root/path into buf as a NUL-terminated string of at most cap - 1
+// bytes (a longer file is cut: callers size buf for the files they read).
+// Returns the length, or -1 when the file cannot be opened or read.
+BEAT__PRIVATE long beat__text_read(const char *root, const char *path, char *buf, size_t cap)
+{
+    char full[BEAT__PATH_MAX];
+    if (cap == 0 || beat__text_path(full, sizeof full, root, path) != 0)
+        return -1;
+    int fd;
+    do
+        fd = open(full, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    while (len + 1 < cap) {
+        ssize_t got = read(fd, buf + len, cap - 1 - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (got < 0)
+                len = (size_t)-1;
+            break;
+        }
+        len += (size_t)got;
+    }
+    close(fd);
+    if (len == (size_t)-1)
+        return -1;
+    buf[len] = '\0';
+    return (long)len;
+}
+
+// Skips spaces and tabs (not newlines).
+BEAT__PRIVATE const char *beat__text_skip_blank(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+// Parses a decimal unsigned number at *s (no sign, no blanks), at most max.
+// On success stores it, advances *s past the digits and returns 1; returns
+// 0 (and leaves *s) when there is no digit or the value exceeds max.
+BEAT__PRIVATE int beat__text_parse_u64(const char **s, unsigned long long max,
+                                       unsigned long long *out)
+{
+    const char *p = *s;
+    unsigned long long v = 0;
+    if (*p < '0' || *p > '9')
+        return 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (max - d) / 10)
+            return 0;
+        v = v * 10 + d;
+    }
+    *out = v;
+    *s = p;
+    return 1;
+}
+
+// Parses a hexadecimal number (no prefix) of at most 32 bits.
+BEAT__PRIVATE int beat__text_parse_hex32(const char **s, uint32_t *out)
+{
+    const char *p = *s;
+    uint32_t v = 0;
+    int digits = 0;
+    for (;; p++, digits++) {
+        unsigned d;
+        if (*p >= '0' && *p <= '9')
+            d = (unsigned)(*p - '0');
+        else if (*p >= 'a' && *p <= 'f')
+            d = (unsigned)(*p - 'a' + 10);
+        else if (*p >= 'A' && *p <= 'F')
+            d = (unsigned)(*p - 'A' + 10);
+        else
+            break;
+        if (v > 0x0fffffffu)
+            return 0;
+        v = (v << 4) | d;
+    }
+    if (digits == 0)
+        return 0;
+    *out = v;
+    *s = p;
+    return 1;
+}
+
+// True when the rest of s is only blanks and at most one line end (LF or
+// CRLF): what a well-formed one-value file ends with.
+BEAT__PRIVATE int beat__text_at_end(const char *s)
+{
+    s = beat__text_skip_blank(s);
+    if (*s == '\r')
+        s++;
+    if (*s == '\n')
+        s++;
+    return *s == '\0';
+}
+
+// Parses a Linux CPU list ("0-3,8,10-11\n", also "" for none) into a bitmap
+// of nbits bits (nwords = nbits / 64 words, cleared first). Returns the
+// number of CPUs set, or -1 on malformed text or a CPU >= nbits.
+BEAT__PRIVATE long beat__text_parse_cpulist(const char *s, uint64_t *bits, unsigned nbits)
+{
+    memset(bits, 0, (nbits + 63) / 64 * sizeof *bits);
+    long count = 0;
+    s = beat__text_skip_blank(s);
+    if (beat__text_at_end(s))
+        return 0;
+    for (;;) {
+        unsigned long long lo, hi;
+        if (!beat__text_parse_u64(&s, nbits - 1u, &lo))
+            return -1;
+        hi = lo;
+        if (*s == '-') {
+            s++;
+            if (!beat__text_parse_u64(&s, nbits - 1u, &hi) || hi < lo)
+                return -1;
+        }
+        for (unsigned long long c = lo; c <= hi; c++) {
+            uint64_t bit = (uint64_t)1 << (c % 64);
+            if ((bits[c / 64] & bit) == 0)
+                count++;
+            bits[c / 64] |= bit;
+        }
+        if (*s != ',')
+            break;
+        s++;
+    }
+    return beat__text_at_end(s) ? count : -1;
+}
+
+// Reads one unsigned decimal value from root/path (surrounding blanks and a
+// line end allowed). Returns 1 and stores it, or 0 when the file is missing,
+// unreadable or holds anything else.
+BEAT__PRIVATE int beat__text_read_u64(const char *root, const char *path, unsigned long long *out)
+{
+    char buf[64];
+    if (beat__text_read(root, path, buf, sizeof buf) < 0)
+        return 0;
+    const char *s = beat__text_skip_blank(buf);
+    unsigned long long v;
+    if (!beat__text_parse_u64(&s, ~0ULL, &v) || !beat__text_at_end(s))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+// Largest number in a CPU list's text (without checking the rest of the
+// syntax), so callers can size the bitmap before parsing. Returns 1 and
+// stores it, or 0 when there is no number or one overflows.
+BEAT__PRIVATE int beat__text_cpulist_max(const char *s, unsigned long long *out)
+{
+    int found = 0;
+    unsigned long long max = 0;
+    while (*s != '\0') {
+        if (*s < '0' || *s > '9') {
+            s++;
+            continue;
+        }
+        unsigned long long v;
+        if (!beat__text_parse_u64(&s, ~0ULL, &v))
+            return 0;
+        max = v > max ? v : max;
+        found = 1;
+    }
+    if (found)
+        *out = max;
+    return found;
+}
+
+// Parses a sysfs cache size: a decimal number with an optional K, M or G
+// suffix (powers of 1024), e.g. "32K", "24576K", "24M", then the line end.
+// Returns 1 and stores bytes, or 0 on anything else or on overflow.
+BEAT__PRIVATE int beat__text_parse_size(const char *s, unsigned long long *out)
+{
+    unsigned long long v;
+    unsigned shift = 0;
+    s = beat__text_skip_blank(s);
+    if (!beat__text_parse_u64(&s, ~0ULL, &v))
+        return 0;
+    if (*s == 'K' || *s == 'k')
+        shift = 10;
+    else if (*s == 'M' || *s == 'm')
+        shift = 20;
+    else if (*s == 'G' || *s == 'g')
+        shift = 30;
+    if (shift != 0)
+        s++;
+    if (!beat__text_at_end(s) || v > (~0ULL >> shift))
+        return 0;
+    *out = v << shift;
+    return 1;
+}
+
+// Appends s to the string in out (capacity cap). Returns 0, or -1 when it
+// does not fit (out is then unchanged). For building paths without stdio.
+BEAT__PRIVATE int beat__text_append(char *out, size_t cap, const char *s)
+{
+    size_t len = strlen(out), add = strlen(s);
+    if (len + add + 1 > cap)
+        return -1;
+    memcpy(out + len, s, add + 1);
+    return 0;
+}
+
+// Appends v in decimal to the string in out, as beat__text_append.
+BEAT__PRIVATE int beat__text_append_u64(char *out, size_t cap, unsigned long long v)
+{
+    char digits[24];
+    size_t i = sizeof digits - 1;
+    digits[i] = '\0';
+    do {
+        digits[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return beat__text_append(out, cap, digits + i);
+}
+
+// Reads one signed decimal value ("-1" is common in /sys and cgroup files)
+// from root/path, as beat__text_read_u64. Magnitudes above 2^63 - 1 fail.
+BEAT__PRIVATE int beat__text_read_i64(const char *root, const char *path, long long *out)
+{
+    char buf[64];
+    if (beat__text_read(root, path, buf, sizeof buf) < 0)
+        return 0;
+    const char *s = beat__text_skip_blank(buf);
+    int negative = *s == '-';
+    s += negative;
+    unsigned long long v;
+    if (!beat__text_parse_u64(&s, 0x7fffffffffffffffULL, &v) || !beat__text_at_end(s))
+        return 0;
+    *out = negative ? -(long long)v : (long long)v;
+    return 1;
+}
+
+// Parses a Linux CPU mask ("00000000,000000ff\n": 32-bit hex words, most
+// significant first, as in cpumap and shared_cpu_map) into a bitmap of
+// nbits bits, cleared first. Returns the number of CPUs set, or -1 on
+// malformed text or a CPU >= nbits.
+BEAT__PRIVATE long beat__text_parse_cpumask(const char *s, uint64_t *bits, unsigned nbits)
+{
+    memset(bits, 0, (nbits + 63) / 64 * sizeof *bits);
+    s = beat__text_skip_blank(s);
+    unsigned long long words = 1;
+    for (const char *p = s; *p != '\0' && *p != '\n'; p++)
+        words += *p == ',';
+    long count = 0;
+    for (unsigned long long w = words; w-- > 0;) {
+        const char *start = s;
+        uint32_t v;
+        if (!beat__text_parse_hex32(&s, &v) || s - start > 8)
+            return -1;
+        for (unsigned b = 0; b < 32; b++) {
+            unsigned long long cpu = w * 32 + b;
+            if (((v >> b) & 1u) == 0)
+                continue;
+            if (cpu >= nbits)
+                return -1;
+            bits[cpu / 64] |= (uint64_t)1 << (cpu % 64);
+            count++;
+        }
+        if (w > 0 && *s++ != ',')
+            return -1;
+    }
+    return beat__text_at_end(s) ? count : -1;
+}
+// ==== END src/text.c ====
+
+// ==== BEGIN src/topology.c ====
+// >>topology
+// Topology: what Linux's /sys says about the CPUs, and what this process
+// may use of them (affinity mask, cgroup cpuset and quota). Everything is
+// read below a root directory so tests can use captured trees; the facts
+// go through beat__topo_build like the cpuid source's.
+//
+// Read below root (missing files fall back to the defaults documented in
+// api/topology.h; garbage is treated as missing):
+//   sys/devices/system/cpu/{online,possible,present}, cpuN/online
+//   cpuN/topology/{physical_package_id,die_id,cluster_id,core_id}
+//   cpuN/topology/{core_cpus_list,thread_siblings_list}
+//   cpuN/cache/indexK/{level,type,size,coherency_line_size,shared_cpu_list}
+//   sys/devices/system/node/nodeN/{cpulist,distance}
+//   sys/devices/{cpu_core,cpu_atom}/cpus, else cpuN/cpufreq/base_frequency
+//   or cpuN/cpu_capacity (hybrid parts: the largest value marks P cores)
+//   proc/self/cgroup, proc/mounts and the cgroup files (see cgroup.c)
+//
+// BEAT_NO_TOPOLOGY leaves all of that out: beat_topology_detect returns
+// UNSUPPORTED and the default worker count is the affinity mask's.
+// #include "config.h" (already inlined above)
+// #include "text.c" (already inlined above)
+// ==== BEGIN src/topo_build.h ====
+// >>topo_build.h
+// Topology builder: the one place that turns raw per-PU facts (from /sys or
+// from cpuid dumps) into a beat_topology with logical numbering. Both
+// sources fill an array of beat__raw_pu and call beat__topo_build.
+#ifndef BEAT__TOPO_BUILD_H_INCLUDED
+#define BEAT__TOPO_BUILD_H_INCLUDED
+// #include "config.h" (already inlined above)
+
+#define BEAT__TOPO_MAX_LEVEL 4
+
+// Raw facts about one PU. Ids are the source's own numbers (sysfs ids, or
+// ids derived from APIC ids); any negative id = unknown. Two PUs share an
+// object when they have equal ids at that level and above: a package is
+// package_id, a die (package_id, die_id), a cluster (package_id, die_id,
+// cluster_id), a core core_key when nonzero, else (package_id, die_id,
+// cluster_id, core_id); a cache instance is (level, cache_key). Unknown
+// package, die and cluster ids make one object; a PU with neither core_key
+// nor core_id is a core of its own.
+typedef struct beat__raw_pu {
+    unsigned os_index;
+    unsigned char online, allowed, type; // type: beat_core_type
+    long package_id, die_id, cluster_id, core_id;
+    // Nonzero and equal for exactly the PUs of one core when the source
+    // lists them (sysfs core_cpus_list: 1 + its lowest CPU); 0 = use ids.
+    unsigned long core_key;
+    long node_os; // OS NUMA node number, -1 unknown
+    // Data/unified caches by level (index 1..4; 0 unused). cache_key: any
+    // number equal for exactly the PUs sharing that instance (e.g. the
+    // lowest OS index in shared_cpu_list); -1 = no cache at that level.
+    long cache_key[BEAT__TOPO_MAX_LEVEL + 1];
+    unsigned long long cache_size[BEAT__TOPO_MAX_LEVEL + 1];
+    unsigned cache_line[BEAT__TOPO_MAX_LEVEL + 1];
+    unsigned char cache_unified[BEAT__TOPO_MAX_LEVEL + 1];
+} beat__raw_pu;
+
+// Extra facts that are not per PU. All optional (zeroed = unknown).
+typedef struct beat__raw_machine {
+    const unsigned *node_os; // every NUMA node, including memory-only ones
+    unsigned nnodes;
+    const unsigned *distances; // nnodes * nnodes in node_os order, or NULL
+    int cgroup_version;
+    double cpu_quota;
+} beat__raw_machine;
+
+// Sets *pu to "PU os_index, online and allowed, nothing else known": every
+// id -1, core_key 0, no caches. Sources start each PU from this.
+BEAT__PRIVATE void beat__topo_raw_init(beat__raw_pu *pu, unsigned os_index);
+
+// Builds *out from n raw PUs (any order; a repeated os_index is kept once).
+// Returns OK or OUT_OF_MEMORY (then *out is zeroed). Never fails on odd
+// input: with no PU it makes one; with none online, all count as online;
+// with none of those allowed, all online ones are allowed.
+BEAT__PRIVATE beat_result beat__topo_build(const beat__raw_pu *pus, unsigned n,
+                                           const beat__raw_machine *machine, beat_topology *out);
+
+#endif // BEAT__TOPO_BUILD_H_INCLUDED
+// ==== END src/topo_build.h ====
+// ==== BEGIN src/topo_build.c ====
+// >>topo_build.c
+// Topology builder (see topo_build.h): raw per-PU facts in, a beat_topology
+// out. Objects are numbered by walking the online PUs in OS order and
+// handing out the next number to each object not seen before, so every
+// object's number follows the lowest OS CPU it contains.
+// #include "config.h" (already inlined above)
+// #include "topo_build.h" (already inlined above)
+
+#include <string.h>
+
+#define BEAT__TOPO_LOCAL 10  // ACPI SLIT distance of a node to itself
+#define BEAT__TOPO_REMOTE 20 // ...and to another node, when the source is silent
+
+BEAT__PRIVATE void beat__topo_raw_init(beat__raw_pu *pu, unsigned os_index)
+{
+    memset(pu, 0, sizeof *pu);
+    pu->os_index = os_index;
+    pu->online = 1;
+    pu->allowed = 1;
+    pu->package_id = pu->die_id = pu->cluster_id = pu->core_id = -1;
+    pu->node_os = -1;
+    for (int level = 0; level <= BEAT__TOPO_MAX_LEVEL; level++)
+        pu->cache_key[level] = -1;
+}
+
+// ---------------------------------------------------------------------------
+// Interning: a key of four longs -> a dense number, in first-seen order
+// (open addressing; the table has more than twice as many slots as keys).
+
+typedef struct beat__topo_slot {
+    long key[4];
+    unsigned value; // BEAT_TOPO_NONE: empty
+} beat__topo_slot;
+
+typedef struct beat__topo_map {
+    beat__topo_slot *slots;
+    unsigned mask;  // slots - 1, a power of two minus one
+    unsigned count; // numbers handed out so far
+} beat__topo_map;
+
+BEAT__PRIVATE void beat__topo_map_clear(beat__topo_map *map)
+{
+    for (unsigned i = 0; i <= map->mask; i++)
+        map->slots[i].value = BEAT_TOPO_NONE;
+    map->count = 0;
+}
+
+BEAT__PRIVATE unsigned beat__topo_map_hash(const long key[4])
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 4; i++) {
+        h = (h ^ (uint64_t)key[i]) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 29;
+    }
+    return (unsigned)h;
+}
+
+// The number of key, handing out the next one when key is new.
+BEAT__PRIVATE unsigned beat__topo_intern(beat__topo_map *map, const long key[4])
+{
+    for (unsigned i = beat__topo_map_hash(key) & map->mask;; i = (i + 1) & map->mask) {
+        beat__topo_slot *slot = &map->slots[i];
+        if (slot->value == BEAT_TOPO_NONE) {
+            memcpy(slot->key, key, sizeof slot->key);
+            slot->value = map->count++;
+            return slot->value;
+        }
+        if (memcmp(slot->key, key, sizeof slot->key) == 0)
+            return slot->value;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Keys of the objects that contain a PU
+
+enum {
+    BEAT__TOPO_PACKAGE,
+    BEAT__TOPO_DIE,
+    BEAT__TOPO_CLUSTER,
+    BEAT__TOPO_CORE,
+    BEAT__TOPO_NODE,
+    BEAT__TOPO_CACHE // + level (1..4)
+};
+
+BEAT__PRIVATE long beat__topo_id(long id) { return id < 0 ? -1 : id; }
+
+BEAT__PRIVATE int beat__topo_key4(long key[4], long a, long b, long c, long d)
+{
+    key[0] = a;
+    key[1] = b;
+    key[2] = c;
+    key[3] = d;
+    return 1;
+}
+
+// Fills key with what identifies the object of this kind that contains
+// pu. Returns 0 when pu has none (no cache at that level, no known node).
+BEAT__PRIVATE int beat__topo_key(const beat__raw_pu *pu, int kind, long key[4])
+{
+    long package = beat__topo_id(pu->package_id), die = beat__topo_id(pu->die_id);
+    long cluster = beat__topo_id(pu->cluster_id);
+    switch (kind) {
+    case BEAT__TOPO_PACKAGE:
+        return beat__topo_key4(key, package, 0, 0, 0);
+    case BEAT__TOPO_DIE:
+        return beat__topo_key4(key, package, die, 0, 0);
+    case BEAT__TOPO_CLUSTER:
+        return beat__topo_key4(key, package, die, cluster, 0);
+    case BEAT__TOPO_CORE: // tags -2 and -3 keep the three kinds of key apart
+        if (pu->core_key != 0)
+            return beat__topo_key4(key, -2, (long)pu->core_key, 0, 0);
+        if (pu->core_id >= 0)
+            return beat__topo_key4(key, package, die, cluster, pu->core_id);
+        return beat__topo_key4(key, -3, (long)pu->os_index, 0, 0);
+    case BEAT__TOPO_NODE:
+        return beat__topo_key4(key, pu->node_os, 0, 0, 0) && pu->node_os >= 0;
+    default: // a cache level
+        return beat__topo_key4(key, pu->cache_key[kind - BEAT__TOPO_CACHE], 0, 0, 0) && key[0] >= 0;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Working state of one build
+
+#define BEAT__TOPO_KINDS (BEAT__TOPO_CACHE + BEAT__TOPO_MAX_LEVEL + 1)
+
+typedef struct beat__topo_work {
+    const beat__raw_pu **pu; // the PUs kept, sorted by os_index
+    unsigned n;
+    int all_online, all_allowed;     // the source's flags were unusable
+    unsigned *num[BEAT__TOPO_KINDS]; // per PU: its object of each kind, or NONE
+    unsigned count[BEAT__TOPO_KINDS];
+    unsigned *node_os;   // per logical node
+    unsigned *mem_nodes; // the machine's node list, sorted
+    beat__topo_map map;
+    beat__raw_pu fallback; // the PU made up when the source gave none
+} beat__topo_work;
+
+BEAT__PRIVATE int beat__topo_online(const beat__topo_work *w, unsigned i)
+{
+    return w->all_online || w->pu[i]->online;
+}
+
+BEAT__PRIVATE int beat__topo_allowed(const beat__topo_work *w, unsigned i)
+{
+    return beat__topo_online(w, i) && (w->all_allowed || w->pu[i]->allowed);
+}
+
+BEAT__PRIVATE size_t beat__topo_round(size_t bytes) { return (bytes + 15) & ~(size_t)15; }
+
+// Sorts the PUs by os_index (insertion sort: sources give them sorted or
+// nearly so) and drops repeated numbers.
+BEAT__PRIVATE void beat__topo_sort(beat__topo_work *w)
+{
+    unsigned kept = 0;
+    for (unsigned i = 0; i < w->n; i++) {
+        const beat__raw_pu *pu = w->pu[i];
+        unsigned j = kept;
+        while (j > 0 && w->pu[j - 1]->os_index > pu->os_index) {
+            w->pu[j] = w->pu[j - 1];
+            j--;
+        }
+        if (j > 0 && w->pu[j - 1]->os_index == pu->os_index) {
+            memmove(&w->pu[j], &w->pu[j + 1], (kept - j) * sizeof *w->pu);
+            continue;
+        }
+        w->pu[j] = pu;
+        kept++;
+    }
+    w->n = kept;
+}
+
+BEAT__PRIVATE void beat__topo_sort_unsigned(unsigned *v, unsigned n)
+{
+    for (unsigned i = 1; i < n; i++) {
+        unsigned x = v[i], j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+// Allocates the working arrays. Returns the block (free with BEAT_FREE) or
+// NULL.
+BEAT__PRIVATE void *beat__topo_work_alloc(beat__topo_work *w, unsigned n, unsigned nmem)
+{
+    if ((size_t)n + nmem > (size_t)BEAT_TOPO_NONE / 4)
+        return NULL;
+    size_t slots = 4;
+    while (slots < 2 * ((size_t)n + nmem) + 2)
+        slots *= 2;
+    size_t per_pu = (size_t)n * sizeof(unsigned);
+    size_t bytes = beat__topo_round((size_t)n * sizeof *w->pu) +
+                   BEAT__TOPO_KINDS * beat__topo_round(per_pu) +
+                   2 * beat__topo_round(((size_t)n + nmem) * sizeof(unsigned)) +
+                   slots * sizeof(beat__topo_slot);
+    unsigned char *block = (unsigned char *)BEAT_MALLOC(bytes);
+    if (block == NULL)
+        return NULL;
+    unsigned char *p = block;
+    w->pu = (const beat__raw_pu **)(void *)p;
+    p += beat__topo_round((size_t)n * sizeof *w->pu);
+    for (int kind = 0; kind < BEAT__TOPO_KINDS; kind++) {
+        w->num[kind] = (unsigned *)(void *)p;
+        p += beat__topo_round(per_pu);
+    }
+    w->node_os = (unsigned *)(void *)p;
+    p += beat__topo_round(((size_t)n + nmem) * sizeof(unsigned));
+    w->mem_nodes = (unsigned *)(void *)p;
+    p += beat__topo_round(((size_t)n + nmem) * sizeof(unsigned));
+    w->map.slots = (beat__topo_slot *)(void *)p;
+    w->map.mask = (unsigned)(slots - 1);
+    return block;
+}
+
+// Numbers the objects of one kind over the online PUs in OS order.
+BEAT__PRIVATE void beat__topo_number(beat__topo_work *w, int kind)
+{
+    beat__topo_map_clear(&w->map);
+    for (unsigned i = 0; i < w->n; i++) {
+        long key[4];
+        w->num[kind][i] = BEAT_TOPO_NONE;
+        if (beat__topo_online(w, i) && beat__topo_key(w->pu[i], kind, key))
+            w->num[kind][i] = beat__topo_intern(&w->map, key);
+    }
+    w->count[kind] = w->map.count;
+}
+
+// Numbers the NUMA nodes: those with online PUs first (by their lowest
+// PU), then the machine's other nodes by OS number. With no node known
+// at all, one node 0 holds every online PU.
+BEAT__PRIVATE void beat__topo_number_nodes(beat__topo_work *w, const beat__raw_machine *machine)
+{
+    beat__topo_number(w, BEAT__TOPO_NODE);
+    unsigned nmem = machine != NULL && machine->node_os != NULL ? machine->nnodes : 0;
+    if (nmem > 0)
+        memcpy(w->mem_nodes, machine->node_os, nmem * sizeof *w->mem_nodes);
+    beat__topo_sort_unsigned(w->mem_nodes, nmem);
+    for (unsigned i = 0; i < nmem; i++) {
+        long key[4] = {(long)w->mem_nodes[i], 0, 0, 0};
+        beat__topo_intern(&w->map, key);
+    }
+    w->count[BEAT__TOPO_NODE] = w->map.count;
+    for (unsigned s = 0; s <= w->map.mask; s++)
+        if (w->map.slots[s].value != BEAT_TOPO_NONE)
+            w->node_os[w->map.slots[s].value] = (unsigned)w->map.slots[s].key[0];
+    if (w->map.count > 0)
+        return;
+    w->count[BEAT__TOPO_NODE] = 1;
+    w->node_os[0] = 0;
+    for (unsigned i = 0; i < w->n; i++)
+        w->num[BEAT__TOPO_NODE][i] = beat__topo_online(w, i) ? 0 : BEAT_TOPO_NONE;
+}
+
+// Sorts, decides which flags to trust and numbers every kind of object.
+BEAT__PRIVATE void beat__topo_analyse(beat__topo_work *w, const beat__raw_machine *machine)
+{
+    beat__topo_sort(w);
+    w->all_online = w->all_allowed = 1;
+    for (unsigned i = 0; i < w->n; i++)
+        if (w->pu[i]->online)
+            w->all_online = 0;
+    for (unsigned i = 0; i < w->n; i++)
+        if (beat__topo_online(w, i) && w->pu[i]->allowed)
+            w->all_allowed = 0;
+    for (int kind = 0; kind < BEAT__TOPO_KINDS; kind++)
+        if (kind != BEAT__TOPO_NODE && kind != BEAT__TOPO_CACHE)
+            beat__topo_number(w, kind);
+    beat__topo_number_nodes(w, machine);
+}
+
+// ---------------------------------------------------------------------------
+// Filling the result
+
+BEAT__PRIVATE unsigned char beat__topo_type(unsigned char type)
+{
+    return type <= BEAT_CORE_TYPE_EFFICIENCY ? type : (unsigned char)BEAT_CORE_TYPE_UNKNOWN;
+}
+
+// What the cgroup allows, in CPUs: 0 for unlimited or nonsense.
+BEAT__PRIVATE double beat__topo_quota(double quota)
+{
+    return quota > 0.0 && quota < 1e12 ? quota : 0.0;
+}
+
+// allowed capped by ceil(quota) (0 = no cap), at least 1.
+BEAT__PRIVATE unsigned beat__topo_workers(unsigned allowed, double quota)
+{
+    unsigned workers = allowed > 0 ? allowed : 1;
+    if (!(quota > 0.0) || quota >= (double)workers)
+        return workers;
+    unsigned cap = (unsigned)quota;
+    if ((double)cap < quota)
+        cap++;
+    return cap > 0 ? cap : 1;
+}
+
+// Carves the result's arrays out of one allocation.
+BEAT__PRIVATE beat_result beat__topo_out_alloc(beat_topology *out)
+{
+    size_t nodes = out->nnodes;
+    if (nodes > SIZE_MAX / sizeof(unsigned) / nodes)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    size_t sizes[5] = {out->npus * sizeof *out->pus, out->ncores * sizeof *out->cores,
+                       out->ncaches * sizeof *out->caches, nodes * sizeof *out->nodes,
+                       nodes * nodes * sizeof *out->distances};
+    size_t bytes = 0;
+    for (int i = 0; i < 5; i++)
+        bytes += beat__topo_round(sizes[i]);
+    unsigned char *p = (unsigned char *)BEAT_MALLOC(bytes > 0 ? bytes : 1);
+    if (p == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    memset(p, 0, bytes);
+    out->beat__block = p;
+    out->pus = (beat_topo_pu *)(void *)p;
+    p += beat__topo_round(sizes[0]);
+    out->cores = (beat_topo_core *)(void *)p;
+    p += beat__topo_round(sizes[1]);
+    out->caches = (beat_topo_cache *)(void *)p;
+    p += beat__topo_round(sizes[2]);
+    out->nodes = (beat_topo_node *)(void *)p;
+    p += beat__topo_round(sizes[3]);
+    out->distances = (unsigned *)(void *)p;
+    return BEAT_OK;
+}
+
+// First index of level's groups in out->caches (levels are consecutive).
+BEAT__PRIVATE unsigned beat__topo_cache_base(const beat__topo_work *w, int level)
+{
+    unsigned base = 0;
+    for (int l = 1; l < level; l++)
+        base += w->count[BEAT__TOPO_CACHE + l];
+    return base;
+}
+
+// Adds PU i to its core (the first PU sets the core's fields).
+BEAT__PRIVATE void beat__topo_fill_core(const beat__topo_work *w, unsigned i, beat_topology *out)
+{
+    beat_topo_pu *pu = &out->pus[i];
+    beat_topo_core *core = &out->cores[pu->core];
+    const beat__raw_pu *raw = w->pu[i];
+    if (core->npus == 0) {
+        core->package = pu->package;
+        core->die = w->num[BEAT__TOPO_DIE][i];
+        core->cluster = w->num[BEAT__TOPO_CLUSTER][i];
+        core->node = pu->node;
+        core->os_core_id = raw->core_id >= 0 && (unsigned long)raw->core_id < BEAT_TOPO_NONE
+                               ? (unsigned)raw->core_id
+                               : BEAT_TOPO_NONE;
+        core->type = pu->type;
+    }
+    pu->smt = core->npus++;
+    core->nallowed += pu->allowed;
+}
+
+// Adds PU i to its cache instances (the first PU sets size and line).
+BEAT__PRIVATE void beat__topo_fill_caches(const beat__topo_work *w, unsigned i, beat_topology *out)
+{
+    const beat__raw_pu *raw = w->pu[i];
+    for (int level = 1; level <= BEAT__TOPO_MAX_LEVEL; level++) {
+        unsigned group = w->num[BEAT__TOPO_CACHE + level][i];
+        if (group == BEAT_TOPO_NONE)
+            continue;
+        beat_topo_cache *cache = &out->caches[beat__topo_cache_base(w, level) + group];
+        if (cache->npus++ == 0) {
+            cache->level = (unsigned)level;
+            cache->group = group;
+            cache->size = raw->cache_size[level];
+            cache->line_size = raw->cache_line[level];
+            cache->unified = raw->cache_unified[level] != 0;
+        }
+    }
+}
+
+BEAT__PRIVATE void beat__topo_fill_pu(const beat__topo_work *w, unsigned i, beat_topology *out)
+{
+    beat_topo_pu *pu = &out->pus[i];
+    pu->os_index = w->pu[i]->os_index;
+    pu->type = beat__topo_type(w->pu[i]->type);
+    pu->online = (unsigned char)beat__topo_online(w, i);
+    pu->allowed = (unsigned char)beat__topo_allowed(w, i);
+    pu->core = w->num[BEAT__TOPO_CORE][i];
+    pu->package = w->num[BEAT__TOPO_PACKAGE][i];
+    pu->node = w->num[BEAT__TOPO_NODE][i];
+    pu->l1 = w->num[BEAT__TOPO_CACHE + 1][i];
+    pu->l2 = w->num[BEAT__TOPO_CACHE + 2][i];
+    pu->l3 = w->num[BEAT__TOPO_CACHE + 3][i];
+    pu->smt = BEAT_TOPO_NONE;
+    if (!pu->online)
+        return;
+    out->npus_online++;
+    out->npus_allowed += pu->allowed;
+    if (pu->node != BEAT_TOPO_NONE)
+        out->nodes[pu->node].npus++;
+    beat__topo_fill_core(w, i, out);
+    beat__topo_fill_caches(w, i, out);
+}
+
+// Where node os sits in the machine's list, or NONE.
+BEAT__PRIVATE unsigned beat__topo_machine_node(const beat__raw_machine *machine, unsigned os)
+{
+    for (unsigned i = 0; i < machine->nnodes; i++)
+        if (machine->node_os[i] == os)
+            return i;
+    return BEAT_TOPO_NONE;
+}
+
+// The distance matrix in logical order: the machine's where it has one
+// (nonzero), else 10 on the diagonal and 20 elsewhere.
+BEAT__PRIVATE void beat__topo_fill_distances(const beat__raw_machine *machine, beat_topology *out)
+{
+    int known = machine != NULL && machine->distances != NULL && machine->node_os != NULL;
+    for (unsigned i = 0; i < out->nnodes; i++) {
+        unsigned mi =
+            known ? beat__topo_machine_node(machine, out->nodes[i].os_index) : BEAT_TOPO_NONE;
+        for (unsigned j = 0; j < out->nnodes; j++) {
+            unsigned mj = mi != BEAT_TOPO_NONE
+                              ? beat__topo_machine_node(machine, out->nodes[j].os_index)
+                              : BEAT_TOPO_NONE;
+            unsigned d = i == j ? BEAT__TOPO_LOCAL : BEAT__TOPO_REMOTE;
+            if (mj != BEAT_TOPO_NONE && machine->distances[(size_t)mi * machine->nnodes + mj] != 0)
+                d = machine->distances[(size_t)mi * machine->nnodes + mj];
+            out->distances[(size_t)i * out->nnodes + j] = d;
+        }
+    }
+}
+
+BEAT__PRIVATE void beat__topo_fill(const beat__topo_work *w, const beat__raw_machine *machine,
+                                   beat_topology *out)
+{
+    for (unsigned i = 0; i < out->nnodes; i++)
+        out->nodes[i].os_index = w->node_os[i];
+    int seen[3] = {0, 0, 0};
+    for (unsigned i = 0; i < w->n; i++) {
+        beat__topo_fill_pu(w, i, out);
+        if (out->pus[i].online)
+            seen[out->pus[i].type] = 1;
+    }
+    out->hybrid = (unsigned)(seen[BEAT_CORE_TYPE_PERFORMANCE] && seen[BEAT_CORE_TYPE_EFFICIENCY]);
+    beat__topo_fill_distances(machine, out);
+    if (machine != NULL) {
+        out->cgroup_version = machine->cgroup_version == 1 || machine->cgroup_version == 2
+                                  ? machine->cgroup_version
+                                  : 0;
+        out->cpu_quota = beat__topo_quota(machine->cpu_quota);
+    }
+    out->default_workers = beat__topo_workers(out->npus_allowed, out->cpu_quota);
+}
+
+BEAT__PRIVATE beat_result beat__topo_build(const beat__raw_pu *pus, unsigned n,
+                                           const beat__raw_machine *machine, beat_topology *out)
+{
+    memset(out, 0, sizeof *out);
+    beat__topo_work w;
+    memset(&w, 0, sizeof w);
+    unsigned nmem = machine != NULL && machine->node_os != NULL ? machine->nnodes : 0;
+    void *work = beat__topo_work_alloc(&w, n > 0 ? n : 1, nmem);
+    if (work == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    beat__topo_raw_init(&w.fallback, 0);
+    w.n = n > 0 ? n : 1;
+    for (unsigned i = 0; i < w.n; i++)
+        w.pu[i] = n > 0 ? &pus[i] : &w.fallback;
+    beat__topo_analyse(&w, machine);
+    out->npus = w.n;
+    out->npackages = w.count[BEAT__TOPO_PACKAGE];
+    out->ndies = w.count[BEAT__TOPO_DIE];
+    out->nclusters = w.count[BEAT__TOPO_CLUSTER];
+    out->ncores = w.count[BEAT__TOPO_CORE];
+    out->nnodes = w.count[BEAT__TOPO_NODE];
+    for (int level = 1; level <= BEAT__TOPO_MAX_LEVEL; level++)
+        out->ncaches += w.count[BEAT__TOPO_CACHE + level];
+    beat_result r = beat__topo_out_alloc(out);
+    if (r == BEAT_OK)
+        beat__topo_fill(&w, machine, out);
+    else
+        memset(out, 0, sizeof *out);
+    BEAT_FREE(work);
+    return r;
+}
+// ==== END src/topo_build.c ====
+
+#include <sched.h>
+#include <string.h>
+
+#ifndef BEAT_NO_TOPOLOGY
+// ==== BEGIN src/cgroup.c ====
+// >>cgroup
+// Cgroup: the CPU limits of this process's control group, v1 or v2.
+//
+// proc/self/cgroup names the group ("0::/path" for v2, "N:cpuset:/path"
+// and "N:cpu,cpuacct:/path" for v1; without it, proc/self/cpuset names the
+// cpuset group); proc/mounts says where each hierarchy is mounted (else
+// the usual places under sys/fs/cgroup). All paths are below the caller's
+// root. The cpuset is the one nearest the group (v2 cpuset.cpus.effective,
+// v1 cpuset.effective_cpus or cpuset.cpus, walking up to the mount point
+// while missing); the quota is the smallest on the path from the group up
+// (v2 cpu.max, v1 cpu.cfs_quota_us / cpu.cfs_period_us). Odd values
+// ("max", -1, period 0, garbage, absurdly large quotas) mean no limit.
+// #include "config.h" (already inlined above)
+// #include "text.c" (already inlined above)
+
+#include <string.h>
+#include <unistd.h>
+
+#define BEAT__CGROUP_TEXT_BYTES 65536 // proc/mounts can be long in containers
+#define BEAT__CGROUP_MOUNT_BYTES 256
+#define BEAT__CGROUP_QUOTA_MAX 1e7 // CPUs; a larger quota is no limit
+#define BEAT__CGROUP_PERIOD_US 100000
+
+// What the cgroup says about CPUs.
+typedef struct beat__cgroup {
+    int version;    // 0 none found, 2, or 1 when cpu or cpuset is on v1
+    int has_cpuset; // the cpuset bitmap was filled (a non-empty set)
+    double quota;   // CPUs' worth of time per period; 0 = no limit
+} beat__cgroup;
+
+// One controller's group: mount point + path, relative to the root.
+typedef struct beat__cgroup_place {
+    char dir[BEAT__PATH_MAX];
+    size_t mount_len; // dir[0..mount_len) is the mount point
+    int found, v1;
+} beat__cgroup_place;
+
+typedef struct beat__cgroup_scratch {
+    char text[BEAT__CGROUP_TEXT_BYTES];
+    char path[BEAT__PATH_MAX];
+    // Mount points, and whether proc/mounts listed them (else defaults).
+    char v2[BEAT__CGROUP_MOUNT_BYTES], cpuset[BEAT__CGROUP_MOUNT_BYTES],
+        cpu[BEAT__CGROUP_MOUNT_BYTES];
+    int v2_listed, cpuset_listed;
+    beat__cgroup_place cpuset_group, cpu_group;
+} beat__cgroup_scratch;
+
+// True when the comma-separated list s[0..len) holds token.
+BEAT__PRIVATE int beat__cgroup_has_token(const char *s, size_t len, const char *token)
+{
+    size_t tlen = strlen(token);
+    for (size_t i = 0; i < len;) {
+        size_t end = i;
+        while (end < len && s[end] != ',')
+            end++;
+        if (end - i == tlen && memcmp(s + i, token, tlen) == 0)
+            return 1;
+        i = end + 1;
+    }
+    return 0;
+}
+
+// Copies s[0..len) without trailing slashes into out (cap bytes); returns
+// 0, or -1 when it does not fit.
+BEAT__PRIVATE int beat__cgroup_copy(char *out, size_t cap, const char *s, size_t len)
+{
+    while (len > 0 && s[len - 1] == '/')
+        len--;
+    if (len + 1 > cap)
+        return -1;
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return 0;
+}
+
+// Splits line into up to n blank-separated fields; returns how many.
+BEAT__PRIVATE unsigned beat__cgroup_fields(const char *line, const char *end, const char **field,
+                                           size_t *len, unsigned n)
+{
+    unsigned count = 0;
+    while (count < n) {
+        while (line < end && (*line == ' ' || *line == '\t'))
+            line++;
+        if (line == end)
+            break;
+        field[count] = line;
+        while (line < end && *line != ' ' && *line != '\t')
+            line++;
+        len[count] = (size_t)(line - field[count]);
+        count++;
+    }
+    return count;
+}
+
+// Notes where one proc/mounts line mounts a hierarchy we care about.
+BEAT__PRIVATE void beat__cgroup_mount_line(beat__cgroup_scratch *s, const char *line,
+                                           const char *end)
+{
+    const char *f[4];
+    size_t len[4];
+    if (beat__cgroup_fields(line, end, f, len, 4) < 4)
+        return;
+    if (len[2] == 7 && memcmp(f[2], "cgroup2", 7) == 0 && s->v2[0] == '\0')
+        beat__cgroup_copy(s->v2, sizeof s->v2, f[1], len[1]);
+    if (len[2] != 6 || memcmp(f[2], "cgroup", 6) != 0)
+        return;
+    if (beat__cgroup_has_token(f[3], len[3], "cpuset") && s->cpuset[0] == '\0')
+        beat__cgroup_copy(s->cpuset, sizeof s->cpuset, f[1], len[1]);
+    if (beat__cgroup_has_token(f[3], len[3], "cpu") && s->cpu[0] == '\0')
+        beat__cgroup_copy(s->cpu, sizeof s->cpu, f[1], len[1]);
+}
+
+// True when root/rel exists.
+BEAT__PRIVATE int beat__cgroup_exists(const char *root, const char *rel)
+{
+    char full[BEAT__PATH_MAX];
+    return beat__text_path(full, sizeof full, root, rel) == 0 && access(full, F_OK) == 0;
+}
+
+// Finds the mount points in proc/mounts, else takes the usual places.
+BEAT__PRIVATE void beat__cgroup_mounts(const char *root, beat__cgroup_scratch *s)
+{
+    long len = beat__text_read(root, "proc/mounts", s->text, sizeof s->text);
+    if (len == (long)sizeof s->text - 1) // cut: drop the partial last line
+        while (len > 0 && s->text[len - 1] != '\n')
+            s->text[--len] = '\0';
+    for (const char *p = s->text; len > 0 && *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        end = end != NULL ? end : p + strlen(p);
+        beat__cgroup_mount_line(s, p, end);
+        p = *end != '\0' ? end + 1 : end;
+    }
+    s->v2_listed = s->v2[0] != '\0';
+    s->cpuset_listed = s->cpuset[0] != '\0';
+    if (s->v2[0] == '\0')
+        strcpy(s->v2, beat__cgroup_exists(root, "sys/fs/cgroup/unified/cgroup.controllers")
+                          ? "/sys/fs/cgroup/unified"
+                          : "/sys/fs/cgroup");
+    if (s->cpuset[0] == '\0')
+        strcpy(s->cpuset, "/sys/fs/cgroup/cpuset");
+    if (s->cpu[0] == '\0')
+        strcpy(s->cpu, beat__cgroup_exists(root, "sys/fs/cgroup/cpu,cpuacct")
+                           ? "/sys/fs/cgroup/cpu,cpuacct"
+                           : "/sys/fs/cgroup/cpu");
+}
+
+// Sets place to group path[0..len) below mount. A path that climbs out
+// (".." from a cgroup namespace) or does not fit leaves the mount itself.
+BEAT__PRIVATE void beat__cgroup_place_at(beat__cgroup_place *place, const char *mount, int v1,
+                                         const char *path, size_t len)
+{
+    strcpy(place->dir, mount);
+    place->mount_len = strlen(mount);
+    place->found = 1;
+    place->v1 = v1;
+    for (size_t i = 0; i + 1 < len; i++)
+        if (path[i] == '.' && path[i + 1] == '.' && (i == 0 || path[i - 1] == '/'))
+            return;
+    while (len > 0 && (path[len - 1] == '\n' || path[len - 1] == '\r' || path[len - 1] == '/'))
+        len--;
+    for (; len > 0 && path[0] == '/'; len--)
+        path++;
+    size_t at = place->mount_len;
+    if (len == 0 || at + 1 + len + 1 > sizeof place->dir)
+        return;
+    place->dir[at] = '/';
+    memcpy(place->dir + at + 1, path, len);
+    place->dir[at + 1 + len] = '\0';
+}
+
+// Handles one proc/self/cgroup line "id:controllers:path". Remembers the
+// v2 path in *v2 / *v2_len.
+BEAT__PRIVATE void beat__cgroup_group_line(beat__cgroup_scratch *s, const char *line,
+                                           const char *end, const char **v2, size_t *v2_len)
+{
+    const char *c1 = (const char *)memchr(line, ':', (size_t)(end - line));
+    const char *c2 = c1 != NULL ? (const char *)memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+    if (c2 == NULL)
+        return;
+    const char *path = c2 + 1;
+    size_t ctl_len = (size_t)(c2 - c1 - 1), path_len = (size_t)(end - path);
+    if (c1 - line == 1 && line[0] == '0' && ctl_len == 0) {
+        *v2 = path;
+        *v2_len = path_len;
+        return;
+    }
+    if (beat__cgroup_has_token(c1 + 1, ctl_len, "cpuset"))
+        beat__cgroup_place_at(&s->cpuset_group, s->cpuset, 1, path, path_len);
+    if (beat__cgroup_has_token(c1 + 1, ctl_len, "cpu"))
+        beat__cgroup_place_at(&s->cpu_group, s->cpu, 1, path, path_len);
+}
+
+// Without proc/self/cgroup: proc/self/cpuset names the cpuset group, in
+// the v1 cpuset hierarchy if proc/mounts lists one, else in v2.
+BEAT__PRIVATE int beat__cgroup_legacy(const char *root, beat__cgroup_scratch *s)
+{
+    long len = beat__text_read(root, "proc/self/cpuset", s->text, BEAT__PATH_MAX);
+    if (len <= 0 || s->text[0] != '/')
+        return 0;
+    int v1 = s->cpuset_listed ||
+             (!s->v2_listed && beat__cgroup_exists(root, "sys/fs/cgroup/cpuset/cpuset.cpus"));
+    beat__cgroup_place_at(&s->cpuset_group, v1 ? s->cpuset : s->v2, v1, s->text, (size_t)len);
+    return v1 ? 1 : 2;
+}
+
+// Finds this process's groups; returns the cgroup version (0 none).
+BEAT__PRIVATE int beat__cgroup_groups(const char *root, beat__cgroup_scratch *s)
+{
+    long len = beat__text_read(root, "proc/self/cgroup", s->text, sizeof s->text);
+    if (len < 0)
+        return beat__cgroup_legacy(root, s);
+    const char *v2 = NULL;
+    size_t v2_len = 0;
+    for (const char *p = s->text; *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        end = end != NULL ? end : p + strlen(p);
+        beat__cgroup_group_line(s, p, end, &v2, &v2_len);
+        p = *end != '\0' ? end + 1 : end;
+    }
+    if (s->cpuset_group.found || s->cpu_group.found)
+        return 1;
+    if (v2 == NULL)
+        return 0;
+    beat__cgroup_place_at(&s->cpuset_group, s->v2, 0, v2, v2_len);
+    beat__cgroup_place_at(&s->cpu_group, s->v2, 0, v2, v2_len);
+    return 2;
+}
+
+// Moves place one group up; 0 when it is already at the mount point.
+BEAT__PRIVATE int beat__cgroup_up(beat__cgroup_place *place)
+{
+    size_t len = strlen(place->dir);
+    if (len <= place->mount_len)
+        return 0;
+    while (len > place->mount_len && place->dir[len - 1] != '/')
+        len--;
+    while (len > place->mount_len && place->dir[len - 1] == '/')
+        len--;
+    place->dir[len] = '\0';
+    return 1;
+}
+
+// Sets s->path to file name of the group at place; 0, or -1 if too long.
+BEAT__PRIVATE int beat__cgroup_path(beat__cgroup_scratch *s, const beat__cgroup_place *place,
+                                    const char *name)
+{
+    s->path[0] = '\0';
+    if (beat__text_append(s->path, sizeof s->path, place->dir) != 0 ||
+        beat__text_append(s->path, sizeof s->path, "/") != 0 ||
+        beat__text_append(s->path, sizeof s->path, name) != 0)
+        return -1;
+    return 0;
+}
+
+// Reads file name of the group at place into s->text; length or -1.
+BEAT__PRIVATE long beat__cgroup_read_file(const char *root, beat__cgroup_scratch *s,
+                                          const beat__cgroup_place *place, const char *name)
+{
+    if (beat__cgroup_path(s, place, name) != 0)
+        return -1;
+    return beat__text_read(root, s->path, s->text, sizeof s->text);
+}
+
+// The cpuset nearest the group into cpuset (nbits bits); 1 when found.
+BEAT__PRIVATE int beat__cgroup_cpuset(const char *root, beat__cgroup_scratch *s, uint64_t *cpuset,
+                                      unsigned nbits)
+{
+    static const char *const v1_files[] = {"cpuset.effective_cpus", "cpuset.cpus", NULL};
+    static const char *const v2_files[] = {"cpuset.cpus.effective", NULL};
+    beat__cgroup_place *place = &s->cpuset_group;
+    const char *const *files = place->v1 ? v1_files : v2_files;
+    do {
+        for (int i = 0; files[i] != NULL; i++)
+            if (beat__cgroup_read_file(root, s, place, files[i]) >= 0 &&
+                beat__text_parse_cpulist(s->text, cpuset, nbits) > 0)
+                return 1;
+    } while (beat__cgroup_up(place));
+    return 0;
+}
+
+// CPUs from quota and period (microseconds); 0 when either is nonsense.
+BEAT__PRIVATE double beat__cgroup_cpus(unsigned long long quota, unsigned long long period)
+{
+    if (period == 0 || quota == 0)
+        return 0.0;
+    double cpus = (double)quota / (double)period;
+    return cpus < BEAT__CGROUP_QUOTA_MAX ? cpus : 0.0;
+}
+
+// v2 cpu.max of one group: "max 100000" or "50000 100000" (period optional).
+BEAT__PRIVATE double beat__cgroup_cpu_max(const char *root, beat__cgroup_scratch *s)
+{
+    if (beat__cgroup_read_file(root, s, &s->cpu_group, "cpu.max") < 0)
+        return 0.0;
+    const char *p = beat__text_skip_blank(s->text);
+    unsigned long long quota, period = BEAT__CGROUP_PERIOD_US;
+    if (!beat__text_parse_u64(&p, ~0ULL, &quota))
+        return 0.0; // "max" or garbage
+    p = beat__text_skip_blank(p);
+    if (!beat__text_at_end(p) && !beat__text_parse_u64(&p, ~0ULL, &period))
+        return 0.0;
+    return beat__text_at_end(p) ? beat__cgroup_cpus(quota, period) : 0.0;
+}
+
+// v1 cpu.cfs_quota_us / cpu.cfs_period_us of one group (quota -1: none).
+BEAT__PRIVATE double beat__cgroup_cfs(const char *root, beat__cgroup_scratch *s)
+{
+    long long quota, period;
+    if (beat__cgroup_path(s, &s->cpu_group, "cpu.cfs_quota_us") != 0 ||
+        !beat__text_read_i64(root, s->path, &quota) || quota <= 0)
+        return 0.0;
+    if (beat__cgroup_path(s, &s->cpu_group, "cpu.cfs_period_us") != 0 ||
+        !beat__text_read_i64(root, s->path, &period) || period <= 0)
+        return 0.0;
+    return beat__cgroup_cpus((unsigned long long)quota, (unsigned long long)period);
+}
+
+// The smallest quota from the group up to the mount point; 0 = none.
+BEAT__PRIVATE double beat__cgroup_quota(const char *root, beat__cgroup_scratch *s)
+{
+    double best = 0.0;
+    do {
+        double cpus = s->cpu_group.v1 ? beat__cgroup_cfs(root, s) : beat__cgroup_cpu_max(root, s);
+        if (cpus > 0.0 && (best == 0.0 || cpus < best))
+            best = cpus;
+    } while (beat__cgroup_up(&s->cpu_group));
+    return best;
+}
+
+// Reads the limits of this process's cgroup below root into *out and, if
+// it has one, its cpuset into cpuset (nbits bits). Anything missing or
+// malformed just means "no limit"; an allocation failure too.
+BEAT__PRIVATE void beat__cgroup_read(const char *root, uint64_t *cpuset, unsigned nbits,
+                                     beat__cgroup *out)
+{
+    memset(out, 0, sizeof *out);
+    beat__cgroup_scratch *s = (beat__cgroup_scratch *)BEAT_MALLOC(sizeof *s);
+    if (s == NULL)
+        return;
+    memset(s, 0, sizeof *s);
+    beat__cgroup_mounts(root, s);
+    out->version = beat__cgroup_groups(root, s);
+    if (s->cpuset_group.found)
+        out->has_cpuset = beat__cgroup_cpuset(root, s, cpuset, nbits);
+    if (s->cpu_group.found)
+        out->quota = beat__cgroup_quota(root, s);
+    BEAT_FREE(s);
+}
+// ==== END src/cgroup.c ====
+
+#include <dirent.h>
+#include <errno.h>
+
+#define BEAT__SYSFS_CPU "sys/devices/system/cpu"
+#define BEAT__SYSFS_NODE "sys/devices/system/node"
+#define BEAT__SYSFS_MAX_CPUS 65536u    // Linux allows 8192; more is garbage
+#define BEAT__SYSFS_MAX_NODES 4096u    // Linux allows 1024
+#define BEAT__SYSFS_TEXT_EXTRA 65536u  // text room beyond 8 bytes per CPU
+#define BEAT__SYSFS_DEFAULT_CPUS 8192u // bitmap size when /sys says nothing
+
+// The working state of one detection.
+typedef struct beat__sysfs {
+    const char *root;
+    int live;               // root is the running system: ask the kernel too
+    unsigned nbits, nwords; // bitmap capacity in CPUs (a multiple of 64)
+    uint64_t *cpus;         // reported: cpuN directories and online CPUs
+    uint64_t *online;
+    uint64_t *allowed; // online, affinity mask, cgroup cpuset
+    uint64_t *list;    // scratch for parsing lists
+    char *text;        // file contents; fits any list of nbits CPUs
+    size_t text_cap;
+    void *block; // the allocation behind the bitmaps and text
+    char path[BEAT__PATH_MAX];
+    beat__raw_pu *raw; // one per reported CPU, by OS number
+    unsigned nraw;
+    unsigned *node_os;   // every nodeN directory, sorted
+    unsigned *distances; // nnodes * nnodes, or NULL when not all rows parse
+    unsigned nnodes;
+    beat__cgroup cgroup;
+} beat__sysfs;
+
+// ---------------------------------------------------------------------------
+// Bitmaps of nbits CPUs
+
+BEAT__PRIVATE int beat__bit_test(const uint64_t *bits, unsigned i)
+{
+    return (int)((bits[i / 64] >> (i % 64)) & 1u);
+}
+
+BEAT__PRIVATE void beat__bit_set(uint64_t *bits, unsigned i)
+{
+    bits[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+BEAT__PRIVATE unsigned beat__bits_count(const uint64_t *bits, unsigned nwords)
+{
+    unsigned n = 0;
+    for (unsigned w = 0; w < nwords; w++)
+        n += (unsigned)__builtin_popcountll(bits[w]);
+    return n;
+}
+
+// Lowest set bit, or BEAT_TOPO_NONE.
+BEAT__PRIVATE unsigned beat__bits_first(const uint64_t *bits, unsigned nwords)
+{
+    for (unsigned w = 0; w < nwords; w++)
+        if (bits[w] != 0)
+            return w * 64 + (unsigned)__builtin_ctzll(bits[w]);
+    return BEAT_TOPO_NONE;
+}
+
+// a &= b, unless that leaves nothing: returns 1 if it narrowed a.
+BEAT__PRIVATE int beat__bits_narrow(uint64_t *a, const uint64_t *b, unsigned nwords)
+{
+    int any = 0;
+    for (unsigned w = 0; w < nwords && !any; w++)
+        any = (a[w] & b[w]) != 0;
+    for (unsigned w = 0; w < nwords && any; w++)
+        a[w] &= b[w];
+    return any;
+}
+
+// ---------------------------------------------------------------------------
+// Files and directories
+
+// True for NULL, "" and "/": the running system.
+BEAT__PRIVATE int beat__sysfs_is_live(const char *root)
+{
+    if (root == NULL)
+        return 1;
+    while (*root == '/')
+        root++;
+    return *root == '\0';
+}
+
+// The N of a directory entry named prefix + N (decimal, nothing after);
+// returns 1 and stores it when N < BEAT__SYSFS_MAX_CPUS.
+BEAT__PRIVATE int beat__sysfs_entry_number(const char *name, const char *prefix, unsigned *out)
+{
+    size_t len = strlen(prefix);
+    if (strncmp(name, prefix, len) != 0)
+        return 0;
+    const char *s = name + len;
+    unsigned long long v;
+    if (!beat__text_parse_u64(&s, BEAT__SYSFS_MAX_CPUS - 1u, &v) || *s != '\0')
+        return 0;
+    *out = (unsigned)v;
+    return 1;
+}
+
+// Opens root/rel as a directory, or NULL.
+BEAT__PRIVATE DIR *beat__sysfs_opendir(const char *root, const char *rel)
+{
+    char full[BEAT__PATH_MAX];
+    return beat__text_path(full, sizeof full, root, rel) == 0 ? opendir(full) : NULL;
+}
+
+// Sets s->path to sys/devices/system/cpu/cpuN/ followed by a, b and c
+// (each may be NULL). Returns s->path ("" when it does not fit).
+BEAT__PRIVATE const char *beat__sysfs_cpu_file(beat__sysfs *s, unsigned cpu, const char *a,
+                                               const char *b, const char *c)
+{
+    const char *parts[3] = {a, b, c};
+    strcpy(s->path, BEAT__SYSFS_CPU "/cpu");
+    int bad = beat__text_append_u64(s->path, sizeof s->path, cpu) != 0 ||
+              beat__text_append(s->path, sizeof s->path, "/") != 0;
+    for (int i = 0; i < 3 && !bad; i++)
+        bad = parts[i] != NULL && beat__text_append(s->path, sizeof s->path, parts[i]) != 0;
+    if (bad)
+        s->path[0] = '\0';
+    return s->path;
+}
+
+// Reads a CPU list file into bits; the number of CPUs, or -1 when the file
+// is missing or malformed.
+BEAT__PRIVATE long beat__sysfs_list(beat__sysfs *s, const char *rel, uint64_t *bits)
+{
+    if (beat__text_read(s->root, rel, s->text, s->text_cap) < 0)
+        return -1;
+    return beat__text_parse_cpulist(s->text, bits, s->nbits);
+}
+
+// The same for a CPU mask file (older kernels have no list files).
+BEAT__PRIVATE long beat__sysfs_mask(beat__sysfs *s, const char *rel, uint64_t *bits)
+{
+    if (beat__text_read(s->root, rel, s->text, s->text_cap) < 0)
+        return -1;
+    return beat__text_parse_cpumask(s->text, bits, s->nbits);
+}
+
+// A signed id file (-1 in /sys means unknown); -1 when missing or odd.
+BEAT__PRIVATE long beat__sysfs_id(beat__sysfs *s, unsigned cpu, const char *leaf)
+{
+    long long v;
+    if (!beat__text_read_i64(s->root, beat__sysfs_cpu_file(s, cpu, "topology/", leaf, NULL), &v))
+        return -1;
+    return v >= 0 && v <= 0x7fffffff ? (long)v : -1;
+}
+
+// ---------------------------------------------------------------------------
+// Which CPUs exist
+
+// Largest N of the cpuN entries (into *max, if any). -1 without the dir.
+BEAT__PRIVATE int beat__sysfs_scan_cpus(beat__sysfs *s, unsigned *max, uint64_t *bits)
+{
+    DIR *dir = beat__sysfs_opendir(s->root, BEAT__SYSFS_CPU);
+    if (dir == NULL)
+        return -1;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        unsigned cpu;
+        if (!beat__sysfs_entry_number(e->d_name, "cpu", &cpu))
+            continue;
+        if (bits != NULL && cpu < s->nbits)
+            beat__bit_set(bits, cpu);
+        *max = cpu > *max ? cpu : *max;
+    }
+    closedir(dir);
+    return 0;
+}
+
+// Raises *max to the largest CPU a list file names (its text only).
+BEAT__PRIVATE void beat__sysfs_list_max(const char *root, const char *name, unsigned *max)
+{
+    char buf[4096], rel[64] = BEAT__SYSFS_CPU "/";
+    unsigned long long v;
+    if (beat__text_append(rel, sizeof rel, name) == 0 &&
+        beat__text_read(root, rel, buf, sizeof buf) >= 0 && beat__text_cpulist_max(buf, &v) &&
+        v < BEAT__SYSFS_MAX_CPUS)
+        *max = (unsigned)v > *max ? (unsigned)v : *max;
+}
+
+// Sizes the bitmaps and allocates them with the text buffer. Returns OK,
+// IO (no cpu directory; on the live system only when need_dir) or
+// OUT_OF_MEMORY.
+BEAT__PRIVATE beat_result beat__sysfs_open(beat__sysfs *s, const char *root, int need_dir)
+{
+    memset(s, 0, sizeof *s);
+    s->root = root;
+    s->live = beat__sysfs_is_live(root);
+    unsigned max = 0;
+    if (beat__sysfs_scan_cpus(s, &max, NULL) != 0) {
+        if (need_dir || !s->live)
+            return BEAT_ERROR_IO;
+        max = BEAT__SYSFS_DEFAULT_CPUS - 1;
+    }
+    beat__sysfs_list_max(root, "possible", &max);
+    beat__sysfs_list_max(root, "present", &max);
+    beat__sysfs_list_max(root, "online", &max);
+    s->nwords = max / 64 + 1;
+    s->nbits = s->nwords * 64;
+    s->text_cap = 8 * (size_t)s->nbits + BEAT__SYSFS_TEXT_EXTRA;
+    size_t words = 4 * (size_t)s->nwords;
+    uint64_t *block = (uint64_t *)BEAT_MALLOC(words * sizeof(uint64_t) + s->text_cap);
+    if (block == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    memset(block, 0, words * sizeof(uint64_t));
+    s->block = block;
+    s->cpus = block;
+    s->online = block + s->nwords;
+    s->allowed = block + 2 * s->nwords;
+    s->list = block + 3 * s->nwords;
+    s->text = (char *)(block + words);
+    return BEAT_OK;
+}
+
+BEAT__PRIVATE void beat__sysfs_close(beat__sysfs *s)
+{
+    BEAT_FREE(s->block);
+    BEAT_FREE(s->raw);
+    BEAT_FREE(s->node_os);
+}
+
+// Marks online CPUs: the online list, else each cpuN/online (a CPU without
+// that file, like cpu0 usually, is online); if that finds none, every
+// reported CPU. Reported CPUs are the cpuN directories and online CPUs.
+BEAT__PRIVATE void beat__sysfs_find_cpus(beat__sysfs *s)
+{
+    unsigned max = 0;
+    beat__sysfs_scan_cpus(s, &max, s->cpus);
+    if (beat__sysfs_list(s, BEAT__SYSFS_CPU "/online", s->online) > 0) {
+        for (unsigned w = 0; w < s->nwords; w++)
+            s->cpus[w] |= s->online[w];
+        return;
+    }
+    memset(s->online, 0, s->nwords * sizeof *s->online);
+    for (unsigned cpu = 0; cpu < s->nbits; cpu++) {
+        unsigned long long up = 1;
+        if (!beat__bit_test(s->cpus, cpu))
+            continue;
+        beat__text_read_u64(s->root, beat__sysfs_cpu_file(s, cpu, "online", NULL, NULL), &up);
+        if (up != 0)
+            beat__bit_set(s->online, cpu);
+    }
+    if (beat__bits_count(s->online, s->nwords) == 0)
+        memcpy(s->online, s->cpus, s->nwords * sizeof *s->online);
+}
+
+// ---------------------------------------------------------------------------
+// One CPU's facts
+
+// The raw PU of OS CPU cpu, or NULL.
+BEAT__PRIVATE beat__raw_pu *beat__sysfs_raw(beat__sysfs *s, unsigned cpu)
+{
+    unsigned lo = 0, hi = s->nraw;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (s->raw[mid].os_index < cpu)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->nraw && s->raw[lo].os_index == cpu ? &s->raw[lo] : NULL;
+}
+
+// Reads a CPU set of cpu from file dir + list, else (older kernels) from
+// the mask file dir + mask. The number of CPUs, or -1.
+BEAT__PRIVATE long beat__sysfs_cpu_set(beat__sysfs *s, unsigned cpu, const char *dir,
+                                       const char *list, const char *mask, uint64_t *bits)
+{
+    long n = beat__sysfs_list(s, beat__sysfs_cpu_file(s, cpu, dir, list, NULL), bits);
+    return n >= 0 ? n : beat__sysfs_mask(s, beat__sysfs_cpu_file(s, cpu, dir, mask, NULL), bits);
+}
+
+// The core_key of cpu: 1 + the lowest CPU of its core's set, or 0.
+BEAT__PRIVATE unsigned long beat__sysfs_core_key(beat__sysfs *s, unsigned cpu)
+{
+    static const char *const sets[][2] = {{"core_cpus_list", "core_cpus"},
+                                          {"thread_siblings_list", "thread_siblings"}};
+    for (int i = 0; i < 2; i++)
+        if (beat__sysfs_cpu_set(s, cpu, "topology/", sets[i][0], sets[i][1], s->list) > 0 &&
+            beat__bit_test(s->list, cpu))
+            return 1ul + beat__bits_first(s->list, s->nwords);
+    return 0;
+}
+
+// Reads one cache/indexK directory of raw's CPU into raw (data and
+// unified caches only; the first one found per level wins).
+BEAT__PRIVATE void beat__sysfs_cache(beat__sysfs *s, beat__raw_pu *raw, const char *index)
+{
+    unsigned cpu = raw->os_index;
+    char type[32], dir[64] = "cache/";
+    unsigned long long level, v;
+    if (!beat__text_read_u64(s->root, beat__sysfs_cpu_file(s, cpu, "cache/", index, "/level"),
+                             &level) ||
+        level < 1 || level > BEAT__TOPO_MAX_LEVEL || raw->cache_key[level] >= 0)
+        return;
+    if (beat__text_read(s->root, beat__sysfs_cpu_file(s, cpu, "cache/", index, "/type"), type,
+                        sizeof type) < 0 ||
+        (strncmp(type, "Data", 4) != 0 && strncmp(type, "Unified", 7) != 0))
+        return; // Instruction, or garbage
+    raw->cache_unified[level] = type[0] == 'U';
+    raw->cache_key[level] = (long)cpu; // private unless the list says otherwise
+    if (beat__text_append(dir, sizeof dir, index) == 0 &&
+        beat__text_append(dir, sizeof dir, "/") == 0 &&
+        beat__sysfs_cpu_set(s, cpu, dir, "shared_cpu_list", "shared_cpu_map", s->list) > 0 &&
+        beat__bit_test(s->list, cpu))
+        raw->cache_key[level] = (long)beat__bits_first(s->list, s->nwords);
+    // A sharer read before (a lower CPU) knows size and line already.
+    const beat__raw_pu *first = beat__sysfs_raw(s, (unsigned)raw->cache_key[level]);
+    if (first != NULL && first != raw && first->cache_key[level] == raw->cache_key[level]) {
+        raw->cache_size[level] = first->cache_size[level];
+        raw->cache_line[level] = first->cache_line[level];
+        return;
+    }
+    if (beat__text_read(s->root, beat__sysfs_cpu_file(s, cpu, "cache/", index, "/size"), s->text,
+                        s->text_cap) >= 0 &&
+        beat__text_parse_size(s->text, &v))
+        raw->cache_size[level] = v;
+    if (beat__text_read_u64(
+            s->root, beat__sysfs_cpu_file(s, cpu, "cache/", index, "/coherency_line_size"), &v) &&
+        v <= 0xffffffffu)
+        raw->cache_line[level] = (unsigned)v;
+}
+
+BEAT__PRIVATE void beat__sysfs_caches(beat__sysfs *s, beat__raw_pu *raw)
+{
+    char rel[BEAT__PATH_MAX];
+    strcpy(rel, beat__sysfs_cpu_file(s, raw->os_index, "cache", NULL, NULL));
+    DIR *dir = beat__sysfs_opendir(s->root, rel);
+    if (dir == NULL)
+        return;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        unsigned k;
+        if (beat__sysfs_entry_number(e->d_name, "index", &k))
+            beat__sysfs_cache(s, raw, e->d_name);
+    }
+    closedir(dir);
+}
+
+// Fills raw for one online CPU.
+BEAT__PRIVATE void beat__sysfs_pu(beat__sysfs *s, beat__raw_pu *raw)
+{
+    unsigned cpu = raw->os_index;
+    raw->package_id = beat__sysfs_id(s, cpu, "physical_package_id");
+    raw->die_id = beat__sysfs_id(s, cpu, "die_id");
+    raw->cluster_id = beat__sysfs_id(s, cpu, "cluster_id");
+    raw->core_id = beat__sysfs_id(s, cpu, "core_id");
+    raw->core_key = beat__sysfs_core_key(s, cpu);
+    beat__sysfs_caches(s, raw);
+}
+
+// One raw PU per reported CPU, in OS order.
+BEAT__PRIVATE beat_result beat__sysfs_pus(beat__sysfs *s)
+{
+    unsigned n = beat__bits_count(s->cpus, s->nwords);
+    s->raw = (beat__raw_pu *)BEAT_MALLOC((n > 0 ? n : 1) * sizeof *s->raw);
+    if (s->raw == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    for (unsigned cpu = 0; cpu < s->nbits; cpu++) {
+        if (!beat__bit_test(s->cpus, cpu))
+            continue;
+        beat__raw_pu *raw = &s->raw[s->nraw++];
+        beat__topo_raw_init(raw, cpu);
+        raw->online = (unsigned char)beat__bit_test(s->online, cpu);
+        raw->allowed = (unsigned char)beat__bit_test(s->allowed, cpu);
+        if (raw->online)
+            beat__sysfs_pu(s, raw);
+    }
+    return BEAT_OK;
+}
+
+// ---------------------------------------------------------------------------
+// Hybrid core kinds
+
+// From the PMU lists: cpu_core CPUs are P cores, cpu_atom CPUs E cores.
+BEAT__PRIVATE int beat__sysfs_types_pmu(beat__sysfs *s)
+{
+    static const char *const lists[] = {"sys/devices/cpu_core/cpus", "sys/devices/cpu_atom/cpus"};
+    static const unsigned char types[] = {BEAT_CORE_TYPE_PERFORMANCE, BEAT_CORE_TYPE_EFFICIENCY};
+    int found = 0;
+    for (int i = 0; i < 2; i++) {
+        if (beat__sysfs_list(s, lists[i], s->list) <= 0)
+            continue;
+        found = 1;
+        for (unsigned r = 0; r < s->nraw; r++)
+            if (beat__bit_test(s->list, s->raw[r].os_index))
+                s->raw[r].type = types[i];
+    }
+    return found;
+}
+
+// From a per-CPU value (leaf below cpuN/): when every online CPU has one and
+// they differ, the CPUs with the largest are P cores, the others E cores.
+BEAT__PRIVATE int beat__sysfs_types_ranked(beat__sysfs *s, const char *leaf)
+{
+    unsigned long long v, lo = ~0ULL, hi = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (unsigned r = 0; r < s->nraw; r++) {
+            beat__raw_pu *raw = &s->raw[r];
+            if (!raw->online)
+                continue;
+            if (!beat__text_read_u64(s->root,
+                                     beat__sysfs_cpu_file(s, raw->os_index, leaf, NULL, NULL), &v))
+                return 0;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+            if (pass == 1)
+                raw->type = v == hi ? BEAT_CORE_TYPE_PERFORMANCE : BEAT_CORE_TYPE_EFFICIENCY;
+        }
+        if (lo == hi)
+            return 0;
+    }
+    return 1;
+}
+
+BEAT__PRIVATE void beat__sysfs_types(beat__sysfs *s)
+{
+    if (!beat__sysfs_types_pmu(s) && !beat__sysfs_types_ranked(s, "cpufreq/base_frequency"))
+        beat__sysfs_types_ranked(s, "cpu_capacity");
+}
+
+// ---------------------------------------------------------------------------
+// NUMA nodes
+
+// Collects the nodeN directories (sorted) into s->node_os, with room for
+// the distance matrix after them. 0 when there are none.
+BEAT__PRIVATE beat_result beat__sysfs_node_list(beat__sysfs *s)
+{
+    unsigned found[64], n = 0, node;
+    DIR *dir = beat__sysfs_opendir(s->root, BEAT__SYSFS_NODE);
+    if (dir == NULL)
+        return BEAT_OK;
+    unsigned cap = 64, *list = found;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        if (!beat__sysfs_entry_number(e->d_name, "node", &node) || n == BEAT__SYSFS_MAX_NODES)
+            continue;
+        if (n == cap) { // grow: rare, machines have few nodes
+            unsigned *bigger = (unsigned *)BEAT_MALLOC(2 * cap * sizeof *bigger);
+            if (bigger == NULL)
+                break;
+            memcpy(bigger, list, n * sizeof *list);
+            if (list != found)
+                BEAT_FREE(list);
+            list = bigger;
+            cap *= 2;
+        }
+        list[n++] = node;
+    }
+    closedir(dir);
+    beat__topo_sort_unsigned(list, n);
+    s->node_os = n > 0 ? (unsigned *)BEAT_MALLOC((size_t)n * (n + 1) * sizeof(unsigned)) : NULL;
+    if (s->node_os != NULL) {
+        memcpy(s->node_os, list, n * sizeof *list);
+        s->nnodes = n;
+        s->distances = s->node_os + n;
+    }
+    if (list != found)
+        BEAT_FREE(list);
+    return n > 0 && s->node_os == NULL ? BEAT_ERROR_OUT_OF_MEMORY : BEAT_OK;
+}
+
+// Sets s->path to sys/devices/system/node/nodeN/leaf.
+BEAT__PRIVATE const char *beat__sysfs_node_file(beat__sysfs *s, unsigned node, const char *leaf)
+{
+    strcpy(s->path, BEAT__SYSFS_NODE "/node");
+    if (beat__text_append_u64(s->path, sizeof s->path, node) != 0 ||
+        beat__text_append(s->path, sizeof s->path, "/") != 0 ||
+        beat__text_append(s->path, sizeof s->path, leaf) != 0)
+        s->path[0] = '\0';
+    return s->path;
+}
+
+// Position of node os in s->node_os, or BEAT_TOPO_NONE.
+BEAT__PRIVATE unsigned beat__sysfs_node_index(const beat__sysfs *s, unsigned long long os)
+{
+    for (unsigned i = 0; i < s->nnodes; i++)
+        if (s->node_os[i] == os)
+            return i;
+    return BEAT_TOPO_NONE;
+}
+
+// Parses node i's distance row into s->distances. Entry j is for the j-th
+// node when the row has one entry per node, else for node j (a row that
+// also counts nodes without a directory). 0 on anything else, or when the
+// node is farther from itself than from another node.
+BEAT__PRIVATE int beat__sysfs_distance_row(beat__sysfs *s, unsigned i)
+{
+    if (beat__text_read(s->root, beat__sysfs_node_file(s, s->node_os[i], "distance"), s->text,
+                        s->text_cap) < 0)
+        return 0;
+    unsigned count = 0, nearest = ~0u, *row = s->distances + (size_t)i * s->nnodes;
+    unsigned long long v;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *p = beat__text_skip_blank(s->text);
+        unsigned j = 0;
+        for (; beat__text_parse_u64(&p, 0xffffffffu, &v); j++, p = beat__text_skip_blank(p)) {
+            unsigned col = count == s->nnodes ? j : beat__sysfs_node_index(s, j);
+            nearest = v < nearest ? (unsigned)v : nearest;
+            if (pass == 1 && col != BEAT_TOPO_NONE)
+                row[col] = (unsigned)v;
+        }
+        if (!beat__text_at_end(p) || j == 0 || (pass == 0 && j < s->nnodes))
+            return 0;
+        if (pass == 0 && j != s->nnodes && j <= s->node_os[s->nnodes - 1])
+            return 0;
+        count = j;
+    }
+    return row[i] != 0 && row[i] == nearest;
+}
+
+// Reads every node's CPUs (into the raw PUs) and distances.
+BEAT__PRIVATE beat_result beat__sysfs_nodes(beat__sysfs *s)
+{
+    beat_result r = beat__sysfs_node_list(s);
+    if (r != BEAT_OK || s->nnodes == 0)
+        return r;
+    int distances = 1;
+    for (unsigned i = 0; i < s->nnodes; i++) {
+        if (beat__sysfs_list(s, beat__sysfs_node_file(s, s->node_os[i], "cpulist"), s->list) > 0 ||
+            beat__sysfs_mask(s, beat__sysfs_node_file(s, s->node_os[i], "cpumap"), s->list) > 0)
+            for (unsigned cpu = 0; cpu < s->nbits; cpu++) {
+                beat__raw_pu *raw = beat__bit_test(s->list, cpu) ? beat__sysfs_raw(s, cpu) : NULL;
+                if (raw != NULL && raw->node_os < 0)
+                    raw->node_os = (long)s->node_os[i];
+            }
+        distances = distances && beat__sysfs_distance_row(s, i);
+    }
+    if (!distances)
+        s->distances = NULL;
+    return BEAT_OK;
+}
+
+// ---------------------------------------------------------------------------
+// What this process may use
+
+// This thread's affinity mask into bits (nbits). 0 when unavailable.
+BEAT__PRIVATE int beat__sysfs_affinity(uint64_t *bits, unsigned nbits)
+{
+    const unsigned per = 8 * sizeof(unsigned long);
+    for (size_t longs = nbits / per + 1; longs * per <= 64u * BEAT__SYSFS_MAX_CPUS; longs *= 2) {
+        unsigned long *set = (unsigned long *)BEAT_MALLOC(longs * sizeof *set);
+        if (set == NULL)
+            return 0;
+        memset(set, 0, longs * sizeof *set);
+        int ok = sched_getaffinity(0, longs * sizeof *set, (cpu_set_t *)(void *)set) == 0;
+        int again = !ok && errno == EINVAL; // the kernel's mask is larger
+        if (ok) {
+            memset(bits, 0, nbits / 8);
+            for (unsigned cpu = 0; cpu < nbits; cpu++)
+                if ((set[cpu / per] >> (cpu % per)) & 1u)
+                    beat__bit_set(bits, cpu);
+        }
+        BEAT_FREE(set);
+        if (!again)
+            return ok;
+    }
+    return 0;
+}
+
+// allowed = online, narrowed by the affinity mask (live system) and the
+// cgroup cpuset; a narrowing that would leave nothing is skipped.
+BEAT__PRIVATE void beat__sysfs_allowed(beat__sysfs *s)
+{
+    memcpy(s->allowed, s->online, s->nwords * sizeof *s->allowed);
+    if (s->live && beat__sysfs_affinity(s->list, s->nbits))
+        beat__bits_narrow(s->allowed, s->list, s->nwords);
+    beat__cgroup_read(s->root, s->list, s->nbits, &s->cgroup);
+    if (s->cgroup.has_cpuset)
+        beat__bits_narrow(s->allowed, s->list, s->nwords);
+}
+
+// ---------------------------------------------------------------------------
+// Entry points
+
+// What beat_pool_create uses for workers == 0 without a full detection:
+// the online CPUs in the affinity mask (live system) and cgroup cpuset,
+// capped by ceil(cgroup quota), at least 1. Equals default_workers of
+// beat_topology_detect(root). Reads a handful of files, not one per CPU.
+// Thread safety: any thread.
+BEAT__PRIVATE unsigned beat__topology_default_workers(const char *root)
+{
+    beat__sysfs s;
+    if (beat__sysfs_open(&s, root, 0) != BEAT_OK) {
+        beat__sysfs_close(&s);
+        return 1;
+    }
+    beat__sysfs_find_cpus(&s);
+    if (beat__bits_count(s.online, s.nwords) == 0) // live, no /sys: the mask decides
+        memset(s.online, 0xff, s.nwords * sizeof *s.online);
+    beat__sysfs_allowed(&s);
+    unsigned n = beat__topo_workers(beat__bits_count(s.allowed, s.nwords), s.cgroup.quota);
+    beat__sysfs_close(&s);
+    return n;
+}
+
+BEAT__DEF beat_result beat_topology_detect(const char *sysfs_root, beat_topology *out)
+{
+    if (out == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    beat__sysfs s;
+    beat_result r = beat__sysfs_open(&s, sysfs_root, 1);
+    if (r == BEAT_OK) {
+        beat__sysfs_find_cpus(&s);
+        beat__sysfs_allowed(&s);
+        r = beat__sysfs_pus(&s);
+    }
+    if (r == BEAT_OK)
+        r = beat__sysfs_nodes(&s);
+    if (r == BEAT_OK) {
+        beat__sysfs_types(&s);
+        beat__raw_machine machine;
+        memset(&machine, 0, sizeof machine);
+        machine.node_os = s.node_os;
+        machine.nnodes = s.nnodes;
+        machine.distances = s.distances;
+        machine.cgroup_version = s.cgroup.version;
+        machine.cpu_quota = s.cgroup.quota;
+        r = beat__topo_build(s.raw, s.nraw, &machine, out);
+    }
+    beat__sysfs_close(&s);
+    return r;
+}
+
+#else // BEAT_NO_TOPOLOGY
+
+BEAT__PRIVATE unsigned beat__topology_default_workers(const char *root)
+{
+    cpu_set_t set;
+    (void)root;
+    if (sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) < 1)
+        return 1;
+    return (unsigned)CPU_COUNT(&set);
+}
+
+BEAT__DEF beat_result beat_topology_detect(const char *sysfs_root, beat_topology *out)
+{
+    (void)sysfs_root;
+    if (out == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    return BEAT_ERROR_UNSUPPORTED;
+}
+
+#endif // BEAT_NO_TOPOLOGY
+
+BEAT__DEF void beat_topology_release(beat_topology *topo)
+{
+    if (topo == NULL)
+        return;
+    BEAT_FREE(topo->beat__block);
+    memset(topo, 0, sizeof *topo);
+}
+// ==== END src/topology.c ====
+
+// ==== BEGIN src/cpuid.c ====
+// >>cpuid
+// cpuid: the sources (the live instruction, hwloc-format dumps) and the
+// decoder of one PU's answers. Needs only config.h, the results and text.c
+// (no pool), so beat_simd.h can reuse it for ISA detection; the topology
+// built from cpuid is in cpuid_topology.c.
+//
+// Register layouts are from the Intel SDM vol. 2A (CPUID) and AMD's APM
+// vol. 3 (appendix E); leaf 0x1A and XCR0 from the SDM vol. 1 ch. 13.
+// #include "config.h" (already inlined above)
+// #include "text.c" (already inlined above)
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#if BEAT__ARCH_X86
+#include <cpuid.h>
+#endif
+#if BEAT__ARCH_ARM && BEAT__OS_LINUX
+#include <sys/auxv.h>
+#endif
+
+enum { BEAT__EAX, BEAT__EBX, BEAT__ECX, BEAT__EDX };
+
+// ---------------------------------------------------------------------------
+// Live source
+
+#if BEAT__ARCH_X86
+BEAT__PRIVATE void beat__cpuid_live_query(void *user, unsigned pu, uint32_t leaf, uint32_t subleaf,
+                                          uint32_t regs[4])
+{
+    unsigned a, b, c, d;
+    (void)user;
+    (void)pu;
+    __cpuid_count(leaf, subleaf, a, b, c, d);
+    regs[BEAT__EAX] = a;
+    regs[BEAT__EBX] = b;
+    regs[BEAT__ECX] = c;
+    regs[BEAT__EDX] = d;
+}
+
+// The decoder calls this only when leaf 1 reports OSXSAVE: without it
+// xgetbv raises #UD.
+BEAT__PRIVATE uint64_t beat__cpuid_live_xcr0(void *user, unsigned pu)
+{
+    uint32_t lo, hi;
+    (void)user;
+    (void)pu;
+    __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+#else
+// No cpuid instruction: every leaf answers zeros, which the decoder reports
+// as BEAT_ERROR_UNSUPPORTED.
+BEAT__PRIVATE void beat__cpuid_zero_query(void *user, unsigned pu, uint32_t leaf, uint32_t subleaf,
+                                          uint32_t regs[4])
+{
+    (void)user;
+    (void)pu;
+    (void)leaf;
+    (void)subleaf;
+    memset(regs, 0, 4 * sizeof regs[0]);
+}
+#endif
+
+BEAT__DEF beat_cpuid_source beat_cpuid_live(void)
+{
+    beat_cpuid_source src;
+    memset(&src, 0, sizeof src);
+#if BEAT__ARCH_X86
+    src.query = beat__cpuid_live_query;
+    src.xcr0 = beat__cpuid_live_xcr0;
+#else
+    src.query = beat__cpuid_zero_query;
+#endif
+    src.npus = 1;
+    return src;
+}
+
+// ---------------------------------------------------------------------------
+// Dumps: one file puN per PU, one query and its answer per line.
+
+#define BEAT__CPUID_DUMP_MAX_PUS 65536u
+#define BEAT__CPUID_DUMP_MAX_BYTES ((size_t)16 << 20)
+
+typedef struct beat__cpuid_line {
+    uint32_t mask;   // which of in[] are meaningful (bit k: register k)
+    uint32_t in[4];  // eax (leaf), ebx, ecx (subleaf), edx
+    uint32_t out[4]; // the answer
+} beat__cpuid_line;
+
+typedef struct beat__cpuid_dump_pu {
+    unsigned number; // N of puN
+    size_t nlines;
+    beat__cpuid_line *lines;
+} beat__cpuid_dump_pu;
+
+struct beat_cpuid_dump {
+    unsigned npus;              // highest N + 1
+    unsigned nfiles;            // entries of files
+    beat__cpuid_dump_pu *files; // sorted by number
+};
+
+// Parses "MASK EAX EBX ECX EDX => EAX EBX ECX EDX" from s to the line end
+// (a '\n' or the NUL after the text). Returns NULL, or what is wrong.
+BEAT__PRIVATE const char *beat__cpuid_parse_line(const char *s, beat__cpuid_line *out)
+{
+    uint32_t v[9];
+    for (int i = 0; i < 9; i++) {
+        if (i == 5) {
+            s = beat__text_skip_blank(s);
+            if (s[0] != '=' || s[1] != '>')
+                return "expected => after the 5 input numbers";
+            s += 2;
+        }
+        s = beat__text_skip_blank(s);
+        if (!beat__text_parse_hex32(&s, &v[i]))
+            return i < 5 ? "expected MASK EAX EBX ECX EDX as 32-bit hex numbers before =>"
+                         : "expected 4 output numbers (32-bit hex) after =>";
+    }
+    s = beat__text_skip_blank(s);
+    if (*s == '\r')
+        s++;
+    if (*s != '\n' && *s != '\0')
+        return "unexpected text after the 4 output numbers";
+    if (v[0] > 0xfu)
+        return "MASK has bits above bit 3";
+    out->mask = v[0];
+    memcpy(out->in, v + 1, sizeof out->in);
+    memcpy(out->out, v + 5, sizeof out->out);
+    return NULL;
+}
+
+// True for a line holding only blanks, or a comment.
+BEAT__PRIVATE int beat__cpuid_skip_line(const char *s)
+{
+    s = beat__text_skip_blank(s);
+    if (*s == '\r')
+        s++;
+    return *s == '#' || *s == '\n' || *s == '\0';
+}
+
+// Parses a whole puN file: text[len] must be NUL (a NUL before it is an
+// error). Stores the query lines in lines (NULL: only counts them) and
+// their number in *count. Returns 0, or the 1-based number of the first bad
+// line with *why saying what is wrong.
+BEAT__PRIVATE unsigned long beat__cpuid_parse_text(const char *text, size_t len,
+                                                   beat__cpuid_line *lines, size_t *count,
+                                                   const char **why)
+{
+    const char *end = text + len;
+    unsigned long number = 0;
+    size_t n = 0;
+    for (const char *s = text; s < end;) {
+        const char *nl = (const char *)memchr(s, '\n', (size_t)(end - s));
+        const char *line_end = nl != NULL ? nl : end;
+        number++;
+        if (memchr(s, '\0', (size_t)(line_end - s)) != NULL) {
+            *why = "NUL byte in the line";
+            return number;
+        }
+        if (!beat__cpuid_skip_line(s)) {
+            beat__cpuid_line line;
+            *why = beat__cpuid_parse_line(s, &line);
+            if (*why != NULL)
+                return number;
+            if (lines != NULL)
+                lines[n] = line;
+            n++;
+        }
+        s = line_end + (nl != NULL);
+    }
+    *count = n;
+    return 0;
+}
+
+// Reads the whole file at path into a new buffer (BEAT_FREE it) with a NUL
+// after the *len bytes. IO when it cannot be opened or read, PARSE when it
+// holds more than BEAT__CPUID_DUMP_MAX_BYTES, or OUT_OF_MEMORY.
+BEAT__PRIVATE beat_result beat__cpuid_read_file(const char *path, char **text, size_t *len)
+{
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return BEAT_ERROR_IO;
+    size_t cap = 4096, n = 0;
+    char *buf = (char *)BEAT_MALLOC(cap);
+    beat_result result = buf != NULL ? BEAT_OK : BEAT_ERROR_OUT_OF_MEMORY;
+    while (result == BEAT_OK) {
+        if (n + 1 == cap) {
+            char *bigger = (char *)BEAT_MALLOC(cap * 2);
+            if (bigger == NULL) {
+                result = BEAT_ERROR_OUT_OF_MEMORY;
+                break;
+            }
+            memcpy(bigger, buf, n);
+            BEAT_FREE(buf);
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t got = read(fd, buf + n, cap - 1 - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            result = got < 0 ? BEAT_ERROR_IO : BEAT_OK;
+            break;
+        }
+        n += (size_t)got;
+        if (n > BEAT__CPUID_DUMP_MAX_BYTES)
+            result = BEAT_ERROR_PARSE;
+    }
+    close(fd);
+    if (result != BEAT_OK) {
+        BEAT_FREE(buf);
+        return result;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return BEAT_OK;
+}
+
+// N of a file name "puN" (decimal, no leading zero); -1 when the name is
+// something else, -2 when N >= BEAT__CPUID_DUMP_MAX_PUS.
+BEAT__PRIVATE long beat__cpuid_pu_number(const char *name)
+{
+    if (name[0] != 'p' || name[1] != 'u' || name[2] < '0' || name[2] > '9')
+        return -1;
+    if (name[2] == '0' && name[3] != '\0')
+        return -1;
+    unsigned long long n = 0;
+    for (const char *s = name + 2; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        if (n < BEAT__CPUID_DUMP_MAX_PUS)
+            n = n * 10 + (unsigned)(*s - '0');
+    }
+    return n < BEAT__CPUID_DUMP_MAX_PUS ? (long)n : -2;
+}
+
+BEAT__PRIVATE int beat__cpuid_compare_unsigned(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return (x > y) - (x < y);
+}
+
+// Appends to a growable array of PU numbers. 0 when out of memory.
+BEAT__PRIVATE int beat__cpuid_push_number(unsigned **numbers, unsigned *n, unsigned *cap,
+                                          unsigned number)
+{
+    if (*n == *cap) {
+        unsigned bigger = *cap != 0 ? *cap * 2 : 64;
+        unsigned *grown = (unsigned *)BEAT_MALLOC(bigger * sizeof **numbers);
+        if (grown == NULL)
+            return 0;
+        if (*n != 0)
+            memcpy(grown, *numbers, *n * sizeof **numbers);
+        BEAT_FREE(*numbers);
+        *numbers = grown;
+        *cap = bigger;
+    }
+    (*numbers)[(*n)++] = number;
+    return 1;
+}
+
+// The sorted PU numbers of the puN files in dir (BEAT_FREE *numbers, also
+// when *n is 0). IO when dir cannot be listed; PARSE, with the file's name
+// copied to bad, when a puN has N too large.
+BEAT__PRIVATE beat_result beat__cpuid_list_pus(const char *dir, unsigned **numbers, unsigned *n,
+                                               char bad[256])
+{
+    unsigned cap = 0;
+    *numbers = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return BEAT_ERROR_IO;
+    beat_result result = BEAT_OK;
+    for (;;) {
+        errno = 0;
+        struct dirent *e = readdir(d);
+        if (e == NULL) {
+            result = errno != 0 ? BEAT_ERROR_IO : BEAT_OK;
+            break;
+        }
+        long number = beat__cpuid_pu_number(e->d_name);
+        if (number == -2) {
+            size_t len = strnlen(e->d_name, 255);
+            memcpy(bad, e->d_name, len);
+            bad[len] = '\0';
+            result = BEAT_ERROR_PARSE;
+            break;
+        }
+        if (number >= 0 && !beat__cpuid_push_number(numbers, n, &cap, (unsigned)number)) {
+            result = BEAT_ERROR_OUT_OF_MEMORY;
+            break;
+        }
+    }
+    closedir(d);
+    if (result == BEAT_OK && *n > 1)
+        qsort(*numbers, *n, sizeof **numbers, beat__cpuid_compare_unsigned);
+    return result;
+}
+
+// A dump with room for nfiles PUs, all empty (filled by
+// beat__cpuid_dump_set_pu in increasing PU order). NULL when out of memory.
+BEAT__PRIVATE beat_cpuid_dump *beat__cpuid_dump_new(unsigned nfiles)
+{
+    beat_cpuid_dump *dump = (beat_cpuid_dump *)BEAT_MALLOC(sizeof *dump);
+    beat__cpuid_dump_pu *files =
+        (beat__cpuid_dump_pu *)BEAT_MALLOC((nfiles != 0 ? nfiles : 1) * sizeof *files);
+    if (dump == NULL || files == NULL) {
+        BEAT_FREE(dump);
+        BEAT_FREE(files);
+        return NULL;
+    }
+    memset(files, 0, (nfiles != 0 ? nfiles : 1) * sizeof *files);
+    dump->npus = 0;
+    dump->nfiles = nfiles;
+    dump->files = files;
+    return dump;
+}
+
+// Parses the text of PU number into slot (numbers must increase with the
+// slot). PARSE with *line and *why on a bad line, or OUT_OF_MEMORY.
+BEAT__PRIVATE beat_result beat__cpuid_dump_set_pu(beat_cpuid_dump *dump, unsigned slot,
+                                                  unsigned number, const char *text, size_t len,
+                                                  unsigned long *line, const char **why)
+{
+    size_t count = 0;
+    *line = beat__cpuid_parse_text(text, len, NULL, &count, why);
+    if (*line != 0)
+        return BEAT_ERROR_PARSE;
+    beat__cpuid_dump_pu *f = &dump->files[slot];
+    f->number = number;
+    if (count != 0) {
+        f->lines = (beat__cpuid_line *)BEAT_MALLOC(count * sizeof *f->lines);
+        if (f->lines == NULL)
+            return BEAT_ERROR_OUT_OF_MEMORY;
+        beat__cpuid_parse_text(text, len, f->lines, &count, why);
+        f->nlines = count;
+    }
+    if (number + 1 > dump->npus)
+        dump->npus = number + 1;
+    return BEAT_OK;
+}
+
+BEAT__DEF void beat_cpuid_dump_free(beat_cpuid_dump *dump)
+{
+    if (dump == NULL)
+        return;
+    for (unsigned i = 0; i < dump->nfiles; i++)
+        BEAT_FREE(dump->files[i].lines);
+    BEAT_FREE(dump->files);
+    BEAT_FREE(dump);
+}
+
+// The error message: appended piece by piece, always NUL-terminated, cut
+// at the capacity (no stdio, so it works under BEAT_NO_STDIO).
+typedef struct beat__cpuid_msg {
+    char *buf;
+    size_t cap, len;
+} beat__cpuid_msg;
+
+BEAT__PRIVATE void beat__cpuid_msg_add(beat__cpuid_msg *m, const char *s)
+{
+    if (m->buf == NULL || m->cap == 0)
+        return;
+    while (*s != '\0' && m->len + 1 < m->cap)
+        m->buf[m->len++] = *s++;
+    m->buf[m->len] = '\0';
+}
+
+BEAT__PRIVATE void beat__cpuid_msg_number(beat__cpuid_msg *m, unsigned long n)
+{
+    char digits[24];
+    size_t i = sizeof digits - 1;
+    digits[i] = '\0';
+    do
+        digits[--i] = (char)('0' + n % 10);
+    while ((n /= 10) != 0);
+    beat__cpuid_msg_add(m, digits + i);
+}
+
+// Reads and parses file puN of dir into slot of dump; on error says why.
+BEAT__PRIVATE beat_result beat__cpuid_load_pu(beat_cpuid_dump *dump, unsigned slot, const char *dir,
+                                              unsigned number, beat__cpuid_msg *m)
+{
+    char name[16] = "pu", path[BEAT__PATH_MAX];
+    beat__cpuid_msg name_msg = {name + 2, sizeof name - 2, 0};
+    beat__cpuid_msg_number(&name_msg, number);
+    beat__cpuid_msg_add(m, dir);
+    beat__cpuid_msg_add(m, "/");
+    beat__cpuid_msg_add(m, name);
+    if (beat__text_path(path, sizeof path, dir, name) != 0) {
+        beat__cpuid_msg_add(m, ": path too long");
+        return BEAT_ERROR_IO;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    beat_result r = beat__cpuid_read_file(path, &text, &len);
+    if (r != BEAT_OK) {
+        beat__cpuid_msg_add(m, r == BEAT_ERROR_IO      ? ": cannot be read"
+                               : r == BEAT_ERROR_PARSE ? ": larger than 16 MiB"
+                                                       : ": out of memory");
+        return r;
+    }
+    unsigned long line = 0;
+    const char *why = NULL;
+    r = beat__cpuid_dump_set_pu(dump, slot, number, text, len, &line, &why);
+    BEAT_FREE(text);
+    if (r == BEAT_ERROR_PARSE) {
+        beat__cpuid_msg_add(m, ":");
+        beat__cpuid_msg_number(m, line);
+        beat__cpuid_msg_add(m, ": ");
+        beat__cpuid_msg_add(m, why);
+    } else if (r != BEAT_OK) {
+        beat__cpuid_msg_add(m, ": out of memory");
+    }
+    return r;
+}
+
+BEAT__PRIVATE beat_result beat__cpuid_dump_load_all(const char *dir, const unsigned *numbers,
+                                                    unsigned n, beat_cpuid_dump **out,
+                                                    beat__cpuid_msg *m)
+{
+    beat_cpuid_dump *dump = beat__cpuid_dump_new(n);
+    if (dump == NULL) {
+        beat__cpuid_msg_add(m, "out of memory");
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        m->len = 0;
+        beat_result r = beat__cpuid_load_pu(dump, i, dir, numbers[i], m);
+        if (r != BEAT_OK) {
+            beat_cpuid_dump_free(dump);
+            return r;
+        }
+    }
+    if (m->buf != NULL && m->cap != 0)
+        m->buf[m->len = 0] = '\0';
+    *out = dump;
+    return BEAT_OK;
+}
+
+BEAT__DEF beat_result beat_cpuid_dump_load_msg(const char *dir, beat_cpuid_dump **out, char *msg,
+                                               size_t msg_cap)
+{
+    beat__cpuid_msg m = {msg, msg_cap, 0};
+    beat__cpuid_msg_add(&m, ""); // msg is "" unless something goes wrong
+    if (out != NULL)
+        *out = NULL;
+    if (dir == NULL || out == NULL) {
+        beat__cpuid_msg_add(&m, "beat_cpuid_dump_load: dir or out is NULL");
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    }
+    unsigned *numbers = NULL, n = 0;
+    char bad[256];
+    beat_result r = beat__cpuid_list_pus(dir, &numbers, &n, bad);
+    beat__cpuid_msg_add(&m, dir);
+    if (r == BEAT_ERROR_IO) {
+        beat__cpuid_msg_add(&m, ": cannot list the directory");
+    } else if (r == BEAT_ERROR_PARSE) {
+        beat__cpuid_msg_add(&m, ": ");
+        beat__cpuid_msg_add(&m, bad);
+        beat__cpuid_msg_add(&m, ": PU number 65536 or higher");
+    } else if (r != BEAT_OK) {
+        beat__cpuid_msg_add(&m, ": out of memory");
+    } else if (n == 0) {
+        beat__cpuid_msg_add(&m, ": no puN file (not a cpuid dump)");
+        r = BEAT_ERROR_PARSE;
+    } else {
+        r = beat__cpuid_dump_load_all(dir, numbers, n, out, &m);
+    }
+    BEAT_FREE(numbers);
+    return r;
+}
+
+BEAT__DEF beat_result beat_cpuid_dump_load(const char *dir, beat_cpuid_dump **out)
+{
+    return beat_cpuid_dump_load_msg(dir, out, NULL, 0);
+}
+
+BEAT__PRIVATE const beat__cpuid_dump_pu *beat__cpuid_dump_find(const beat_cpuid_dump *dump,
+                                                               unsigned number)
+{
+    unsigned lo = 0, hi = dump->nfiles;
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        if (dump->files[mid].number < number)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < dump->nfiles && dump->files[lo].number == number ? &dump->files[lo] : NULL;
+}
+
+BEAT__PRIVATE int beat__cpuid_line_matches(const beat__cpuid_line *line, const uint32_t in[4])
+{
+    for (unsigned k = 0; k < 4; k++)
+        if ((line->mask >> k & 1u) != 0 && line->in[k] != in[k])
+            return 0;
+    return 1;
+}
+
+BEAT__PRIVATE void beat__cpuid_dump_query(void *user, unsigned pu, uint32_t leaf, uint32_t subleaf,
+                                          uint32_t regs[4])
+{
+    const beat__cpuid_dump_pu *f = beat__cpuid_dump_find((const beat_cpuid_dump *)user, pu);
+    const uint32_t in[4] = {leaf, 0, subleaf, 0};
+    memset(regs, 0, 4 * sizeof regs[0]);
+    for (size_t i = 0; f != NULL && i < f->nlines; i++) {
+        if (beat__cpuid_line_matches(&f->lines[i], in)) {
+            memcpy(regs, f->lines[i].out, 4 * sizeof regs[0]);
+            return;
+        }
+    }
+}
+
+BEAT__DEF beat_cpuid_source beat_cpuid_dump_source(const beat_cpuid_dump *dump)
+{
+    beat_cpuid_source src;
+    memset(&src, 0, sizeof src);
+    if (dump == NULL)
+        return src;
+    src.query = beat__cpuid_dump_query;
+    src.npus = dump->npus;
+    src.user = (void *)(uintptr_t)dump; // queries only read it
+    return src;
+}
+
+// ---------------------------------------------------------------------------
+// Decoder
+
+// One PU of a source and its leaf ranges. Every question goes through
+// beat__cpuid_ask, which answers zeros above the range without asking.
+typedef struct beat__cpuid_ctx {
+    const beat_cpuid_source *src;
+    unsigned pu;
+    uint32_t max_leaf;     // leaf 0 EAX
+    uint32_t max_ext_leaf; // leaf 0x80000000 EAX, 0 when not in that range
+} beat__cpuid_ctx;
+
+BEAT__PRIVATE void beat__cpuid_raw(const beat_cpuid_source *src, unsigned pu, uint32_t leaf,
+                                   uint32_t subleaf, uint32_t r[4])
+{
+    memset(r, 0, 4 * sizeof r[0]); // a query that leaves registers unset
+    src->query(src->user, pu, leaf, subleaf, r);
+}
+
+BEAT__PRIVATE void beat__cpuid_ask(const beat__cpuid_ctx *c, uint32_t leaf, uint32_t subleaf,
+                                   uint32_t r[4])
+{
+    uint32_t max = leaf >= 0x80000000u ? c->max_ext_leaf : c->max_leaf;
+    if (leaf > max) {
+        memset(r, 0, 4 * sizeof r[0]);
+        return;
+    }
+    beat__cpuid_raw(c->src, c->pu, leaf, subleaf, r);
+}
+
+// Reads the ranges of pu. 0 when leaf 0 answers all zeros (no cpuid).
+BEAT__PRIVATE int beat__cpuid_open(const beat_cpuid_source *src, unsigned pu, beat__cpuid_ctx *c)
+{
+    uint32_t r[4];
+    c->src = src;
+    c->pu = pu;
+    beat__cpuid_raw(src, pu, 0, 0, r);
+    if ((r[0] | r[1] | r[2] | r[3]) == 0)
+        return 0;
+    c->max_leaf = r[BEAT__EAX];
+    beat__cpuid_raw(src, pu, 0x80000000u, 0, r);
+    c->max_ext_leaf = (r[BEAT__EAX] & 0xffff0000u) == 0x80000000u ? r[BEAT__EAX] : 0;
+    return 1;
+}
+
+BEAT__PRIVATE uint32_t beat__cpuid_reg(const beat__cpuid_ctx *c, uint32_t leaf, uint32_t subleaf,
+                                       int reg)
+{
+    uint32_t r[4];
+    beat__cpuid_ask(c, leaf, subleaf, r);
+    return r[reg];
+}
+
+// Four bytes of a register as text, lowest byte first (cpuid's order).
+BEAT__PRIVATE void beat__cpuid_reg_text(uint32_t reg, char *out)
+{
+    for (unsigned i = 0; i < 4; i++)
+        out[i] = (char)(reg >> (8 * i) & 0xffu);
+}
+
+BEAT__PRIVATE beat_cpu_vendor beat__cpuid_vendor_id(const char *vendor)
+{
+    if (strcmp(vendor, "GenuineIntel") == 0)
+        return BEAT_CPU_VENDOR_INTEL;
+    if (strcmp(vendor, "AuthenticAMD") == 0)
+        return BEAT_CPU_VENDOR_AMD;
+    if (strcmp(vendor, "HygonGenuine") == 0)
+        return BEAT_CPU_VENDOR_HYGON;
+    if (strcmp(vendor, "CentaurHauls") == 0 || strcmp(vendor, "  Shanghai  ") == 0)
+        return BEAT_CPU_VENDOR_ZHAOXIN;
+    return BEAT_CPU_VENDOR_UNKNOWN;
+}
+
+// AMD and Hygon describe caches and topology in the 0x8000001x leaves.
+BEAT__PRIVATE int beat__cpuid_amd_like(beat_cpu_vendor v)
+{
+    return v == BEAT_CPU_VENDOR_AMD || v == BEAT_CPU_VENDOR_HYGON;
+}
+
+BEAT__PRIVATE void beat__cpuid_vendor(const beat__cpuid_ctx *c, beat_cpu_info *out)
+{
+    uint32_t r[4];
+    beat__cpuid_ask(c, 0, 0, r);
+    beat__cpuid_reg_text(r[BEAT__EBX], out->vendor);
+    beat__cpuid_reg_text(r[BEAT__EDX], out->vendor + 4);
+    beat__cpuid_reg_text(r[BEAT__ECX], out->vendor + 8);
+    out->vendor[12] = '\0';
+    out->vendor_id = beat__cpuid_vendor_id(out->vendor);
+}
+
+// Leaf 1 EAX. The extended family counts only when the base family is 0xF;
+// the extended model when it is 0xF, or 6 on Intel-like parts (AMD's rule
+// leaves family 6 alone).
+BEAT__PRIVATE void beat__cpuid_signature(uint32_t eax, beat_cpu_vendor vendor, beat_cpu_info *out)
+{
+    unsigned family = eax >> 8 & 0xfu, model = eax >> 4 & 0xfu;
+    int extended_model = family == 0xf || (family == 6 && !beat__cpuid_amd_like(vendor));
+    out->stepping = eax & 0xfu;
+    out->family = family == 0xf ? family + (eax >> 20 & 0xffu) : family;
+    out->model = extended_model ? model + ((eax >> 16 & 0xfu) << 4) : model;
+}
+
+// Where each feature bit lives, grouped by (leaf, subleaf).
+typedef struct beat__cpuid_bit {
+    uint32_t leaf, subleaf;
+    unsigned char reg, bit;
+    uint32_t feature;
+} beat__cpuid_bit;
+
+static const beat__cpuid_bit beat__cpuid_bits[] = {
+    {1, 0, BEAT__EDX, 25, BEAT_CPU_SSE},        {1, 0, BEAT__EDX, 26, BEAT_CPU_SSE2},
+    {1, 0, BEAT__ECX, 0, BEAT_CPU_SSE3},        {1, 0, BEAT__ECX, 1, BEAT_CPU_PCLMUL},
+    {1, 0, BEAT__ECX, 9, BEAT_CPU_SSSE3},       {1, 0, BEAT__ECX, 12, BEAT_CPU_FMA},
+    {1, 0, BEAT__ECX, 19, BEAT_CPU_SSE41},      {1, 0, BEAT__ECX, 20, BEAT_CPU_SSE42},
+    {1, 0, BEAT__ECX, 22, BEAT_CPU_MOVBE},      {1, 0, BEAT__ECX, 23, BEAT_CPU_POPCNT},
+    {1, 0, BEAT__ECX, 25, BEAT_CPU_AES},        {1, 0, BEAT__ECX, 28, BEAT_CPU_AVX},
+    {1, 0, BEAT__ECX, 29, BEAT_CPU_F16C},       {7, 0, BEAT__EBX, 3, BEAT_CPU_BMI1},
+    {7, 0, BEAT__EBX, 5, BEAT_CPU_AVX2},        {7, 0, BEAT__EBX, 8, BEAT_CPU_BMI2},
+    {7, 0, BEAT__EBX, 16, BEAT_CPU_AVX512F},    {7, 0, BEAT__EBX, 17, BEAT_CPU_AVX512DQ},
+    {7, 0, BEAT__EBX, 28, BEAT_CPU_AVX512CD},   {7, 0, BEAT__EBX, 29, BEAT_CPU_SHA},
+    {7, 0, BEAT__EBX, 30, BEAT_CPU_AVX512BW},   {7, 0, BEAT__EBX, 31, BEAT_CPU_AVX512VL},
+    {7, 0, BEAT__ECX, 11, BEAT_CPU_AVX512VNNI}, {7, 0, BEAT__EDX, 15, BEAT_CPU_HYBRID},
+    {7, 1, BEAT__EAX, 4, BEAT_CPU_AVXVNNI},     {0x80000001u, 0, BEAT__ECX, 5, BEAT_CPU_LZCNT},
+};
+
+#define BEAT__CPUID_OSXSAVE (1u << 27) // leaf 1 ECX
+#define BEAT__XCR0_AVX 0x06u           // SSE and AVX (YMM) state
+#define BEAT__XCR0_AVX512 0xe0u        // opmask, ZMM_Hi256, Hi16_ZMM state
+#define BEAT__CPU_NEEDS_AVX                                                                        \
+    (BEAT_CPU_AVX | BEAT_CPU_F16C | BEAT_CPU_FMA | BEAT_CPU_AVX2 | BEAT_CPU_AVXVNNI)
+#define BEAT__CPU_NEEDS_AVX512                                                                     \
+    (BEAT_CPU_AVX512F | BEAT_CPU_AVX512DQ | BEAT_CPU_AVX512CD | BEAT_CPU_AVX512BW |                \
+     BEAT_CPU_AVX512VL | BEAT_CPU_AVX512VNNI)
+
+// What the CPU reports, before asking whether the OS saves the registers.
+// Leaf 7 subleaf k exists only when leaf 7 subleaf 0 EAX >= k.
+BEAT__PRIVATE uint64_t beat__cpuid_cpu_features(const beat__cpuid_ctx *c)
+{
+    uint32_t r[4] = {0, 0, 0, 0}, leaf = 0, subleaf = 0;
+    uint32_t leaf7_subleaves = beat__cpuid_reg(c, 7, 0, BEAT__EAX);
+    uint64_t features = 0;
+    size_t n = sizeof beat__cpuid_bits / sizeof beat__cpuid_bits[0];
+    for (size_t i = 0; i < n; i++) {
+        const beat__cpuid_bit *b = &beat__cpuid_bits[i];
+        if (b->leaf == 7 && b->subleaf > leaf7_subleaves)
+            continue;
+        if (i == 0 || b->leaf != leaf || b->subleaf != subleaf) {
+            leaf = b->leaf;
+            subleaf = b->subleaf;
+            beat__cpuid_ask(c, leaf, subleaf, r);
+        }
+        if ((r[b->reg] >> b->bit & 1u) != 0)
+            features |= b->feature;
+    }
+    return features;
+}
+
+// XCR0 as the OS set it: 0 without OSXSAVE; from the source's xcr0 when it
+// has one, else what leaf 0xD subleaf 0 says the CPU supports.
+BEAT__PRIVATE uint64_t beat__cpuid_xcr0(const beat__cpuid_ctx *c)
+{
+    if ((beat__cpuid_reg(c, 1, 0, BEAT__ECX) & BEAT__CPUID_OSXSAVE) == 0)
+        return 0;
+    if (c->src->xcr0 != NULL)
+        return c->src->xcr0(c->src->user, c->pu);
+    uint32_t r[4];
+    beat__cpuid_ask(c, 0xd, 0, r);
+    return (uint64_t)r[BEAT__EDX] << 32 | r[BEAT__EAX];
+}
+
+BEAT__PRIVATE uint64_t beat__cpuid_usable(uint64_t features, uint64_t xcr0)
+{
+    if ((xcr0 & BEAT__XCR0_AVX) != BEAT__XCR0_AVX)
+        return features & ~(uint64_t)(BEAT__CPU_NEEDS_AVX | BEAT__CPU_NEEDS_AVX512);
+    if ((xcr0 & BEAT__XCR0_AVX512) != BEAT__XCR0_AVX512)
+        return features & ~(uint64_t)BEAT__CPU_NEEDS_AVX512;
+    return features;
+}
+
+// Leaves 0x80000002-4, 16 bytes each, without surrounding blanks.
+BEAT__PRIVATE void beat__cpuid_brand(const beat__cpuid_ctx *c, char brand[49])
+{
+    char raw[49];
+    for (uint32_t i = 0; i < 3; i++) {
+        uint32_t r[4];
+        beat__cpuid_ask(c, 0x80000002u + i, 0, r);
+        for (unsigned k = 0; k < 4; k++)
+            beat__cpuid_reg_text(r[k], raw + 16 * i + 4 * k);
+    }
+    raw[48] = '\0';
+    const char *s = raw;
+    while (*s == ' ')
+        s++;
+    size_t len = strlen(s);
+    while (len > 0 && s[len - 1] == ' ')
+        len--;
+    memcpy(brand, s, len);
+    brand[len] = '\0';
+}
+
+// Leaf 4 and 0x8000001D share a layout. EAX: [4:0] type, [7:5] level, [9]
+// fully associative, [25:14] sharing - 1. EBX: [11:0] line - 1, [21:12]
+// partitions - 1, [31:22] ways - 1. ECX: sets - 1. Returns 0 at the end of
+// the list (type 0).
+BEAT__PRIVATE int beat__cpuid_cache_from_regs(const uint32_t r[4], beat_cpu_cache *out)
+{
+    out->type = r[BEAT__EAX] & 0x1fu;
+    if (out->type == 0)
+        return 0;
+    out->level = r[BEAT__EAX] >> 5 & 7u;
+    out->sharing = (r[BEAT__EAX] >> 14 & 0xfffu) + 1;
+    out->line_size = (r[BEAT__EBX] & 0xfffu) + 1;
+    unsigned long long partitions = (r[BEAT__EBX] >> 12 & 0x3ffu) + 1;
+    unsigned long long ways = (r[BEAT__EBX] >> 22) + 1ull;
+    unsigned long long sets = r[BEAT__ECX] + 1ull, size;
+    // Only nonsense (a fuzzed source) overflows; it reads as unknown.
+    if (__builtin_mul_overflow(ways * partitions * out->line_size, sets, &size))
+        size = 0;
+    out->size = size;
+    out->ways = (r[BEAT__EAX] >> 9 & 1u) != 0 ? 0 : (unsigned)ways;
+    return 1;
+}
+
+// The deterministic cache leaf of this CPU: 4 (Intel-like), 0x8000001D
+// (AMD-like with TopologyExtensions, 0x80000001 ECX bit 22), or 0.
+BEAT__PRIVATE uint32_t beat__cpuid_cache_leaf(const beat__cpuid_ctx *c, beat_cpu_vendor vendor)
+{
+    if (!beat__cpuid_amd_like(vendor))
+        return c->max_leaf >= 4 ? 4 : 0;
+    int topoext = (beat__cpuid_reg(c, 0x80000001u, 0, BEAT__ECX) >> 22 & 1u) != 0;
+    return topoext && c->max_ext_leaf >= 0x8000001du ? 0x8000001du : 0;
+}
+
+// AMD's associativity code of 0x80000006 (APM vol. 3, E.4.6): ways, or 0
+// for fully associative (0xF); codes meaning "none" or "see 0x8000001D"
+// give 1 (unknown, but present).
+BEAT__PRIVATE unsigned beat__cpuid_amd_ways(unsigned code)
+{
+    static const unsigned char ways[16] = {1, 1, 2, 3, 4, 6, 8, 1, 16, 1, 32, 48, 64, 96, 128, 0};
+    return ways[code & 0xfu];
+}
+
+BEAT__PRIVATE void beat__cpuid_add_cache(beat_cpu_info *out, unsigned level, unsigned type,
+                                         unsigned long long size, unsigned line, unsigned ways)
+{
+    if (size == 0 || out->ncaches == BEAT_CPU_MAX_CACHES)
+        return;
+    beat_cpu_cache *cache = &out->caches[out->ncaches++];
+    cache->level = level;
+    cache->type = type;
+    cache->size = size;
+    cache->line_size = line;
+    cache->ways = ways;
+    cache->sharing = 0;
+}
+
+// AMD parts without TopologyExtensions. 0x80000005 ECX (data) and EDX
+// (instruction): [31:24] KiB, [23:16] ways (0xFF: fully associative),
+// [7:0] line. 0x80000006 ECX (L2): [31:16] KiB, [15:12] ways code, [7:0]
+// line; EDX (L3): [31:18] in 512 KiB units, same codes. Sharing unknown.
+BEAT__PRIVATE void beat__cpuid_caches_amd_legacy(const beat__cpuid_ctx *c, beat_cpu_info *out)
+{
+    uint32_t r[4];
+    beat__cpuid_ask(c, 0x80000005u, 0, r);
+    for (int reg = BEAT__ECX; reg <= BEAT__EDX; reg++) {
+        unsigned ways = r[reg] >> 16 & 0xffu;
+        beat__cpuid_add_cache(out, 1, reg == BEAT__ECX ? 1u : 2u, (r[reg] >> 24) * 1024ull,
+                              r[reg] & 0xffu, ways == 0xff ? 0 : ways);
+    }
+    beat__cpuid_ask(c, 0x80000006u, 0, r);
+    if ((r[BEAT__ECX] >> 12 & 0xfu) != 0)
+        beat__cpuid_add_cache(out, 2, 3, (r[BEAT__ECX] >> 16) * 1024ull, r[BEAT__ECX] & 0xffu,
+                              beat__cpuid_amd_ways(r[BEAT__ECX] >> 12));
+    if ((r[BEAT__EDX] >> 12 & 0xfu) != 0)
+        beat__cpuid_add_cache(out, 3, 3, (r[BEAT__EDX] >> 18) * (512ull << 10),
+                              r[BEAT__EDX] & 0xffu, beat__cpuid_amd_ways(r[BEAT__EDX] >> 12));
+}
+
+BEAT__PRIVATE void beat__cpuid_caches(const beat__cpuid_ctx *c, beat_cpu_info *out)
+{
+    uint32_t leaf = beat__cpuid_cache_leaf(c, out->vendor_id);
+    if (leaf == 0 && beat__cpuid_amd_like(out->vendor_id)) {
+        beat__cpuid_caches_amd_legacy(c, out);
+        return;
+    }
+    // Real parts list at most 5 or 6; the bound stops a looping source.
+    for (uint32_t sub = 0; leaf != 0 && sub < 16 && out->ncaches < BEAT_CPU_MAX_CACHES; sub++) {
+        uint32_t r[4];
+        beat__cpuid_ask(c, leaf, sub, r);
+        if (!beat__cpuid_cache_from_regs(r, &out->caches[out->ncaches]))
+            break;
+        out->ncaches++;
+    }
+}
+
+// The extended topology leaf this PU has: 0x1F, else 0xB, else 0 (valid
+// when subleaf 0 reports a nonzero number of logical processors in EBX).
+BEAT__PRIVATE uint32_t beat__cpuid_x2apic_leaf(const beat__cpuid_ctx *c)
+{
+    if (beat__cpuid_reg(c, 0x1f, 0, BEAT__EBX) != 0)
+        return 0x1f;
+    if (beat__cpuid_reg(c, 0xb, 0, BEAT__EBX) != 0)
+        return 0xb;
+    return 0;
+}
+
+// AMD's extended APIC id: 0x8000001E EAX, with TopologyExtensions.
+BEAT__PRIVATE int beat__cpuid_amd_apic(const beat__cpuid_ctx *c, uint32_t *apic)
+{
+    if ((beat__cpuid_reg(c, 0x80000001u, 0, BEAT__ECX) >> 22 & 1u) == 0 ||
+        c->max_ext_leaf < 0x8000001eu)
+        return 0;
+    *apic = beat__cpuid_reg(c, 0x8000001eu, 0, BEAT__EAX);
+    return 1;
+}
+
+BEAT__PRIVATE void beat__cpuid_apic(const beat__cpuid_ctx *c, beat_cpu_info *out)
+{
+    uint32_t leaf = beat__cpuid_x2apic_leaf(c);
+    out->initial_apic_id = beat__cpuid_reg(c, 1, 0, BEAT__EBX) >> 24;
+    out->apic_id = out->initial_apic_id;
+    if (leaf != 0)
+        out->apic_id = beat__cpuid_reg(c, leaf, 0, BEAT__EDX);
+    else if (beat__cpuid_amd_like(out->vendor_id))
+        beat__cpuid_amd_apic(c, &out->apic_id);
+}
+
+// Leaf 0x1A EAX[31:24]: 0x20 Intel Atom (efficiency), 0x40 Intel Core.
+BEAT__PRIVATE beat_core_type beat__cpuid_core_type(const beat__cpuid_ctx *c)
+{
+    switch (beat__cpuid_reg(c, 0x1a, 0, BEAT__EAX) >> 24) {
+    case 0x20:
+        return BEAT_CORE_TYPE_EFFICIENCY;
+    case 0x40:
+        return BEAT_CORE_TYPE_PERFORMANCE;
+    default:
+        return BEAT_CORE_TYPE_UNKNOWN;
+    }
+}
+
+// Decodes an opened PU into *out (zeroed by the caller).
+BEAT__PRIVATE void beat__cpuid_decode_ctx(const beat__cpuid_ctx *c, beat_cpu_info *out)
+{
+    out->max_leaf = c->max_leaf;
+    out->max_ext_leaf = c->max_ext_leaf;
+    beat__cpuid_vendor(c, out);
+    beat__cpuid_signature(beat__cpuid_reg(c, 1, 0, BEAT__EAX), out->vendor_id, out);
+    out->xcr0 = beat__cpuid_xcr0(c);
+    out->features = beat__cpuid_usable(beat__cpuid_cpu_features(c), out->xcr0);
+    beat__cpuid_brand(c, out->brand);
+    beat__cpuid_caches(c, out);
+    beat__cpuid_apic(c, out);
+    out->core_type = beat__cpuid_core_type(c);
+}
+
+BEAT__DEF beat_result beat_cpuid_decode(const beat_cpuid_source *src, unsigned pu,
+                                        beat_cpu_info *out)
+{
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    if (src == NULL || src->query == NULL || out == NULL || pu >= src->npus)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    beat__cpuid_ctx c;
+    if (!beat__cpuid_open(src, pu, &c))
+        return BEAT_ERROR_UNSUPPORTED;
+    beat__cpuid_decode_ctx(&c, out);
+    return BEAT_OK;
+}
+
+// ---------------------------------------------------------------------------
+// Arm: features from the kernel's hwcaps (there is no user-mode cpuid).
+// Bits from Linux's uapi asm/hwcap.h: aarch64 HWCAP_ASIMD 1 << 1,
+// HWCAP_SVE 1 << 22, HWCAP2_SVE2 1 << 1; 32-bit Arm HWCAP_NEON 1 << 12.
+// Compiled everywhere so tests can check the mapping on any machine.
+
+BEAT__PRIVATE uint64_t beat__cpu_arm_features(unsigned long hwcap, unsigned long hwcap2,
+                                              int aarch64)
+{
+    uint64_t features = 0;
+    if (!aarch64)
+        return (hwcap >> 12 & 1ul) != 0 ? (uint64_t)BEAT_CPU_NEON : 0;
+    if ((hwcap >> 1 & 1ul) != 0)
+        features |= BEAT_CPU_NEON;
+    if ((hwcap >> 22 & 1ul) != 0)
+        features |= BEAT_CPU_SVE;
+    if ((hwcap2 >> 1 & 1ul) != 0)
+        features |= BEAT_CPU_SVE2;
+    return features;
+}
+
+BEAT__DEF beat_result beat_cpu_detect(beat_cpu_info *out)
+{
+    if (out == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+#if BEAT__ARCH_X86
+    beat_cpuid_source live = beat_cpuid_live();
+    return beat_cpuid_decode(&live, 0, out);
+#elif BEAT__ARCH_ARM && BEAT__OS_LINUX
+    unsigned long hwcap2 = 0;
+#ifdef AT_HWCAP2
+    hwcap2 = getauxval(AT_HWCAP2);
+#endif
+    memset(out, 0, sizeof *out);
+    out->vendor_id = BEAT_CPU_VENDOR_ARM;
+#if defined(__aarch64__)
+    out->features = beat__cpu_arm_features(getauxval(AT_HWCAP), hwcap2, 1);
+#else
+    out->features = beat__cpu_arm_features(getauxval(AT_HWCAP), hwcap2, 0);
+#endif
+    return BEAT_OK;
+#else
+    memset(out, 0, sizeof *out);
+    return BEAT_ERROR_UNSUPPORTED;
+#endif
+}
+// ==== END src/cpuid.c ====
+
+// ==== BEGIN src/cpuid_topology.c ====
+// >>cpuid_topology
+// cpuid topology: a beat_topology from the APIC ids of every PU of a cpuid
+// source, through the builder the sysfs detection uses too (topo_build.h).
+//
+// An APIC id is a bit field: thread within core in the low bits, then core
+// (and module, tile, die), then package. The widths come from leaf 0x1F or
+// 0xB (Intel SDM vol. 3A 10.12.8 and vol. 2A "CPUID"), from 0x8000001E and
+// 0x80000008 on AMD (APM vol. 3 appendix E.4), or, on old parts, from the
+// counts in leaves 1 and 4. A cache shared by n logical processors spans
+// the APIC ids that agree above ceil(log2(n)) bits (SDM, leaf 4 EAX[25:14]).
+// #include "config.h" (already inlined above)
+// #include "cpuid.c" (already inlined above)
+// #include "topo_build.h" (already inlined above)
+
+#include <string.h>
+
+// How one PU's APIC id splits. Ids are apic >> shift, so they are unique
+// across the machine, not only within the level above.
+typedef struct beat__cpuid_layout {
+    uint32_t apic;
+    unsigned smt_shift;     // apic >> smt_shift: the core
+    unsigned package_shift; // apic >> package_shift: the package
+    unsigned die_shift;     // apic >> die_shift: the die, when has_die
+    int has_die;
+} beat__cpuid_layout;
+
+// Smallest s with 2^s >= n (0 for n <= 1).
+BEAT__PRIVATE unsigned beat__cpuid_ceil_log2(unsigned long long n)
+{
+    unsigned s = 0;
+    while (s < 32 && (1ull << s) < n)
+        s++;
+    return s;
+}
+
+BEAT__PRIVATE long beat__cpuid_id(uint32_t apic, unsigned shift)
+{
+    return shift >= 32 ? 0 : (long)(apic >> shift);
+}
+
+// Leaf 0x1F or 0xB: subleaf k describes one level. EAX[4:0] is the shift
+// that gives the id of the *next* level, ECX[15:8] the level's type (1 SMT,
+// 2 core, 3 module, 4 tile, 5 die, 6 die group). So the package is above
+// the last level, and a die's id uses the shift of the level below it.
+BEAT__PRIVATE void beat__cpuid_layout_extended(const beat__cpuid_ctx *c, uint32_t leaf,
+                                               beat__cpuid_layout *l)
+{
+    unsigned below = 0;
+    // Real parts report up to 6 levels; the bound stops a looping source.
+    for (uint32_t sub = 0; sub < 8; sub++) {
+        uint32_t r[4];
+        beat__cpuid_ask(c, leaf, sub, r);
+        unsigned type = r[BEAT__ECX] >> 8 & 0xffu, shift = r[BEAT__EAX] & 0x1fu;
+        if (type == 0 || (r[BEAT__EBX] & 0xffffu) == 0)
+            break;
+        if (type == 1)
+            l->smt_shift = shift;
+        if (type == 5 && sub > 0) {
+            l->die_shift = below;
+            l->has_die = 1;
+        }
+        l->package_shift = shift;
+        below = shift;
+    }
+}
+
+// Leaves 1 and 4 (before 0xB): logical processors per package from leaf 1
+// EBX[23:16] when EDX bit 28 (HTT) is set, cores per package from leaf 4
+// EAX[31:26] + 1; the threads of a core are the quotient.
+BEAT__PRIVATE void beat__cpuid_layout_legacy(const beat__cpuid_ctx *c, beat__cpuid_layout *l)
+{
+    uint32_t r[4];
+    beat__cpuid_ask(c, 1, 0, r);
+    unsigned logical = (r[BEAT__EDX] >> 28 & 1u) != 0 ? r[BEAT__EBX] >> 16 & 0xffu : 1;
+    unsigned cores = 1;
+    beat__cpuid_ask(c, 4, 0, r);
+    if ((r[BEAT__EAX] & 0x1fu) != 0)
+        cores = (r[BEAT__EAX] >> 26) + 1;
+    if (logical < cores)
+        logical = cores;
+    l->smt_shift = beat__cpuid_ceil_log2(logical / cores);
+    unsigned package_shift = l->smt_shift + beat__cpuid_ceil_log2(cores);
+    unsigned logical_shift = beat__cpuid_ceil_log2(logical);
+    l->package_shift = package_shift > logical_shift ? package_shift : logical_shift;
+}
+
+// AMD without 0xB: 0x80000008 ECX[15:12] is the width of the APIC id below
+// the package (when 0: enough bits for ECX[7:0] + 1 cores); from family
+// 0x17 on, 0x8000001E EBX[15:8] + 1 is the threads per core (before, it
+// counted the cores of a compute unit, which Linux shows as cores).
+BEAT__PRIVATE void beat__cpuid_layout_amd(const beat__cpuid_ctx *c, const beat_cpu_info *info,
+                                          beat__cpuid_layout *l)
+{
+    uint32_t size = beat__cpuid_reg(c, 0x80000008u, 0, BEAT__ECX);
+    uint32_t apic;
+    if (size == 0) {
+        beat__cpuid_layout_legacy(c, l);
+        return;
+    }
+    if (info->family >= 0x17 && beat__cpuid_amd_apic(c, &apic)) {
+        uint32_t threads = (beat__cpuid_reg(c, 0x8000001eu, 0, BEAT__EBX) >> 8 & 0xffu) + 1;
+        l->smt_shift = beat__cpuid_ceil_log2(threads);
+    }
+    unsigned width = size >> 12 & 0xfu;
+    l->package_shift = width != 0 ? width : beat__cpuid_ceil_log2((size & 0xffu) + 1ull);
+    if (l->package_shift < l->smt_shift)
+        l->package_shift = l->smt_shift;
+}
+
+BEAT__PRIVATE void beat__cpuid_layout_of(const beat__cpuid_ctx *c, const beat_cpu_info *info,
+                                         beat__cpuid_layout *l)
+{
+    uint32_t leaf = beat__cpuid_x2apic_leaf(c);
+    memset(l, 0, sizeof *l);
+    l->apic = info->apic_id; // from the same leaf choice (beat__cpuid_apic)
+    if (leaf != 0)
+        beat__cpuid_layout_extended(c, leaf, l);
+    else if (beat__cpuid_amd_like(info->vendor_id))
+        beat__cpuid_layout_amd(c, info, l);
+    else
+        beat__cpuid_layout_legacy(c, l);
+}
+
+// The data or unified caches of one PU, keyed by the APIC id bits above
+// the PUs sharing each. A cache never spans packages, whatever its sharing
+// field says. Sharing unknown (old AMD): L1 and L2 belong to the core, L3
+// to the package.
+BEAT__PRIVATE void beat__cpuid_pu_caches(const beat_cpu_info *info, const beat__cpuid_layout *l,
+                                         beat__raw_pu *raw)
+{
+    for (unsigned i = 0; i < info->ncaches; i++) {
+        const beat_cpu_cache *cache = &info->caches[i];
+        unsigned level = cache->level;
+        if (cache->type == BEAT_CPU_CACHE_INSTRUCTION || level < 1 ||
+            level > BEAT__TOPO_MAX_LEVEL || raw->cache_key[level] != -1)
+            continue;
+        unsigned shift = cache->sharing != 0 ? beat__cpuid_ceil_log2(cache->sharing)
+                         : level < 3         ? l->smt_shift
+                                             : l->package_shift;
+        if (shift > l->package_shift)
+            shift = l->package_shift;
+        raw->cache_key[level] = beat__cpuid_id(l->apic, shift);
+        raw->cache_size[level] = cache->size;
+        raw->cache_line[level] = cache->line_size;
+        raw->cache_unified[level] = cache->type == BEAT_CPU_CACHE_UNIFIED;
+    }
+}
+
+// Linux numbers x86 clusters by the L2 they share; so does this.
+BEAT__PRIVATE void beat__cpuid_raw_pu(const beat__cpuid_ctx *c, beat__raw_pu *raw)
+{
+    beat_cpu_info info;
+    beat__cpuid_layout l;
+    memset(&info, 0, sizeof info);
+    beat__cpuid_decode_ctx(c, &info);
+    beat__cpuid_layout_of(c, &info, &l);
+    beat__topo_raw_init(raw, c->pu);
+    raw->type = (unsigned char)info.core_type;
+    raw->package_id = beat__cpuid_id(l.apic, l.package_shift);
+    if (l.has_die)
+        raw->die_id = beat__cpuid_id(l.apic, l.die_shift);
+    raw->core_id = beat__cpuid_id(l.apic, l.smt_shift);
+    beat__cpuid_pu_caches(&info, &l, raw);
+    raw->cluster_id = raw->cache_key[2];
+}
+
+// The first PU that answers leaf 0, with its ranges in *ranges.
+BEAT__PRIVATE int beat__cpuid_first_pu(const beat_cpuid_source *src, beat__cpuid_ctx *ranges)
+{
+    for (unsigned pu = 0; pu < src->npus; pu++)
+        if (beat__cpuid_open(src, pu, ranges))
+            return 1;
+    return 0;
+}
+
+BEAT__DEF beat_result beat_topology_from_cpuid(const beat_cpuid_source *src, beat_topology *out)
+{
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    if (src == NULL || src->query == NULL || out == NULL || src->npus == 0)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    beat__cpuid_ctx ranges;
+    if (!beat__cpuid_first_pu(src, &ranges))
+        return BEAT_ERROR_UNSUPPORTED;
+    size_t bytes;
+    beat__raw_pu *raw = NULL;
+    if (!__builtin_mul_overflow((size_t)src->npus, sizeof *raw, &bytes))
+        raw = (beat__raw_pu *)BEAT_MALLOC(bytes);
+    if (raw == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    unsigned n = 0;
+    for (unsigned pu = ranges.pu; pu < src->npus; pu++) {
+        beat__cpuid_ctx c;
+        if (!beat__cpuid_open(src, pu, &c))
+            continue; // a hole in a sparse dump
+        c.max_leaf = ranges.max_leaf;
+        c.max_ext_leaf = ranges.max_ext_leaf;
+        beat__cpuid_raw_pu(&c, &raw[n++]);
+    }
+    beat__raw_machine machine;
+    memset(&machine, 0, sizeof machine);
+    beat_result r = beat__topo_build(raw, n, &machine, out);
+    BEAT_FREE(raw);
+    return r;
+}
+// ==== END src/cpuid_topology.c ====
+
+// ==== BEGIN src/placement.c ====
+// >>placement
+// Placement: which CPU each worker runs on when the pool pins, and the
+// order in which a worker visits victims when it steals (nearest first).
+// Pure functions over a beat_topology; the scheduler applies the results.
+// #include "config.h" (already inlined above)
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+
+// Distance levels between two workers' CPUs, nearest first.
+enum {
+    BEAT__NEAR_CORE,  // SMT siblings (or the same CPU)
+    BEAT__NEAR_L2,    // cores sharing an L2
+    BEAT__NEAR_L3,    // cores sharing an L3
+    BEAT__NEAR_NODE,  // the same NUMA node
+    BEAT__NEAR_OTHER, // farther, unpinned workers and outside slots
+    BEAT__NEAR_LEVELS
+};
+
+// Index into topo->pus of OS CPU os, or BEAT_TOPO_NONE.
+BEAT__PRIVATE unsigned beat__placement_pu(const beat_topology *topo, unsigned os)
+{
+    for (unsigned i = 0; i < topo->npus; i++)
+        if (topo->pus[i].os_index == os)
+            return i;
+    return BEAT_TOPO_NONE;
+}
+
+BEAT__PRIVATE int beat__same_group(unsigned a, unsigned b) { return a != BEAT_TOPO_NONE && a == b; }
+
+// How near PUs a and b (indices into topo->pus) are.
+BEAT__PRIVATE unsigned beat__placement_level(const beat_topology *topo, unsigned a, unsigned b)
+{
+    const beat_topo_pu *pa = &topo->pus[a], *pb = &topo->pus[b];
+    if (beat__same_group(pa->core, pb->core))
+        return BEAT__NEAR_CORE;
+    if (beat__same_group(pa->l2, pb->l2))
+        return BEAT__NEAR_L2;
+    if (beat__same_group(pa->l3, pb->l3))
+        return BEAT__NEAR_L3;
+    if (beat__same_group(pa->node, pb->node))
+        return BEAT__NEAR_NODE;
+    return BEAT__NEAR_OTHER;
+}
+
+// Sort key of a PU for filling cores: package, die, L3 group, core. Cores
+// that share caches get neighbouring workers.
+BEAT__PRIVATE int beat__placement_before(const beat_topology *topo, unsigned a, unsigned b)
+{
+    const beat_topo_pu *pa = &topo->pus[a], *pb = &topo->pus[b];
+    const beat_topo_core *ca = &topo->cores[pa->core], *cb = &topo->cores[pb->core];
+    if (ca->package != cb->package)
+        return ca->package < cb->package;
+    if (ca->die != cb->die)
+        return ca->die < cb->die;
+    if (pa->l3 != pb->l3)
+        return pa->l3 < pb->l3;
+    if (pa->core != pb->core)
+        return pa->core < pb->core;
+    return pa->os_index < pb->os_index;
+}
+
+// Fills order[] with the allowed PUs (indices into topo->pus) in pinning
+// order: the first thread of every core, then every core's second thread,
+// and so on. Returns how many (>= 1 on any detected machine).
+BEAT__PRIVATE unsigned beat__placement_order(const beat_topology *topo, unsigned *order)
+{
+    unsigned n = 0;
+    for (unsigned smt = 0, added = 1; added; smt++) {
+        added = 0;
+        unsigned first = n;
+        for (unsigned i = 0; i < topo->npus; i++) {
+            const beat_topo_pu *pu = &topo->pus[i];
+            if (!pu->allowed || pu->smt != smt)
+                continue;
+            // Insertion sort within this round: rounds are short (cores).
+            unsigned j = n++;
+            while (j > first && beat__placement_before(topo, i, order[j - 1])) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = i;
+            added = 1;
+        }
+    }
+    return n;
+}
+
+// Chooses the PU (index into topo->pus) of each of nworkers workers:
+// worker_cpus (OS numbers, used round-robin) when given, else the pinning
+// order round-robin. Returns OK, INVALID_ARGUMENT (a requested CPU is not
+// one this process may use: *bad_cpu says which) or OUT_OF_MEMORY.
+BEAT__PRIVATE beat_result beat__placement_choose(const beat_topology *topo, unsigned nworkers,
+                                                 const unsigned *worker_cpus, unsigned ncpus,
+                                                 unsigned *pu_of_worker, unsigned *bad_cpu)
+{
+    if (worker_cpus != NULL && ncpus > 0) {
+        for (unsigned w = 0; w < nworkers; w++) {
+            unsigned os = worker_cpus[w % ncpus];
+            unsigned pu = beat__placement_pu(topo, os);
+            if (pu == BEAT_TOPO_NONE || !topo->pus[pu].allowed) {
+                *bad_cpu = os;
+                return BEAT_ERROR_INVALID_ARGUMENT;
+            }
+            pu_of_worker[w] = pu;
+        }
+        return BEAT_OK;
+    }
+    unsigned *order = (unsigned *)BEAT_MALLOC(sizeof(unsigned) * (topo->npus + 1u));
+    if (order == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    unsigned n = beat__placement_order(topo, order);
+    for (unsigned w = 0; w < nworkers; w++)
+        pu_of_worker[w] = n > 0 ? order[w % n] : BEAT_TOPO_NONE;
+    BEAT_FREE(order);
+    return BEAT_OK;
+}
+
+// The victims of worker self among nslots slots, nearest first: victims
+// gets nslots - 1 slot indices, level_end[L] the end of level L in it.
+// pu_of_worker holds nworkers entries; slots >= nworkers (outside threads)
+// and workers without a PU are farthest.
+BEAT__PRIVATE void beat__placement_victims(const beat_topology *topo, const unsigned *pu_of_worker,
+                                           unsigned nworkers, unsigned nslots, unsigned self,
+                                           unsigned *victims, unsigned level_end[BEAT__NEAR_LEVELS])
+{
+    unsigned count[BEAT__NEAR_LEVELS] = {0};
+    unsigned mine = self < nworkers ? pu_of_worker[self] : BEAT_TOPO_NONE;
+    for (int pass = 0; pass < 2; pass++) {
+        unsigned next[BEAT__NEAR_LEVELS];
+        for (unsigned l = 0, sum = 0; l < BEAT__NEAR_LEVELS; l++) {
+            next[l] = sum;
+            sum += count[l];
+            level_end[l] = sum;
+        }
+        for (unsigned v = 0; v < nslots; v++) {
+            if (v == self)
+                continue;
+            unsigned theirs = v < nworkers ? pu_of_worker[v] : BEAT_TOPO_NONE;
+            unsigned level = (unsigned)BEAT__NEAR_OTHER;
+            if (mine != BEAT_TOPO_NONE && theirs != BEAT_TOPO_NONE)
+                level = beat__placement_level(topo, mine, theirs);
+            if (pass == 0)
+                count[level]++; // first pass counts, second places (a counting sort)
+            else
+                victims[next[level]++] = v;
+        }
+    }
+}
+
+// Pins the calling thread to OS CPU cpu. 0, or the error number.
+BEAT__PRIVATE int beat__thread_pin(unsigned cpu)
+{
+    size_t bytes = CPU_ALLOC_SIZE(cpu + 1);
+    cpu_set_t *set = CPU_ALLOC(cpu + 1);
+    if (set == NULL)
+        return ENOMEM;
+    CPU_ZERO_S(bytes, set);
+    CPU_SET_S(cpu, bytes, set);
+    int err = pthread_setaffinity_np(pthread_self(), bytes, set);
+    CPU_FREE(set);
+    return err;
+}
+// ==== END src/placement.c ====
+
 // ==== BEGIN src/deque.c ====
 // >>deque
 // Chase-Lev work-stealing deque with the C11 orderings of Lê, Pop, Cohen and
@@ -1656,10 +5373,14 @@ struct beat_ctx {
     beat__deque deque;                                   // cache-line aligned
     beat_pool *pool;
     unsigned index;
-    uint32_t claimed;              // outside slots: 1 while an outside thread uses it
-    uint64_t rng;                  // xorshift state for victim selection
-    beat_mempool_cache task_cache; // this worker's free task records
-    uint64_t jobs_done;            // finished jobs not yet subtracted from pool->jobs
+    uint32_t claimed;                       // outside slots: 1 while an outside thread uses it
+    uint64_t rng;                           // xorshift state for victim selection
+    const unsigned *victims;                // pinned pools: other slots, nearest first; else NULL
+    unsigned victim_end[BEAT__NEAR_LEVELS]; // end of each distance level in victims
+    int cpu;                                // OS CPU this worker pins itself to, or -1
+    int node;                               // its NUMA node when memory is placed, or -1
+    beat_mempool_cache task_cache;          // this worker's free task records
+    uint64_t jobs_done;                     // finished jobs not yet subtracted from pool->jobs
     beat__worker_stats stats;
     beat__thread thread;
 };
@@ -1683,6 +5404,8 @@ struct beat_pool {
     unsigned nslots;  // nworkers + BEAT_OUTSIDE_SLOTS: every deque a thief may visit
     unsigned started; // threads running (joined by destroy)
     beat_mempool *tasks;
+    unsigned *placement; // victim lists and worker PUs of a pinned pool (one allocation)
+    size_t placement_bytes;
     uint64_t spin_ns;
     uint64_t heartbeat_ns;
     int checks;
@@ -2004,9 +5727,9 @@ BEAT__PRIVATE void beat__ask_for_work(beat_ctx *victim)
     beat__atomic_store_u64(&victim->head.poll_at, 0, BEAT__MO_RELAXED);
 }
 
-// Tries every other worker once, from a random start. Failing, it asks the
+// Tries every other slot once, from a random start. Failing, it asks the
 // first one to promote work (hungry thieves make the pool ramp up fast).
-BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
+BEAT__PRIVATE beat__task *beat__steal_random(beat_ctx *ctx)
 {
     beat_pool *pool = ctx->pool;
     unsigned n = pool->nslots;
@@ -2023,6 +5746,37 @@ BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
     beat_ctx *first = &pool->workers[start];
     beat__ask_for_work(first != ctx ? first : &pool->workers[(start + 1) % n]);
     return NULL;
+}
+
+// The same over ctx->victims, level by level (SMT sibling, shared L2,
+// shared L3, same node, the rest), from a random start within each level.
+// Failing, it asks the nearest victim it tried first.
+BEAT__PRIVATE beat__task *beat__steal_nearest(beat_ctx *ctx)
+{
+    beat_pool *pool = ctx->pool;
+    beat_ctx *asked = NULL;
+    for (unsigned level = 0, from = 0; level < BEAT__NEAR_LEVELS; level++) {
+        unsigned n = ctx->victim_end[level] - from;
+        unsigned start = n > 1 ? beat__rng_next(&ctx->rng) % n : 0;
+        for (unsigned i = 0; i < n; i++) {
+            beat_ctx *victim = &pool->workers[ctx->victims[from + (start + i) % n]];
+            beat__task *t = beat__steal_from(ctx, victim);
+            if (t != NULL)
+                return t;
+            if (asked == NULL)
+                asked = victim;
+        }
+        from = ctx->victim_end[level];
+    }
+    BEAT__STAT_ADD(ctx, failed_steals, 1);
+    if (asked != NULL)
+        beat__ask_for_work(asked);
+    return NULL;
+}
+
+BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
+{
+    return ctx->victims != NULL ? beat__steal_nearest(ctx) : beat__steal_random(ctx);
 }
 
 // Own deque, then the preferred victim (the thief of a frame we join),
@@ -2270,6 +6024,20 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
 // ---------------------------------------------------------------------------
 // Workers
 
+// Pins the worker to its CPU, itself (before it touches most of its stack,
+// so those pages are placed on its node). A refusal is reported, not fatal:
+// the CPU was allowed when the pool was created.
+BEAT__PRIVATE void beat__worker_pin(beat_ctx *ctx)
+{
+    if (ctx->cpu < 0)
+        return;
+    int err = beat__thread_pin((unsigned)ctx->cpu);
+    if (err != 0)
+        beat__log(&ctx->pool->cfg.logger, BEAT_LOG_WARN,
+                  "worker %u: cannot pin to CPU %d (error %d); it runs unpinned", ctx->index,
+                  ctx->cpu, err);
+}
+
 BEAT__PRIVATE void *beat__worker_main(void *arg)
 {
     beat_ctx *ctx = (beat_ctx *)arg;
@@ -2279,6 +6047,7 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
     name[7] = (char)('0' + ctx->index % 10);
     beat__thread_set_name(name);
     beat__current = ctx;
+    beat__worker_pin(ctx);
     if (pool->cfg.on_worker_start != NULL)
         pool->cfg.on_worker_start(ctx->index, pool->cfg.user);
     beat__heartbeat_restart(ctx);
@@ -2537,6 +6306,7 @@ BEAT__DEF beat_config beat_config_default(beat_profile profile)
     case BEAT_PROFILE_ADVANCED:
         cfg.spin_us = BEAT__PERFORMANCE_SPIN_US;
         cfg.deque_capacity = BEAT__PERFORMANCE_DEQUE_CAPACITY;
+        cfg.pin_workers = 1;
         break;
     case BEAT_PROFILE_DEVELOPMENT:
         cfg.checks = 1;
@@ -2570,20 +6340,95 @@ BEAT__PRIVATE beat_result beat__config_check(const beat_config *cfg)
         problem = "profile is not a beat_profile value";
     else if (cfg->stack_size != 0 && cfg->stack_size < 16384)
         problem = "stack_size is below 16 KiB; use 0 for the system default";
+    else if ((cfg->worker_cpus == NULL) != (cfg->worker_cpus_count == 0))
+        problem = "worker_cpus and worker_cpus_count must be set together (or both left 0)";
     if (problem == NULL)
         return BEAT_OK;
     beat__log(&cfg->logger, BEAT_LOG_ERROR, "beat_pool_create: %s", problem);
     return BEAT_ERROR_INVALID_ARGUMENT;
 }
 
+// Deque buffers of a placed worker come from its NUMA node (whole pages),
+// unless the user supplied an allocator: then everything goes there.
+BEAT__PRIVATE int beat__deque_on_node(const beat_ctx *ctx)
+{
+    return ctx->node >= 0 && ctx->pool->cfg.allocator.alloc == NULL;
+}
+
 BEAT__PRIVATE void *beat__deque_alloc(size_t bytes, void *user)
 {
-    return beat__alloc(&((beat_pool *)user)->cfg.allocator, bytes, BEAT_CACHELINE);
+    beat_ctx *ctx = (beat_ctx *)user;
+    if (!beat__deque_on_node(ctx))
+        return beat__alloc(&ctx->pool->cfg.allocator, bytes, BEAT_CACHELINE);
+    void *p = NULL;
+    return beat_numa_alloc(bytes, ctx->node, &p) == BEAT_OK ? p : NULL;
 }
 
 BEAT__PRIVATE void beat__deque_release(void *ptr, size_t bytes, void *user)
 {
-    beat__free(&((beat_pool *)user)->cfg.allocator, ptr, bytes, BEAT_CACHELINE);
+    beat_ctx *ctx = (beat_ctx *)user;
+    if (!beat__deque_on_node(ctx))
+        beat__free(&ctx->pool->cfg.allocator, ptr, bytes, BEAT_CACHELINE);
+    else
+        beat_numa_free(ptr, bytes);
+}
+
+// Chooses each worker's CPU and orders its victims by distance, when the
+// configuration asks for pinning. Returns OK (also when the topology cannot
+// be read and pin_workers alone asked: then nothing is pinned),
+// INVALID_ARGUMENT (worker_cpus names a CPU not allowed) or OUT_OF_MEMORY.
+BEAT__PRIVATE beat_result beat__pool_place(beat_pool *pool)
+{
+    const beat_config *cfg = &pool->cfg;
+    for (unsigned i = 0; i < pool->nslots; i++) {
+        pool->workers[i].cpu = -1;
+        pool->workers[i].node = -1;
+    }
+    if (!cfg->pin_workers && cfg->worker_cpus == NULL)
+        return BEAT_OK;
+    beat_topology topo;
+    beat_result r = beat_topology_detect(cfg->sysfs_root, &topo);
+    if (r != BEAT_OK) {
+        beat__log(&cfg->logger, BEAT_LOG_WARN,
+                  "beat_pool_create: cannot read the CPU topology below \"%s\" (%s); workers run "
+                  "unpinned",
+                  cfg->sysfs_root != NULL ? cfg->sysfs_root : "/", beat_result_string(r));
+        return r == BEAT_ERROR_OUT_OF_MEMORY || cfg->worker_cpus != NULL ? r : BEAT_OK;
+    }
+    size_t nvictims = (size_t)pool->nworkers * (pool->nslots - 1u);
+    size_t bytes = sizeof(unsigned) * (nvictims + pool->nworkers);
+    unsigned *block = (unsigned *)beat__alloc(&cfg->allocator, bytes, sizeof(unsigned));
+    unsigned bad_cpu = 0;
+    if (block == NULL)
+        r = BEAT_ERROR_OUT_OF_MEMORY;
+    else
+        r = beat__placement_choose(&topo, pool->nworkers, cfg->worker_cpus, cfg->worker_cpus_count,
+                                   block + nvictims, &bad_cpu);
+    if (r == BEAT_ERROR_INVALID_ARGUMENT)
+        beat__log(&cfg->logger, BEAT_LOG_ERROR,
+                  "beat_pool_create: worker_cpus names CPU %u, which this process may not use "
+                  "(%u allowed by its affinity mask and cgroup cpuset); pick CPUs that "
+                  "beat-topo --tree marks allowed, or set pin_workers instead",
+                  bad_cpu, topo.npus_allowed);
+    if (r == BEAT_OK) {
+        const unsigned *pu_of_worker = block + nvictims;
+        for (unsigned w = 0; w < pool->nworkers; w++) {
+            beat_ctx *ctx = &pool->workers[w];
+            const beat_topo_pu *pu = &topo.pus[pu_of_worker[w]];
+            ctx->cpu = (int)pu->os_index;
+            ctx->node = pu->node < topo.nnodes ? (int)topo.nodes[pu->node].os_index : -1;
+            unsigned *victims = block + (size_t)w * (pool->nslots - 1u);
+            beat__placement_victims(&topo, pu_of_worker, pool->nworkers, pool->nslots, w, victims,
+                                    ctx->victim_end);
+            ctx->victims = victims;
+        }
+        pool->placement = block;
+        pool->placement_bytes = bytes;
+    } else if (block != NULL) {
+        beat__free(&cfg->allocator, block, bytes, sizeof(unsigned));
+    }
+    beat_topology_release(&topo);
+    return r;
 }
 
 // Stops and joins the started workers and frees everything. Also the error
@@ -2597,6 +6442,7 @@ BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
     for (unsigned i = 0; i < deques; i++)
         beat__deque_destroy(&pool->workers[i].deque);
     beat_allocator allocator = pool->cfg.allocator;
+    beat__free(&allocator, pool->placement, pool->placement_bytes, sizeof(unsigned));
     if (pool->workers != NULL)
         beat__free(&allocator, pool->workers, sizeof(beat_ctx) * pool->nslots, BEAT_CACHELINE);
     beat_mempool_destroy(pool->tasks);
@@ -2680,10 +6526,14 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     unsigned deques = 0;
     if (r == BEAT_OK) {
         memset(pool->workers, 0, sizeof(beat_ctx) * pool->nslots);
-        beat__deque_mem mem = {beat__deque_alloc, beat__deque_release, pool};
+        for (unsigned i = 0; i < pool->nslots; i++)
+            pool->workers[i].pool = pool;
+        r = beat__pool_place(pool);
+    }
+    if (r == BEAT_OK) {
         for (; deques < pool->nslots; deques++) {
             beat_ctx *ctx = &pool->workers[deques];
-            ctx->pool = pool;
+            beat__deque_mem mem = {beat__deque_alloc, beat__deque_release, ctx};
             ctx->index = deques;
             ctx->rng = UINT64_C(0x9E3779B97F4A7C15) * (deques + 1);
             ctx->poll_interval = BEAT__POLL_MIN;

@@ -23,6 +23,7 @@ BEAT__DEF beat_config beat_config_default(beat_profile profile)
     case BEAT_PROFILE_ADVANCED:
         cfg.spin_us = BEAT__PERFORMANCE_SPIN_US;
         cfg.deque_capacity = BEAT__PERFORMANCE_DEQUE_CAPACITY;
+        cfg.pin_workers = 1;
         break;
     case BEAT_PROFILE_DEVELOPMENT:
         cfg.checks = 1;
@@ -56,20 +57,95 @@ BEAT__PRIVATE beat_result beat__config_check(const beat_config *cfg)
         problem = "profile is not a beat_profile value";
     else if (cfg->stack_size != 0 && cfg->stack_size < 16384)
         problem = "stack_size is below 16 KiB; use 0 for the system default";
+    else if ((cfg->worker_cpus == NULL) != (cfg->worker_cpus_count == 0))
+        problem = "worker_cpus and worker_cpus_count must be set together (or both left 0)";
     if (problem == NULL)
         return BEAT_OK;
     beat__log(&cfg->logger, BEAT_LOG_ERROR, "beat_pool_create: %s", problem);
     return BEAT_ERROR_INVALID_ARGUMENT;
 }
 
+// Deque buffers of a placed worker come from its NUMA node (whole pages),
+// unless the user supplied an allocator: then everything goes there.
+BEAT__PRIVATE int beat__deque_on_node(const beat_ctx *ctx)
+{
+    return ctx->node >= 0 && ctx->pool->cfg.allocator.alloc == NULL;
+}
+
 BEAT__PRIVATE void *beat__deque_alloc(size_t bytes, void *user)
 {
-    return beat__alloc(&((beat_pool *)user)->cfg.allocator, bytes, BEAT_CACHELINE);
+    beat_ctx *ctx = (beat_ctx *)user;
+    if (!beat__deque_on_node(ctx))
+        return beat__alloc(&ctx->pool->cfg.allocator, bytes, BEAT_CACHELINE);
+    void *p = NULL;
+    return beat_numa_alloc(bytes, ctx->node, &p) == BEAT_OK ? p : NULL;
 }
 
 BEAT__PRIVATE void beat__deque_release(void *ptr, size_t bytes, void *user)
 {
-    beat__free(&((beat_pool *)user)->cfg.allocator, ptr, bytes, BEAT_CACHELINE);
+    beat_ctx *ctx = (beat_ctx *)user;
+    if (!beat__deque_on_node(ctx))
+        beat__free(&ctx->pool->cfg.allocator, ptr, bytes, BEAT_CACHELINE);
+    else
+        beat_numa_free(ptr, bytes);
+}
+
+// Chooses each worker's CPU and orders its victims by distance, when the
+// configuration asks for pinning. Returns OK (also when the topology cannot
+// be read and pin_workers alone asked: then nothing is pinned),
+// INVALID_ARGUMENT (worker_cpus names a CPU not allowed) or OUT_OF_MEMORY.
+BEAT__PRIVATE beat_result beat__pool_place(beat_pool *pool)
+{
+    const beat_config *cfg = &pool->cfg;
+    for (unsigned i = 0; i < pool->nslots; i++) {
+        pool->workers[i].cpu = -1;
+        pool->workers[i].node = -1;
+    }
+    if (!cfg->pin_workers && cfg->worker_cpus == NULL)
+        return BEAT_OK;
+    beat_topology topo;
+    beat_result r = beat_topology_detect(cfg->sysfs_root, &topo);
+    if (r != BEAT_OK) {
+        beat__log(&cfg->logger, BEAT_LOG_WARN,
+                  "beat_pool_create: cannot read the CPU topology below \"%s\" (%s); workers run "
+                  "unpinned",
+                  cfg->sysfs_root != NULL ? cfg->sysfs_root : "/", beat_result_string(r));
+        return r == BEAT_ERROR_OUT_OF_MEMORY || cfg->worker_cpus != NULL ? r : BEAT_OK;
+    }
+    size_t nvictims = (size_t)pool->nworkers * (pool->nslots - 1u);
+    size_t bytes = sizeof(unsigned) * (nvictims + pool->nworkers);
+    unsigned *block = (unsigned *)beat__alloc(&cfg->allocator, bytes, sizeof(unsigned));
+    unsigned bad_cpu = 0;
+    if (block == NULL)
+        r = BEAT_ERROR_OUT_OF_MEMORY;
+    else
+        r = beat__placement_choose(&topo, pool->nworkers, cfg->worker_cpus, cfg->worker_cpus_count,
+                                   block + nvictims, &bad_cpu);
+    if (r == BEAT_ERROR_INVALID_ARGUMENT)
+        beat__log(&cfg->logger, BEAT_LOG_ERROR,
+                  "beat_pool_create: worker_cpus names CPU %u, which this process may not use "
+                  "(%u allowed by its affinity mask and cgroup cpuset); pick CPUs that "
+                  "beat-topo --tree marks allowed, or set pin_workers instead",
+                  bad_cpu, topo.npus_allowed);
+    if (r == BEAT_OK) {
+        const unsigned *pu_of_worker = block + nvictims;
+        for (unsigned w = 0; w < pool->nworkers; w++) {
+            beat_ctx *ctx = &pool->workers[w];
+            const beat_topo_pu *pu = &topo.pus[pu_of_worker[w]];
+            ctx->cpu = (int)pu->os_index;
+            ctx->node = pu->node < topo.nnodes ? (int)topo.nodes[pu->node].os_index : -1;
+            unsigned *victims = block + (size_t)w * (pool->nslots - 1u);
+            beat__placement_victims(&topo, pu_of_worker, pool->nworkers, pool->nslots, w, victims,
+                                    ctx->victim_end);
+            ctx->victims = victims;
+        }
+        pool->placement = block;
+        pool->placement_bytes = bytes;
+    } else if (block != NULL) {
+        beat__free(&cfg->allocator, block, bytes, sizeof(unsigned));
+    }
+    beat_topology_release(&topo);
+    return r;
 }
 
 // Stops and joins the started workers and frees everything. Also the error
@@ -83,6 +159,7 @@ BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
     for (unsigned i = 0; i < deques; i++)
         beat__deque_destroy(&pool->workers[i].deque);
     beat_allocator allocator = pool->cfg.allocator;
+    beat__free(&allocator, pool->placement, pool->placement_bytes, sizeof(unsigned));
     if (pool->workers != NULL)
         beat__free(&allocator, pool->workers, sizeof(beat_ctx) * pool->nslots, BEAT_CACHELINE);
     beat_mempool_destroy(pool->tasks);
@@ -166,10 +243,14 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     unsigned deques = 0;
     if (r == BEAT_OK) {
         memset(pool->workers, 0, sizeof(beat_ctx) * pool->nslots);
-        beat__deque_mem mem = {beat__deque_alloc, beat__deque_release, pool};
+        for (unsigned i = 0; i < pool->nslots; i++)
+            pool->workers[i].pool = pool;
+        r = beat__pool_place(pool);
+    }
+    if (r == BEAT_OK) {
         for (; deques < pool->nslots; deques++) {
             beat_ctx *ctx = &pool->workers[deques];
-            ctx->pool = pool;
+            beat__deque_mem mem = {beat__deque_alloc, beat__deque_release, ctx};
             ctx->index = deques;
             ctx->rng = UINT64_C(0x9E3779B97F4A7C15) * (deques + 1);
             ctx->poll_interval = BEAT__POLL_MIN;

@@ -81,10 +81,14 @@ struct beat_ctx {
     beat__deque deque;                                   // cache-line aligned
     beat_pool *pool;
     unsigned index;
-    uint32_t claimed;              // outside slots: 1 while an outside thread uses it
-    uint64_t rng;                  // xorshift state for victim selection
-    beat_mempool_cache task_cache; // this worker's free task records
-    uint64_t jobs_done;            // finished jobs not yet subtracted from pool->jobs
+    uint32_t claimed;                       // outside slots: 1 while an outside thread uses it
+    uint64_t rng;                           // xorshift state for victim selection
+    const unsigned *victims;                // pinned pools: other slots, nearest first; else NULL
+    unsigned victim_end[BEAT__NEAR_LEVELS]; // end of each distance level in victims
+    int cpu;                                // OS CPU this worker pins itself to, or -1
+    int node;                               // its NUMA node when memory is placed, or -1
+    beat_mempool_cache task_cache;          // this worker's free task records
+    uint64_t jobs_done;                     // finished jobs not yet subtracted from pool->jobs
     beat__worker_stats stats;
     beat__thread thread;
 };
@@ -108,6 +112,8 @@ struct beat_pool {
     unsigned nslots;  // nworkers + BEAT_OUTSIDE_SLOTS: every deque a thief may visit
     unsigned started; // threads running (joined by destroy)
     beat_mempool *tasks;
+    unsigned *placement; // victim lists and worker PUs of a pinned pool (one allocation)
+    size_t placement_bytes;
     uint64_t spin_ns;
     uint64_t heartbeat_ns;
     int checks;
@@ -429,9 +435,9 @@ BEAT__PRIVATE void beat__ask_for_work(beat_ctx *victim)
     beat__atomic_store_u64(&victim->head.poll_at, 0, BEAT__MO_RELAXED);
 }
 
-// Tries every other worker once, from a random start. Failing, it asks the
+// Tries every other slot once, from a random start. Failing, it asks the
 // first one to promote work (hungry thieves make the pool ramp up fast).
-BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
+BEAT__PRIVATE beat__task *beat__steal_random(beat_ctx *ctx)
 {
     beat_pool *pool = ctx->pool;
     unsigned n = pool->nslots;
@@ -448,6 +454,37 @@ BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
     beat_ctx *first = &pool->workers[start];
     beat__ask_for_work(first != ctx ? first : &pool->workers[(start + 1) % n]);
     return NULL;
+}
+
+// The same over ctx->victims, level by level (SMT sibling, shared L2,
+// shared L3, same node, the rest), from a random start within each level.
+// Failing, it asks the nearest victim it tried first.
+BEAT__PRIVATE beat__task *beat__steal_nearest(beat_ctx *ctx)
+{
+    beat_pool *pool = ctx->pool;
+    beat_ctx *asked = NULL;
+    for (unsigned level = 0, from = 0; level < BEAT__NEAR_LEVELS; level++) {
+        unsigned n = ctx->victim_end[level] - from;
+        unsigned start = n > 1 ? beat__rng_next(&ctx->rng) % n : 0;
+        for (unsigned i = 0; i < n; i++) {
+            beat_ctx *victim = &pool->workers[ctx->victims[from + (start + i) % n]];
+            beat__task *t = beat__steal_from(ctx, victim);
+            if (t != NULL)
+                return t;
+            if (asked == NULL)
+                asked = victim;
+        }
+        from = ctx->victim_end[level];
+    }
+    BEAT__STAT_ADD(ctx, failed_steals, 1);
+    if (asked != NULL)
+        beat__ask_for_work(asked);
+    return NULL;
+}
+
+BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
+{
+    return ctx->victims != NULL ? beat__steal_nearest(ctx) : beat__steal_random(ctx);
 }
 
 // Own deque, then the preferred victim (the thief of a frame we join),
@@ -695,6 +732,20 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
 // ---------------------------------------------------------------------------
 // Workers
 
+// Pins the worker to its CPU, itself (before it touches most of its stack,
+// so those pages are placed on its node). A refusal is reported, not fatal:
+// the CPU was allowed when the pool was created.
+BEAT__PRIVATE void beat__worker_pin(beat_ctx *ctx)
+{
+    if (ctx->cpu < 0)
+        return;
+    int err = beat__thread_pin((unsigned)ctx->cpu);
+    if (err != 0)
+        beat__log(&ctx->pool->cfg.logger, BEAT_LOG_WARN,
+                  "worker %u: cannot pin to CPU %d (error %d); it runs unpinned", ctx->index,
+                  ctx->cpu, err);
+}
+
 BEAT__PRIVATE void *beat__worker_main(void *arg)
 {
     beat_ctx *ctx = (beat_ctx *)arg;
@@ -704,6 +755,7 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
     name[7] = (char)('0' + ctx->index % 10);
     beat__thread_set_name(name);
     beat__current = ctx;
+    beat__worker_pin(ctx);
     if (pool->cfg.on_worker_start != NULL)
         pool->cfg.on_worker_start(ctx->index, pool->cfg.user);
     beat__heartbeat_restart(ctx);

@@ -22,11 +22,12 @@ typedef enum beat_profile {
     // short spin (10 us) before an idle worker parks, checks per BEAT_DEBUG.
     BEAT_PROFILE_BASIC,
     // Throughput: a longer spin before parking (50 us, lower wake latency
-    // at some idle CPU cost) and larger initial deques (fewer growths).
+    // at some idle CPU cost), larger initial deques (fewer growths), and
+    // workers pinned to CPUs (pin_workers) stealing nearest-first.
     BEAT_PROFILE_PERFORMANCE,
     // PERFORMANCE plus the adaptive features as they land. In this version
-    // it is PERFORMANCE: memory-pressure awareness, pinning and prediction
-    // are not implemented yet (see "beat DOES NOT" in the manual).
+    // it is PERFORMANCE: memory-pressure awareness and prediction are not
+    // implemented yet (see "beat DOES NOT" in the manual).
     BEAT_PROFILE_ADVANCED,
     // BASIC plus runtime misuse checks even in NDEBUG builds and a logger
     // that prints to stderr (unless BEAT_NO_STDIO).
@@ -77,8 +78,8 @@ typedef struct beat_config {
     void (*on_worker_start)(unsigned worker, void *user); // runs on the worker thread, first
     void (*on_worker_stop)(unsigned worker, void *user);  // runs on the worker thread, last
     void *user;                                           // passed to the two callbacks above
-    const char *sysfs_root;  // NULL = "/". Stored for topology detection, which is not in
-                             // this version
+    const char *sysfs_root;  // NULL = "/": where pinning reads the topology (tests point it
+                             // at a captured tree)
     beat_profile profile;    // informational: the profile beat_config_default started from
     beat_logger logger;      // optional, see beat_logger
     unsigned spin_us;        // idle spin before parking; 0 = profile default (10 us)
@@ -90,6 +91,22 @@ typedef struct beat_config {
     // the OS refused (the pool then joins what it started and returns
     // BEAT_ERROR_THREAD_CREATE). NULL in normal use.
     beat_result (*before_thread_create)(unsigned worker, void *user);
+    // Pinning. pin_workers = 1: each worker pins itself to one CPU this
+    // process may use, one worker per physical core first (cores sharing
+    // caches next to each other), SMT siblings after, round-robin when
+    // there are more workers than CPUs; workers then steal from the
+    // nearest first (SMT sibling, shared L2, shared L3, same NUMA node,
+    // the rest) and their deques are placed on their node. Off in BASIC
+    // and DEVELOPMENT, on in PERFORMANCE and ADVANCED. The topology is
+    // read at create (below sysfs_root); when it cannot be read the
+    // workers run unpinned (a warning is logged).
+    int pin_workers;
+    // Explicit CPUs: worker i runs on OS CPU worker_cpus[i % count].
+    // Implies pinning. Every CPU must be one this process may use
+    // (sched_getaffinity and the cgroup cpuset), else create fails with
+    // INVALID_ARGUMENT. The array is read during create only.
+    const unsigned *worker_cpus;
+    unsigned worker_cpus_count;
 } beat_config;
 
 // The defaults of a profile (see beat_profile). Thread safety: any thread.
