@@ -66,7 +66,7 @@ test: $(TESTS) $(MODEL) $(EXTRA_DEPS)
 	$(PYTHON) tests/run.py $(foreach t,$(TESTS),"$(t)") "$(MODEL)" $(EXTRA_SUITES)
 
 # libFuzzer targets: every tests/fuzz/fuzz_NAME.c runs FUZZ_SECONDS seconds
-# (clang, -fsanitize=fuzzer,address,undefined), corpus in build/fuzz/NAME.
+# (clang, -fsanitize=fuzzer,address,undefined), corpus in build/fuzz/NAME.corpus.
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 build/fuzz/%: tests/fuzz/%.c $(HEADERS)
@@ -75,10 +75,7 @@ build/fuzz/%: tests/fuzz/%.c $(HEADERS)
 		-I. $< -o $@ $(LDLIBS)
 
 fuzz: $(FUZZ_TARGETS)
-	@for t in $(FUZZ_TARGETS); do \
-		echo "=== $$t ($(FUZZ_SECONDS) s)"; \
-		$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $$t.corpus || exit 1; \
-	done
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 bench: $(HEADERS)
 	$(MAKE) -C bench run

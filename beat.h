@@ -52,6 +52,10 @@ CONFIGURATION
                                                             messages are unformatted
     BEAT_CACHELINE         64                       impl    padding of shared hot fields
     BEAT_HEARTBEAT_US      100                      impl    default beat_config.heartbeat_us
+    BEAT_NO_TOPOLOGY       undefined                impl    no /sys or cgroup reading:
+                                                            beat_topology_detect returns
+                                                            UNSUPPORTED; default workers =
+                                                            the affinity mask's CPUs
     BEAT_SIMD_IMPLEMENTATION undefined              impl    beat_simd.h only: its implementation
 
     Runtime configuration is beat_config (zero-initialised == defaults);
@@ -310,7 +314,8 @@ BEAT_API void beat_log_stderr(beat_log_level level, const char *message, void *u
 // Zero-initialised == defaults (BEAT_PROFILE_BASIC). beat_config_default
 // fills the fields a profile sets; change what you need, then create.
 typedef struct beat_config {
-    unsigned workers;         // 0 = CPUs this process may use (sched_getaffinity); max 1024
+    unsigned workers;         // 0 = CPUs this process may use (sched_getaffinity and the
+                              // cgroup cpuset), capped by the cgroup CPU quota; max 1024
     unsigned heartbeat_us;    // 0 = BEAT_HEARTBEAT_US (100); max 1000000. Each worker promotes
                               // one pcall frame (or splits one loop) per heartbeat of busy time,
                               // and at once when an idle worker asks
@@ -886,40 +891,40 @@ typedef enum beat_cpu_vendor {
 } beat_cpu_vendor;
 
 // Features, as bits of beat_cpu_info.features: test with
-// (info.features & BEAT_CPU_AVX2). A bit is set only when the CPU has the
+// (info.features & BEAT_CPU_FEATURE_AVX2). A bit is set only when the CPU has the
 // feature and the OS saves its registers: the AVX family (AVX, FMA, F16C,
 // AVX2, AVX-VNNI) needs OSXSAVE and XCR0 bits 1-2 (SSE and AVX state),
 // AVX-512 needs those and XCR0 bits 5-7 (opmask, ZMM state).
 typedef enum beat_cpu_feature {
-    BEAT_CPU_SSE = 1 << 0,
-    BEAT_CPU_SSE2 = 1 << 1,
-    BEAT_CPU_SSE3 = 1 << 2,
-    BEAT_CPU_SSSE3 = 1 << 3,
-    BEAT_CPU_SSE41 = 1 << 4,
-    BEAT_CPU_SSE42 = 1 << 5,
-    BEAT_CPU_POPCNT = 1 << 6,
-    BEAT_CPU_AES = 1 << 7,
-    BEAT_CPU_PCLMUL = 1 << 8,
-    BEAT_CPU_AVX = 1 << 9,
-    BEAT_CPU_F16C = 1 << 10,
-    BEAT_CPU_FMA = 1 << 11,
-    BEAT_CPU_AVX2 = 1 << 12,
-    BEAT_CPU_BMI1 = 1 << 13,
-    BEAT_CPU_BMI2 = 1 << 14,
-    BEAT_CPU_LZCNT = 1 << 15,
-    BEAT_CPU_MOVBE = 1 << 16,
-    BEAT_CPU_AVX512F = 1 << 17,
-    BEAT_CPU_AVX512DQ = 1 << 18,
-    BEAT_CPU_AVX512CD = 1 << 19,
-    BEAT_CPU_AVX512BW = 1 << 20,
-    BEAT_CPU_AVX512VL = 1 << 21,
-    BEAT_CPU_AVX512VNNI = 1 << 22,
-    BEAT_CPU_AVXVNNI = 1 << 23,
-    BEAT_CPU_SHA = 1 << 24,
-    BEAT_CPU_HYBRID = 1 << 25, // leaf 7 EDX bit 15: P- and E-cores
-    BEAT_CPU_NEON = 1 << 26,   // Arm Advanced SIMD (beat_cpu_detect on Arm)
-    BEAT_CPU_SVE = 1 << 27,    // Arm SVE
-    BEAT_CPU_SVE2 = 1 << 28    // Arm SVE2
+    BEAT_CPU_FEATURE_SSE = 1 << 0,
+    BEAT_CPU_FEATURE_SSE2 = 1 << 1,
+    BEAT_CPU_FEATURE_SSE3 = 1 << 2,
+    BEAT_CPU_FEATURE_SSSE3 = 1 << 3,
+    BEAT_CPU_FEATURE_SSE41 = 1 << 4,
+    BEAT_CPU_FEATURE_SSE42 = 1 << 5,
+    BEAT_CPU_FEATURE_POPCNT = 1 << 6,
+    BEAT_CPU_FEATURE_AES = 1 << 7,
+    BEAT_CPU_FEATURE_PCLMUL = 1 << 8,
+    BEAT_CPU_FEATURE_AVX = 1 << 9,
+    BEAT_CPU_FEATURE_F16C = 1 << 10,
+    BEAT_CPU_FEATURE_FMA = 1 << 11,
+    BEAT_CPU_FEATURE_AVX2 = 1 << 12,
+    BEAT_CPU_FEATURE_BMI1 = 1 << 13,
+    BEAT_CPU_FEATURE_BMI2 = 1 << 14,
+    BEAT_CPU_FEATURE_LZCNT = 1 << 15,
+    BEAT_CPU_FEATURE_MOVBE = 1 << 16,
+    BEAT_CPU_FEATURE_AVX512F = 1 << 17,
+    BEAT_CPU_FEATURE_AVX512DQ = 1 << 18,
+    BEAT_CPU_FEATURE_AVX512CD = 1 << 19,
+    BEAT_CPU_FEATURE_AVX512BW = 1 << 20,
+    BEAT_CPU_FEATURE_AVX512VL = 1 << 21,
+    BEAT_CPU_FEATURE_AVX512VNNI = 1 << 22,
+    BEAT_CPU_FEATURE_AVXVNNI = 1 << 23,
+    BEAT_CPU_FEATURE_SHA = 1 << 24,
+    BEAT_CPU_FEATURE_HYBRID = 1 << 25, // leaf 7 EDX bit 15: P- and E-cores
+    BEAT_CPU_FEATURE_NEON = 1 << 26,   // Arm Advanced SIMD (beat_cpu_detect on Arm)
+    BEAT_CPU_FEATURE_SVE = 1 << 27,    // Arm SVE
+    BEAT_CPU_FEATURE_SVE2 = 1 << 28    // Arm SVE2
 } beat_cpu_feature;
 
 // Values of beat_cpu_cache.type, as cpuid numbers them.
@@ -3648,13 +3653,14 @@ BEAT__PRIVATE void beat__sysfs_allowed(beat__sysfs *s)
 // the online CPUs in the affinity mask (live system) and cgroup cpuset,
 // capped by ceil(cgroup quota), at least 1. Equals default_workers of
 // beat_topology_detect(root). Reads a handful of files, not one per CPU.
-// Thread safety: any thread.
+// When even that fails (no memory, a root that does not exist): the
+// affinity mask's count. Thread safety: any thread.
 BEAT__PRIVATE unsigned beat__topology_default_workers(const char *root)
 {
     beat__sysfs s;
     if (beat__sysfs_open(&s, root, 0) != BEAT_OK) {
         beat__sysfs_close(&s);
-        return 1;
+        return beat__cpus_allowed();
     }
     beat__sysfs_find_cpus(&s);
     if (beat__bits_count(s.online, s.nwords) == 0) // live, no /sys: the mask decides
@@ -3698,11 +3704,8 @@ BEAT__DEF beat_result beat_topology_detect(const char *sysfs_root, beat_topology
 
 BEAT__PRIVATE unsigned beat__topology_default_workers(const char *root)
 {
-    cpu_set_t set;
     (void)root;
-    if (sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) < 1)
-        return 1;
-    return (unsigned)CPU_COUNT(&set);
+    return beat__cpus_allowed();
 }
 
 BEAT__DEF beat_result beat_topology_detect(const char *sysfs_root, beat_topology *out)
@@ -4371,29 +4374,43 @@ typedef struct beat__cpuid_bit {
 } beat__cpuid_bit;
 
 static const beat__cpuid_bit beat__cpuid_bits[] = {
-    {1, 0, BEAT__EDX, 25, BEAT_CPU_SSE},        {1, 0, BEAT__EDX, 26, BEAT_CPU_SSE2},
-    {1, 0, BEAT__ECX, 0, BEAT_CPU_SSE3},        {1, 0, BEAT__ECX, 1, BEAT_CPU_PCLMUL},
-    {1, 0, BEAT__ECX, 9, BEAT_CPU_SSSE3},       {1, 0, BEAT__ECX, 12, BEAT_CPU_FMA},
-    {1, 0, BEAT__ECX, 19, BEAT_CPU_SSE41},      {1, 0, BEAT__ECX, 20, BEAT_CPU_SSE42},
-    {1, 0, BEAT__ECX, 22, BEAT_CPU_MOVBE},      {1, 0, BEAT__ECX, 23, BEAT_CPU_POPCNT},
-    {1, 0, BEAT__ECX, 25, BEAT_CPU_AES},        {1, 0, BEAT__ECX, 28, BEAT_CPU_AVX},
-    {1, 0, BEAT__ECX, 29, BEAT_CPU_F16C},       {7, 0, BEAT__EBX, 3, BEAT_CPU_BMI1},
-    {7, 0, BEAT__EBX, 5, BEAT_CPU_AVX2},        {7, 0, BEAT__EBX, 8, BEAT_CPU_BMI2},
-    {7, 0, BEAT__EBX, 16, BEAT_CPU_AVX512F},    {7, 0, BEAT__EBX, 17, BEAT_CPU_AVX512DQ},
-    {7, 0, BEAT__EBX, 28, BEAT_CPU_AVX512CD},   {7, 0, BEAT__EBX, 29, BEAT_CPU_SHA},
-    {7, 0, BEAT__EBX, 30, BEAT_CPU_AVX512BW},   {7, 0, BEAT__EBX, 31, BEAT_CPU_AVX512VL},
-    {7, 0, BEAT__ECX, 11, BEAT_CPU_AVX512VNNI}, {7, 0, BEAT__EDX, 15, BEAT_CPU_HYBRID},
-    {7, 1, BEAT__EAX, 4, BEAT_CPU_AVXVNNI},     {0x80000001u, 0, BEAT__ECX, 5, BEAT_CPU_LZCNT},
+    {1, 0, BEAT__EDX, 25, BEAT_CPU_FEATURE_SSE},
+    {1, 0, BEAT__EDX, 26, BEAT_CPU_FEATURE_SSE2},
+    {1, 0, BEAT__ECX, 0, BEAT_CPU_FEATURE_SSE3},
+    {1, 0, BEAT__ECX, 1, BEAT_CPU_FEATURE_PCLMUL},
+    {1, 0, BEAT__ECX, 9, BEAT_CPU_FEATURE_SSSE3},
+    {1, 0, BEAT__ECX, 12, BEAT_CPU_FEATURE_FMA},
+    {1, 0, BEAT__ECX, 19, BEAT_CPU_FEATURE_SSE41},
+    {1, 0, BEAT__ECX, 20, BEAT_CPU_FEATURE_SSE42},
+    {1, 0, BEAT__ECX, 22, BEAT_CPU_FEATURE_MOVBE},
+    {1, 0, BEAT__ECX, 23, BEAT_CPU_FEATURE_POPCNT},
+    {1, 0, BEAT__ECX, 25, BEAT_CPU_FEATURE_AES},
+    {1, 0, BEAT__ECX, 28, BEAT_CPU_FEATURE_AVX},
+    {1, 0, BEAT__ECX, 29, BEAT_CPU_FEATURE_F16C},
+    {7, 0, BEAT__EBX, 3, BEAT_CPU_FEATURE_BMI1},
+    {7, 0, BEAT__EBX, 5, BEAT_CPU_FEATURE_AVX2},
+    {7, 0, BEAT__EBX, 8, BEAT_CPU_FEATURE_BMI2},
+    {7, 0, BEAT__EBX, 16, BEAT_CPU_FEATURE_AVX512F},
+    {7, 0, BEAT__EBX, 17, BEAT_CPU_FEATURE_AVX512DQ},
+    {7, 0, BEAT__EBX, 28, BEAT_CPU_FEATURE_AVX512CD},
+    {7, 0, BEAT__EBX, 29, BEAT_CPU_FEATURE_SHA},
+    {7, 0, BEAT__EBX, 30, BEAT_CPU_FEATURE_AVX512BW},
+    {7, 0, BEAT__EBX, 31, BEAT_CPU_FEATURE_AVX512VL},
+    {7, 0, BEAT__ECX, 11, BEAT_CPU_FEATURE_AVX512VNNI},
+    {7, 0, BEAT__EDX, 15, BEAT_CPU_FEATURE_HYBRID},
+    {7, 1, BEAT__EAX, 4, BEAT_CPU_FEATURE_AVXVNNI},
+    {0x80000001u, 0, BEAT__ECX, 5, BEAT_CPU_FEATURE_LZCNT},
 };
 
 #define BEAT__CPUID_OSXSAVE (1u << 27) // leaf 1 ECX
 #define BEAT__XCR0_AVX 0x06u           // SSE and AVX (YMM) state
 #define BEAT__XCR0_AVX512 0xe0u        // opmask, ZMM_Hi256, Hi16_ZMM state
 #define BEAT__CPU_NEEDS_AVX                                                                        \
-    (BEAT_CPU_AVX | BEAT_CPU_F16C | BEAT_CPU_FMA | BEAT_CPU_AVX2 | BEAT_CPU_AVXVNNI)
+    (BEAT_CPU_FEATURE_AVX | BEAT_CPU_FEATURE_F16C | BEAT_CPU_FEATURE_FMA | BEAT_CPU_FEATURE_AVX2 | \
+     BEAT_CPU_FEATURE_AVXVNNI)
 #define BEAT__CPU_NEEDS_AVX512                                                                     \
-    (BEAT_CPU_AVX512F | BEAT_CPU_AVX512DQ | BEAT_CPU_AVX512CD | BEAT_CPU_AVX512BW |                \
-     BEAT_CPU_AVX512VL | BEAT_CPU_AVX512VNNI)
+    (BEAT_CPU_FEATURE_AVX512F | BEAT_CPU_FEATURE_AVX512DQ | BEAT_CPU_FEATURE_AVX512CD |            \
+     BEAT_CPU_FEATURE_AVX512BW | BEAT_CPU_FEATURE_AVX512VL | BEAT_CPU_FEATURE_AVX512VNNI)
 
 // What the CPU reports, before asking whether the OS saves the registers.
 // Leaf 7 subleaf k exists only when leaf 7 subleaf 0 EAX >= k.
@@ -4641,13 +4658,13 @@ BEAT__PRIVATE uint64_t beat__cpu_arm_features(unsigned long hwcap, unsigned long
 {
     uint64_t features = 0;
     if (!aarch64)
-        return (hwcap >> 12 & 1ul) != 0 ? (uint64_t)BEAT_CPU_NEON : 0;
+        return (hwcap >> 12 & 1ul) != 0 ? (uint64_t)BEAT_CPU_FEATURE_NEON : 0;
     if ((hwcap >> 1 & 1ul) != 0)
-        features |= BEAT_CPU_NEON;
+        features |= BEAT_CPU_FEATURE_NEON;
     if ((hwcap >> 22 & 1ul) != 0)
-        features |= BEAT_CPU_SVE;
+        features |= BEAT_CPU_FEATURE_SVE;
     if ((hwcap2 >> 1 & 1ul) != 0)
-        features |= BEAT_CPU_SVE2;
+        features |= BEAT_CPU_FEATURE_SVE2;
     return features;
 }
 
@@ -6487,8 +6504,8 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     beat_result r = beat__config_check(&cfg);
     if (r != BEAT_OK)
         return r;
-    if (cfg.workers == 0)
-        cfg.workers = beat__cpus_allowed();
+    if (cfg.workers == 0) // allowed CPUs (affinity, cgroup cpuset) capped by the cgroup quota
+        cfg.workers = beat__topology_default_workers(cfg.sysfs_root);
     if (cfg.workers > BEAT__MAX_WORKERS)
         cfg.workers = BEAT__MAX_WORKERS;
     if (cfg.heartbeat_us == 0)

@@ -204,8 +204,8 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     beat_result r = beat__config_check(&cfg);
     if (r != BEAT_OK)
         return r;
-    if (cfg.workers == 0)
-        cfg.workers = beat__cpus_allowed();
+    if (cfg.workers == 0) // allowed CPUs (affinity, cgroup cpuset) capped by the cgroup quota
+        cfg.workers = beat__topology_default_workers(cfg.sysfs_root);
     if (cfg.workers > BEAT__MAX_WORKERS)
         cfg.workers = BEAT__MAX_WORKERS;
     if (cfg.heartbeat_us == 0)

@@ -642,29 +642,43 @@ typedef struct beat__cpuid_bit {
 } beat__cpuid_bit;
 
 static const beat__cpuid_bit beat__cpuid_bits[] = {
-    {1, 0, BEAT__EDX, 25, BEAT_CPU_SSE},        {1, 0, BEAT__EDX, 26, BEAT_CPU_SSE2},
-    {1, 0, BEAT__ECX, 0, BEAT_CPU_SSE3},        {1, 0, BEAT__ECX, 1, BEAT_CPU_PCLMUL},
-    {1, 0, BEAT__ECX, 9, BEAT_CPU_SSSE3},       {1, 0, BEAT__ECX, 12, BEAT_CPU_FMA},
-    {1, 0, BEAT__ECX, 19, BEAT_CPU_SSE41},      {1, 0, BEAT__ECX, 20, BEAT_CPU_SSE42},
-    {1, 0, BEAT__ECX, 22, BEAT_CPU_MOVBE},      {1, 0, BEAT__ECX, 23, BEAT_CPU_POPCNT},
-    {1, 0, BEAT__ECX, 25, BEAT_CPU_AES},        {1, 0, BEAT__ECX, 28, BEAT_CPU_AVX},
-    {1, 0, BEAT__ECX, 29, BEAT_CPU_F16C},       {7, 0, BEAT__EBX, 3, BEAT_CPU_BMI1},
-    {7, 0, BEAT__EBX, 5, BEAT_CPU_AVX2},        {7, 0, BEAT__EBX, 8, BEAT_CPU_BMI2},
-    {7, 0, BEAT__EBX, 16, BEAT_CPU_AVX512F},    {7, 0, BEAT__EBX, 17, BEAT_CPU_AVX512DQ},
-    {7, 0, BEAT__EBX, 28, BEAT_CPU_AVX512CD},   {7, 0, BEAT__EBX, 29, BEAT_CPU_SHA},
-    {7, 0, BEAT__EBX, 30, BEAT_CPU_AVX512BW},   {7, 0, BEAT__EBX, 31, BEAT_CPU_AVX512VL},
-    {7, 0, BEAT__ECX, 11, BEAT_CPU_AVX512VNNI}, {7, 0, BEAT__EDX, 15, BEAT_CPU_HYBRID},
-    {7, 1, BEAT__EAX, 4, BEAT_CPU_AVXVNNI},     {0x80000001u, 0, BEAT__ECX, 5, BEAT_CPU_LZCNT},
+    {1, 0, BEAT__EDX, 25, BEAT_CPU_FEATURE_SSE},
+    {1, 0, BEAT__EDX, 26, BEAT_CPU_FEATURE_SSE2},
+    {1, 0, BEAT__ECX, 0, BEAT_CPU_FEATURE_SSE3},
+    {1, 0, BEAT__ECX, 1, BEAT_CPU_FEATURE_PCLMUL},
+    {1, 0, BEAT__ECX, 9, BEAT_CPU_FEATURE_SSSE3},
+    {1, 0, BEAT__ECX, 12, BEAT_CPU_FEATURE_FMA},
+    {1, 0, BEAT__ECX, 19, BEAT_CPU_FEATURE_SSE41},
+    {1, 0, BEAT__ECX, 20, BEAT_CPU_FEATURE_SSE42},
+    {1, 0, BEAT__ECX, 22, BEAT_CPU_FEATURE_MOVBE},
+    {1, 0, BEAT__ECX, 23, BEAT_CPU_FEATURE_POPCNT},
+    {1, 0, BEAT__ECX, 25, BEAT_CPU_FEATURE_AES},
+    {1, 0, BEAT__ECX, 28, BEAT_CPU_FEATURE_AVX},
+    {1, 0, BEAT__ECX, 29, BEAT_CPU_FEATURE_F16C},
+    {7, 0, BEAT__EBX, 3, BEAT_CPU_FEATURE_BMI1},
+    {7, 0, BEAT__EBX, 5, BEAT_CPU_FEATURE_AVX2},
+    {7, 0, BEAT__EBX, 8, BEAT_CPU_FEATURE_BMI2},
+    {7, 0, BEAT__EBX, 16, BEAT_CPU_FEATURE_AVX512F},
+    {7, 0, BEAT__EBX, 17, BEAT_CPU_FEATURE_AVX512DQ},
+    {7, 0, BEAT__EBX, 28, BEAT_CPU_FEATURE_AVX512CD},
+    {7, 0, BEAT__EBX, 29, BEAT_CPU_FEATURE_SHA},
+    {7, 0, BEAT__EBX, 30, BEAT_CPU_FEATURE_AVX512BW},
+    {7, 0, BEAT__EBX, 31, BEAT_CPU_FEATURE_AVX512VL},
+    {7, 0, BEAT__ECX, 11, BEAT_CPU_FEATURE_AVX512VNNI},
+    {7, 0, BEAT__EDX, 15, BEAT_CPU_FEATURE_HYBRID},
+    {7, 1, BEAT__EAX, 4, BEAT_CPU_FEATURE_AVXVNNI},
+    {0x80000001u, 0, BEAT__ECX, 5, BEAT_CPU_FEATURE_LZCNT},
 };
 
 #define BEAT__CPUID_OSXSAVE (1u << 27) // leaf 1 ECX
 #define BEAT__XCR0_AVX 0x06u           // SSE and AVX (YMM) state
 #define BEAT__XCR0_AVX512 0xe0u        // opmask, ZMM_Hi256, Hi16_ZMM state
 #define BEAT__CPU_NEEDS_AVX                                                                        \
-    (BEAT_CPU_AVX | BEAT_CPU_F16C | BEAT_CPU_FMA | BEAT_CPU_AVX2 | BEAT_CPU_AVXVNNI)
+    (BEAT_CPU_FEATURE_AVX | BEAT_CPU_FEATURE_F16C | BEAT_CPU_FEATURE_FMA | BEAT_CPU_FEATURE_AVX2 | \
+     BEAT_CPU_FEATURE_AVXVNNI)
 #define BEAT__CPU_NEEDS_AVX512                                                                     \
-    (BEAT_CPU_AVX512F | BEAT_CPU_AVX512DQ | BEAT_CPU_AVX512CD | BEAT_CPU_AVX512BW |                \
-     BEAT_CPU_AVX512VL | BEAT_CPU_AVX512VNNI)
+    (BEAT_CPU_FEATURE_AVX512F | BEAT_CPU_FEATURE_AVX512DQ | BEAT_CPU_FEATURE_AVX512CD |            \
+     BEAT_CPU_FEATURE_AVX512BW | BEAT_CPU_FEATURE_AVX512VL | BEAT_CPU_FEATURE_AVX512VNNI)
 
 // What the CPU reports, before asking whether the OS saves the registers.
 // Leaf 7 subleaf k exists only when leaf 7 subleaf 0 EAX >= k.
@@ -912,13 +926,13 @@ BEAT__PRIVATE uint64_t beat__cpu_arm_features(unsigned long hwcap, unsigned long
 {
     uint64_t features = 0;
     if (!aarch64)
-        return (hwcap >> 12 & 1ul) != 0 ? (uint64_t)BEAT_CPU_NEON : 0;
+        return (hwcap >> 12 & 1ul) != 0 ? (uint64_t)BEAT_CPU_FEATURE_NEON : 0;
     if ((hwcap >> 1 & 1ul) != 0)
-        features |= BEAT_CPU_NEON;
+        features |= BEAT_CPU_FEATURE_NEON;
     if ((hwcap >> 22 & 1ul) != 0)
-        features |= BEAT_CPU_SVE;
+        features |= BEAT_CPU_FEATURE_SVE;
     if ((hwcap2 >> 1 & 1ul) != 0)
-        features |= BEAT_CPU_SVE2;
+        features |= BEAT_CPU_FEATURE_SVE2;
     return features;
 }
 

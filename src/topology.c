@@ -605,13 +605,14 @@ BEAT__PRIVATE void beat__sysfs_allowed(beat__sysfs *s)
 // the online CPUs in the affinity mask (live system) and cgroup cpuset,
 // capped by ceil(cgroup quota), at least 1. Equals default_workers of
 // beat_topology_detect(root). Reads a handful of files, not one per CPU.
-// Thread safety: any thread.
+// When even that fails (no memory, a root that does not exist): the
+// affinity mask's count. Thread safety: any thread.
 BEAT__PRIVATE unsigned beat__topology_default_workers(const char *root)
 {
     beat__sysfs s;
     if (beat__sysfs_open(&s, root, 0) != BEAT_OK) {
         beat__sysfs_close(&s);
-        return 1;
+        return beat__cpus_allowed();
     }
     beat__sysfs_find_cpus(&s);
     if (beat__bits_count(s.online, s.nwords) == 0) // live, no /sys: the mask decides
@@ -655,11 +656,8 @@ BEAT__DEF beat_result beat_topology_detect(const char *sysfs_root, beat_topology
 
 BEAT__PRIVATE unsigned beat__topology_default_workers(const char *root)
 {
-    cpu_set_t set;
     (void)root;
-    if (sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) < 1)
-        return 1;
-    return (unsigned)CPU_COUNT(&set);
+    return beat__cpus_allowed();
 }
 
 BEAT__DEF beat_result beat_topology_detect(const char *sysfs_root, beat_topology *out)

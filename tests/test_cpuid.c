@@ -531,7 +531,7 @@ static void legacy_cpu_without_leaf_0xb_uses_leaves_1_and_4(void)
     CHECK_EQ(info.model, 0x1a);
     CHECK_EQ(info.ncaches, 4);
     CHECK_EQ(info.caches[3].size, 16ull * 64 * 4096);
-    CHECK_EQ(info.features & BEAT_CPU_AVX2, 0); // leaf 7 is above the max
+    CHECK_EQ(info.features & BEAT_CPU_FEATURE_AVX2, 0); // leaf 7 is above the max
     beat_topology t;
     CHECK_EQ(beat_topology_from_cpuid(&src, &t), BEAT_OK);
     bt_note("packages %u, cores %u, pus %u, L2 %u, L3 %u", t.npackages, t.ncores, t.npus,
@@ -648,20 +648,24 @@ static void avx512_is_off_when_xcr0_does_not_enable_it(void)
     CHECK_EQ(beat_cpuid_decode(&src, 0, &info), BEAT_OK);
     CHECK_EQ(f.xcr0_calls, 1);
     CHECK_EQ(info.xcr0, 0x7);
-    CHECK(info.features & BEAT_CPU_AVX2);
-    CHECK(info.features & BEAT_CPU_FMA);
-    CHECK_EQ(info.features & (BEAT_CPU_AVX512F | BEAT_CPU_AVX512BW | BEAT_CPU_AVX512VL), 0);
+    CHECK(info.features & BEAT_CPU_FEATURE_AVX2);
+    CHECK(info.features & BEAT_CPU_FEATURE_FMA);
+    CHECK_EQ(info.features &
+                 (BEAT_CPU_FEATURE_AVX512F | BEAT_CPU_FEATURE_AVX512BW | BEAT_CPU_FEATURE_AVX512VL),
+             0);
 
     f.xcr0 = 0x3; // no AVX state either
     CHECK_EQ(beat_cpuid_decode(&src, 0, &info), BEAT_OK);
-    CHECK_EQ(info.features & (BEAT_CPU_AVX | BEAT_CPU_AVX2 | BEAT_CPU_FMA | BEAT_CPU_F16C), 0);
-    CHECK(info.features & BEAT_CPU_SSE42);
+    CHECK_EQ(info.features & (BEAT_CPU_FEATURE_AVX | BEAT_CPU_FEATURE_AVX2 | BEAT_CPU_FEATURE_FMA |
+                              BEAT_CPU_FEATURE_F16C),
+             0);
+    CHECK(info.features & BEAT_CPU_FEATURE_SSE42);
 
     src.xcr0 = NULL; // a dump: XCR0 is what leaf 0xD says the CPU supports
     CHECK_EQ(beat_cpuid_decode(&src, 0, &info), BEAT_OK);
     CHECK_EQ(info.xcr0, 0xe7);
-    CHECK(info.features & BEAT_CPU_AVX512F);
-    CHECK(info.features & BEAT_CPU_AVX512VL);
+    CHECK(info.features & BEAT_CPU_FEATURE_AVX512F);
+    CHECK(info.features & BEAT_CPU_FEATURE_AVX512VL);
 }
 
 static void avx_is_off_and_xgetbv_unasked_without_osxsave(void)
@@ -674,8 +678,10 @@ static void avx_is_off_and_xgetbv_unasked_without_osxsave(void)
     CHECK_EQ(beat_cpuid_decode(&src, 0, &info), BEAT_OK);
     CHECK_EQ(f.xcr0_calls, 0); // xgetbv would fault
     CHECK_EQ(info.xcr0, 0);
-    CHECK_EQ(info.features & (BEAT_CPU_AVX | BEAT_CPU_AVX2 | BEAT_CPU_AVX512F | BEAT_CPU_FMA), 0);
-    CHECK(info.features & BEAT_CPU_SSE2);
+    CHECK_EQ(info.features & (BEAT_CPU_FEATURE_AVX | BEAT_CPU_FEATURE_AVX2 |
+                              BEAT_CPU_FEATURE_AVX512F | BEAT_CPU_FEATURE_FMA),
+             0);
+    CHECK(info.features & BEAT_CPU_FEATURE_SSE2);
 }
 
 // family, model, stepping of leaf 1 EAX for a vendor.
@@ -749,9 +755,11 @@ static void leaves_above_the_max_are_never_asked(void)
     CHECK_EQ(info.max_ext_leaf, 0x80000001u);
     CHECK_EQ(f.max_asked, 1);
     CHECK_EQ(f.max_ext_asked, 0x80000001u);
-    CHECK(info.features & BEAT_CPU_POPCNT);
-    CHECK(info.features & BEAT_CPU_LZCNT);
-    CHECK_EQ(info.features & (BEAT_CPU_AVX2 | BEAT_CPU_BMI2 | BEAT_CPU_HYBRID), 0);
+    CHECK(info.features & BEAT_CPU_FEATURE_POPCNT);
+    CHECK(info.features & BEAT_CPU_FEATURE_LZCNT);
+    CHECK_EQ(info.features &
+                 (BEAT_CPU_FEATURE_AVX2 | BEAT_CPU_FEATURE_BMI2 | BEAT_CPU_FEATURE_HYBRID),
+             0);
     CHECK_EQ(info.ncaches, 0);
     CHECK_EQ(info.core_type, BEAT_CORE_TYPE_UNKNOWN);
     CHECK_EQ(info.apic_id, 7); // the initial id: 0xB is above the max
@@ -761,7 +769,7 @@ static void leaves_above_the_max_are_never_asked(void)
     CHECK_EQ(beat_cpuid_decode(&src, 0, &info), BEAT_OK);
     CHECK_EQ(info.max_ext_leaf, 0);
     CHECK_EQ(f.max_ext_asked, 0x80000000u);
-    CHECK_EQ(info.features & BEAT_CPU_LZCNT, 0);
+    CHECK_EQ(info.features & BEAT_CPU_FEATURE_LZCNT, 0);
 }
 
 static void a_source_without_cpuid_is_unsupported(void)
@@ -799,11 +807,11 @@ static void bad_arguments_are_rejected(void)
 
 static void arm_hwcaps_map_to_neon_and_sve(void)
 {
-    CHECK_EQ(beat__cpu_arm_features(1ul << 1, 0, 1), BEAT_CPU_NEON);
+    CHECK_EQ(beat__cpu_arm_features(1ul << 1, 0, 1), BEAT_CPU_FEATURE_NEON);
     CHECK_EQ(beat__cpu_arm_features(1ul << 1 | 1ul << 22, 1ul << 1, 1),
-             BEAT_CPU_NEON | BEAT_CPU_SVE | BEAT_CPU_SVE2);
+             BEAT_CPU_FEATURE_NEON | BEAT_CPU_FEATURE_SVE | BEAT_CPU_FEATURE_SVE2);
     CHECK_EQ(beat__cpu_arm_features(0, 0, 1), 0);
-    CHECK_EQ(beat__cpu_arm_features(1ul << 12, 0, 0), BEAT_CPU_NEON);
+    CHECK_EQ(beat__cpu_arm_features(1ul << 12, 0, 0), BEAT_CPU_FEATURE_NEON);
     CHECK_EQ(beat__cpu_arm_features(1ul << 1, 0, 0), 0);
 }
 
@@ -822,12 +830,12 @@ static void live_cpu_agrees_with_the_compilers_detection(void)
             (unsigned long long)info.xcr0, info.ncaches);
     CHECK(info.vendor[0] != '\0');
     __builtin_cpu_init();
-    CHECK_EQ(!!(info.features & BEAT_CPU_SSE2), !!__builtin_cpu_supports("sse2"));
-    CHECK_EQ(!!(info.features & BEAT_CPU_AVX2), !!__builtin_cpu_supports("avx2"));
-    CHECK_EQ(!!(info.features & BEAT_CPU_AVX512F), !!__builtin_cpu_supports("avx512f"));
-    CHECK_EQ(!!(info.features & BEAT_CPU_FMA), !!__builtin_cpu_supports("fma"));
-    CHECK_EQ(!!(info.features & BEAT_CPU_BMI2), !!__builtin_cpu_supports("bmi2"));
-    CHECK_EQ(!!(info.features & BEAT_CPU_POPCNT), !!__builtin_cpu_supports("popcnt"));
+    CHECK_EQ(!!(info.features & BEAT_CPU_FEATURE_SSE2), !!__builtin_cpu_supports("sse2"));
+    CHECK_EQ(!!(info.features & BEAT_CPU_FEATURE_AVX2), !!__builtin_cpu_supports("avx2"));
+    CHECK_EQ(!!(info.features & BEAT_CPU_FEATURE_AVX512F), !!__builtin_cpu_supports("avx512f"));
+    CHECK_EQ(!!(info.features & BEAT_CPU_FEATURE_FMA), !!__builtin_cpu_supports("fma"));
+    CHECK_EQ(!!(info.features & BEAT_CPU_FEATURE_BMI2), !!__builtin_cpu_supports("bmi2"));
+    CHECK_EQ(!!(info.features & BEAT_CPU_FEATURE_POPCNT), !!__builtin_cpu_supports("popcnt"));
     beat_topology t;
     CHECK_EQ(beat_topology_from_cpuid(&live, &t), BEAT_OK);
     unsigned pus = t.npus;
@@ -880,7 +888,7 @@ static void dump_files_accept_comments_blanks_crlf_and_mixed_case(void)
     CHECK(strcmp(info.vendor, "GenuineIntel") == 0);
     CHECK_EQ(info.family, 6);
     CHECK_EQ(info.model, 0x9a);
-    CHECK(info.features & BEAT_CPU_SSE2);
+    CHECK(info.features & BEAT_CPU_FEATURE_SSE2);
     beat_cpuid_dump_free(dump);
 }
 

@@ -757,6 +757,21 @@ static void cgroup_v2_quota_handles_odd_values(void)
     bt_note("%zu cpu.max variants", sizeof cases / sizeof cases[0]);
 }
 
+static void a_pool_takes_its_default_worker_count_from_the_quota(void)
+{
+    const char *root = tree_v2("150000 100000\n", NULL); // 4 CPUs, 1.5 CPUs of time
+    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+    cfg.sysfs_root = root;
+    beat_pool *pool = NULL;
+    CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+    CHECK_EQ(beat_pool_workers(pool), 2u);
+    beat_pool_destroy(pool);
+    cfg.workers = 3; // an explicit count is kept
+    CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+    CHECK_EQ(beat_pool_workers(pool), 3u);
+    beat_pool_destroy(pool);
+}
+
 // A 4-CPU machine in cgroup v1 group /g (cpu controller at dir).
 static const char *tree_v1(const char *dir, const char *quota, const char *period)
 {
@@ -990,6 +1005,7 @@ int main(int argc, char **argv)
         BT_CASE(sysfs_distance_rows_may_count_absent_nodes),
         BT_CASE(cgroup_v2_quota_handles_odd_values),
         BT_CASE(cgroup_v1_quota_handles_odd_values),
+        BT_CASE(a_pool_takes_its_default_worker_count_from_the_quota),
         BT_CASE(cgroup_v2_cpuset_restricts_the_allowed_cpus),
         BT_CASE(cgroup_v1_cpuset_prefers_effective_cpus),
         BT_CASE(cgroup_mount_points_come_from_proc_mounts),

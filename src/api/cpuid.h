@@ -84,40 +84,40 @@ typedef enum beat_cpu_vendor {
 } beat_cpu_vendor;
 
 // Features, as bits of beat_cpu_info.features: test with
-// (info.features & BEAT_CPU_AVX2). A bit is set only when the CPU has the
+// (info.features & BEAT_CPU_FEATURE_AVX2). A bit is set only when the CPU has the
 // feature and the OS saves its registers: the AVX family (AVX, FMA, F16C,
 // AVX2, AVX-VNNI) needs OSXSAVE and XCR0 bits 1-2 (SSE and AVX state),
 // AVX-512 needs those and XCR0 bits 5-7 (opmask, ZMM state).
 typedef enum beat_cpu_feature {
-    BEAT_CPU_SSE = 1 << 0,
-    BEAT_CPU_SSE2 = 1 << 1,
-    BEAT_CPU_SSE3 = 1 << 2,
-    BEAT_CPU_SSSE3 = 1 << 3,
-    BEAT_CPU_SSE41 = 1 << 4,
-    BEAT_CPU_SSE42 = 1 << 5,
-    BEAT_CPU_POPCNT = 1 << 6,
-    BEAT_CPU_AES = 1 << 7,
-    BEAT_CPU_PCLMUL = 1 << 8,
-    BEAT_CPU_AVX = 1 << 9,
-    BEAT_CPU_F16C = 1 << 10,
-    BEAT_CPU_FMA = 1 << 11,
-    BEAT_CPU_AVX2 = 1 << 12,
-    BEAT_CPU_BMI1 = 1 << 13,
-    BEAT_CPU_BMI2 = 1 << 14,
-    BEAT_CPU_LZCNT = 1 << 15,
-    BEAT_CPU_MOVBE = 1 << 16,
-    BEAT_CPU_AVX512F = 1 << 17,
-    BEAT_CPU_AVX512DQ = 1 << 18,
-    BEAT_CPU_AVX512CD = 1 << 19,
-    BEAT_CPU_AVX512BW = 1 << 20,
-    BEAT_CPU_AVX512VL = 1 << 21,
-    BEAT_CPU_AVX512VNNI = 1 << 22,
-    BEAT_CPU_AVXVNNI = 1 << 23,
-    BEAT_CPU_SHA = 1 << 24,
-    BEAT_CPU_HYBRID = 1 << 25, // leaf 7 EDX bit 15: P- and E-cores
-    BEAT_CPU_NEON = 1 << 26,   // Arm Advanced SIMD (beat_cpu_detect on Arm)
-    BEAT_CPU_SVE = 1 << 27,    // Arm SVE
-    BEAT_CPU_SVE2 = 1 << 28    // Arm SVE2
+    BEAT_CPU_FEATURE_SSE = 1 << 0,
+    BEAT_CPU_FEATURE_SSE2 = 1 << 1,
+    BEAT_CPU_FEATURE_SSE3 = 1 << 2,
+    BEAT_CPU_FEATURE_SSSE3 = 1 << 3,
+    BEAT_CPU_FEATURE_SSE41 = 1 << 4,
+    BEAT_CPU_FEATURE_SSE42 = 1 << 5,
+    BEAT_CPU_FEATURE_POPCNT = 1 << 6,
+    BEAT_CPU_FEATURE_AES = 1 << 7,
+    BEAT_CPU_FEATURE_PCLMUL = 1 << 8,
+    BEAT_CPU_FEATURE_AVX = 1 << 9,
+    BEAT_CPU_FEATURE_F16C = 1 << 10,
+    BEAT_CPU_FEATURE_FMA = 1 << 11,
+    BEAT_CPU_FEATURE_AVX2 = 1 << 12,
+    BEAT_CPU_FEATURE_BMI1 = 1 << 13,
+    BEAT_CPU_FEATURE_BMI2 = 1 << 14,
+    BEAT_CPU_FEATURE_LZCNT = 1 << 15,
+    BEAT_CPU_FEATURE_MOVBE = 1 << 16,
+    BEAT_CPU_FEATURE_AVX512F = 1 << 17,
+    BEAT_CPU_FEATURE_AVX512DQ = 1 << 18,
+    BEAT_CPU_FEATURE_AVX512CD = 1 << 19,
+    BEAT_CPU_FEATURE_AVX512BW = 1 << 20,
+    BEAT_CPU_FEATURE_AVX512VL = 1 << 21,
+    BEAT_CPU_FEATURE_AVX512VNNI = 1 << 22,
+    BEAT_CPU_FEATURE_AVXVNNI = 1 << 23,
+    BEAT_CPU_FEATURE_SHA = 1 << 24,
+    BEAT_CPU_FEATURE_HYBRID = 1 << 25, // leaf 7 EDX bit 15: P- and E-cores
+    BEAT_CPU_FEATURE_NEON = 1 << 26,   // Arm Advanced SIMD (beat_cpu_detect on Arm)
+    BEAT_CPU_FEATURE_SVE = 1 << 27,    // Arm SVE
+    BEAT_CPU_FEATURE_SVE2 = 1 << 28    // Arm SVE2
 } beat_cpu_feature;
 
 // Values of beat_cpu_cache.type, as cpuid numbers them.

@@ -70,7 +70,8 @@ BEAT_API void beat_log_stderr(beat_log_level level, const char *message, void *u
 // Zero-initialised == defaults (BEAT_PROFILE_BASIC). beat_config_default
 // fills the fields a profile sets; change what you need, then create.
 typedef struct beat_config {
-    unsigned workers;         // 0 = CPUs this process may use (sched_getaffinity); max 1024
+    unsigned workers;         // 0 = CPUs this process may use (sched_getaffinity and the
+                              // cgroup cpuset), capped by the cgroup CPU quota; max 1024
     unsigned heartbeat_us;    // 0 = BEAT_HEARTBEAT_US (100); max 1000000. Each worker promotes
                               // one pcall frame (or splits one loop) per heartbeat of busy time,
                               // and at once when an idle worker asks
