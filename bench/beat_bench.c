@@ -16,6 +16,7 @@
 
 static beat_pool *pools[1025];
 static unsigned config_spin_us; // --spin-us; 0 = Beat's default
+static int config_pin;          // --pin: pinned workers, nearest-first stealing
 
 static beat_pool *pool_for(unsigned workers)
 {
@@ -24,6 +25,7 @@ static beat_pool *pool_for(unsigned workers)
         memset(&cfg, 0, sizeof cfg);
         cfg.workers = workers;
         cfg.spin_us = config_spin_us;
+        cfg.pin_workers = config_pin;
         beat_result r = beat_pool_create(&cfg, &pools[workers]);
         if (r != BEAT_OK)
             bench_die("beat_pool_create(%u workers): %s", workers, beat_result_string(r));
@@ -58,7 +60,11 @@ static void beat_call(unsigned w, beat_fn fn, void *arg)
     check_ok(beat_run(pool_for(w - 1), fn, arg), "beat_run");
 }
 
-static void beat_init(const bench_opts *o) { config_spin_us = o->spin_us; }
+static void beat_init(const bench_opts *o)
+{
+    config_spin_us = o->spin_us;
+    config_pin = o->pin;
+}
 
 static void beat_prepare(const bench_opts *o)
 {
