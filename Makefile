@@ -40,7 +40,7 @@ $(HEADERS) &: $(SRC)
 amalgamate:
 	$(PYTHON) tools/amalgamate.py
 
-$(BUILD)/%: tests/%.c tests/test.h tests/fib.h $(HEADERS) | $(BUILD)
+$(BUILD)/%: tests/%.c tests/test.h tests/fib.h tests/tree.h $(HEADERS) | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
 $(MODEL): tests/model/deque_model.c src/deque.c src/atomics.h src/config.h | $(BUILD)

@@ -52,6 +52,8 @@ CONFIGURATION
                                                             messages are unformatted
     BEAT_CACHELINE         64                       impl    padding of shared hot fields
     BEAT_HEARTBEAT_US      100                      impl    default beat_config.heartbeat_us
+    BEAT_NO_PSI            undefined                impl    no PSI or cgroup memory reading:
+                                                            the readers return UNSUPPORTED
     BEAT_NO_TOPOLOGY       undefined                impl    no /sys or cgroup reading:
                                                             beat_topology_detect returns
                                                             UNSUPPORTED; default workers =
@@ -134,7 +136,9 @@ ERROR MODEL
     without a result check them with BEAT_ASSERT.
 
 beat DOES NOT (in this version)
-    - read PSI memory pressure or predict task durations;
+    - act on memory pressure: PSI and cgroup headroom are read and turned
+      into a level (>>psi), but the pool does not yet park workers, defer
+      jobs or return memory under pressure;
     - place task records or user frames on NUMA nodes (deques of pinned
       workers are; frames live on the worker's stack, first-touched after
       pinning);
@@ -1048,6 +1052,261 @@ BEAT_API int beat_numa_current_node(void);
 #endif
 // ==== END src/api/numa.h ====
 
+// ==== BEGIN src/api/psi.h ====
+// >>api/psi
+// ---------------------------------------------------------------------------
+// PSI: memory pressure (Linux pressure stall information), cgroup memory
+// headroom, and a pressure level (none..critical) made of the two.
+//
+// A pressure file (/proc/pressure/memory for the whole machine,
+// memory.pressure in every cgroup v2 group for that group) holds
+//     some avg10=1.52 avg60=0.40 avg300=0.09 total=2875331
+//     full avg10=0.31 avg60=0.08 avg300=0.02 total=598210
+// "some" is the share of wall time (percent, averaged over 10, 60 and 300
+// seconds) in which at least one task of the group waited for memory
+// (reclaim, refaults, swap-in); "full" the share in which all its non-idle
+// tasks did at once, so nothing productive ran. total: stall time so far,
+// in microseconds. Kernels without "full" for a resource print one line.
+//
+// Every reader takes a root directory (NULL, "" or "/" = the live system)
+// and reads the files below it, so tests and beat_config.sysfs_root point
+// them at fake trees. Readers use open/read, no stdio; none logs.
+//
+// BEAT_NO_PSI (set it where the implementation is compiled) leaves the
+// readers out: they return BEAT_ERROR_UNSUPPORTED. The pure pieces (the
+// thresholds, beat_pressure_level_of, beat_pressure_level_name) remain.
+// #include "base.h" (already inlined above)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// One parsed pressure file.
+typedef struct beat_psi {
+    double some_avg10, some_avg60, some_avg300; // percent, 0..100
+    double full_avg10, full_avg60, full_avg300; // percent, 0..100; 0 without full
+    unsigned long long some_total, full_total;  // microseconds stalled
+    int has_full;                               // 1 when the file had a full line
+} beat_psi;
+
+// Reads and parses a pressure file of the live system. path NULL picks one
+// as beat_pressure_locate does: the process's cgroup v2 memory.pressure
+// when it exists, else /proc/pressure/memory. Same as
+// beat_psi_read_at(NULL, path, out, NULL, 0). Thread safety: any thread.
+BEAT_API beat_result beat_psi_read(const char *path, beat_psi *out);
+
+// Reads and parses the pressure file path below root (root NULL, "" or
+// "/": the live system, and path as given, relative to the working
+// directory unless absolute). path NULL: the file beat_pressure_locate
+// picks below root (a temporary allocation of about 100 KB; to read often,
+// locate once and pass files.pressure).
+// The parser is strict: line 1 "some", then optionally line 2 "full", each
+// exactly "avg10=X avg60=X avg300=X total=N" (blank-separated; X a decimal
+// number from 0 to 100 with at most 9 decimals, N below 2^64), lines ending
+// in LF or CRLF (the last may end without one). Anything else is an error.
+// Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY (path NULL only), IO
+// (missing, a directory, not readable, PSI disabled in the kernel), PARSE.
+// On error *out is zeroed and, when msg_cap > 0, msg holds one line naming
+// the file and the problem ("/proc/pressure/memory: line 2: avg10 is not a
+// number from 0 to 100"), cut to msg_cap; on success msg is "".
+// Thread safety: any thread.
+BEAT_API beat_result beat_psi_read_at(const char *root, const char *path, beat_psi *out, char *msg,
+                                      size_t msg_cap);
+
+// Room for one path in beat_pressure_files.
+#define BEAT_PSI_PATH_BYTES 4096
+
+// Where this process's memory pressure and memory cgroup files are. Paths
+// are below the root they were located under.
+typedef struct beat_pressure_files {
+    // The pressure file: memory.pressure of the process's cgroup v2 group
+    // (the "0::" line of /proc/self/cgroup, under the cgroup2 mount named in
+    // /proc/mounts) when that file exists, else "/proc/pressure/memory"
+    // (even when that is missing too: reading it then says so).
+    char pressure[BEAT_PSI_PATH_BYTES];
+    // The memory controller's group directory: the "memory" line's group
+    // under the v1 memory mount, else the v2 group; "" when neither.
+    char memory_group[BEAT_PSI_PATH_BYTES];
+    unsigned memory_mount_len; // memory_group[0..len) is the mount point
+    int memory_version;        // 0 (no memory group found), 1 or 2
+} beat_pressure_files;
+
+// Finds the files above through proc/self/cgroup and proc/mounts below
+// root. Missing or malformed files only mean "none found". Uses a
+// temporary allocation of about 100 KB (proc/mounts can be long).
+// Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY (*out zeroed).
+// Thread safety: any thread.
+BEAT_API beat_result beat_pressure_locate(const char *root, beat_pressure_files *out);
+
+// How close the process's memory cgroup is to its limit. Of the groups
+// from the process's own up to the mount point that have a limit, the
+// numbers are those of the one whose working set (current - inactive_file,
+// what kubelet calls it) is the largest fraction of its limit; with no
+// limit anywhere, the own group's numbers and limit 0. Zeroed = unknown.
+typedef struct beat_memory_headroom {
+    unsigned long long current;       // bytes charged: v2 memory.current,
+                                      // v1 memory.usage_in_bytes
+    unsigned long long inactive_file; // of which inactive page cache, the
+                                      // first to be reclaimed: memory.stat
+                                      // inactive_file (v1 total_inactive_file);
+                                      // 0 when not known
+    unsigned long long limit;         // bytes; 0 = no limit. v2: the smaller of
+                                      // memory.high and memory.max ("max" =
+                                      // none); v1: memory.limit_in_bytes (2^62
+                                      // or more = none); garbage or 0 = none
+    int cgroup_version;               // 0 (no memory cgroup found), 1 or 2
+} beat_memory_headroom;
+
+// Reads the headroom of the group in files (NULL: beat_pressure_locate
+// first, with its allocation) below root. With files given it allocates
+// nothing and opens at most four files per group level; missing or
+// malformed files count as "no limit" (or skip that level for
+// current). Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY (files
+// NULL only); no cgroup is not an error (cgroup_version 0, no limit). On
+// error *out is zeroed. Thread safety: any thread.
+BEAT_API beat_result beat_memory_headroom_read(const char *root, const beat_pressure_files *files,
+                                               beat_memory_headroom *out);
+
+// A kernel PSI trigger, so that a monitor can sleep in poll() until the
+// pressure rises instead of sampling: the kernel wakes it (POLLPRI) when
+// tasks stalled for stall_us or more within any window_us (at most one
+// event per window). Suggested: stall 100000 (5 % of the window, the LOW
+// "some" threshold) over BEAT_PSI_TRIGGER_WINDOW_US.
+#define BEAT_PSI_TRIGGER_WINDOW_US 2000000u
+
+// Opens the pressure file path below root (NULL: as beat_pressure_locate
+// picks) read-write and non-blocking, and writes the trigger "some
+// <stall_us> <window_us>" ("full ..." when full != 0) to it. On success *fd
+// is the trigger: poll it for POLLPRI (an event: read the pressure now);
+// POLLERR means the trigger is gone (its cgroup was removed); close(*fd)
+// removes it. The kernel accepts windows up to 10 s; without
+// CAP_SYS_RESOURCE (since Linux 6.4; earlier kernels refuse unprivileged
+// triggers) only whole multiples of 2 s, since such triggers
+// ride on the 2 s averaging instead of a real-time thread.
+// Errors: INVALID_ARGUMENT (fd NULL, stall_us 0 or above window_us,
+// window_us above 10 s), OUT_OF_MEMORY (path NULL only), IO (the file
+// cannot be opened), UNSUPPORTED (not a kernel pressure file, e.g. in a
+// fake tree; the kernel refused the trigger: EINVAL, EPERM, EOPNOTSUPP; or
+// not Linux). msg as in beat_psi_read_at. On error *fd is -1.
+// Thread safety: any thread.
+BEAT_API beat_result beat_psi_trigger_open(const char *root, const char *path, int full,
+                                           unsigned stall_us, unsigned window_us, int *fd,
+                                           char *msg, size_t msg_cap);
+
+// How hard memory is pressed, from nothing to "about to run out".
+typedef enum beat_pressure_level {
+    BEAT_PRESSURE_NONE = 0,
+    BEAT_PRESSURE_LOW = 1,
+    BEAT_PRESSURE_MEDIUM = 2,
+    BEAT_PRESSURE_HIGH = 3,
+    BEAT_PRESSURE_CRITICAL = 4
+} beat_pressure_level;
+
+// Where each level begins, for each signal: element i is the value at
+// which level i + 1 (LOW, MEDIUM, HIGH, CRITICAL) is reached (value >=
+// threshold). A signal gives the highest level whose threshold it reaches;
+// a threshold that cannot be reached (e.g. 1e9, or NaN) turns that level
+// off for that signal. Defaults (beat_pressure_thresholds_default):
+//
+//   signal                         LOW   MEDIUM  HIGH  CRITICAL
+//   some avg10 (percent)            5      10     20      40
+//   full avg10 (percent)            2       5     10      20
+//   working set / limit            0.80   0.90   0.95    0.98
+//
+// Why: glib's memory monitor calls "some" 3.5 % and 5 % low and medium and
+// "full" 5 % critical (over 2 s windows; avg10 is smoother, so a little
+// higher here); systemd-oomd by default kills at 60 % pressure held for
+// 30 s, which a runtime that can shed parallelism should never wait for. The working set leaves out
+// inactive page cache, so a container full of cache is not "pressed";
+// above 0.98 of memory.high the kernel throttles, of memory.max it kills.
+typedef struct beat_pressure_thresholds {
+    double some_avg10[4]; // percent of time some tasks stalled
+    double full_avg10[4]; // percent of time all non-idle tasks stalled
+    double usage[4];      // (current - inactive_file) / limit, 0..1
+} beat_pressure_thresholds;
+
+// The defaults in the table above. Thread safety: any thread.
+BEAT_API beat_pressure_thresholds beat_pressure_thresholds_default(void);
+
+// The level: the highest of what some avg10, full avg10 (when has_full)
+// and the headroom's usage (when its limit is not 0) reach. psi or headroom NULL: that signal is
+// left out; thresholds NULL: the defaults. Pure: reads nothing but its arguments. Thread safety:
+// any thread.
+BEAT_API beat_pressure_level beat_pressure_level_of(const beat_psi *psi,
+                                                    const beat_memory_headroom *headroom,
+                                                    const beat_pressure_thresholds *thresholds);
+
+// "none", "low", "medium", "high", "critical"; "unknown" for other values.
+// Thread safety: any thread (static strings).
+BEAT_API const char *beat_pressure_level_name(beat_pressure_level level);
+
+#ifdef __cplusplus
+}
+#endif
+// ==== END src/api/psi.h ====
+
+// ==== BEGIN src/api/predict.h ====
+// >>api/predict
+// One Euro filter: Casiez, Roussel and Vogel, "1 Euro Filter: A Simple
+// Speed-based Low-pass Filter for Noisy Input in Interactive Systems",
+// CHI 2012. A first-order low-pass filter whose cutoff rises with the
+// signal's speed: little jitter when the signal holds still, little lag
+// when it moves. Beat's execution-time predictor runs one per function and
+// worker; it is public because engines filter frame times, input and the
+// like with the same thing. Pure arithmetic on the caller's struct: no
+// allocation, no clock, no libm. Present even with BEAT_NO_PREDICT (which
+// removes only the scheduler's predictor).
+//
+// For each sample x_i at time t_i (the paper's notation):
+//     Te    = t_i - t_{i-1}                    sampling period (seconds)
+//     alpha = 1 / (1 + tau / Te),  tau = 1 / (2 pi fc)
+//     dx_i  = (x_i - xhat_{i-1}) / Te          speed, then low-passed
+//     dxhat = alpha(d_cutoff) dx_i + (1 - alpha(d_cutoff)) dxhat_{i-1}
+//     fc    = min_cutoff + beta |dxhat|
+//     xhat  = alpha(fc) x_i + (1 - alpha(fc)) xhat_{i-1}
+// The first sample is returned unchanged (xhat_1 = x_1, dxhat_1 = 0).
+// #include "base.h" (already inlined above)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Complete type: put it anywhere, set it up with beat_one_euro_init. The
+// fields may be read (x_prev is the current estimate once initialised) and
+// tuned between samples (the predictor rescales beta); do not write the
+// state fields.
+typedef struct beat_one_euro {
+    double min_cutoff; // Hz; cutoff at zero speed: lower = less jitter
+    double beta;       // Hz per (unit/s) of speed: higher = less lag
+    double d_cutoff;   // Hz; cutoff of the speed's own filter
+    double x_prev;     // last output (the estimate)
+    double dx_prev;    // last filtered speed, units per second
+    double t_prev;     // time of the latest sample, seconds
+    double dt_prev;    // last positive period, seconds; 0 until one is seen
+    int initialised;   // 0 until the first finite sample
+} beat_one_euro;
+
+// Resets f with the given parameters (the paper suggests starting from
+// min_cutoff 1 Hz, beta 0, d_cutoff 1 Hz, then raising beta until fast
+// motion stops lagging). Negative or NaN parameters are taken as 0; with
+// min_cutoff 0 and beta 0 the output stays at the first sample.
+// Thread safety: one thread per filter, like every use of f.
+BEAT_API void beat_one_euro_init(beat_one_euro *f, double min_cutoff, double beta, double d_cutoff);
+
+// Filters value, sampled at t_seconds (any origin, increasing), and returns
+// the estimate. The first finite sample is returned as is. A sample with
+// the same or an earlier timestamp (or a non-finite one) is folded in with
+// the previous period dt_prev and does not move the time back; before any
+// period is known it is ignored (the formulas' limit as Te -> 0). A NaN or
+// infinite value is ignored: the current estimate is returned (NaN before
+// the first sample). Thread safety: one thread per filter.
+BEAT_API double beat_one_euro_filter(beat_one_euro *f, double value, double t_seconds);
+
+#ifdef __cplusplus
+}
+#endif
+// ==== END src/api/predict.h ====
+
 // ==== BEGIN src/api/simd.h ====
 // >>api/simd
 // SIMD: the ISA names. Shared by beat.h and beat_simd.h (own guard).
@@ -1888,7 +2147,8 @@ BEAT__PRIVATE int beat__text_path(char *out, size_t cap, const char *root, const
 
 // Reads root/path into buf as a NUL-terminated string of at most cap - 1
 // bytes (a longer file is cut: callers size buf for the files they read).
-// Returns the length, or -1 when the file cannot be opened or read.
+// Returns the length, or -1 when the file cannot be opened or read (errno
+// then says why: ENOENT, EACCES, EISDIR for a directory, ...).
 BEAT__PRIVATE long beat__text_read(const char *root, const char *path, char *buf, size_t cap)
 {
     char full[BEAT__PATH_MAX];
@@ -1912,7 +2172,9 @@ BEAT__PRIVATE long beat__text_read(const char *root, const char *path, char *buf
         }
         len += (size_t)got;
     }
+    int saved = errno; // the read's reason, whatever close does
     close(fd);
+    errno = saved;
     if (len == (size_t)-1)
         return -1;
     buf[len] = '\0';
@@ -2155,6 +2417,49 @@ BEAT__PRIVATE long beat__text_parse_cpumask(const char *s, uint64_t *bits, unsig
     }
     return beat__text_at_end(s) ? count : -1;
 }
+
+// Appends as much of s as fits to the string in out (capacity cap, which
+// it already fits): for messages, where a cut sentence beats none. Does
+// nothing when cap is 0.
+BEAT__PRIVATE void beat__text_append_cut(char *out, size_t cap, const char *s)
+{
+    if (cap == 0)
+        return;
+    size_t len = strlen(out), add = strlen(s);
+    if (add > cap - 1 - len)
+        add = cap - 1 - len;
+    memcpy(out + len, s, add);
+    out[len + add] = '\0';
+}
+
+// True when the rest of the line at s is only blanks (and a CR): the line
+// ends there, at a newline or at the end of the text.
+BEAT__PRIVATE int beat__text_at_line_end(const char *s)
+{
+    s = beat__text_skip_blank(s);
+    if (*s == '\r')
+        s++;
+    return *s == '\n' || *s == '\0';
+}
+
+// Finds the line "key value" (blanks between; e.g. memory.stat) in text
+// and parses its unsigned decimal value. Returns 1 and stores it, or 0 when
+// no line has that key or its value is not a number that fits.
+BEAT__PRIVATE int beat__text_key_u64(const char *text, const char *key, unsigned long long *out)
+{
+    size_t klen = strlen(key);
+    for (const char *line = text; *line != '\0';) {
+        if (strncmp(line, key, klen) == 0 && (line[klen] == ' ' || line[klen] == '\t')) {
+            const char *s = beat__text_skip_blank(line + klen);
+            return beat__text_parse_u64(&s, ~0ULL, out) && beat__text_at_line_end(s);
+        }
+        const char *next = strchr(line, '\n');
+        if (next == NULL)
+            break;
+        line = next + 1;
+    }
+    return 0;
+}
 // ==== END src/text.c ====
 
 // ==== BEGIN src/topology.c ====
@@ -2179,6 +2484,388 @@ BEAT__PRIVATE long beat__text_parse_cpumask(const char *s, uint64_t *bits, unsig
 // UNSUPPORTED and the default worker count is the affinity mask's.
 // #include "config.h" (already inlined above)
 // #include "text.c" (already inlined above)
+// ==== BEGIN src/cgroup.c ====
+// >>cgroup
+// Cgroup: the CPU limits of this process's control group, v1 or v2.
+//
+// proc/self/cgroup names the group ("0::/path" for v2, "N:cpuset:/path"
+// and "N:cpu,cpuacct:/path" for v1; without it, proc/self/cpuset names the
+// cpuset group); proc/mounts says where each hierarchy is mounted (else
+// the usual places under sys/fs/cgroup). All paths are below the caller's
+// root. The cpuset is the one nearest the group (v2 cpuset.cpus.effective,
+// v1 cpuset.effective_cpus or cpuset.cpus, walking up to the mount point
+// while missing); the quota is the smallest on the path from the group up
+// (v2 cpu.max, v1 cpu.cfs_quota_us / cpu.cfs_period_us). Odd values
+// ("max", -1, period 0, garbage, absurdly large quotas) mean no limit.
+//
+// For PSI (psi.c) the same discovery also finds the process's v2 group,
+// where memory.pressure lives even when the controllers are on v1, and its
+// memory controller group (v1 "memory" line, else the v2 group).
+// #include "config.h" (already inlined above)
+// #include "text.c" (already inlined above)
+
+#include <string.h>
+#include <unistd.h>
+
+#define BEAT__CGROUP_TEXT_BYTES 65536 // proc/mounts can be long in containers
+#define BEAT__CGROUP_MOUNT_BYTES 256
+#define BEAT__CGROUP_QUOTA_MAX 1e7 // CPUs; a larger quota is no limit
+#define BEAT__CGROUP_PERIOD_US 100000
+
+// What the cgroup says about CPUs.
+typedef struct beat__cgroup {
+    int version;    // 0 none found, 2, or 1 when cpu or cpuset is on v1
+    int has_cpuset; // the cpuset bitmap was filled (a non-empty set)
+    double quota;   // CPUs' worth of time per period; 0 = no limit
+} beat__cgroup;
+
+// One controller's group: mount point + path, relative to the root.
+typedef struct beat__cgroup_place {
+    char dir[BEAT__PATH_MAX];
+    size_t mount_len; // dir[0..mount_len) is the mount point
+    int found, v1;
+} beat__cgroup_place;
+
+typedef struct beat__cgroup_scratch {
+    char text[BEAT__CGROUP_TEXT_BYTES];
+    char path[BEAT__PATH_MAX];
+    // Mount points, and whether proc/mounts listed them (else defaults).
+    char v2[BEAT__CGROUP_MOUNT_BYTES], cpuset[BEAT__CGROUP_MOUNT_BYTES],
+        cpu[BEAT__CGROUP_MOUNT_BYTES], memory[BEAT__CGROUP_MOUNT_BYTES];
+    int v2_listed, cpuset_listed;
+    beat__cgroup_place cpuset_group, cpu_group;
+    beat__cgroup_place v2_group, memory_group; // for PSI; found is 0 if none
+} beat__cgroup_scratch;
+
+// True when the comma-separated list s[0..len) holds token.
+BEAT__PRIVATE int beat__cgroup_has_token(const char *s, size_t len, const char *token)
+{
+    size_t tlen = strlen(token);
+    for (size_t i = 0; i < len;) {
+        size_t end = i;
+        while (end < len && s[end] != ',')
+            end++;
+        if (end - i == tlen && memcmp(s + i, token, tlen) == 0)
+            return 1;
+        i = end + 1;
+    }
+    return 0;
+}
+
+// Copies s[0..len) without trailing slashes into out (cap bytes); returns
+// 0, or -1 when it does not fit.
+BEAT__PRIVATE int beat__cgroup_copy(char *out, size_t cap, const char *s, size_t len)
+{
+    while (len > 0 && s[len - 1] == '/')
+        len--;
+    if (len + 1 > cap)
+        return -1;
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return 0;
+}
+
+// Splits line into up to n blank-separated fields; returns how many.
+BEAT__PRIVATE unsigned beat__cgroup_fields(const char *line, const char *end, const char **field,
+                                           size_t *len, unsigned n)
+{
+    unsigned count = 0;
+    while (count < n) {
+        while (line < end && (*line == ' ' || *line == '\t'))
+            line++;
+        if (line == end)
+            break;
+        field[count] = line;
+        while (line < end && *line != ' ' && *line != '\t')
+            line++;
+        len[count] = (size_t)(line - field[count]);
+        count++;
+    }
+    return count;
+}
+
+// Notes where one proc/mounts line mounts a hierarchy we care about.
+BEAT__PRIVATE void beat__cgroup_mount_line(beat__cgroup_scratch *s, const char *line,
+                                           const char *end)
+{
+    const char *f[4];
+    size_t len[4];
+    if (beat__cgroup_fields(line, end, f, len, 4) < 4)
+        return;
+    if (len[2] == 7 && memcmp(f[2], "cgroup2", 7) == 0 && s->v2[0] == '\0')
+        beat__cgroup_copy(s->v2, sizeof s->v2, f[1], len[1]);
+    if (len[2] != 6 || memcmp(f[2], "cgroup", 6) != 0)
+        return;
+    if (beat__cgroup_has_token(f[3], len[3], "cpuset") && s->cpuset[0] == '\0')
+        beat__cgroup_copy(s->cpuset, sizeof s->cpuset, f[1], len[1]);
+    if (beat__cgroup_has_token(f[3], len[3], "cpu") && s->cpu[0] == '\0')
+        beat__cgroup_copy(s->cpu, sizeof s->cpu, f[1], len[1]);
+    if (beat__cgroup_has_token(f[3], len[3], "memory") && s->memory[0] == '\0')
+        beat__cgroup_copy(s->memory, sizeof s->memory, f[1], len[1]);
+}
+
+// True when root/rel exists.
+BEAT__PRIVATE int beat__cgroup_exists(const char *root, const char *rel)
+{
+    char full[BEAT__PATH_MAX];
+    return beat__text_path(full, sizeof full, root, rel) == 0 && access(full, F_OK) == 0;
+}
+
+// Finds the mount points in proc/mounts, else takes the usual places.
+BEAT__PRIVATE void beat__cgroup_mounts(const char *root, beat__cgroup_scratch *s)
+{
+    long len = beat__text_read(root, "proc/mounts", s->text, sizeof s->text);
+    if (len == (long)sizeof s->text - 1) // cut: drop the partial last line
+        while (len > 0 && s->text[len - 1] != '\n')
+            s->text[--len] = '\0';
+    for (const char *p = s->text; len > 0 && *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        end = end != NULL ? end : p + strlen(p);
+        beat__cgroup_mount_line(s, p, end);
+        p = *end != '\0' ? end + 1 : end;
+    }
+    s->v2_listed = s->v2[0] != '\0';
+    s->cpuset_listed = s->cpuset[0] != '\0';
+    if (s->v2[0] == '\0')
+        strcpy(s->v2, beat__cgroup_exists(root, "sys/fs/cgroup/unified/cgroup.controllers")
+                          ? "/sys/fs/cgroup/unified"
+                          : "/sys/fs/cgroup");
+    if (s->cpuset[0] == '\0')
+        strcpy(s->cpuset, "/sys/fs/cgroup/cpuset");
+    if (s->cpu[0] == '\0')
+        strcpy(s->cpu, beat__cgroup_exists(root, "sys/fs/cgroup/cpu,cpuacct")
+                           ? "/sys/fs/cgroup/cpu,cpuacct"
+                           : "/sys/fs/cgroup/cpu");
+    if (s->memory[0] == '\0')
+        strcpy(s->memory, "/sys/fs/cgroup/memory");
+}
+
+// Sets place to group path[0..len) below mount. A path that climbs out
+// (".." from a cgroup namespace) or does not fit leaves the mount itself.
+BEAT__PRIVATE void beat__cgroup_place_at(beat__cgroup_place *place, const char *mount, int v1,
+                                         const char *path, size_t len)
+{
+    strcpy(place->dir, mount);
+    place->mount_len = strlen(mount);
+    place->found = 1;
+    place->v1 = v1;
+    for (size_t i = 0; i + 1 < len; i++)
+        if (path[i] == '.' && path[i + 1] == '.' && (i == 0 || path[i - 1] == '/'))
+            return;
+    while (len > 0 && (path[len - 1] == '\n' || path[len - 1] == '\r' || path[len - 1] == '/'))
+        len--;
+    for (; len > 0 && path[0] == '/'; len--)
+        path++;
+    size_t at = place->mount_len;
+    if (len == 0 || at + 1 + len + 1 > sizeof place->dir)
+        return;
+    place->dir[at] = '/';
+    memcpy(place->dir + at + 1, path, len);
+    place->dir[at + 1 + len] = '\0';
+}
+
+// Handles one proc/self/cgroup line "id:controllers:path". Remembers the
+// v2 path in *v2 / *v2_len.
+BEAT__PRIVATE void beat__cgroup_group_line(beat__cgroup_scratch *s, const char *line,
+                                           const char *end, const char **v2, size_t *v2_len)
+{
+    const char *c1 = (const char *)memchr(line, ':', (size_t)(end - line));
+    const char *c2 = c1 != NULL ? (const char *)memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
+    if (c2 == NULL)
+        return;
+    const char *path = c2 + 1;
+    size_t ctl_len = (size_t)(c2 - c1 - 1), path_len = (size_t)(end - path);
+    if (c1 - line == 1 && line[0] == '0' && ctl_len == 0) {
+        *v2 = path;
+        *v2_len = path_len;
+        return;
+    }
+    if (beat__cgroup_has_token(c1 + 1, ctl_len, "cpuset"))
+        beat__cgroup_place_at(&s->cpuset_group, s->cpuset, 1, path, path_len);
+    if (beat__cgroup_has_token(c1 + 1, ctl_len, "cpu"))
+        beat__cgroup_place_at(&s->cpu_group, s->cpu, 1, path, path_len);
+    if (beat__cgroup_has_token(c1 + 1, ctl_len, "memory"))
+        beat__cgroup_place_at(&s->memory_group, s->memory, 1, path, path_len);
+}
+
+// Without proc/self/cgroup: proc/self/cpuset names the cpuset group, in
+// the v1 cpuset hierarchy if proc/mounts lists one, else in v2.
+BEAT__PRIVATE int beat__cgroup_legacy(const char *root, beat__cgroup_scratch *s)
+{
+    long len = beat__text_read(root, "proc/self/cpuset", s->text, BEAT__PATH_MAX);
+    if (len <= 0 || s->text[0] != '/')
+        return 0;
+    int v1 = s->cpuset_listed ||
+             (!s->v2_listed && beat__cgroup_exists(root, "sys/fs/cgroup/cpuset/cpuset.cpus"));
+    beat__cgroup_place_at(&s->cpuset_group, v1 ? s->cpuset : s->v2, v1, s->text, (size_t)len);
+    return v1 ? 1 : 2;
+}
+
+// Finds this process's groups; returns the cgroup version (0 none).
+BEAT__PRIVATE int beat__cgroup_groups(const char *root, beat__cgroup_scratch *s)
+{
+    long len = beat__text_read(root, "proc/self/cgroup", s->text, sizeof s->text);
+    if (len < 0)
+        return beat__cgroup_legacy(root, s);
+    const char *v2 = NULL;
+    size_t v2_len = 0;
+    for (const char *p = s->text; *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        end = end != NULL ? end : p + strlen(p);
+        beat__cgroup_group_line(s, p, end, &v2, &v2_len);
+        p = *end != '\0' ? end + 1 : end;
+    }
+    if (v2 != NULL) {
+        beat__cgroup_place_at(&s->v2_group, s->v2, 0, v2, v2_len);
+        if (!s->memory_group.found)
+            s->memory_group = s->v2_group;
+    }
+    if (s->cpuset_group.found || s->cpu_group.found)
+        return 1;
+    if (v2 == NULL)
+        return 0;
+    beat__cgroup_place_at(&s->cpuset_group, s->v2, 0, v2, v2_len);
+    beat__cgroup_place_at(&s->cpu_group, s->v2, 0, v2, v2_len);
+    return 2;
+}
+
+// Moves place one group up; 0 when it is already at the mount point.
+BEAT__PRIVATE int beat__cgroup_up(beat__cgroup_place *place)
+{
+    size_t len = strlen(place->dir);
+    if (len <= place->mount_len)
+        return 0;
+    while (len > place->mount_len && place->dir[len - 1] != '/')
+        len--;
+    while (len > place->mount_len && place->dir[len - 1] == '/')
+        len--;
+    place->dir[len] = '\0';
+    return 1;
+}
+
+// Sets s->path to file name of the group at place; 0, or -1 if too long.
+BEAT__PRIVATE int beat__cgroup_path(beat__cgroup_scratch *s, const beat__cgroup_place *place,
+                                    const char *name)
+{
+    s->path[0] = '\0';
+    if (beat__text_append(s->path, sizeof s->path, place->dir) != 0 ||
+        beat__text_append(s->path, sizeof s->path, "/") != 0 ||
+        beat__text_append(s->path, sizeof s->path, name) != 0)
+        return -1;
+    return 0;
+}
+
+// Reads file name of the group at place into s->text; length or -1.
+BEAT__PRIVATE long beat__cgroup_read_file(const char *root, beat__cgroup_scratch *s,
+                                          const beat__cgroup_place *place, const char *name)
+{
+    if (beat__cgroup_path(s, place, name) != 0)
+        return -1;
+    return beat__text_read(root, s->path, s->text, sizeof s->text);
+}
+
+// The cpuset nearest the group into cpuset (nbits bits); 1 when found.
+BEAT__PRIVATE int beat__cgroup_cpuset(const char *root, beat__cgroup_scratch *s, uint64_t *cpuset,
+                                      unsigned nbits)
+{
+    static const char *const v1_files[] = {"cpuset.effective_cpus", "cpuset.cpus", NULL};
+    static const char *const v2_files[] = {"cpuset.cpus.effective", NULL};
+    beat__cgroup_place *place = &s->cpuset_group;
+    const char *const *files = place->v1 ? v1_files : v2_files;
+    do {
+        for (int i = 0; files[i] != NULL; i++)
+            if (beat__cgroup_read_file(root, s, place, files[i]) >= 0 &&
+                beat__text_parse_cpulist(s->text, cpuset, nbits) > 0)
+                return 1;
+    } while (beat__cgroup_up(place));
+    return 0;
+}
+
+// CPUs from quota and period (microseconds); 0 when either is nonsense.
+BEAT__PRIVATE double beat__cgroup_cpus(unsigned long long quota, unsigned long long period)
+{
+    if (period == 0 || quota == 0)
+        return 0.0;
+    double cpus = (double)quota / (double)period;
+    return cpus < BEAT__CGROUP_QUOTA_MAX ? cpus : 0.0;
+}
+
+// v2 cpu.max of one group: "max 100000" or "50000 100000" (period optional).
+BEAT__PRIVATE double beat__cgroup_cpu_max(const char *root, beat__cgroup_scratch *s)
+{
+    if (beat__cgroup_read_file(root, s, &s->cpu_group, "cpu.max") < 0)
+        return 0.0;
+    const char *p = beat__text_skip_blank(s->text);
+    unsigned long long quota, period = BEAT__CGROUP_PERIOD_US;
+    if (!beat__text_parse_u64(&p, ~0ULL, &quota))
+        return 0.0; // "max" or garbage
+    p = beat__text_skip_blank(p);
+    if (!beat__text_at_end(p) && !beat__text_parse_u64(&p, ~0ULL, &period))
+        return 0.0;
+    return beat__text_at_end(p) ? beat__cgroup_cpus(quota, period) : 0.0;
+}
+
+// v1 cpu.cfs_quota_us / cpu.cfs_period_us of one group (quota -1: none).
+BEAT__PRIVATE double beat__cgroup_cfs(const char *root, beat__cgroup_scratch *s)
+{
+    long long quota, period;
+    if (beat__cgroup_path(s, &s->cpu_group, "cpu.cfs_quota_us") != 0 ||
+        !beat__text_read_i64(root, s->path, &quota) || quota <= 0)
+        return 0.0;
+    if (beat__cgroup_path(s, &s->cpu_group, "cpu.cfs_period_us") != 0 ||
+        !beat__text_read_i64(root, s->path, &period) || period <= 0)
+        return 0.0;
+    return beat__cgroup_cpus((unsigned long long)quota, (unsigned long long)period);
+}
+
+// The smallest quota from the group up to the mount point; 0 = none.
+BEAT__PRIVATE double beat__cgroup_quota(const char *root, beat__cgroup_scratch *s)
+{
+    double best = 0.0;
+    do {
+        double cpus = s->cpu_group.v1 ? beat__cgroup_cfs(root, s) : beat__cgroup_cpu_max(root, s);
+        if (cpus > 0.0 && (best == 0.0 || cpus < best))
+            best = cpus;
+    } while (beat__cgroup_up(&s->cpu_group));
+    return best;
+}
+
+// Reads the limits of this process's cgroup below root into *out and, if
+// it has one, its cpuset into cpuset (nbits bits). Anything missing or
+// malformed just means "no limit"; an allocation failure too.
+BEAT__PRIVATE void beat__cgroup_read(const char *root, uint64_t *cpuset, unsigned nbits,
+                                     beat__cgroup *out)
+{
+    memset(out, 0, sizeof *out);
+    beat__cgroup_scratch *s = (beat__cgroup_scratch *)BEAT_MALLOC(sizeof *s);
+    if (s == NULL)
+        return;
+    memset(s, 0, sizeof *s);
+    beat__cgroup_mounts(root, s);
+    out->version = beat__cgroup_groups(root, s);
+    if (s->cpuset_group.found)
+        out->has_cpuset = beat__cgroup_cpuset(root, s, cpuset, nbits);
+    if (s->cpu_group.found)
+        out->quota = beat__cgroup_quota(root, s);
+    BEAT_FREE(s);
+}
+
+// Finds this process's v2 group and memory group (s->v2_group and
+// s->memory_group; found is 0 for either when proc/self/cgroup has no such
+// line). Returns 0, or -1 when the scratch cannot be allocated (*out is
+// then NULL); the caller frees *out with BEAT_FREE.
+BEAT__PRIVATE int beat__cgroup_locate(const char *root, beat__cgroup_scratch **out)
+{
+    beat__cgroup_scratch *s = (beat__cgroup_scratch *)BEAT_MALLOC(sizeof *s);
+    *out = s;
+    if (s == NULL)
+        return -1;
+    memset(s, 0, sizeof *s);
+    beat__cgroup_mounts(root, s);
+    (void)beat__cgroup_groups(root, s);
+    return 0;
+}
+// ==== END src/cgroup.c ====
 // ==== BEGIN src/topo_build.h ====
 // >>topo_build.h
 // Topology builder: the one place that turns raw per-PU facts (from /sys or
@@ -2724,357 +3411,6 @@ BEAT__PRIVATE beat_result beat__topo_build(const beat__raw_pu *pus, unsigned n,
 #include <string.h>
 
 #ifndef BEAT_NO_TOPOLOGY
-// ==== BEGIN src/cgroup.c ====
-// >>cgroup
-// Cgroup: the CPU limits of this process's control group, v1 or v2.
-//
-// proc/self/cgroup names the group ("0::/path" for v2, "N:cpuset:/path"
-// and "N:cpu,cpuacct:/path" for v1; without it, proc/self/cpuset names the
-// cpuset group); proc/mounts says where each hierarchy is mounted (else
-// the usual places under sys/fs/cgroup). All paths are below the caller's
-// root. The cpuset is the one nearest the group (v2 cpuset.cpus.effective,
-// v1 cpuset.effective_cpus or cpuset.cpus, walking up to the mount point
-// while missing); the quota is the smallest on the path from the group up
-// (v2 cpu.max, v1 cpu.cfs_quota_us / cpu.cfs_period_us). Odd values
-// ("max", -1, period 0, garbage, absurdly large quotas) mean no limit.
-// #include "config.h" (already inlined above)
-// #include "text.c" (already inlined above)
-
-#include <string.h>
-#include <unistd.h>
-
-#define BEAT__CGROUP_TEXT_BYTES 65536 // proc/mounts can be long in containers
-#define BEAT__CGROUP_MOUNT_BYTES 256
-#define BEAT__CGROUP_QUOTA_MAX 1e7 // CPUs; a larger quota is no limit
-#define BEAT__CGROUP_PERIOD_US 100000
-
-// What the cgroup says about CPUs.
-typedef struct beat__cgroup {
-    int version;    // 0 none found, 2, or 1 when cpu or cpuset is on v1
-    int has_cpuset; // the cpuset bitmap was filled (a non-empty set)
-    double quota;   // CPUs' worth of time per period; 0 = no limit
-} beat__cgroup;
-
-// One controller's group: mount point + path, relative to the root.
-typedef struct beat__cgroup_place {
-    char dir[BEAT__PATH_MAX];
-    size_t mount_len; // dir[0..mount_len) is the mount point
-    int found, v1;
-} beat__cgroup_place;
-
-typedef struct beat__cgroup_scratch {
-    char text[BEAT__CGROUP_TEXT_BYTES];
-    char path[BEAT__PATH_MAX];
-    // Mount points, and whether proc/mounts listed them (else defaults).
-    char v2[BEAT__CGROUP_MOUNT_BYTES], cpuset[BEAT__CGROUP_MOUNT_BYTES],
-        cpu[BEAT__CGROUP_MOUNT_BYTES];
-    int v2_listed, cpuset_listed;
-    beat__cgroup_place cpuset_group, cpu_group;
-} beat__cgroup_scratch;
-
-// True when the comma-separated list s[0..len) holds token.
-BEAT__PRIVATE int beat__cgroup_has_token(const char *s, size_t len, const char *token)
-{
-    size_t tlen = strlen(token);
-    for (size_t i = 0; i < len;) {
-        size_t end = i;
-        while (end < len && s[end] != ',')
-            end++;
-        if (end - i == tlen && memcmp(s + i, token, tlen) == 0)
-            return 1;
-        i = end + 1;
-    }
-    return 0;
-}
-
-// Copies s[0..len) without trailing slashes into out (cap bytes); returns
-// 0, or -1 when it does not fit.
-BEAT__PRIVATE int beat__cgroup_copy(char *out, size_t cap, const char *s, size_t len)
-{
-    while (len > 0 && s[len - 1] == '/')
-        len--;
-    if (len + 1 > cap)
-        return -1;
-    memcpy(out, s, len);
-    out[len] = '\0';
-    return 0;
-}
-
-// Splits line into up to n blank-separated fields; returns how many.
-BEAT__PRIVATE unsigned beat__cgroup_fields(const char *line, const char *end, const char **field,
-                                           size_t *len, unsigned n)
-{
-    unsigned count = 0;
-    while (count < n) {
-        while (line < end && (*line == ' ' || *line == '\t'))
-            line++;
-        if (line == end)
-            break;
-        field[count] = line;
-        while (line < end && *line != ' ' && *line != '\t')
-            line++;
-        len[count] = (size_t)(line - field[count]);
-        count++;
-    }
-    return count;
-}
-
-// Notes where one proc/mounts line mounts a hierarchy we care about.
-BEAT__PRIVATE void beat__cgroup_mount_line(beat__cgroup_scratch *s, const char *line,
-                                           const char *end)
-{
-    const char *f[4];
-    size_t len[4];
-    if (beat__cgroup_fields(line, end, f, len, 4) < 4)
-        return;
-    if (len[2] == 7 && memcmp(f[2], "cgroup2", 7) == 0 && s->v2[0] == '\0')
-        beat__cgroup_copy(s->v2, sizeof s->v2, f[1], len[1]);
-    if (len[2] != 6 || memcmp(f[2], "cgroup", 6) != 0)
-        return;
-    if (beat__cgroup_has_token(f[3], len[3], "cpuset") && s->cpuset[0] == '\0')
-        beat__cgroup_copy(s->cpuset, sizeof s->cpuset, f[1], len[1]);
-    if (beat__cgroup_has_token(f[3], len[3], "cpu") && s->cpu[0] == '\0')
-        beat__cgroup_copy(s->cpu, sizeof s->cpu, f[1], len[1]);
-}
-
-// True when root/rel exists.
-BEAT__PRIVATE int beat__cgroup_exists(const char *root, const char *rel)
-{
-    char full[BEAT__PATH_MAX];
-    return beat__text_path(full, sizeof full, root, rel) == 0 && access(full, F_OK) == 0;
-}
-
-// Finds the mount points in proc/mounts, else takes the usual places.
-BEAT__PRIVATE void beat__cgroup_mounts(const char *root, beat__cgroup_scratch *s)
-{
-    long len = beat__text_read(root, "proc/mounts", s->text, sizeof s->text);
-    if (len == (long)sizeof s->text - 1) // cut: drop the partial last line
-        while (len > 0 && s->text[len - 1] != '\n')
-            s->text[--len] = '\0';
-    for (const char *p = s->text; len > 0 && *p != '\0';) {
-        const char *end = strchr(p, '\n');
-        end = end != NULL ? end : p + strlen(p);
-        beat__cgroup_mount_line(s, p, end);
-        p = *end != '\0' ? end + 1 : end;
-    }
-    s->v2_listed = s->v2[0] != '\0';
-    s->cpuset_listed = s->cpuset[0] != '\0';
-    if (s->v2[0] == '\0')
-        strcpy(s->v2, beat__cgroup_exists(root, "sys/fs/cgroup/unified/cgroup.controllers")
-                          ? "/sys/fs/cgroup/unified"
-                          : "/sys/fs/cgroup");
-    if (s->cpuset[0] == '\0')
-        strcpy(s->cpuset, "/sys/fs/cgroup/cpuset");
-    if (s->cpu[0] == '\0')
-        strcpy(s->cpu, beat__cgroup_exists(root, "sys/fs/cgroup/cpu,cpuacct")
-                           ? "/sys/fs/cgroup/cpu,cpuacct"
-                           : "/sys/fs/cgroup/cpu");
-}
-
-// Sets place to group path[0..len) below mount. A path that climbs out
-// (".." from a cgroup namespace) or does not fit leaves the mount itself.
-BEAT__PRIVATE void beat__cgroup_place_at(beat__cgroup_place *place, const char *mount, int v1,
-                                         const char *path, size_t len)
-{
-    strcpy(place->dir, mount);
-    place->mount_len = strlen(mount);
-    place->found = 1;
-    place->v1 = v1;
-    for (size_t i = 0; i + 1 < len; i++)
-        if (path[i] == '.' && path[i + 1] == '.' && (i == 0 || path[i - 1] == '/'))
-            return;
-    while (len > 0 && (path[len - 1] == '\n' || path[len - 1] == '\r' || path[len - 1] == '/'))
-        len--;
-    for (; len > 0 && path[0] == '/'; len--)
-        path++;
-    size_t at = place->mount_len;
-    if (len == 0 || at + 1 + len + 1 > sizeof place->dir)
-        return;
-    place->dir[at] = '/';
-    memcpy(place->dir + at + 1, path, len);
-    place->dir[at + 1 + len] = '\0';
-}
-
-// Handles one proc/self/cgroup line "id:controllers:path". Remembers the
-// v2 path in *v2 / *v2_len.
-BEAT__PRIVATE void beat__cgroup_group_line(beat__cgroup_scratch *s, const char *line,
-                                           const char *end, const char **v2, size_t *v2_len)
-{
-    const char *c1 = (const char *)memchr(line, ':', (size_t)(end - line));
-    const char *c2 = c1 != NULL ? (const char *)memchr(c1 + 1, ':', (size_t)(end - c1 - 1)) : NULL;
-    if (c2 == NULL)
-        return;
-    const char *path = c2 + 1;
-    size_t ctl_len = (size_t)(c2 - c1 - 1), path_len = (size_t)(end - path);
-    if (c1 - line == 1 && line[0] == '0' && ctl_len == 0) {
-        *v2 = path;
-        *v2_len = path_len;
-        return;
-    }
-    if (beat__cgroup_has_token(c1 + 1, ctl_len, "cpuset"))
-        beat__cgroup_place_at(&s->cpuset_group, s->cpuset, 1, path, path_len);
-    if (beat__cgroup_has_token(c1 + 1, ctl_len, "cpu"))
-        beat__cgroup_place_at(&s->cpu_group, s->cpu, 1, path, path_len);
-}
-
-// Without proc/self/cgroup: proc/self/cpuset names the cpuset group, in
-// the v1 cpuset hierarchy if proc/mounts lists one, else in v2.
-BEAT__PRIVATE int beat__cgroup_legacy(const char *root, beat__cgroup_scratch *s)
-{
-    long len = beat__text_read(root, "proc/self/cpuset", s->text, BEAT__PATH_MAX);
-    if (len <= 0 || s->text[0] != '/')
-        return 0;
-    int v1 = s->cpuset_listed ||
-             (!s->v2_listed && beat__cgroup_exists(root, "sys/fs/cgroup/cpuset/cpuset.cpus"));
-    beat__cgroup_place_at(&s->cpuset_group, v1 ? s->cpuset : s->v2, v1, s->text, (size_t)len);
-    return v1 ? 1 : 2;
-}
-
-// Finds this process's groups; returns the cgroup version (0 none).
-BEAT__PRIVATE int beat__cgroup_groups(const char *root, beat__cgroup_scratch *s)
-{
-    long len = beat__text_read(root, "proc/self/cgroup", s->text, sizeof s->text);
-    if (len < 0)
-        return beat__cgroup_legacy(root, s);
-    const char *v2 = NULL;
-    size_t v2_len = 0;
-    for (const char *p = s->text; *p != '\0';) {
-        const char *end = strchr(p, '\n');
-        end = end != NULL ? end : p + strlen(p);
-        beat__cgroup_group_line(s, p, end, &v2, &v2_len);
-        p = *end != '\0' ? end + 1 : end;
-    }
-    if (s->cpuset_group.found || s->cpu_group.found)
-        return 1;
-    if (v2 == NULL)
-        return 0;
-    beat__cgroup_place_at(&s->cpuset_group, s->v2, 0, v2, v2_len);
-    beat__cgroup_place_at(&s->cpu_group, s->v2, 0, v2, v2_len);
-    return 2;
-}
-
-// Moves place one group up; 0 when it is already at the mount point.
-BEAT__PRIVATE int beat__cgroup_up(beat__cgroup_place *place)
-{
-    size_t len = strlen(place->dir);
-    if (len <= place->mount_len)
-        return 0;
-    while (len > place->mount_len && place->dir[len - 1] != '/')
-        len--;
-    while (len > place->mount_len && place->dir[len - 1] == '/')
-        len--;
-    place->dir[len] = '\0';
-    return 1;
-}
-
-// Sets s->path to file name of the group at place; 0, or -1 if too long.
-BEAT__PRIVATE int beat__cgroup_path(beat__cgroup_scratch *s, const beat__cgroup_place *place,
-                                    const char *name)
-{
-    s->path[0] = '\0';
-    if (beat__text_append(s->path, sizeof s->path, place->dir) != 0 ||
-        beat__text_append(s->path, sizeof s->path, "/") != 0 ||
-        beat__text_append(s->path, sizeof s->path, name) != 0)
-        return -1;
-    return 0;
-}
-
-// Reads file name of the group at place into s->text; length or -1.
-BEAT__PRIVATE long beat__cgroup_read_file(const char *root, beat__cgroup_scratch *s,
-                                          const beat__cgroup_place *place, const char *name)
-{
-    if (beat__cgroup_path(s, place, name) != 0)
-        return -1;
-    return beat__text_read(root, s->path, s->text, sizeof s->text);
-}
-
-// The cpuset nearest the group into cpuset (nbits bits); 1 when found.
-BEAT__PRIVATE int beat__cgroup_cpuset(const char *root, beat__cgroup_scratch *s, uint64_t *cpuset,
-                                      unsigned nbits)
-{
-    static const char *const v1_files[] = {"cpuset.effective_cpus", "cpuset.cpus", NULL};
-    static const char *const v2_files[] = {"cpuset.cpus.effective", NULL};
-    beat__cgroup_place *place = &s->cpuset_group;
-    const char *const *files = place->v1 ? v1_files : v2_files;
-    do {
-        for (int i = 0; files[i] != NULL; i++)
-            if (beat__cgroup_read_file(root, s, place, files[i]) >= 0 &&
-                beat__text_parse_cpulist(s->text, cpuset, nbits) > 0)
-                return 1;
-    } while (beat__cgroup_up(place));
-    return 0;
-}
-
-// CPUs from quota and period (microseconds); 0 when either is nonsense.
-BEAT__PRIVATE double beat__cgroup_cpus(unsigned long long quota, unsigned long long period)
-{
-    if (period == 0 || quota == 0)
-        return 0.0;
-    double cpus = (double)quota / (double)period;
-    return cpus < BEAT__CGROUP_QUOTA_MAX ? cpus : 0.0;
-}
-
-// v2 cpu.max of one group: "max 100000" or "50000 100000" (period optional).
-BEAT__PRIVATE double beat__cgroup_cpu_max(const char *root, beat__cgroup_scratch *s)
-{
-    if (beat__cgroup_read_file(root, s, &s->cpu_group, "cpu.max") < 0)
-        return 0.0;
-    const char *p = beat__text_skip_blank(s->text);
-    unsigned long long quota, period = BEAT__CGROUP_PERIOD_US;
-    if (!beat__text_parse_u64(&p, ~0ULL, &quota))
-        return 0.0; // "max" or garbage
-    p = beat__text_skip_blank(p);
-    if (!beat__text_at_end(p) && !beat__text_parse_u64(&p, ~0ULL, &period))
-        return 0.0;
-    return beat__text_at_end(p) ? beat__cgroup_cpus(quota, period) : 0.0;
-}
-
-// v1 cpu.cfs_quota_us / cpu.cfs_period_us of one group (quota -1: none).
-BEAT__PRIVATE double beat__cgroup_cfs(const char *root, beat__cgroup_scratch *s)
-{
-    long long quota, period;
-    if (beat__cgroup_path(s, &s->cpu_group, "cpu.cfs_quota_us") != 0 ||
-        !beat__text_read_i64(root, s->path, &quota) || quota <= 0)
-        return 0.0;
-    if (beat__cgroup_path(s, &s->cpu_group, "cpu.cfs_period_us") != 0 ||
-        !beat__text_read_i64(root, s->path, &period) || period <= 0)
-        return 0.0;
-    return beat__cgroup_cpus((unsigned long long)quota, (unsigned long long)period);
-}
-
-// The smallest quota from the group up to the mount point; 0 = none.
-BEAT__PRIVATE double beat__cgroup_quota(const char *root, beat__cgroup_scratch *s)
-{
-    double best = 0.0;
-    do {
-        double cpus = s->cpu_group.v1 ? beat__cgroup_cfs(root, s) : beat__cgroup_cpu_max(root, s);
-        if (cpus > 0.0 && (best == 0.0 || cpus < best))
-            best = cpus;
-    } while (beat__cgroup_up(&s->cpu_group));
-    return best;
-}
-
-// Reads the limits of this process's cgroup below root into *out and, if
-// it has one, its cpuset into cpuset (nbits bits). Anything missing or
-// malformed just means "no limit"; an allocation failure too.
-BEAT__PRIVATE void beat__cgroup_read(const char *root, uint64_t *cpuset, unsigned nbits,
-                                     beat__cgroup *out)
-{
-    memset(out, 0, sizeof *out);
-    beat__cgroup_scratch *s = (beat__cgroup_scratch *)BEAT_MALLOC(sizeof *s);
-    if (s == NULL)
-        return;
-    memset(s, 0, sizeof *s);
-    beat__cgroup_mounts(root, s);
-    out->version = beat__cgroup_groups(root, s);
-    if (s->cpuset_group.found)
-        out->has_cpuset = beat__cgroup_cpuset(root, s, cpuset, nbits);
-    if (s->cpu_group.found)
-        out->quota = beat__cgroup_quota(root, s);
-    BEAT_FREE(s);
-}
-// ==== END src/cgroup.c ====
-
 #include <dirent.h>
 #include <errno.h>
 
@@ -5070,6 +5406,1324 @@ BEAT__PRIVATE int beat__thread_pin(unsigned cpu)
     return err;
 }
 // ==== END src/placement.c ====
+
+// ==== BEGIN src/psi.c ====
+// >>psi
+// PSI: the pressure file parser, where this process's files are (cgroup.c
+// finds the groups), cgroup memory headroom, kernel PSI triggers and the
+// pressure level. See api/psi.h for the file format and the contracts.
+//
+// Messages are built with text.c's append helpers (no stdio): the readers
+// write "FILE: " and the parser appends "line N: problem".
+// #include "config.h" (already inlined above)
+// #include "text.c" (already inlined above)
+// #include "cgroup.c" (already inlined above)
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#if BEAT__OS_LINUX && !defined(BEAT_NO_PSI)
+#include <sys/vfs.h>
+#endif
+
+#define BEAT__PSI_FILE_BYTES 1024          // a pressure file is about 100 bytes
+#define BEAT__PSI_LINE_MAX 255             // longest line the parser accepts
+#define BEAT__PSI_DECIMALS 9               // most digits after the point
+#define BEAT__PSI_STAT_BYTES 4096          // memory.stat: inactive_file is early
+#define BEAT__PSI_V1_NO_LIMIT (1ULL << 62) // v1 says 2^63 - 4096 for none
+#define BEAT__PSI_WINDOW_MAX_US 10000000u  // the kernel's largest window
+#define BEAT__PSI_PROC_FILE "/proc/pressure/memory"
+
+// ---------------------------------------------------------------------------
+// The level (pure; present even with BEAT_NO_PSI)
+
+BEAT__DEF beat_pressure_thresholds beat_pressure_thresholds_default(void)
+{
+    beat_pressure_thresholds t = {
+        {5.0, 10.0, 20.0, 40.0}, {2.0, 5.0, 10.0, 20.0}, {0.80, 0.90, 0.95, 0.98}};
+    return t;
+}
+
+// The highest level whose threshold value reaches (0 for none).
+BEAT__PRIVATE int beat__pressure_rank(double value, const double threshold[4])
+{
+    int level = 0;
+    for (int i = 0; i < 4; i++)
+        if (value >= threshold[i])
+            level = i + 1;
+    return level;
+}
+
+// The working set's share of the limit (0 without a limit).
+BEAT__PRIVATE double beat__pressure_usage(const beat_memory_headroom *h)
+{
+    if (h->limit == 0)
+        return 0.0;
+    unsigned long long cache = h->inactive_file < h->current ? h->inactive_file : h->current;
+    return (double)(h->current - cache) / (double)h->limit;
+}
+
+BEAT__DEF beat_pressure_level beat_pressure_level_of(const beat_psi *psi,
+                                                     const beat_memory_headroom *headroom,
+                                                     const beat_pressure_thresholds *thresholds)
+{
+    beat_pressure_thresholds defaults = beat_pressure_thresholds_default();
+    const beat_pressure_thresholds *t = thresholds != NULL ? thresholds : &defaults;
+    int level = 0, l;
+    if (psi != NULL) {
+        l = beat__pressure_rank(psi->some_avg10, t->some_avg10);
+        level = l > level ? l : level;
+        l = psi->has_full ? beat__pressure_rank(psi->full_avg10, t->full_avg10) : 0;
+        level = l > level ? l : level;
+    }
+    if (headroom != NULL && headroom->limit != 0) {
+        l = beat__pressure_rank(beat__pressure_usage(headroom), t->usage);
+        level = l > level ? l : level;
+    }
+    return (beat_pressure_level)level;
+}
+
+BEAT__DEF const char *beat_pressure_level_name(beat_pressure_level level)
+{
+    switch (level) {
+    case BEAT_PRESSURE_NONE:
+        return "none";
+    case BEAT_PRESSURE_LOW:
+        return "low";
+    case BEAT_PRESSURE_MEDIUM:
+        return "medium";
+    case BEAT_PRESSURE_HIGH:
+        return "high";
+    case BEAT_PRESSURE_CRITICAL:
+        return "critical";
+    }
+    return "unknown";
+}
+
+#ifndef BEAT_NO_PSI
+
+// ---------------------------------------------------------------------------
+// The parser
+
+// Appends "line N: " a b to msg (cap bytes); msg may be NULL.
+BEAT__PRIVATE void beat__psi_line_error(char *msg, size_t cap, unsigned line, const char *a,
+                                        const char *b)
+{
+    if (msg == NULL || cap == 0)
+        return;
+    if (line > 0) {
+        char number[24] = "";
+        beat__text_append_u64(number, sizeof number, line);
+        beat__text_append_cut(msg, cap, "line ");
+        beat__text_append_cut(msg, cap, number);
+        beat__text_append_cut(msg, cap, ": ");
+    }
+    beat__text_append_cut(msg, cap, a);
+    beat__text_append_cut(msg, cap, b);
+}
+
+// True at the end of a field: a blank or the end of the line.
+BEAT__PRIVATE int beat__psi_field_end(const char *s)
+{
+    return *s == '\0' || *s == ' ' || *s == '\t';
+}
+
+// Parses a percentage "D+[.D{1,9}]" from 0 to 100 at *s, which must end
+// the field, as beat__text_parse_u64 does integers.
+BEAT__PRIVATE int beat__psi_parse_avg(const char **s, double *out)
+{
+    const char *p = *s;
+    unsigned long long whole, fraction = 0;
+    double scale = 1.0;
+    if (!beat__text_parse_u64(&p, 100, &whole))
+        return 0;
+    if (*p == '.') {
+        const char *start = ++p;
+        if (!beat__text_parse_u64(&p, ~0ULL, &fraction) || p - start > BEAT__PSI_DECIMALS)
+            return 0;
+        for (const char *d = start; d < p; d++)
+            scale *= 10.0;
+    }
+    if ((whole == 100 && fraction != 0) || !beat__psi_field_end(p))
+        return 0;
+    *out = (double)whole + (double)fraction / scale;
+    *s = p;
+    return 1;
+}
+
+// Parses " name=" at *s (at least one blank first); 1 when it is there.
+BEAT__PRIVATE int beat__psi_parse_key(const char **s, const char *name)
+{
+    const char *p = *s;
+    size_t len = strlen(name);
+    if (*p != ' ' && *p != '\t')
+        return 0;
+    p = beat__text_skip_blank(p);
+    if (strncmp(p, name, len) != 0 || p[len] != '=')
+        return 0;
+    *s = p + len + 1;
+    return 1;
+}
+
+// Parses the fields after "some" or "full" in the NUL-terminated line:
+// the three averages and the total. Returns 1, or 0 with the problem
+// appended to msg.
+BEAT__PRIVATE int beat__psi_parse_fields(const char *s, unsigned line, double avg[3],
+                                         unsigned long long *total, char *msg, size_t cap)
+{
+    static const char *const names[3] = {"avg10", "avg60", "avg300"};
+    for (int i = 0; i < 3; i++) {
+        if (!beat__psi_parse_key(&s, names[i])) {
+            beat__psi_line_error(msg, cap, line, names[i], "= expected");
+            return 0;
+        }
+        if (!beat__psi_parse_avg(&s, &avg[i])) {
+            beat__psi_line_error(msg, cap, line, names[i], " is not a number from 0 to 100");
+            return 0;
+        }
+    }
+    if (!beat__psi_parse_key(&s, "total")) {
+        beat__psi_line_error(msg, cap, line, "total", "= expected");
+        return 0;
+    }
+    if (!beat__text_parse_u64(&s, ~0ULL, total) || !beat__psi_field_end(s)) {
+        beat__psi_line_error(msg, cap, line, "total", " is not a whole number below 2^64");
+        return 0;
+    }
+    if (*beat__text_skip_blank(s) != '\0') {
+        beat__psi_line_error(msg, cap, line, "unexpected text after total", "");
+        return 0;
+    }
+    return 1;
+}
+
+// Parses one line (len bytes, no line end) into out; seen tells which
+// lines came before (1 some, 2 full). Returns 1, or 0 with msg appended.
+BEAT__PRIVATE int beat__psi_parse_line(const char *text, size_t len, unsigned line, int *seen,
+                                       beat_psi *out, char *msg, size_t cap)
+{
+    char buf[BEAT__PSI_LINE_MAX + 1];
+    if (len == 0) {
+        beat__psi_line_error(msg, cap, line, "empty line", "");
+        return 0;
+    }
+    if (len > BEAT__PSI_LINE_MAX) {
+        beat__psi_line_error(msg, cap, line, "longer than 255 characters", "");
+        return 0;
+    }
+    if (memchr(text, '\0', len) != NULL) {
+        beat__psi_line_error(msg, cap, line, "holds a NUL byte", "");
+        return 0;
+    }
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    int full = strncmp(buf, "full", 4) == 0;
+    if ((!full && strncmp(buf, "some", 4) != 0) || (buf[4] != ' ' && buf[4] != '\t')) {
+        beat__psi_line_error(msg, cap, line, "\"some\" or \"full\" expected", "");
+        return 0;
+    }
+    if ((*seen & (full ? 2 : 1)) != 0) {
+        beat__psi_line_error(msg, cap, line, full ? "a second \"full\"" : "a second \"some\"",
+                             " line");
+        return 0;
+    }
+    if (full && *seen == 0) {
+        beat__psi_line_error(msg, cap, line, "\"full\" before the \"some\" line", "");
+        return 0;
+    }
+    double avg[3];
+    unsigned long long total;
+    if (!beat__psi_parse_fields(buf + 4, line, avg, &total, msg, cap))
+        return 0;
+    if (full) {
+        out->full_avg10 = avg[0], out->full_avg60 = avg[1], out->full_avg300 = avg[2];
+        out->full_total = total;
+        out->has_full = 1;
+    } else {
+        out->some_avg10 = avg[0], out->some_avg60 = avg[1], out->some_avg300 = avg[2];
+        out->some_total = total;
+    }
+    *seen |= full ? 2 : 1;
+    return 1;
+}
+
+// Parses the pressure file text[0..len) (need not be NUL-terminated; NUL
+// bytes in it are errors) into *out. Returns BEAT_OK, or BEAT_ERROR_PARSE
+// with *out zeroed and "line N: problem" appended to msg (cap bytes; msg
+// may be NULL). Exposed for the fuzzer.
+BEAT__PRIVATE beat_result beat__psi_parse(const char *text, size_t len, beat_psi *out, char *msg,
+                                          size_t cap)
+{
+    memset(out, 0, sizeof *out);
+    int seen = 0;
+    unsigned line = 0;
+    for (size_t pos = 0; pos < len;) {
+        const char *start = text + pos;
+        const char *nl = (const char *)memchr(start, '\n', len - pos);
+        size_t n = nl != NULL ? (size_t)(nl - start) : len - pos;
+        pos += n + (nl != NULL ? 1u : 0u);
+        if (n > 0 && start[n - 1] == '\r')
+            n--; // CRLF (or a CR at the very end)
+        if (!beat__psi_parse_line(start, n, ++line, &seen, out, msg, cap)) {
+            memset(out, 0, sizeof *out);
+            return BEAT_ERROR_PARSE;
+        }
+    }
+    if (seen == 0) {
+        beat__psi_line_error(msg, cap, 0, "empty file (no \"some\" line)", "");
+        return BEAT_ERROR_PARSE;
+    }
+    return BEAT_OK;
+}
+
+// ---------------------------------------------------------------------------
+// Files
+
+// Clears msg and, when msg_cap allows, writes "name: ".
+BEAT__PRIVATE void beat__psi_msg_file(char *msg, size_t cap, const char *name)
+{
+    if (msg == NULL || cap == 0)
+        return;
+    msg[0] = '\0';
+    beat__text_append_cut(msg, cap, name);
+    beat__text_append_cut(msg, cap, ": ");
+}
+
+// Why a file could not be opened or read, from errno.
+BEAT__PRIVATE const char *beat__psi_reason(int err)
+{
+    switch (err) {
+    case 0:
+        return "the path is too long";
+    case ENOENT:
+        return "no such file";
+    case ENOTDIR:
+        return "a part of the path is not a directory";
+    case EISDIR:
+        return "is a directory, not a pressure file";
+    case EACCES:
+    case EPERM:
+        return "permission denied";
+    case EOPNOTSUPP:
+        return "PSI is disabled in this kernel (boot with psi=1)";
+    case ENAMETOOLONG:
+        return "the path is too long";
+    default:
+        return "cannot be read";
+    }
+}
+
+// The live system: NULL, "" or "/".
+BEAT__PRIVATE int beat__psi_is_live(const char *root)
+{
+    return root == NULL || root[0] == '\0' || (root[0] == '/' && root[1] == '\0');
+}
+
+// The root to read path under: on the live system "." for a relative path
+// (so it is relative to the working directory), else root. The full path
+// goes to full (cap bytes) for messages; returns -1 when it does not fit.
+BEAT__PRIVATE int beat__psi_where(const char *root, const char *path, const char **read_root,
+                                  char *full, size_t cap)
+{
+    int relative = beat__psi_is_live(root) && path[0] != '/';
+    *read_root = relative ? "." : root;
+    if (relative) {
+        if (strlen(path) + 1 > cap)
+            return -1;
+        strcpy(full, path);
+        return 0;
+    }
+    return beat__text_path(full, cap, root, path);
+}
+
+// Fills files from cgroup.c's discovery in s.
+BEAT__PRIVATE void beat__psi_files_from(const char *root, const beat__cgroup_scratch *s,
+                                        beat_pressure_files *files)
+{
+    memset(files, 0, sizeof *files);
+    strcpy(files->pressure, BEAT__PSI_PROC_FILE);
+    if (s->v2_group.found) {
+        char rel[BEAT_PSI_PATH_BYTES] = "";
+        if (beat__text_append(rel, sizeof rel, s->v2_group.dir) == 0 &&
+            beat__text_append(rel, sizeof rel, "/memory.pressure") == 0 &&
+            beat__cgroup_exists(root, rel))
+            strcpy(files->pressure, rel);
+    }
+    const beat__cgroup_place *m = &s->memory_group;
+    if (m->found && strlen(m->dir) < sizeof files->memory_group) {
+        strcpy(files->memory_group, m->dir);
+        files->memory_mount_len = (unsigned)m->mount_len;
+        files->memory_version = m->v1 ? 1 : 2;
+    }
+}
+
+BEAT__DEF beat_result beat_pressure_locate(const char *root, beat_pressure_files *out)
+{
+    if (out == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    beat__cgroup_scratch *s;
+    if (beat__cgroup_locate(root, &s) != 0) {
+        memset(out, 0, sizeof *out);
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    }
+    beat__psi_files_from(root, s, out);
+    BEAT_FREE(s);
+    return BEAT_OK;
+}
+
+// beat_pressure_locate into a temporary allocation; NULL when out of memory.
+BEAT__PRIVATE beat_pressure_files *beat__psi_locate_new(const char *root)
+{
+    beat_pressure_files *files = (beat_pressure_files *)BEAT_MALLOC(sizeof *files);
+    if (files != NULL && beat_pressure_locate(root, files) != BEAT_OK) {
+        BEAT_FREE(files);
+        files = NULL;
+    }
+    return files;
+}
+
+// Reads and parses path below root (see beat_psi_read_at).
+BEAT__PRIVATE beat_result beat__psi_read_file(const char *root, const char *path, beat_psi *out,
+                                              char *msg, size_t cap)
+{
+    char full[BEAT__PATH_MAX], text[BEAT__PSI_FILE_BYTES];
+    const char *read_root;
+    if (beat__psi_where(root, path, &read_root, full, sizeof full) != 0) {
+        beat__psi_msg_file(msg, cap, path);
+        beat__text_append_cut(msg, cap, "the path is too long");
+        return BEAT_ERROR_IO;
+    }
+    beat__psi_msg_file(msg, cap, full);
+    errno = 0;
+    long len = beat__text_read(read_root, path, text, sizeof text);
+    if (len < 0) {
+        beat__text_append_cut(msg, cap, beat__psi_reason(errno));
+        return BEAT_ERROR_IO;
+    }
+    if ((size_t)len == sizeof text - 1) {
+        beat__text_append_cut(msg, cap, "too long for a pressure file (1023 bytes or more)");
+        return BEAT_ERROR_PARSE;
+    }
+    beat_result r = beat__psi_parse(text, (size_t)len, out, msg, cap);
+    if (r == BEAT_OK && msg != NULL && cap > 0)
+        msg[0] = '\0';
+    return r;
+}
+
+BEAT__DEF beat_result beat_psi_read_at(const char *root, const char *path, beat_psi *out, char *msg,
+                                       size_t msg_cap)
+{
+    if (msg != NULL && msg_cap > 0)
+        msg[0] = '\0';
+    if (out == NULL) {
+        beat__psi_line_error(msg, msg_cap, 0, "beat_psi_read_at: out is NULL", "");
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    }
+    memset(out, 0, sizeof *out);
+    if (path != NULL)
+        return beat__psi_read_file(root, path, out, msg, msg_cap);
+    beat_pressure_files *files = beat__psi_locate_new(root);
+    if (files == NULL) {
+        beat__psi_line_error(msg, msg_cap, 0, "beat_psi_read_at: out of memory", "");
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    }
+    beat_result r = beat__psi_read_file(root, files->pressure, out, msg, msg_cap);
+    BEAT_FREE(files);
+    return r;
+}
+
+BEAT__DEF beat_result beat_psi_read(const char *path, beat_psi *out)
+{
+    return beat_psi_read_at(NULL, path, out, NULL, 0);
+}
+
+// ---------------------------------------------------------------------------
+// Headroom
+
+// Reads dir/name (dir is place->dir, extended in place and restored).
+BEAT__PRIVATE long beat__psi_read_in(const char *root, beat__cgroup_place *place, const char *name,
+                                     char *buf, size_t cap)
+{
+    size_t len = strlen(place->dir);
+    long got = -1;
+    if (beat__text_append(place->dir, sizeof place->dir, "/") == 0 &&
+        beat__text_append(place->dir, sizeof place->dir, name) == 0)
+        got = beat__text_read(root, place->dir, buf, cap);
+    place->dir[len] = '\0';
+    return got;
+}
+
+// One limit file: a number, "max" (v2) or anything else; 0 (no limit)
+// unless it holds a number (v1: below 2^62).
+BEAT__PRIVATE unsigned long long beat__psi_limit(const char *root, beat__cgroup_place *place,
+                                                 const char *name)
+{
+    char buf[64];
+    unsigned long long v;
+    if (beat__psi_read_in(root, place, name, buf, sizeof buf) < 0)
+        return 0;
+    const char *s = beat__text_skip_blank(buf);
+    if (!beat__text_parse_u64(&s, ~0ULL, &v) || !beat__text_at_end(s))
+        return 0; // "max" or garbage
+    return place->v1 && v >= BEAT__PSI_V1_NO_LIMIT ? 0 : v;
+}
+
+// The numbers of the group at place; 0 when it has no readable current.
+BEAT__PRIVATE int beat__psi_group(const char *root, beat__cgroup_place *place,
+                                  beat_memory_headroom *g)
+{
+    char buf[BEAT__PSI_STAT_BYTES];
+    const char *current = place->v1 ? "memory.usage_in_bytes" : "memory.current";
+    if (beat__psi_read_in(root, place, current, buf, 64) < 0)
+        return 0;
+    const char *s = beat__text_skip_blank(buf);
+    if (!beat__text_parse_u64(&s, ~0ULL, &g->current) || !beat__text_at_end(s))
+        return 0;
+    if (place->v1) {
+        g->limit = beat__psi_limit(root, place, "memory.limit_in_bytes");
+    } else {
+        unsigned long long high = beat__psi_limit(root, place, "memory.high");
+        unsigned long long max = beat__psi_limit(root, place, "memory.max");
+        g->limit = high == 0 || (max != 0 && max < high) ? max : high;
+    }
+    g->inactive_file = 0;
+    if (g->limit == 0)
+        return 1;
+    long len = beat__psi_read_in(root, place, "memory.stat", buf, sizeof buf);
+    if (len == (long)sizeof buf - 1) // cut: drop the partial last line
+        while (len > 0 && buf[len - 1] != '\n')
+            buf[--len] = '\0';
+    if (len > 0 && !beat__text_key_u64(buf, place->v1 ? "total_inactive_file" : "inactive_file",
+                                       &g->inactive_file))
+        g->inactive_file = 0;
+    return 1;
+}
+
+// Walks from the group at place up to its mount point and keeps in out
+// the numbers of the group that binds (see beat_memory_headroom).
+BEAT__PRIVATE void beat__psi_headroom_walk(const char *root, beat__cgroup_place *place,
+                                           beat_memory_headroom *out)
+{
+    int have = 0;       // out holds a group's numbers
+    double best = -1.0; // usage of the limited group in out; -1 while none
+    do {
+        beat_memory_headroom g = *out;
+        if (!beat__psi_group(root, place, &g))
+            continue;
+        int limited = g.limit != 0;
+        if (!have || (limited && beat__pressure_usage(&g) > best)) {
+            *out = g;
+            have = 1;
+            best = limited ? beat__pressure_usage(&g) : best;
+        }
+    } while (beat__cgroup_up(place));
+}
+
+BEAT__DEF beat_result beat_memory_headroom_read(const char *root, const beat_pressure_files *files,
+                                                beat_memory_headroom *out)
+{
+    if (out == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    beat_pressure_files *located = NULL;
+    if (files == NULL && (files = located = beat__psi_locate_new(root)) == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    beat__cgroup_place place;
+    const char *end = (const char *)memchr(files->memory_group, '\0', sizeof files->memory_group);
+    size_t len = end != NULL ? (size_t)(end - files->memory_group) : sizeof place.dir;
+    if (files->memory_version != 0 && len < sizeof place.dir && files->memory_mount_len <= len) {
+        memcpy(place.dir, files->memory_group, len + 1);
+        place.mount_len = files->memory_mount_len;
+        place.found = 1;
+        place.v1 = files->memory_version == 1;
+        out->cgroup_version = files->memory_version;
+        beat__psi_headroom_walk(root, &place, out);
+    }
+    if (located != NULL)
+        BEAT_FREE(located);
+    return BEAT_OK;
+}
+
+// ---------------------------------------------------------------------------
+// Triggers
+
+// True when fd is a file of procfs or cgroup2 (where triggers live).
+BEAT__PRIVATE int beat__psi_is_kernel_file(int fd)
+{
+#if BEAT__OS_LINUX
+    struct statfs fs;
+    if (fstatfs(fd, &fs) != 0)
+        return 0;
+    return (unsigned long)fs.f_type == 0x9fa0ul ||   // PROC_SUPER_MAGIC
+           (unsigned long)fs.f_type == 0x63677270ul; // CGROUP2_SUPER_MAGIC
+#else
+    (void)fd;
+    return 0;
+#endif
+}
+
+// Why the kernel refused a trigger, from errno.
+BEAT__PRIVATE const char *beat__psi_trigger_reason(int err)
+{
+    switch (err) {
+    case EINVAL:
+        return "the kernel refused the trigger (EINVAL: without CAP_SYS_RESOURCE the window "
+               "must be a multiple of 2 s)";
+    case EPERM:
+    case EACCES:
+        return "the kernel refused the trigger (not permitted: CAP_SYS_RESOURCE needed before "
+               "Linux 6.4)";
+    case EOPNOTSUPP:
+        return "PSI is disabled in this kernel (boot with psi=1)";
+    case EBUSY:
+        return "the file already has a trigger";
+    default:
+        return "the kernel refused the trigger";
+    }
+}
+
+// Opens path below root and writes the trigger text (see the header).
+BEAT__PRIVATE beat_result beat__psi_trigger_file(const char *root, const char *path,
+                                                 const char *trigger, int *fd, char *msg,
+                                                 size_t cap)
+{
+    char full[BEAT__PATH_MAX];
+    const char *read_root;
+    if (beat__psi_where(root, path, &read_root, full, sizeof full) != 0) {
+        beat__psi_msg_file(msg, cap, path);
+        beat__text_append_cut(msg, cap, "the path is too long");
+        return BEAT_ERROR_IO;
+    }
+    beat__psi_msg_file(msg, cap, full);
+    char open_path[BEAT__PATH_MAX];
+    if (beat__text_path(open_path, sizeof open_path, read_root, path) != 0) {
+        beat__text_append_cut(msg, cap, "the path is too long");
+        return BEAT_ERROR_IO;
+    }
+    int f;
+    do
+        f = open(open_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    while (f < 0 && errno == EINTR);
+    if (f < 0) {
+        beat__text_append_cut(msg, cap, beat__psi_reason(errno));
+        return BEAT_ERROR_IO;
+    }
+    if (!beat__psi_is_kernel_file(f)) {
+        close(f);
+        beat__text_append_cut(msg, cap, "not a kernel pressure file (procfs or cgroup2)");
+        return BEAT_ERROR_UNSUPPORTED;
+    }
+    // The kernel turns the last byte written into a NUL: write ours too.
+    size_t len = strlen(trigger) + 1;
+    ssize_t wrote;
+    do
+        wrote = write(f, trigger, len);
+    while (wrote < 0 && errno == EINTR);
+    if (wrote != (ssize_t)len) {
+        int err = wrote < 0 ? errno : EIO;
+        close(f);
+        beat__text_append_cut(msg, cap, beat__psi_trigger_reason(err));
+        return BEAT_ERROR_UNSUPPORTED;
+    }
+    if (msg != NULL && cap > 0)
+        msg[0] = '\0';
+    *fd = f;
+    return BEAT_OK;
+}
+
+BEAT__DEF beat_result beat_psi_trigger_open(const char *root, const char *path, int full,
+                                            unsigned stall_us, unsigned window_us, int *fd,
+                                            char *msg, size_t msg_cap)
+{
+    if (msg != NULL && msg_cap > 0)
+        msg[0] = '\0';
+    if (fd != NULL)
+        *fd = -1;
+    if (fd == NULL || stall_us == 0 || stall_us > window_us ||
+        window_us > BEAT__PSI_WINDOW_MAX_US) {
+        beat__psi_line_error(msg, msg_cap, 0, "beat_psi_trigger_open: ",
+                             fd == NULL ? "fd is NULL"
+                                        : "need 0 < stall_us <= window_us <= 10000000");
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    }
+#if !BEAT__OS_LINUX
+    (void)root, (void)path, (void)full;
+    beat__psi_line_error(msg, msg_cap, 0, "PSI triggers need Linux", "");
+    return BEAT_ERROR_UNSUPPORTED;
+#else
+    char trigger[48] = "";
+    beat__text_append(trigger, sizeof trigger, full ? "full " : "some ");
+    beat__text_append_u64(trigger, sizeof trigger, stall_us);
+    beat__text_append(trigger, sizeof trigger, " ");
+    beat__text_append_u64(trigger, sizeof trigger, window_us);
+    if (path != NULL)
+        return beat__psi_trigger_file(root, path, trigger, fd, msg, msg_cap);
+    beat_pressure_files *files = beat__psi_locate_new(root);
+    if (files == NULL) {
+        beat__psi_line_error(msg, msg_cap, 0, "beat_psi_trigger_open: out of memory", "");
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    }
+    beat_result r = beat__psi_trigger_file(root, files->pressure, trigger, fd, msg, msg_cap);
+    BEAT_FREE(files);
+    return r;
+#endif
+}
+
+#else // BEAT_NO_PSI
+
+// The readers, compiled out: UNSUPPORTED, outputs zeroed.
+BEAT__PRIVATE beat_result beat__psi_compiled_out(void *out, size_t size, char *msg, size_t cap)
+{
+    if (out != NULL)
+        memset(out, 0, size);
+    if (msg != NULL && cap > 0) {
+        msg[0] = '\0';
+        beat__text_append_cut(msg, cap, "PSI support is compiled out (BEAT_NO_PSI)");
+    }
+    return BEAT_ERROR_UNSUPPORTED;
+}
+
+BEAT__DEF beat_result beat_psi_read_at(const char *root, const char *path, beat_psi *out, char *msg,
+                                       size_t msg_cap)
+{
+    (void)root, (void)path;
+    return beat__psi_compiled_out(out, sizeof *out, msg, msg_cap);
+}
+
+BEAT__DEF beat_result beat_psi_read(const char *path, beat_psi *out)
+{
+    (void)path;
+    return beat__psi_compiled_out(out, sizeof *out, NULL, 0);
+}
+
+BEAT__DEF beat_result beat_pressure_locate(const char *root, beat_pressure_files *out)
+{
+    (void)root;
+    return beat__psi_compiled_out(out, sizeof *out, NULL, 0);
+}
+
+BEAT__DEF beat_result beat_memory_headroom_read(const char *root, const beat_pressure_files *files,
+                                                beat_memory_headroom *out)
+{
+    (void)root, (void)files;
+    return beat__psi_compiled_out(out, sizeof *out, NULL, 0);
+}
+
+BEAT__DEF beat_result beat_psi_trigger_open(const char *root, const char *path, int full,
+                                            unsigned stall_us, unsigned window_us, int *fd,
+                                            char *msg, size_t msg_cap)
+{
+    (void)root, (void)path, (void)full, (void)stall_us, (void)window_us;
+    if (fd != NULL)
+        *fd = -1;
+    return beat__psi_compiled_out(NULL, 0, msg, msg_cap);
+}
+
+#endif // BEAT_NO_PSI
+// ==== END src/psi.c ====
+
+// ==== BEGIN src/predict.c ====
+// >>predict
+// Predictor: the One Euro filter (api/predict.h), and per-function
+// execution times measured by the scheduler on its own workers.
+//
+// Each worker (context) owns a fixed open-addressing table keyed by the
+// function's address. An entry runs a One Euro filter over the durations
+// of that function's timed runs, in ns. Only the owner writes its table;
+// any thread reads it: the fields others read are relaxed atomics
+// published through the key, the filter state is the owner's alone. No
+// locks, no allocation after create.
+//
+// Which operations may run at the same time (X = yes):
+//
+//                   sample  record  estimate
+//     sample          -       -        X       (sample, record: owner only)
+//     record          -       -        X
+//     estimate        X       X        X
+//
+// Two choices depart from feeding the filter raw samples on the clock;
+// both come from tuning runs of bench/predict_bench.c's workload:
+// - The filter's time axis is the sample count (Te = 1 per timed run),
+//   not the clock. Call rates range from a few per second to millions,
+//   and on the clock the smoothing at rest scales with the sample period
+//   (the speed noise grows as 1/sqrt(Te)). Tuned to follow a x4 jump in
+//   2-5 samples at 20 us spacing, the clock axis left 8-12 % of the
+//   predictions more than 10 % off at 1 ms spacing; the sample axis gives
+//   0.5 % at any spacing. Per sample, the cutoffs mean the same for every
+//   function: at rest an average over about 16 samples, after a x4 jump
+//   within 10 % in 2-4 samples.
+// - Each sample goes through a median of three (it and the two before)
+//   first. Job times have one-off outliers (preemption, page faults); the
+//   filter reads an outlier as fast motion and follows it (1 % of x3
+//   outliers: 4.4 % of predictions off by more than 10 % without the
+//   median, 0.5 % with it). The median delays a real step by one sample.
+// beta is relative: each record sets it to BETA / estimate, so the speed
+// term is a fraction of the estimate per sample and one setting serves
+// 100 ns and 10 ms functions.
+//
+// Sampling: timing a call costs two clock reads plus a record (about 85
+// ns here: 29 ns per clock read, 26 ns per record; predict_bench --cost),
+// so not every call is timed. An entry times one call in `period` on
+// average, period = BEAT__PREDICT_SPAN_NS / estimate, clamped to
+// 1..BEAT__PREDICT_MAX_PERIOD: the timed calls then cover at least SPAN
+// ns of work, and their cost stays below cost / SPAN (0.3 % at 32 us) for
+// any job longer than SPAN / MAX_PERIOD (31 ns). Jobs longer than SPAN
+// are always timed. The gaps are jittered (uniform 0..2*period-2, mean
+// period-1), so that a workload with a period of its own is not always
+// sampled in phase. An untimed call is a compare and a decrement on the
+// worker's hot slot (about 2 ns; a hash and a probe when the function
+// differs from the last one).
+//
+// BEAT_NO_PREDICT removes the tables: create gives a NULL predictor and
+// every function accepts NULL (sample 0, record nothing, estimate absent).
+// The One Euro filter stays (pure arithmetic, no cost unless called).
+// #include "atomics.h" (already inlined above)
+
+#include <string.h>
+
+// ---------------------------------------------------------------------------
+// One Euro filter
+
+#define BEAT__TWO_PI 6.283185307179586
+
+// x for x > 0; 0 for 0, negatives and NaN.
+BEAT__PRIVATE double beat__nonneg(double x) { return x > 0 ? x : 0; }
+
+// 1 for a finite x without libm: x - x is 0 for finite x, NaN otherwise.
+BEAT__PRIVATE int beat__finite(double x) { return x - x == 0; }
+
+// The paper's alpha = 1 / (1 + tau / Te), tau = 1 / (2 pi fc), written as
+// r / (1 + r) with r = 2 pi fc Te so that fc = 0 divides nothing by zero.
+BEAT__PRIVATE double beat__one_euro_alpha(double cutoff, double dt)
+{
+    double r = BEAT__TWO_PI * cutoff * dt;
+    return r / (1.0 + r);
+}
+
+BEAT__DEF void beat_one_euro_init(beat_one_euro *f, double min_cutoff, double beta, double d_cutoff)
+{
+    f->min_cutoff = beat__nonneg(min_cutoff);
+    f->beta = beat__nonneg(beta);
+    f->d_cutoff = beat__nonneg(d_cutoff);
+    f->x_prev = 0;
+    f->dx_prev = 0;
+    f->t_prev = 0;
+    f->dt_prev = 0;
+    f->initialised = 0;
+}
+
+BEAT__DEF double beat_one_euro_filter(beat_one_euro *f, double value, double t_seconds)
+{
+    if (!f->initialised) {
+        if (!beat__finite(value) || !beat__finite(t_seconds))
+            return value;
+        f->x_prev = value;
+        f->dx_prev = 0;
+        f->t_prev = t_seconds;
+        f->dt_prev = 0;
+        f->initialised = 1;
+        return value;
+    }
+    if (!beat__finite(value))
+        return f->x_prev;
+    double dt = t_seconds - f->t_prev;
+    int advance = dt > 0 && beat__finite(t_seconds);
+    if (!advance) {
+        if (!(f->dt_prev > 0))
+            return f->x_prev; // no period known yet: the Te -> 0 limit
+        dt = f->dt_prev;
+    }
+    double dx = (value - f->x_prev) / dt;
+    double dx_hat = f->dx_prev + beat__one_euro_alpha(f->d_cutoff, dt) * (dx - f->dx_prev);
+    double cutoff = f->min_cutoff + f->beta * (dx_hat < 0 ? -dx_hat : dx_hat);
+    // x_prev + alpha (x - x_prev): a constant input stays exactly constant.
+    double x_hat = f->x_prev + beat__one_euro_alpha(cutoff, dt) * (value - f->x_prev);
+    if (!beat__finite(x_hat) || !beat__finite(dx_hat))
+        return f->x_prev; // overflow (huge speed): keep the state finite
+    f->x_prev = x_hat;
+    f->dx_prev = dx_hat;
+    if (advance) {
+        f->t_prev = t_seconds;
+        f->dt_prev = dt;
+    }
+    return x_hat;
+}
+
+// ---------------------------------------------------------------------------
+// Execution-time predictor
+
+#ifdef BEAT_NO_PREDICT
+#define BEAT__PREDICT 0
+#else
+#define BEAT__PREDICT 1
+#endif
+
+// A function pointer as a key, without the object/function pointer cast
+// that ISO C forbids: BEAT__PREDICT_KEY(fn).
+#define BEAT__PREDICT_KEY(fn) ((const void *)(uintptr_t)(fn))
+
+typedef struct beat__predictor beat__predictor;
+
+#if BEAT__PREDICT
+
+#define BEAT__PREDICT_SLOTS 256u   // entries per worker when create gets 0
+#define BEAT__PREDICT_PROBES 8u    // linear-probe window (and eviction set)
+#define BEAT__PREDICT_EMPTY 0u     // key of a never-used entry
+#define BEAT__PREDICT_BUSY 1u      // key while the owner refills the entry
+#define BEAT__PREDICT_SPAN_NS 32e3 // timed calls cover at least this much work
+#define BEAT__PREDICT_MAX_PERIOD 1024u
+#define BEAT__PREDICT_FRESH_NS 250000000u // estimate: workers this close to the newest
+#define BEAT__PREDICT_WEIGHT_CAP 32u      // estimate: a worker weighs min(count, cap)
+
+// Filter parameters, per sample (Te = 1); chosen with predict_bench.c.
+#define BEAT__PREDICT_MIN_CUTOFF 0.01 // alpha 0.059 at rest: ~16 samples
+#define BEAT__PREDICT_BETA 1.0        // per (fraction of the estimate / sample)
+#define BEAT__PREDICT_D_CUTOFF 0.1    // the speed's filter: alpha 0.39
+#define BEAT__PREDICT_FLOOR_NS 0.01   // beta's divisor never goes below this
+
+// One function in one worker's table. key, estimate, updated and count are
+// read by any thread (relaxed atomics, published through key, see
+// beat__predict_read); the rest is the owner's.
+typedef struct beat__predict_entry {
+    uint64_t key;      // the function's address; EMPTY or BUSY
+    uint64_t estimate; // bits of the filtered duration (double, ns)
+    uint64_t updated;  // now_ns of the latest sample
+    uint64_t count;    // samples since the entry was filled
+    beat_one_euro filter;
+    double recent[2]; // the last two samples (median of three with the next)
+    uint32_t skip;    // calls to leave untimed (while not hot, see below)
+} beat__predict_entry;
+
+// A worker's hot function (the one it recorded last, or looked up last):
+// its countdown lives here instead of in its entry, so that an untimed
+// call of the same function is one compare and one decrement, without
+// the hash and the probe. Owner only; one cache line per worker.
+typedef struct beat__predict_hot {
+    uint64_t key; // 0: none
+    beat__predict_entry *entry;
+    uint32_t skip;
+} BEAT__ALIGNED(BEAT_CACHELINE) beat__predict_hot;
+
+struct beat__predictor {
+    beat__predict_hot *hot;       // nworkers
+    beat__predict_entry *entries; // nworkers tables of mask + 1 entries
+    unsigned nworkers;
+    uint32_t mask;
+    uint32_t window; // probes: min(BEAT__PREDICT_PROBES, slots)
+    size_t bytes;
+    beat_allocator allocator;
+};
+
+BEAT__PRIVATE uint64_t beat__double_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+BEAT__PRIVATE double beat__bits_double(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+// The splitmix64 finaliser: a well-mixed 64-bit value from any input.
+BEAT__PRIVATE uint64_t beat__predict_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+BEAT__PRIVATE beat__predict_entry *beat__predict_table(const beat__predictor *p, unsigned worker)
+{
+    return p->entries + (size_t)worker * ((size_t)p->mask + 1);
+}
+
+// Fibonacci hashing: one multiply spreads the address's low bits upward.
+BEAT__PRIVATE uint32_t beat__predict_home(const beat__predictor *p, uint64_t key)
+{
+    return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & p->mask;
+}
+
+BEAT__PRIVATE int beat__predict_key_ok(uint64_t key)
+{
+    return key != BEAT__PREDICT_EMPTY && key != BEAT__PREDICT_BUSY;
+}
+
+// slots: entries per worker, rounded up to a power of two (0 = 256, at
+// most 65536). Memory: nworkers * slots * sizeof(beat__predict_entry)
+// (120 bytes), in one block from allocator (NULL = BEAT_MALLOC). With
+// BEAT_NO_PREDICT *out is NULL and the result BEAT_OK.
+// Thread safety: any thread.
+BEAT__PRIVATE beat_result beat__predictor_create(unsigned nworkers, unsigned slots,
+                                                 const beat_allocator *allocator,
+                                                 beat__predictor **out)
+{
+    static const beat_allocator none = {NULL, NULL, NULL};
+    if (out == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (allocator == NULL)
+        allocator = &none;
+    if (nworkers == 0 || slots > 65536u || !beat__allocator_valid(allocator))
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    uint32_t n = 1;
+    while (n < (slots == 0 ? BEAT__PREDICT_SLOTS : slots))
+        n <<= 1;
+    size_t head = (sizeof(beat__predictor) + BEAT_CACHELINE - 1) / BEAT_CACHELINE * BEAT_CACHELINE;
+    size_t per_worker = sizeof(beat__predict_hot) + (size_t)n * sizeof(beat__predict_entry);
+    if (nworkers > (SIZE_MAX - head) / per_worker)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    size_t bytes = head + nworkers * per_worker;
+    unsigned char *block = (unsigned char *)beat__alloc(allocator, bytes, BEAT_CACHELINE);
+    if (block == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    memset(block, 0, bytes); // every key EMPTY, no hot function
+    beat__predictor *p = (beat__predictor *)(void *)block;
+    p->hot = (beat__predict_hot *)(void *)(block + head);
+    p->entries = (beat__predict_entry *)(void *)(p->hot + nworkers);
+    p->nworkers = nworkers;
+    p->mask = n - 1;
+    p->window = n < BEAT__PREDICT_PROBES ? n : BEAT__PREDICT_PROBES;
+    p->bytes = bytes;
+    p->allocator = *allocator;
+    *out = p;
+    return BEAT_OK;
+}
+
+// NULL is a no-op. Thread safety: once, when no other thread uses p.
+BEAT__PRIVATE void beat__predictor_destroy(beat__predictor *p)
+{
+    if (p == NULL)
+        return;
+    beat_allocator allocator = p->allocator;
+    beat__free(&allocator, p, p->bytes, BEAT_CACHELINE);
+}
+
+// The owner's entry for key, or NULL. Keys are never removed (an eviction
+// replaces one in place), so an EMPTY slot ends the probe.
+BEAT__PRIVATE beat__predict_entry *beat__predict_find_owner(const beat__predictor *p,
+                                                            unsigned worker, uint64_t key)
+{
+    beat__predict_entry *table = beat__predict_table(p, worker);
+    uint32_t i = beat__predict_home(p, key);
+    for (uint32_t n = 0; n < p->window; n++, i = (i + 1) & p->mask) {
+        // Relaxed: the owner wrote every key of its own table.
+        uint64_t k = beat__atomic_load_u64(&table[i].key, BEAT__MO_RELAXED);
+        if (k == key)
+            return &table[i];
+        if (k == BEAT__PREDICT_EMPTY)
+            return NULL;
+    }
+    return NULL;
+}
+
+// The owner's entry for key. When key has none, takes an empty slot of the
+// probe window or else evicts the window's least recently updated entry:
+// *fresh is then 1 and the caller publishes the key once the first
+// sample's fields are stored (beat__predict_publish).
+BEAT__PRIVATE beat__predict_entry *beat__predict_claim(const beat__predictor *p, unsigned worker,
+                                                       uint64_t key, int *fresh)
+{
+    beat__predict_entry *table = beat__predict_table(p, worker);
+    beat__predict_entry *victim = NULL;
+    uint64_t oldest = UINT64_MAX;
+    uint32_t i = beat__predict_home(p, key);
+    *fresh = 0;
+    for (uint32_t n = 0; n < p->window; n++, i = (i + 1) & p->mask) {
+        beat__predict_entry *e = &table[i];
+        // Relaxed: the owner reads its own writes.
+        uint64_t k = beat__atomic_load_u64(&e->key, BEAT__MO_RELAXED);
+        if (k == key)
+            return e;
+        if (k == BEAT__PREDICT_EMPTY) {
+            victim = e;
+            break;
+        }
+        uint64_t updated = beat__atomic_load_u64(&e->updated, BEAT__MO_RELAXED);
+        if (victim == NULL || updated < oldest) {
+            oldest = updated;
+            victim = e;
+        }
+    }
+    // Relaxed: as above.
+    if (beat__atomic_load_u64(&victim->key, BEAT__MO_RELAXED) != BEAT__PREDICT_EMPTY) {
+        // BUSY before any field changes. Relaxed store, then the release
+        // fence: a reader that sees a field written after it also sees
+        // BUSY on its re-check (pairs with beat__fence_acquire there).
+        beat__atomic_store_u64(&victim->key, BEAT__PREDICT_BUSY, BEAT__MO_RELAXED);
+        beat__fence_release();
+    }
+    victim->filter.initialised = 0;
+    *fresh = 1;
+    return victim;
+}
+
+// Moves the hot function's countdown back into its entry.
+BEAT__PRIVATE void beat__predict_cool(beat__predict_hot *hot)
+{
+    if (hot->entry != NULL)
+        hot->entry->skip = hot->skip;
+    hot->key = 0;
+    hot->entry = NULL;
+}
+
+// Owner: 1 when this run of fn should be timed (then time it and call
+// beat__predictor_record_owner or _record_items_owner), 0 to run it
+// untimed. A function not in the table yet is timed. Hot path: one hash,
+// usually one probe, no atomic RMW, no allocation.
+// Thread safety: worker's owner only.
+BEAT__PRIVATE int beat__predictor_sample_owner(beat__predictor *p, unsigned worker, const void *fn)
+{
+    uint64_t key = (uint64_t)(uintptr_t)fn;
+    if (p == NULL || worker >= p->nworkers || !beat__predict_key_ok(key))
+        return 0;
+    beat__predict_hot *hot = &p->hot[worker];
+    if (BEAT__UNLIKELY(hot->key != key)) {
+        beat__predict_entry *e = beat__predict_find_owner(p, worker, key);
+        if (e == NULL)
+            return 1;
+        beat__predict_cool(hot);
+        hot->key = key;
+        hot->entry = e;
+        hot->skip = e->skip;
+    }
+    if (hot->skip == 0)
+        return 1;
+    hot->skip--;
+    return 0;
+}
+
+// Folds one sample (ns per item) into worker's entry for key; the timed
+// unit was `items` items long, which sets the sampling period.
+BEAT__PRIVATE void beat__predict_update(beat__predictor *p, unsigned worker, const void *fn,
+                                        double ns, uint64_t items, uint64_t now_ns)
+{
+    uint64_t key = (uint64_t)(uintptr_t)fn;
+    if (p == NULL || worker >= p->nworkers || !beat__predict_key_ok(key) || !(ns >= 0))
+        return;
+    beat__predict_hot *hot = &p->hot[worker];
+    beat__predict_cool(hot); // the claim below may evict the hot entry
+    int fresh;
+    beat__predict_entry *e = beat__predict_claim(p, worker, key, &fresh);
+    beat_one_euro *f = &e->filter;
+    if (!f->initialised) {
+        beat_one_euro_init(f, BEAT__PREDICT_MIN_CUTOFF, 0, BEAT__PREDICT_D_CUTOFF);
+    } else {
+        double scale = f->x_prev > BEAT__PREDICT_FLOOR_NS ? f->x_prev : BEAT__PREDICT_FLOOR_NS;
+        f->beta = BEAT__PREDICT_BETA / scale;
+    }
+    // Relaxed: the owner reads its own writes.
+    uint64_t count = fresh ? 1 : beat__atomic_load_u64(&e->count, BEAT__MO_RELAXED) + 1;
+    double fed = ns;
+    if (count > 2) { // the median of three: ns clamped between the two before
+        double a = e->recent[0], b = e->recent[1];
+        double lo = a < b ? a : b, hi = a < b ? b : a;
+        fed = ns < lo ? lo : ns > hi ? hi : ns;
+    }
+    e->recent[0] = e->recent[1];
+    e->recent[1] = ns;
+    double estimate = beat_one_euro_filter(f, fed, (double)count);
+    // Relaxed: single writer; readers take each field as it is (see
+    // beat__predictor_estimate); a fresh entry's are published below.
+    beat__atomic_store_u64(&e->estimate, beat__double_bits(estimate), BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&e->updated, now_ns, BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&e->count, count, BEAT__MO_RELAXED);
+    if (fresh) // Release: pairs with the reader's acquire load of the key.
+        beat__atomic_store_u64(&e->key, key, BEAT__MO_RELEASE);
+
+    // The countdown to the next timed call, jittered. From the count alone
+    // (not the address), so runs are reproducible.
+    double unit = estimate * (double)items;
+    double want = unit > 0 ? BEAT__PREDICT_SPAN_NS / unit : BEAT__PREDICT_MAX_PERIOD;
+    uint64_t period = want >= BEAT__PREDICT_MAX_PERIOD ? BEAT__PREDICT_MAX_PERIOD
+                      : want <= 1                      ? 1u
+                                                       : (uint64_t)want;
+    uint64_t jitter = beat__predict_mix(count * 0x9E3779B97F4A7C15ull);
+    hot->skip = (uint32_t)(jitter % (2 * period - 1));
+    hot->key = key;
+    hot->entry = e;
+}
+
+// Owner: one timed run of fn took ns, ending at now_ns (beat__now_ns; the
+// filter's time axis). Claims a slot on first sight (evicting the least
+// recently updated entry of the probe window when it is full); never
+// allocates. NULL p, worker >= nworkers and fn NULL are ignored.
+// Thread safety: worker's owner only.
+BEAT__PRIVATE void beat__predictor_record_owner(beat__predictor *p, unsigned worker, const void *fn,
+                                                uint64_t ns, uint64_t now_ns)
+{
+    beat__predict_update(p, worker, fn, (double)ns, 1, now_ns);
+}
+
+// Owner: a timed chunk of items iterations of fn took ns; the entry tracks
+// ns per item (a loop's estimate stays comparable across chunk sizes).
+// items 0 is ignored. Thread safety: worker's owner only.
+BEAT__PRIVATE void beat__predictor_record_items_owner(beat__predictor *p, unsigned worker,
+                                                      const void *fn, uint64_t ns, uint64_t items,
+                                                      uint64_t now_ns)
+{
+    if (items > 0)
+        beat__predict_update(p, worker, fn, (double)ns / (double)items, items, now_ns);
+}
+
+// Reads worker's entry for key: 1 with the estimate, the time of its last
+// update and its sample count, 0 when absent or being refilled. The key is
+// read before and after the fields (a seqlock whose sequence is the key):
+// an eviction stores BUSY before any field changes, so a changed key
+// means the fields may belong to the new function: they are dropped.
+BEAT__PRIVATE int beat__predict_read(const beat__predictor *p, unsigned worker, uint64_t key,
+                                     double *estimate, uint64_t *updated, uint64_t *count)
+{
+    const beat__predict_entry *table = beat__predict_table(p, worker);
+    uint32_t i = beat__predict_home(p, key);
+    for (uint32_t n = 0; n < p->window; n++, i = (i + 1) & p->mask) {
+        const beat__predict_entry *e = &table[i];
+        // Acquire pairs with the release store that published the key.
+        uint64_t k = beat__atomic_load_u64(&e->key, BEAT__MO_ACQUIRE);
+        if (k == BEAT__PREDICT_EMPTY)
+            return 0;
+        if (k != key)
+            continue; // another key, or BUSY (the owner may be adding ours)
+        // Relaxed: ordered by the acquire above and the fence below.
+        uint64_t bits = beat__atomic_load_u64(&e->estimate, BEAT__MO_RELAXED);
+        *updated = beat__atomic_load_u64(&e->updated, BEAT__MO_RELAXED);
+        *count = beat__atomic_load_u64(&e->count, BEAT__MO_RELAXED);
+        // Pairs with the release fence in claim: if a field above came
+        // from an eviction, the key re-read below sees BUSY or the new key.
+        beat__fence_acquire();
+        // Relaxed: ordered by the fence above.
+        if (beat__atomic_load_u64(&e->key, BEAT__MO_RELAXED) != key)
+            return 0;
+        *estimate = beat__bits_double(bits);
+        return 1;
+    }
+    return 0;
+}
+
+// Any thread: worker's own estimate for fn in ns (per item for entries fed
+// by _record_items_owner): 1 with *ns set, or 0 when worker has none.
+// Cheap (one table probe): for decisions on a worker's hot path.
+// Thread safety: any thread.
+BEAT__PRIVATE int beat__predictor_estimate_worker(const beat__predictor *p, unsigned worker,
+                                                  const void *fn, double *ns)
+{
+    uint64_t key = (uint64_t)(uintptr_t)fn, updated, count;
+    double estimate;
+    if (p == NULL || worker >= p->nworkers || !beat__predict_key_ok(key))
+        return 0;
+    if (!beat__predict_read(p, worker, key, &estimate, &updated, &count))
+        return 0;
+    *ns = estimate;
+    return 1;
+}
+
+// Any thread: the pool's estimate for fn, combining every worker's entry.
+// Returns 1 and sets *ns, or 0 when no worker has timed fn.
+//
+// The combination is a mean of the workers' filtered values, each weighted
+// by min(count, 32), over the entries updated within 250 ms of the most
+// recently updated one. A mean, because a job may run on any worker (on a
+// hybrid CPU, P and E cores time the same job differently) and the caller
+// plans for "some worker"; capped weights, so a worker with three samples
+// counts less but a long history does not outvote the rest; the freshness
+// window, so a worker that last ran fn in an earlier phase of the program
+// does not pull the estimate back (250 ms: 15 frames at 60 Hz). Each
+// worker's fields are read one by one, so a result may mix two
+// consecutive updates of one entry; every value it mixes was a filtered
+// value (a convex combination of medians of recorded samples), so the
+// result stays within the range of the samples fed.
+// Cost: two probes of every worker's table. Thread safety: any thread.
+BEAT__PRIVATE int beat__predictor_estimate(const beat__predictor *p, const void *fn, double *ns)
+{
+    uint64_t key = (uint64_t)(uintptr_t)fn, updated, count, newest = 0;
+    double estimate, newest_estimate = 0;
+    int found = 0;
+    if (p == NULL || !beat__predict_key_ok(key))
+        return 0;
+    for (unsigned w = 0; w < p->nworkers; w++) {
+        if (beat__predict_read(p, w, key, &estimate, &updated, &count) &&
+            (!found || updated > newest)) {
+            found = 1;
+            newest = updated;
+            newest_estimate = estimate;
+        }
+    }
+    if (!found)
+        return 0;
+    uint64_t since = newest > BEAT__PREDICT_FRESH_NS ? newest - BEAT__PREDICT_FRESH_NS : 0;
+    double sum = 0, weights = 0;
+    for (unsigned w = 0; w < p->nworkers; w++) {
+        if (!beat__predict_read(p, w, key, &estimate, &updated, &count) || updated < since)
+            continue;
+        uint64_t capped = count < BEAT__PREDICT_WEIGHT_CAP ? count : BEAT__PREDICT_WEIGHT_CAP;
+        double weight = (double)capped;
+        sum += weight * estimate;
+        weights += weight;
+    }
+    // Entries refilled between the two passes: fall back on the newest.
+    *ns = weights > 0 ? sum / weights : newest_estimate;
+    return 1;
+}
+
+#else // BEAT_NO_PREDICT
+
+BEAT__PRIVATE beat_result beat__predictor_create(unsigned nworkers, unsigned slots,
+                                                 const beat_allocator *allocator,
+                                                 beat__predictor **out)
+{
+    (void)nworkers;
+    (void)slots;
+    (void)allocator;
+    if (out == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    *out = NULL;
+    return BEAT_OK;
+}
+BEAT__PRIVATE void beat__predictor_destroy(beat__predictor *p) { (void)p; }
+BEAT__PRIVATE int beat__predictor_sample_owner(beat__predictor *p, unsigned worker, const void *fn)
+{
+    (void)p;
+    (void)worker;
+    (void)fn;
+    return 0;
+}
+BEAT__PRIVATE void beat__predictor_record_owner(beat__predictor *p, unsigned worker, const void *fn,
+                                                uint64_t ns, uint64_t now_ns)
+{
+    (void)p;
+    (void)worker;
+    (void)fn;
+    (void)ns;
+    (void)now_ns;
+}
+BEAT__PRIVATE void beat__predictor_record_items_owner(beat__predictor *p, unsigned worker,
+                                                      const void *fn, uint64_t ns, uint64_t items,
+                                                      uint64_t now_ns)
+{
+    (void)items;
+    beat__predictor_record_owner(p, worker, fn, ns, now_ns);
+}
+BEAT__PRIVATE int beat__predictor_estimate_worker(const beat__predictor *p, unsigned worker,
+                                                  const void *fn, double *ns)
+{
+    (void)p;
+    (void)worker;
+    (void)fn;
+    (void)ns;
+    return 0;
+}
+BEAT__PRIVATE int beat__predictor_estimate(const beat__predictor *p, const void *fn, double *ns)
+{
+    return beat__predictor_estimate_worker(p, 0, fn, ns);
+}
+
+#endif // BEAT_NO_PREDICT
+// ==== END src/predict.c ====
 
 // ==== BEGIN src/deque.c ====
 // >>deque

@@ -9,6 +9,10 @@
 // while missing); the quota is the smallest on the path from the group up
 // (v2 cpu.max, v1 cpu.cfs_quota_us / cpu.cfs_period_us). Odd values
 // ("max", -1, period 0, garbage, absurdly large quotas) mean no limit.
+//
+// For PSI (psi.c) the same discovery also finds the process's v2 group,
+// where memory.pressure lives even when the controllers are on v1, and its
+// memory controller group (v1 "memory" line, else the v2 group).
 #include "config.h"
 #include "text.c"
 
@@ -39,9 +43,10 @@ typedef struct beat__cgroup_scratch {
     char path[BEAT__PATH_MAX];
     // Mount points, and whether proc/mounts listed them (else defaults).
     char v2[BEAT__CGROUP_MOUNT_BYTES], cpuset[BEAT__CGROUP_MOUNT_BYTES],
-        cpu[BEAT__CGROUP_MOUNT_BYTES];
+        cpu[BEAT__CGROUP_MOUNT_BYTES], memory[BEAT__CGROUP_MOUNT_BYTES];
     int v2_listed, cpuset_listed;
     beat__cgroup_place cpuset_group, cpu_group;
+    beat__cgroup_place v2_group, memory_group; // for PSI; found is 0 if none
 } beat__cgroup_scratch;
 
 // True when the comma-separated list s[0..len) holds token.
@@ -107,6 +112,8 @@ BEAT__PRIVATE void beat__cgroup_mount_line(beat__cgroup_scratch *s, const char *
         beat__cgroup_copy(s->cpuset, sizeof s->cpuset, f[1], len[1]);
     if (beat__cgroup_has_token(f[3], len[3], "cpu") && s->cpu[0] == '\0')
         beat__cgroup_copy(s->cpu, sizeof s->cpu, f[1], len[1]);
+    if (beat__cgroup_has_token(f[3], len[3], "memory") && s->memory[0] == '\0')
+        beat__cgroup_copy(s->memory, sizeof s->memory, f[1], len[1]);
 }
 
 // True when root/rel exists.
@@ -141,6 +148,8 @@ BEAT__PRIVATE void beat__cgroup_mounts(const char *root, beat__cgroup_scratch *s
         strcpy(s->cpu, beat__cgroup_exists(root, "sys/fs/cgroup/cpu,cpuacct")
                            ? "/sys/fs/cgroup/cpu,cpuacct"
                            : "/sys/fs/cgroup/cpu");
+    if (s->memory[0] == '\0')
+        strcpy(s->memory, "/sys/fs/cgroup/memory");
 }
 
 // Sets place to group path[0..len) below mount. A path that climbs out
@@ -187,6 +196,8 @@ BEAT__PRIVATE void beat__cgroup_group_line(beat__cgroup_scratch *s, const char *
         beat__cgroup_place_at(&s->cpuset_group, s->cpuset, 1, path, path_len);
     if (beat__cgroup_has_token(c1 + 1, ctl_len, "cpu"))
         beat__cgroup_place_at(&s->cpu_group, s->cpu, 1, path, path_len);
+    if (beat__cgroup_has_token(c1 + 1, ctl_len, "memory"))
+        beat__cgroup_place_at(&s->memory_group, s->memory, 1, path, path_len);
 }
 
 // Without proc/self/cgroup: proc/self/cpuset names the cpuset group, in
@@ -215,6 +226,11 @@ BEAT__PRIVATE int beat__cgroup_groups(const char *root, beat__cgroup_scratch *s)
         end = end != NULL ? end : p + strlen(p);
         beat__cgroup_group_line(s, p, end, &v2, &v2_len);
         p = *end != '\0' ? end + 1 : end;
+    }
+    if (v2 != NULL) {
+        beat__cgroup_place_at(&s->v2_group, s->v2, 0, v2, v2_len);
+        if (!s->memory_group.found)
+            s->memory_group = s->v2_group;
     }
     if (s->cpuset_group.found || s->cpu_group.found)
         return 1;
@@ -344,4 +360,20 @@ BEAT__PRIVATE void beat__cgroup_read(const char *root, uint64_t *cpuset, unsigne
     if (s->cpu_group.found)
         out->quota = beat__cgroup_quota(root, s);
     BEAT_FREE(s);
+}
+
+// Finds this process's v2 group and memory group (s->v2_group and
+// s->memory_group; found is 0 for either when proc/self/cgroup has no such
+// line). Returns 0, or -1 when the scratch cannot be allocated (*out is
+// then NULL); the caller frees *out with BEAT_FREE.
+BEAT__PRIVATE int beat__cgroup_locate(const char *root, beat__cgroup_scratch **out)
+{
+    beat__cgroup_scratch *s = (beat__cgroup_scratch *)BEAT_MALLOC(sizeof *s);
+    *out = s;
+    if (s == NULL)
+        return -1;
+    memset(s, 0, sizeof *s);
+    beat__cgroup_mounts(root, s);
+    (void)beat__cgroup_groups(root, s);
+    return 0;
 }

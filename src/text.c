@@ -31,7 +31,8 @@ BEAT__PRIVATE int beat__text_path(char *out, size_t cap, const char *root, const
 
 // Reads root/path into buf as a NUL-terminated string of at most cap - 1
 // bytes (a longer file is cut: callers size buf for the files they read).
-// Returns the length, or -1 when the file cannot be opened or read.
+// Returns the length, or -1 when the file cannot be opened or read (errno
+// then says why: ENOENT, EACCES, EISDIR for a directory, ...).
 BEAT__PRIVATE long beat__text_read(const char *root, const char *path, char *buf, size_t cap)
 {
     char full[BEAT__PATH_MAX];
@@ -55,7 +56,9 @@ BEAT__PRIVATE long beat__text_read(const char *root, const char *path, char *buf
         }
         len += (size_t)got;
     }
+    int saved = errno; // the read's reason, whatever close does
     close(fd);
+    errno = saved;
     if (len == (size_t)-1)
         return -1;
     buf[len] = '\0';
@@ -297,4 +300,47 @@ BEAT__PRIVATE long beat__text_parse_cpumask(const char *s, uint64_t *bits, unsig
             return -1;
     }
     return beat__text_at_end(s) ? count : -1;
+}
+
+// Appends as much of s as fits to the string in out (capacity cap, which
+// it already fits): for messages, where a cut sentence beats none. Does
+// nothing when cap is 0.
+BEAT__PRIVATE void beat__text_append_cut(char *out, size_t cap, const char *s)
+{
+    if (cap == 0)
+        return;
+    size_t len = strlen(out), add = strlen(s);
+    if (add > cap - 1 - len)
+        add = cap - 1 - len;
+    memcpy(out + len, s, add);
+    out[len + add] = '\0';
+}
+
+// True when the rest of the line at s is only blanks (and a CR): the line
+// ends there, at a newline or at the end of the text.
+BEAT__PRIVATE int beat__text_at_line_end(const char *s)
+{
+    s = beat__text_skip_blank(s);
+    if (*s == '\r')
+        s++;
+    return *s == '\n' || *s == '\0';
+}
+
+// Finds the line "key value" (blanks between; e.g. memory.stat) in text
+// and parses its unsigned decimal value. Returns 1 and stores it, or 0 when
+// no line has that key or its value is not a number that fits.
+BEAT__PRIVATE int beat__text_key_u64(const char *text, const char *key, unsigned long long *out)
+{
+    size_t klen = strlen(key);
+    for (const char *line = text; *line != '\0';) {
+        if (strncmp(line, key, klen) == 0 && (line[klen] == ' ' || line[klen] == '\t')) {
+            const char *s = beat__text_skip_blank(line + klen);
+            return beat__text_parse_u64(&s, ~0ULL, out) && beat__text_at_line_end(s);
+        }
+        const char *next = strchr(line, '\n');
+        if (next == NULL)
+            break;
+        line = next + 1;
+    }
+    return 0;
 }

@@ -18,6 +18,7 @@
 // UNSUPPORTED and the default worker count is the affinity mask's.
 #include "config.h"
 #include "text.c"
+#include "cgroup.c" // also psi.c's, so present even with BEAT_NO_TOPOLOGY
 #include "topo_build.h"
 #include "topo_build.c"
 
@@ -25,8 +26,6 @@
 #include <string.h>
 
 #ifndef BEAT_NO_TOPOLOGY
-#include "cgroup.c"
-
 #include <dirent.h>
 #include <errno.h>
 

@@ -8,6 +8,7 @@
 #include "beat.h"
 
 #include "test.h"
+#include "tree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,90 +17,7 @@
 #include <sys/stat.h>
 
 // ---------------------------------------------------------------------------
-// Synthetic trees: every case gets a fresh directory below one temporary
-// directory, removed at exit.
-
-static char tmp_top[64];
-static unsigned tmp_cases;
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_tmp(void)
-{
-    if (tmp_top[0] != '\0')
-        nftw(tmp_top, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-// A new empty directory for one tree (the string lives until exit).
-static const char *tree_new(void)
-{
-    static char roots[8][96];
-    if (tmp_top[0] == '\0') {
-        static const char *const bases[] = {"/dev/shm", "/tmp"}; // memory first
-        for (int i = 0; i < 2 && tmp_top[0] == '\0'; i++) {
-            snprintf(tmp_top, sizeof tmp_top, "%s/beat-topology-XXXXXX", bases[i]);
-            if (mkdtemp(tmp_top) == NULL)
-                tmp_top[0] = '\0';
-        }
-        if (tmp_top[0] == '\0') {
-            perror("mkdtemp");
-            exit(1);
-        }
-        atexit(remove_tmp);
-    }
-    char *root = roots[tmp_cases % 8];
-    snprintf(root, sizeof roots[0], "%s/t%u", tmp_top, tmp_cases++);
-    mkdir(root, 0755);
-    return root;
-}
-
-// mkdir -p of the directory part of path.
-static void make_parents(char *path)
-{
-    for (char *p = path + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-            perror(path);
-            exit(1);
-        }
-        *p = '/';
-    }
-}
-
-// Writes root/rel (creating directories) with printf-style content.
-BT_UNUSED __attribute__((format(printf, 3, 4))) static void put(const char *root, const char *rel,
-                                                                const char *fmt, ...)
-{
-    char path[512], text[8192];
-    snprintf(path, sizeof path, "%s/%s", root, rel);
-    va_list args;
-    va_start(args, fmt);
-    int len = vsnprintf(text, sizeof text, fmt, args);
-    va_end(args);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0 && errno == ENOENT) { // plain open first: most directories exist
-        make_parents(path);
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    }
-    if (fd < 0 || len < 0 || write(fd, text, (size_t)len) != len) {
-        perror(path);
-        exit(1);
-    }
-    close(fd);
-}
-
-static void put_dir(const char *root, const char *rel)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s/", root, rel);
-    make_parents(path);
-}
+// Synthetic trees (tests/tree.h)
 
 // Writes cpuN/<leaf> below root's sys/devices/system/cpu.
 __attribute__((format(printf, 4, 5))) static void put_cpu(const char *root, unsigned cpu,
