@@ -4,9 +4,10 @@
 // Each worker (context) owns a fixed open-addressing table keyed by the
 // function's address. An entry runs a One Euro filter over the durations
 // of that function's timed runs, in ns. Only the owner writes its table;
-// any thread reads it: the fields others read are relaxed atomics
-// published through the key, the filter state is the owner's alone. No
-// locks, no allocation after create.
+// any thread reads it: the fields others read are atomics, published by
+// the key's release store (a new entry) or guarded by a per-entry seqlock
+// (an evicted one); the filter state is the owner's alone. No locks, no
+// allocation after create.
 //
 // Which operations may run at the same time (X = yes):
 //
@@ -143,7 +144,6 @@ typedef struct beat__predictor beat__predictor;
 #define BEAT__PREDICT_SLOTS 256u   // entries per worker when create gets 0
 #define BEAT__PREDICT_PROBES 8u    // linear-probe window (and eviction set)
 #define BEAT__PREDICT_EMPTY 0u     // key of a never-used entry
-#define BEAT__PREDICT_BUSY 1u      // key while the owner refills the entry
 #define BEAT__PREDICT_SPAN_NS 32e3 // timed calls cover at least this much work
 #define BEAT__PREDICT_MAX_PERIOD 1024u
 #define BEAT__PREDICT_FRESH_NS 250000000u // estimate: workers this close to the newest
@@ -155,11 +155,12 @@ typedef struct beat__predictor beat__predictor;
 #define BEAT__PREDICT_D_CUTOFF 0.1    // the speed's filter: alpha 0.39
 #define BEAT__PREDICT_FLOOR_NS 0.01   // beta's divisor never goes below this
 
-// One function in one worker's table. key, estimate, updated and count are
-// read by any thread (relaxed atomics, published through key, see
+// One function in one worker's table (128 bytes). seq, key, estimate,
+// updated and count are read by any thread (atomics, see
 // beat__predict_read); the rest is the owner's.
 typedef struct beat__predict_entry {
-    uint64_t key;      // the function's address; EMPTY or BUSY
+    uint64_t seq;      // odd while the owner refills the entry for a new key
+    uint64_t key;      // the function's address; EMPTY
     uint64_t estimate; // bits of the filtered duration (double, ns)
     uint64_t updated;  // now_ns of the latest sample
     uint64_t count;    // samples since the entry was filled
@@ -221,15 +222,12 @@ BEAT__PRIVATE uint32_t beat__predict_home(const beat__predictor *p, uint64_t key
     return (uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & p->mask;
 }
 
-BEAT__PRIVATE int beat__predict_key_ok(uint64_t key)
-{
-    return key != BEAT__PREDICT_EMPTY && key != BEAT__PREDICT_BUSY;
-}
+BEAT__PRIVATE int beat__predict_key_ok(uint64_t key) { return key != BEAT__PREDICT_EMPTY; }
 
 // slots: entries per worker, rounded up to a power of two (0 = 256, at
-// most 65536). Memory: nworkers * slots * sizeof(beat__predict_entry)
-// (120 bytes), in one block from allocator (NULL = BEAT_MALLOC). With
-// BEAT_NO_PREDICT *out is NULL and the result BEAT_OK.
+// most 65536). Memory: nworkers * (64 + slots * 128) bytes (32 KiB per
+// worker by default), in one block from allocator (NULL = BEAT_MALLOC).
+// With BEAT_NO_PREDICT *out is NULL and the result BEAT_OK.
 // Thread safety: any thread.
 BEAT__PRIVATE beat_result beat__predictor_create(unsigned nworkers, unsigned slots,
                                                  const beat_allocator *allocator,
@@ -294,18 +292,22 @@ BEAT__PRIVATE beat__predict_entry *beat__predict_find_owner(const beat__predicto
     return NULL;
 }
 
+#define BEAT__PREDICT_FOUND 0
+#define BEAT__PREDICT_NEW 1     // an empty slot: publish the key
+#define BEAT__PREDICT_EVICTED 2 // another key's slot: seq is odd, close it
+
 // The owner's entry for key. When key has none, takes an empty slot of the
-// probe window or else evicts the window's least recently updated entry:
-// *fresh is then 1 and the caller publishes the key once the first
-// sample's fields are stored (beat__predict_publish).
+// probe window or else evicts the window's least recently updated entry;
+// the caller then stores the first sample's fields and publishes the
+// entry (beat__predict_publish), as *how says.
 BEAT__PRIVATE beat__predict_entry *beat__predict_claim(const beat__predictor *p, unsigned worker,
-                                                       uint64_t key, int *fresh)
+                                                       uint64_t key, int *how)
 {
     beat__predict_entry *table = beat__predict_table(p, worker);
     beat__predict_entry *victim = NULL;
     uint64_t oldest = UINT64_MAX;
     uint32_t i = beat__predict_home(p, key);
-    *fresh = 0;
+    *how = BEAT__PREDICT_FOUND;
     for (uint32_t n = 0; n < p->window; n++, i = (i + 1) & p->mask) {
         beat__predict_entry *e = &table[i];
         // Relaxed: the owner reads its own writes.
@@ -322,17 +324,34 @@ BEAT__PRIVATE beat__predict_entry *beat__predict_claim(const beat__predictor *p,
             victim = e;
         }
     }
+    *how = BEAT__PREDICT_NEW;
     // Relaxed: as above.
     if (beat__atomic_load_u64(&victim->key, BEAT__MO_RELAXED) != BEAT__PREDICT_EMPTY) {
-        // BUSY before any field changes. Relaxed store, then the release
-        // fence: a reader that sees a field written after it also sees
-        // BUSY on its re-check (pairs with beat__fence_acquire there).
-        beat__atomic_store_u64(&victim->key, BEAT__PREDICT_BUSY, BEAT__MO_RELAXED);
+        // seq odd before any field changes. Relaxed store, then the
+        // release fence: a reader that sees a field written after it also
+        // sees a newer seq on its re-check (pairs with its acquire fence).
+        uint64_t seq = beat__atomic_load_u64(&victim->seq, BEAT__MO_RELAXED);
+        beat__atomic_store_u64(&victim->seq, seq + 1, BEAT__MO_RELAXED);
         beat__fence_release();
+        *how = BEAT__PREDICT_EVICTED;
     }
     victim->filter.initialised = 0;
-    *fresh = 1;
     return victim;
+}
+
+// Makes a claimed entry visible with its first sample.
+BEAT__PRIVATE void beat__predict_publish(beat__predict_entry *e, uint64_t key, int how)
+{
+    if (how == BEAT__PREDICT_NEW) {
+        // Release: pairs with the reader's acquire load of the key.
+        beat__atomic_store_u64(&e->key, key, BEAT__MO_RELEASE);
+    } else if (how == BEAT__PREDICT_EVICTED) {
+        // Relaxed: published by the release store of seq below.
+        beat__atomic_store_u64(&e->key, key, BEAT__MO_RELAXED);
+        uint64_t seq = beat__atomic_load_u64(&e->seq, BEAT__MO_RELAXED);
+        // Release: pairs with the reader's acquire load of seq.
+        beat__atomic_store_u64(&e->seq, seq + 1, BEAT__MO_RELEASE);
+    }
 }
 
 // Moves the hot function's countdown back into its entry.
@@ -346,8 +365,9 @@ BEAT__PRIVATE void beat__predict_cool(beat__predict_hot *hot)
 
 // Owner: 1 when this run of fn should be timed (then time it and call
 // beat__predictor_record_owner or _record_items_owner), 0 to run it
-// untimed. A function not in the table yet is timed. Hot path: one hash,
-// usually one probe, no atomic RMW, no allocation.
+// untimed. A function not in the table yet is timed. Hot path: a compare
+// and a decrement on the worker's hot slot (a hash and a probe when fn is
+// not the last function), no atomic RMW, no allocation.
 // Thread safety: worker's owner only.
 BEAT__PRIVATE int beat__predictor_sample_owner(beat__predictor *p, unsigned worker, const void *fn)
 {
@@ -380,8 +400,8 @@ BEAT__PRIVATE void beat__predict_update(beat__predictor *p, unsigned worker, con
         return;
     beat__predict_hot *hot = &p->hot[worker];
     beat__predict_cool(hot); // the claim below may evict the hot entry
-    int fresh;
-    beat__predict_entry *e = beat__predict_claim(p, worker, key, &fresh);
+    int how;
+    beat__predict_entry *e = beat__predict_claim(p, worker, key, &how);
     beat_one_euro *f = &e->filter;
     if (!f->initialised) {
         beat_one_euro_init(f, BEAT__PREDICT_MIN_CUTOFF, 0, BEAT__PREDICT_D_CUTOFF);
@@ -390,7 +410,8 @@ BEAT__PRIVATE void beat__predict_update(beat__predictor *p, unsigned worker, con
         f->beta = BEAT__PREDICT_BETA / scale;
     }
     // Relaxed: the owner reads its own writes.
-    uint64_t count = fresh ? 1 : beat__atomic_load_u64(&e->count, BEAT__MO_RELAXED) + 1;
+    uint64_t count =
+        how != BEAT__PREDICT_FOUND ? 1 : beat__atomic_load_u64(&e->count, BEAT__MO_RELAXED) + 1;
     double fed = ns;
     if (count > 2) { // the median of three: ns clamped between the two before
         double a = e->recent[0], b = e->recent[1];
@@ -401,12 +422,11 @@ BEAT__PRIVATE void beat__predict_update(beat__predictor *p, unsigned worker, con
     e->recent[1] = ns;
     double estimate = beat_one_euro_filter(f, fed, (double)count);
     // Relaxed: single writer; readers take each field as it is (see
-    // beat__predictor_estimate); a fresh entry's are published below.
+    // beat__predictor_estimate); a claimed entry's are published below.
     beat__atomic_store_u64(&e->estimate, beat__double_bits(estimate), BEAT__MO_RELAXED);
     beat__atomic_store_u64(&e->updated, now_ns, BEAT__MO_RELAXED);
     beat__atomic_store_u64(&e->count, count, BEAT__MO_RELAXED);
-    if (fresh) // Release: pairs with the reader's acquire load of the key.
-        beat__atomic_store_u64(&e->key, key, BEAT__MO_RELEASE);
+    beat__predict_publish(e, key, how);
 
     // The countdown to the next timed call, jittered. From the count alone
     // (not the address), so runs are reproducible.
@@ -444,10 +464,12 @@ BEAT__PRIVATE void beat__predictor_record_items_owner(beat__predictor *p, unsign
 }
 
 // Reads worker's entry for key: 1 with the estimate, the time of its last
-// update and its sample count, 0 when absent or being refilled. The key is
-// read before and after the fields (a seqlock whose sequence is the key):
-// an eviction stores BUSY before any field changes, so a changed key
-// means the fields may belong to the new function: they are dropped.
+// update and its sample count, 0 when absent or being refilled. A seqlock
+// (Boehm, "Can seqlocks get along with programming language memory
+// models?", MSPC 2012): seq is read before and after the fields, and an
+// eviction makes it odd before any field changes, so a changed seq means
+// the fields may belong to the new function: they are dropped. A key put
+// in an empty slot is published by its own release store instead.
 BEAT__PRIVATE int beat__predict_read(const beat__predictor *p, unsigned worker, uint64_t key,
                                      double *estimate, uint64_t *updated, uint64_t *count)
 {
@@ -455,21 +477,23 @@ BEAT__PRIVATE int beat__predict_read(const beat__predictor *p, unsigned worker, 
     uint32_t i = beat__predict_home(p, key);
     for (uint32_t n = 0; n < p->window; n++, i = (i + 1) & p->mask) {
         const beat__predict_entry *e = &table[i];
-        // Acquire pairs with the release store that published the key.
+        // Acquire: pairs with the release store that closes an eviction.
+        uint64_t seq = beat__atomic_load_u64(&e->seq, BEAT__MO_ACQUIRE);
+        // Acquire: pairs with the release store of a key in an empty slot.
         uint64_t k = beat__atomic_load_u64(&e->key, BEAT__MO_ACQUIRE);
         if (k == BEAT__PREDICT_EMPTY)
             return 0;
-        if (k != key)
-            continue; // another key, or BUSY (the owner may be adding ours)
-        // Relaxed: ordered by the acquire above and the fence below.
+        if (k != key || (seq & 1) != 0)
+            continue; // another key, or being refilled (ours is absent then)
+        // Relaxed: ordered by the acquire loads above and the fence below.
         uint64_t bits = beat__atomic_load_u64(&e->estimate, BEAT__MO_RELAXED);
         *updated = beat__atomic_load_u64(&e->updated, BEAT__MO_RELAXED);
         *count = beat__atomic_load_u64(&e->count, BEAT__MO_RELAXED);
         // Pairs with the release fence in claim: if a field above came
-        // from an eviction, the key re-read below sees BUSY or the new key.
+        // from an eviction, the seq re-read below is newer.
         beat__fence_acquire();
         // Relaxed: ordered by the fence above.
-        if (beat__atomic_load_u64(&e->key, BEAT__MO_RELAXED) != key)
+        if (beat__atomic_load_u64(&e->seq, BEAT__MO_RELAXED) != seq)
             return 0;
         *estimate = beat__bits_double(bits);
         return 1;

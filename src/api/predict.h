@@ -45,12 +45,13 @@ typedef struct beat_one_euro {
 BEAT_API void beat_one_euro_init(beat_one_euro *f, double min_cutoff, double beta, double d_cutoff);
 
 // Filters value, sampled at t_seconds (any origin, increasing), and returns
-// the estimate. The first finite sample is returned as is. A sample with
-// the same or an earlier timestamp (or a non-finite one) is folded in with
-// the previous period dt_prev and does not move the time back; before any
-// period is known it is ignored (the formulas' limit as Te -> 0). A NaN or
-// infinite value is ignored: the current estimate is returned (NaN before
-// the first sample). Thread safety: one thread per filter.
+// the estimate. The first sample is returned as is. A later sample with
+// the same or an earlier timestamp (or a NaN or infinite one) is folded in
+// with the previous period dt_prev and does not move the time back; before
+// any period is known it is ignored (the formulas' limit as Te -> 0). A
+// NaN or infinite value, or a first sample without a finite time, is
+// ignored: the current estimate is returned (before the first sample, the
+// value itself). Thread safety: one thread per filter.
 BEAT_API double beat_one_euro_filter(beat_one_euro *f, double value, double t_seconds);
 
 #ifdef __cplusplus

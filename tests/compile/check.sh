@@ -37,6 +37,8 @@ for cc in gcc clang; do
             $cc $flags "$here/user_a.c" "$here/user_b.c" "$here/impl.c" -DBEAT_WITH_MAIN -o "$out/two" -pthread
         case_ "$cc $std: BEAT_NO_STDIO, NDEBUG" $cc $flags -DBEAT_NO_STDIO -DNDEBUG -c "$here/impl.c" -o "$out/ns.o"
         case_ "$cc $std: BEAT_NO_PSI" $cc $flags -DBEAT_NO_PSI -c "$here/impl.c" -o "$out/np.o"
+        case_ "$cc $std: BEAT_NO_PREDICT" $cc $flags -DBEAT_NO_PREDICT -c "$here/impl.c" -o "$out/npr.o"
+        case_ "$cc $std: BEAT_NO_TOPOLOGY" $cc $flags -DBEAT_NO_TOPOLOGY -c "$here/impl.c" -o "$out/nt.o"
     done
 done
 for cxx in g++ clang++; do
@@ -46,6 +48,8 @@ for cxx in g++ clang++; do
     case_ "$cxx c++11: implementation, both headers" $cxx $flags -c "$here/impl.c" -o "$out/i.o"
     case_ "$cxx c++11: BEAT_STATIC" $cxx $flags -DBEAT_STATIC -c "$here/impl.c" -o "$out/st.o"
     case_ "$cxx c++11: BEAT_NO_PSI" $cxx $flags -DBEAT_NO_PSI -c "$here/impl.c" -o "$out/np.o"
+    case_ "$cxx c++11: BEAT_NO_PREDICT" $cxx $flags -DBEAT_NO_PREDICT -c "$here/impl.c" -o "$out/npr.o"
+    case_ "$cxx c++11: BEAT_NO_TOPOLOGY" $cxx $flags -DBEAT_NO_TOPOLOGY -c "$here/impl.c" -o "$out/nt.o"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
