@@ -5790,18 +5790,30 @@ BEAT__PRIVATE beat_pressure_files *beat__psi_locate_new(const char *root)
     return files;
 }
 
+// Resolves path below root (beat__psi_where) into full and *read_root and
+// starts msg with the file's name. IO when the path is too long.
+BEAT__PRIVATE beat_result beat__psi_resolve(const char *root, const char *path,
+                                            const char **read_root, char *full, char *msg,
+                                            size_t cap)
+{
+    if (beat__psi_where(root, path, read_root, full, BEAT__PATH_MAX) != 0) {
+        beat__psi_msg_file(msg, cap, path);
+        beat__text_append_cut(msg, cap, "the path is too long");
+        return BEAT_ERROR_IO;
+    }
+    beat__psi_msg_file(msg, cap, full);
+    return BEAT_OK;
+}
+
 // Reads and parses path below root (see beat_psi_read_at).
 BEAT__PRIVATE beat_result beat__psi_read_file(const char *root, const char *path, beat_psi *out,
                                               char *msg, size_t cap)
 {
     char full[BEAT__PATH_MAX], text[BEAT__PSI_FILE_BYTES];
     const char *read_root;
-    if (beat__psi_where(root, path, &read_root, full, sizeof full) != 0) {
-        beat__psi_msg_file(msg, cap, path);
-        beat__text_append_cut(msg, cap, "the path is too long");
-        return BEAT_ERROR_IO;
-    }
-    beat__psi_msg_file(msg, cap, full);
+    beat_result r = beat__psi_resolve(root, path, &read_root, full, msg, cap);
+    if (r != BEAT_OK)
+        return r;
     errno = 0;
     long len = beat__text_read(read_root, path, text, sizeof text);
     if (len < 0) {
@@ -5812,7 +5824,7 @@ BEAT__PRIVATE beat_result beat__psi_read_file(const char *root, const char *path
         beat__text_append_cut(msg, cap, "too long for a pressure file (1023 bytes or more)");
         return BEAT_ERROR_PARSE;
     }
-    beat_result r = beat__psi_parse(text, (size_t)len, out, msg, cap);
+    r = beat__psi_parse(text, (size_t)len, out, msg, cap);
     if (r == BEAT_OK && msg != NULL && cap > 0)
         msg[0] = '\0';
     return r;
@@ -5997,12 +6009,9 @@ BEAT__PRIVATE beat_result beat__psi_trigger_file(const char *root, const char *p
 {
     char full[BEAT__PATH_MAX];
     const char *read_root;
-    if (beat__psi_where(root, path, &read_root, full, sizeof full) != 0) {
-        beat__psi_msg_file(msg, cap, path);
-        beat__text_append_cut(msg, cap, "the path is too long");
-        return BEAT_ERROR_IO;
-    }
-    beat__psi_msg_file(msg, cap, full);
+    beat_result r = beat__psi_resolve(root, path, &read_root, full, msg, cap);
+    if (r != BEAT_OK)
+        return r;
     char open_path[BEAT__PATH_MAX];
     if (beat__text_path(open_path, sizeof open_path, read_root, path) != 0) {
         beat__text_append_cut(msg, cap, "the path is too long");
