@@ -352,8 +352,9 @@ typedef struct beat_config {
     // nearest first (SMT sibling, shared L2, shared L3, same NUMA node,
     // the rest) and their deques are placed on their node. Off in BASIC
     // and DEVELOPMENT, on in PERFORMANCE and ADVANCED. The topology is
-    // read at create (below sysfs_root); when it cannot be read the
-    // workers run unpinned (a warning is logged).
+    // read at create (below sysfs_root; that reading allocates briefly
+    // through BEAT_MALLOC, not the allocator above); when it cannot be
+    // read the workers run unpinned (a warning is logged).
     int pin_workers;
     // Explicit CPUs: worker i runs on OS CPU worker_cpus[i % count].
     // Implies pinning. Every CPU must be one this process may use
@@ -2151,40 +2152,104 @@ BEAT__PRIVATE int beat__text_path(char *out, size_t cap, const char *root, const
     return 0;
 }
 
+// Opens root/path read-only, retrying EINTR. The fd, or -1 (errno set).
+BEAT__PRIVATE int beat__text_open(const char *root, const char *path)
+{
+    char full[BEAT__PATH_MAX];
+    if (beat__text_path(full, sizeof full, root, path) != 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd;
+    do
+        fd = open(full, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+// Reads fd until end of file or cap - 1 bytes (cap >= 1), then writes a
+// NUL. Returns the bytes read, or -1 (errno set).
+BEAT__PRIVATE long beat__text_read_fd(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    while (len + 1 < cap) {
+        ssize_t got = read(fd, buf + len, cap - 1 - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            break;
+        len += (size_t)got;
+    }
+    buf[len] = '\0';
+    return (long)len;
+}
+
 // Reads root/path into buf as a NUL-terminated string of at most cap - 1
 // bytes (a longer file is cut: callers size buf for the files they read).
 // Returns the length, or -1 when the file cannot be opened or read (errno
 // then says why: ENOENT, EACCES, EISDIR for a directory, ...).
 BEAT__PRIVATE long beat__text_read(const char *root, const char *path, char *buf, size_t cap)
 {
-    char full[BEAT__PATH_MAX];
-    if (cap == 0 || beat__text_path(full, sizeof full, root, path) != 0)
+    if (cap == 0)
         return -1;
-    int fd;
-    do
-        fd = open(full, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    int fd = beat__text_open(root, path);
     if (fd < 0)
         return -1;
-    size_t len = 0;
-    while (len + 1 < cap) {
-        ssize_t got = read(fd, buf + len, cap - 1 - len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            if (got < 0)
-                len = (size_t)-1;
-            break;
-        }
-        len += (size_t)got;
-    }
+    long len = beat__text_read_fd(fd, buf, cap);
     int saved = errno; // the read's reason, whatever close does
     close(fd);
     errno = saved;
-    if (len == (size_t)-1)
-        return -1;
-    buf[len] = '\0';
-    return (long)len;
+    return len;
+}
+
+// Reads all of root/path, however long, into a new NUL-terminated buffer
+// (BEAT_FREE it) of *len bytes. Errors: IO (cannot be opened or read),
+// PARSE (longer than max bytes), OUT_OF_MEMORY.
+BEAT__PRIVATE beat_result beat__text_read_alloc(const char *root, const char *path, size_t max,
+                                                char **text, size_t *len)
+{
+    int fd = beat__text_open(root, path);
+    if (fd < 0)
+        return BEAT_ERROR_IO;
+    size_t cap = 4096, n = 0;
+    char *buf = NULL;
+    beat_result r = BEAT_OK;
+    for (;;) { // grow by doubling until a read stops short of the end of the buffer
+        char *bigger = (char *)BEAT_MALLOC(cap);
+        if (bigger == NULL) {
+            r = BEAT_ERROR_OUT_OF_MEMORY;
+            break;
+        }
+        if (buf != NULL) {
+            memcpy(bigger, buf, n);
+            BEAT_FREE(buf);
+        }
+        buf = bigger;
+        long got = beat__text_read_fd(fd, buf + n, cap - n);
+        if (got < 0) {
+            r = BEAT_ERROR_IO;
+            break;
+        }
+        n += (size_t)got;
+        if (n > max) {
+            r = BEAT_ERROR_PARSE;
+            break;
+        }
+        if (n + 1 < cap)
+            break;
+        cap *= 2;
+    }
+    close(fd);
+    if (r != BEAT_OK) {
+        if (buf != NULL)
+            BEAT_FREE(buf);
+        return r;
+    }
+    *text = buf;
+    *len = n;
+    return BEAT_OK;
 }
 
 // Skips spaces and tabs (not newlines).
@@ -4249,54 +4314,6 @@ BEAT__PRIVATE unsigned long beat__cpuid_parse_text(const char *text, size_t len,
     return 0;
 }
 
-// Reads the whole file at path into a new buffer (BEAT_FREE it) with a NUL
-// after the *len bytes. IO when it cannot be opened or read, PARSE when it
-// holds more than BEAT__CPUID_DUMP_MAX_BYTES, or OUT_OF_MEMORY.
-BEAT__PRIVATE beat_result beat__cpuid_read_file(const char *path, char **text, size_t *len)
-{
-    int fd;
-    do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return BEAT_ERROR_IO;
-    size_t cap = 4096, n = 0;
-    char *buf = (char *)BEAT_MALLOC(cap);
-    beat_result result = buf != NULL ? BEAT_OK : BEAT_ERROR_OUT_OF_MEMORY;
-    while (result == BEAT_OK) {
-        if (n + 1 == cap) {
-            char *bigger = (char *)BEAT_MALLOC(cap * 2);
-            if (bigger == NULL) {
-                result = BEAT_ERROR_OUT_OF_MEMORY;
-                break;
-            }
-            memcpy(bigger, buf, n);
-            BEAT_FREE(buf);
-            buf = bigger;
-            cap *= 2;
-        }
-        ssize_t got = read(fd, buf + n, cap - 1 - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            result = got < 0 ? BEAT_ERROR_IO : BEAT_OK;
-            break;
-        }
-        n += (size_t)got;
-        if (n > BEAT__CPUID_DUMP_MAX_BYTES)
-            result = BEAT_ERROR_PARSE;
-    }
-    close(fd);
-    if (result != BEAT_OK) {
-        BEAT_FREE(buf);
-        return result;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return BEAT_OK;
-}
-
 // N of a file name "puN" (decimal, no leading zero); -1 when the name is
 // something else, -2 when N >= BEAT__CPUID_DUMP_MAX_PUS.
 BEAT__PRIVATE long beat__cpuid_pu_number(const char *name)
@@ -4475,7 +4492,7 @@ BEAT__PRIVATE beat_result beat__cpuid_load_pu(beat_cpuid_dump *dump, unsigned sl
     }
     char *text = NULL;
     size_t len = 0;
-    beat_result r = beat__cpuid_read_file(path, &text, &len);
+    beat_result r = beat__text_read_alloc(dir, name, BEAT__CPUID_DUMP_MAX_BYTES, &text, &len);
     if (r != BEAT_OK) {
         beat__cpuid_msg_add(m, r == BEAT_ERROR_IO      ? ": cannot be read"
                                : r == BEAT_ERROR_PARSE ? ": larger than 16 MiB"

@@ -175,54 +175,6 @@ BEAT__PRIVATE unsigned long beat__cpuid_parse_text(const char *text, size_t len,
     return 0;
 }
 
-// Reads the whole file at path into a new buffer (BEAT_FREE it) with a NUL
-// after the *len bytes. IO when it cannot be opened or read, PARSE when it
-// holds more than BEAT__CPUID_DUMP_MAX_BYTES, or OUT_OF_MEMORY.
-BEAT__PRIVATE beat_result beat__cpuid_read_file(const char *path, char **text, size_t *len)
-{
-    int fd;
-    do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return BEAT_ERROR_IO;
-    size_t cap = 4096, n = 0;
-    char *buf = (char *)BEAT_MALLOC(cap);
-    beat_result result = buf != NULL ? BEAT_OK : BEAT_ERROR_OUT_OF_MEMORY;
-    while (result == BEAT_OK) {
-        if (n + 1 == cap) {
-            char *bigger = (char *)BEAT_MALLOC(cap * 2);
-            if (bigger == NULL) {
-                result = BEAT_ERROR_OUT_OF_MEMORY;
-                break;
-            }
-            memcpy(bigger, buf, n);
-            BEAT_FREE(buf);
-            buf = bigger;
-            cap *= 2;
-        }
-        ssize_t got = read(fd, buf + n, cap - 1 - n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            result = got < 0 ? BEAT_ERROR_IO : BEAT_OK;
-            break;
-        }
-        n += (size_t)got;
-        if (n > BEAT__CPUID_DUMP_MAX_BYTES)
-            result = BEAT_ERROR_PARSE;
-    }
-    close(fd);
-    if (result != BEAT_OK) {
-        BEAT_FREE(buf);
-        return result;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return BEAT_OK;
-}
-
 // N of a file name "puN" (decimal, no leading zero); -1 when the name is
 // something else, -2 when N >= BEAT__CPUID_DUMP_MAX_PUS.
 BEAT__PRIVATE long beat__cpuid_pu_number(const char *name)
@@ -401,7 +353,7 @@ BEAT__PRIVATE beat_result beat__cpuid_load_pu(beat_cpuid_dump *dump, unsigned sl
     }
     char *text = NULL;
     size_t len = 0;
-    beat_result r = beat__cpuid_read_file(path, &text, &len);
+    beat_result r = beat__text_read_alloc(dir, name, BEAT__CPUID_DUMP_MAX_BYTES, &text, &len);
     if (r != BEAT_OK) {
         beat__cpuid_msg_add(m, r == BEAT_ERROR_IO      ? ": cannot be read"
                                : r == BEAT_ERROR_PARSE ? ": larger than 16 MiB"

@@ -29,40 +29,104 @@ BEAT__PRIVATE int beat__text_path(char *out, size_t cap, const char *root, const
     return 0;
 }
 
+// Opens root/path read-only, retrying EINTR. The fd, or -1 (errno set).
+BEAT__PRIVATE int beat__text_open(const char *root, const char *path)
+{
+    char full[BEAT__PATH_MAX];
+    if (beat__text_path(full, sizeof full, root, path) != 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd;
+    do
+        fd = open(full, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+// Reads fd until end of file or cap - 1 bytes (cap >= 1), then writes a
+// NUL. Returns the bytes read, or -1 (errno set).
+BEAT__PRIVATE long beat__text_read_fd(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    while (len + 1 < cap) {
+        ssize_t got = read(fd, buf + len, cap - 1 - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            break;
+        len += (size_t)got;
+    }
+    buf[len] = '\0';
+    return (long)len;
+}
+
 // Reads root/path into buf as a NUL-terminated string of at most cap - 1
 // bytes (a longer file is cut: callers size buf for the files they read).
 // Returns the length, or -1 when the file cannot be opened or read (errno
 // then says why: ENOENT, EACCES, EISDIR for a directory, ...).
 BEAT__PRIVATE long beat__text_read(const char *root, const char *path, char *buf, size_t cap)
 {
-    char full[BEAT__PATH_MAX];
-    if (cap == 0 || beat__text_path(full, sizeof full, root, path) != 0)
+    if (cap == 0)
         return -1;
-    int fd;
-    do
-        fd = open(full, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    int fd = beat__text_open(root, path);
     if (fd < 0)
         return -1;
-    size_t len = 0;
-    while (len + 1 < cap) {
-        ssize_t got = read(fd, buf + len, cap - 1 - len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            if (got < 0)
-                len = (size_t)-1;
-            break;
-        }
-        len += (size_t)got;
-    }
+    long len = beat__text_read_fd(fd, buf, cap);
     int saved = errno; // the read's reason, whatever close does
     close(fd);
     errno = saved;
-    if (len == (size_t)-1)
-        return -1;
-    buf[len] = '\0';
-    return (long)len;
+    return len;
+}
+
+// Reads all of root/path, however long, into a new NUL-terminated buffer
+// (BEAT_FREE it) of *len bytes. Errors: IO (cannot be opened or read),
+// PARSE (longer than max bytes), OUT_OF_MEMORY.
+BEAT__PRIVATE beat_result beat__text_read_alloc(const char *root, const char *path, size_t max,
+                                                char **text, size_t *len)
+{
+    int fd = beat__text_open(root, path);
+    if (fd < 0)
+        return BEAT_ERROR_IO;
+    size_t cap = 4096, n = 0;
+    char *buf = NULL;
+    beat_result r = BEAT_OK;
+    for (;;) { // grow by doubling until a read stops short of the end of the buffer
+        char *bigger = (char *)BEAT_MALLOC(cap);
+        if (bigger == NULL) {
+            r = BEAT_ERROR_OUT_OF_MEMORY;
+            break;
+        }
+        if (buf != NULL) {
+            memcpy(bigger, buf, n);
+            BEAT_FREE(buf);
+        }
+        buf = bigger;
+        long got = beat__text_read_fd(fd, buf + n, cap - n);
+        if (got < 0) {
+            r = BEAT_ERROR_IO;
+            break;
+        }
+        n += (size_t)got;
+        if (n > max) {
+            r = BEAT_ERROR_PARSE;
+            break;
+        }
+        if (n + 1 < cap)
+            break;
+        cap *= 2;
+    }
+    close(fd);
+    if (r != BEAT_OK) {
+        if (buf != NULL)
+            BEAT_FREE(buf);
+        return r;
+    }
+    *text = buf;
+    *len = n;
+    return BEAT_OK;
 }
 
 // Skips spaces and tabs (not newlines).

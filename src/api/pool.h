@@ -99,8 +99,9 @@ typedef struct beat_config {
     // nearest first (SMT sibling, shared L2, shared L3, same NUMA node,
     // the rest) and their deques are placed on their node. Off in BASIC
     // and DEVELOPMENT, on in PERFORMANCE and ADVANCED. The topology is
-    // read at create (below sysfs_root); when it cannot be read the
-    // workers run unpinned (a warning is logged).
+    // read at create (below sysfs_root; that reading allocates briefly
+    // through BEAT_MALLOC, not the allocator above); when it cannot be
+    // read the workers run unpinned (a warning is logged).
     int pin_workers;
     // Explicit CPUs: worker i runs on OS CPU worker_cpus[i % count].
     // Implies pinning. Every CPU must be one this process may use
