@@ -228,7 +228,10 @@ extern "C" {
       "The pool is shutting down; submit work before calling beat_pool_destroy.")                  \
     X(BEAT_ERROR_DEADLOCK, -8,                                                                     \
       "The call would wait for itself (e.g. beat_pool_wait from a job of the same pool); wait "    \
-      "from outside the pool or use a beat_counter inside it.")
+      "from outside the pool or use a beat_counter inside it.")                                    \
+    X(BEAT_ERROR_NO_DATA, -9,                                                                      \
+      "Nothing measured yet (e.g. no run of the function has been timed); run it a few times "     \
+      "first, or fall back on a default.")
 
 typedef enum beat_result {
 #define BEAT__RESULT_ENUM(name, value, advice) name = value,
@@ -253,6 +256,198 @@ BEAT_API const char *beat_result_advice(beat_result r);
 // >>pool
 // The pool, its contexts, fork-join, counters, jobs and loops.
 // #include "base.h" (already inlined above)
+// ==== BEGIN src/api/psi.h ====
+// >>api/psi
+// ---------------------------------------------------------------------------
+// PSI: memory pressure (Linux pressure stall information), cgroup memory
+// headroom, and a pressure level (none..critical) made of the two.
+//
+// A pressure file (/proc/pressure/memory for the whole machine,
+// memory.pressure in every cgroup v2 group for that group) holds
+//     some avg10=1.52 avg60=0.40 avg300=0.09 total=2875331
+//     full avg10=0.31 avg60=0.08 avg300=0.02 total=598210
+// "some" is the share of wall time (percent, averaged over 10, 60 and 300
+// seconds) in which at least one task of the group waited for memory
+// (reclaim, refaults, swap-in); "full" the share in which all its non-idle
+// tasks did at once, so nothing productive ran. total: stall time so far,
+// in microseconds. Kernels without "full" for a resource print one line.
+//
+// Every reader takes a root directory (NULL, "" or "/" = the live system)
+// and reads the files below it, so tests and beat_config.sysfs_root point
+// them at fake trees. Readers use open/read, no stdio; none logs.
+//
+// BEAT_NO_PSI (set it where the implementation is compiled) leaves the
+// readers out: they return BEAT_ERROR_UNSUPPORTED. The pure pieces (the
+// thresholds, beat_pressure_level_of, beat_pressure_level_name) remain.
+// #include "base.h" (already inlined above)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// One parsed pressure file.
+typedef struct beat_psi {
+    double some_avg10, some_avg60, some_avg300; // percent, 0..100
+    double full_avg10, full_avg60, full_avg300; // percent, 0..100; 0 without full
+    unsigned long long some_total, full_total;  // microseconds stalled
+    int has_full;                               // 1 when the file had a full line
+} beat_psi;
+
+// Reads and parses a pressure file of the live system. path NULL picks one
+// as beat_pressure_locate does: the process's cgroup v2 memory.pressure
+// when it exists, else /proc/pressure/memory. Same as
+// beat_psi_read_at(NULL, path, out, NULL, 0). Thread safety: any thread.
+BEAT_API beat_result beat_psi_read(const char *path, beat_psi *out);
+
+// Reads and parses the pressure file path below root (root NULL, "" or
+// "/": the live system, and path as given, relative to the working
+// directory unless absolute). path NULL: the file beat_pressure_locate
+// picks below root (a temporary allocation of about 100 KB; to read often,
+// locate once and pass files.pressure).
+// The parser is strict: line 1 "some", then optionally line 2 "full", each
+// exactly "avg10=X avg60=X avg300=X total=N" (blank-separated; X a decimal
+// number from 0 to 100 with at most 9 decimals, N below 2^64), lines ending
+// in LF or CRLF (the last may end without one). Anything else is an error.
+// Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY (path NULL only), IO
+// (missing, a directory, not readable, PSI disabled in the kernel), PARSE.
+// On error *out is zeroed and, when msg_cap > 0, msg holds one line naming
+// the file and the problem ("/proc/pressure/memory: line 2: avg10 is not a
+// number from 0 to 100"), cut to msg_cap; on success msg is "".
+// Thread safety: any thread.
+BEAT_API beat_result beat_psi_read_at(const char *root, const char *path, beat_psi *out, char *msg,
+                                      size_t msg_cap);
+
+// Room for one path in beat_pressure_files.
+#define BEAT_PSI_PATH_BYTES 4096
+
+// Where this process's memory pressure and memory cgroup files are. Paths
+// are below the root they were located under.
+typedef struct beat_pressure_files {
+    // The pressure file: memory.pressure of the process's cgroup v2 group
+    // (the "0::" line of /proc/self/cgroup, under the cgroup2 mount named in
+    // /proc/mounts) when that file exists, else "/proc/pressure/memory"
+    // (even when that is missing too: reading it then says so).
+    char pressure[BEAT_PSI_PATH_BYTES];
+    // The memory controller's group directory: the "memory" line's group
+    // under the v1 memory mount, else the v2 group; "" when neither.
+    char memory_group[BEAT_PSI_PATH_BYTES];
+    unsigned memory_mount_len; // memory_group[0..len) is the mount point
+    int memory_version;        // 0 (no memory group found), 1 or 2
+} beat_pressure_files;
+
+// Finds the files above through proc/self/cgroup and proc/mounts below
+// root. Missing or malformed files only mean "none found". Uses a
+// temporary allocation of about 100 KB (proc/mounts can be long).
+// Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY (*out zeroed).
+// Thread safety: any thread.
+BEAT_API beat_result beat_pressure_locate(const char *root, beat_pressure_files *out);
+
+// How close the process's memory cgroup is to its limit. Of the groups
+// from the process's own up to the mount point that have a limit, the
+// numbers are those of the one whose working set (current - inactive_file,
+// what kubelet calls it) is the largest fraction of its limit; with no
+// limit anywhere, the own group's numbers and limit 0. Zeroed = unknown.
+typedef struct beat_memory_headroom {
+    unsigned long long current;       // bytes charged: v2 memory.current,
+                                      // v1 memory.usage_in_bytes
+    unsigned long long inactive_file; // of which inactive page cache, the
+                                      // first to be reclaimed: memory.stat
+                                      // inactive_file (v1 total_inactive_file);
+                                      // 0 when not known
+    unsigned long long limit;         // bytes; 0 = no limit. v2: the smaller of
+                                      // memory.high and memory.max ("max" =
+                                      // none); v1: memory.limit_in_bytes (2^62
+                                      // or more = none); garbage or 0 = none
+    int cgroup_version;               // 0 (no memory cgroup found), 1 or 2
+} beat_memory_headroom;
+
+// Reads the headroom of the group in files (NULL: beat_pressure_locate
+// first, with its allocation) below root. With files given it allocates
+// nothing and opens at most four files per group level; missing or
+// malformed files count as "no limit" (or skip that level for
+// current). Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY (files
+// NULL only); no cgroup is not an error (cgroup_version 0, no limit). On
+// error *out is zeroed. Thread safety: any thread.
+BEAT_API beat_result beat_memory_headroom_read(const char *root, const beat_pressure_files *files,
+                                               beat_memory_headroom *out);
+
+// A kernel PSI trigger, so that a monitor can sleep in poll() until the
+// pressure rises instead of sampling: the kernel wakes it (POLLPRI) when
+// tasks stalled for stall_us or more within any window_us (at most one
+// event per window). Suggested: stall 100000 (5 % of the window, the LOW
+// "some" threshold) over BEAT_PSI_TRIGGER_WINDOW_US.
+#define BEAT_PSI_TRIGGER_WINDOW_US 2000000u
+
+// Opens the pressure file path below root (NULL: as beat_pressure_locate
+// picks) read-write and non-blocking, and writes the trigger "some
+// <stall_us> <window_us>" ("full ..." when full != 0) to it. On success *fd
+// is the trigger: poll it for POLLPRI (an event: read the pressure now);
+// POLLERR means the trigger is gone (its cgroup was removed); close(*fd)
+// removes it. The kernel accepts windows up to 10 s; without
+// CAP_SYS_RESOURCE (since Linux 6.4; earlier kernels refuse unprivileged
+// triggers) only whole multiples of 2 s, since such triggers
+// ride on the 2 s averaging instead of a real-time thread.
+// Errors: INVALID_ARGUMENT (fd NULL, stall_us 0 or above window_us,
+// window_us above 10 s), OUT_OF_MEMORY (path NULL only), IO (the file
+// cannot be opened), UNSUPPORTED (not a kernel pressure file, e.g. in a
+// fake tree; the kernel refused the trigger: EINVAL, EPERM, EOPNOTSUPP; or
+// not Linux). msg as in beat_psi_read_at. On error *fd is -1.
+// Thread safety: any thread.
+BEAT_API beat_result beat_psi_trigger_open(const char *root, const char *path, int full,
+                                           unsigned stall_us, unsigned window_us, int *fd,
+                                           char *msg, size_t msg_cap);
+
+// How hard memory is pressed, from nothing to "about to run out".
+typedef enum beat_pressure_level {
+    BEAT_PRESSURE_NONE = 0,
+    BEAT_PRESSURE_LOW = 1,
+    BEAT_PRESSURE_MEDIUM = 2,
+    BEAT_PRESSURE_HIGH = 3,
+    BEAT_PRESSURE_CRITICAL = 4
+} beat_pressure_level;
+
+// Where each level begins, for each signal: element i is the value at
+// which level i + 1 (LOW, MEDIUM, HIGH, CRITICAL) is reached (value >=
+// threshold). A signal gives the highest level whose threshold it reaches;
+// a threshold that cannot be reached (e.g. 1e9, or NaN) turns that level
+// off for that signal. Defaults (beat_pressure_thresholds_default):
+//
+//   signal                         LOW   MEDIUM  HIGH  CRITICAL
+//   some avg10 (percent)            5      10     20      40
+//   full avg10 (percent)            2       5     10      20
+//   working set / limit            0.80   0.90   0.95    0.98
+//
+// Why: glib's memory monitor calls "some" 3.5 % and 5 % low and medium and
+// "full" 5 % critical (over 2 s windows; avg10 is smoother, so a little
+// higher here); systemd-oomd by default kills at 60 % pressure held for
+// 30 s, which a runtime that can shed parallelism should never wait for. The working set leaves out
+// inactive page cache, so a container full of cache is not "pressed";
+// above 0.98 of memory.high the kernel throttles, of memory.max it kills.
+typedef struct beat_pressure_thresholds {
+    double some_avg10[4]; // percent of time some tasks stalled
+    double full_avg10[4]; // percent of time all non-idle tasks stalled
+    double usage[4];      // (current - inactive_file) / limit, 0..1
+} beat_pressure_thresholds;
+
+// The defaults in the table above. Thread safety: any thread.
+BEAT_API beat_pressure_thresholds beat_pressure_thresholds_default(void);
+
+// The level: the highest of what some avg10, full avg10 (when has_full)
+// and the headroom's usage (when its limit is not 0) reach. psi or headroom NULL: that signal is
+// left out; thresholds NULL: the defaults. Pure: reads nothing but its arguments. Thread safety:
+// any thread.
+BEAT_API beat_pressure_level beat_pressure_level_of(const beat_psi *psi,
+                                                    const beat_memory_headroom *headroom,
+                                                    const beat_pressure_thresholds *thresholds);
+
+// "none", "low", "medium", "high", "critical"; "unknown" for other values.
+// Thread safety: any thread (static strings).
+BEAT_API const char *beat_pressure_level_name(beat_pressure_level level);
+
+#ifdef __cplusplus
+}
+#endif
+// ==== END src/api/psi.h ====
 
 #ifdef __cplusplus
 extern "C" {
@@ -278,9 +473,9 @@ typedef enum beat_profile {
     // at some idle CPU cost), larger initial deques (fewer growths), and
     // workers pinned to CPUs (pin_workers) stealing nearest-first.
     BEAT_PROFILE_PERFORMANCE,
-    // PERFORMANCE plus the adaptive features as they land. In this version
-    // it is PERFORMANCE: memory-pressure awareness and prediction are not
-    // implemented yet (see "beat DOES NOT" in the manual).
+    // PERFORMANCE plus memory-pressure awareness (memory_aware): under
+    // high memory pressure fewer workers run, deferrable jobs wait, and
+    // free task records go back to the system.
     BEAT_PROFILE_ADVANCED,
     // BASIC plus runtime misuse checks even in NDEBUG builds and a logger
     // that prints to stderr (unless BEAT_NO_STDIO).
@@ -362,6 +557,47 @@ typedef struct beat_config {
     // INVALID_ARGUMENT. The array is read during create only.
     const unsigned *worker_cpus;
     unsigned worker_cpus_count;
+    // Execution-time prediction. The scheduler times a sample of what it
+    // runs (submitted and spawned jobs, each job of a batch, loop chunks
+    // per item: about one run in every 32 us of a function's work, so the
+    // cost stays under 1 %) and keeps a One Euro estimate per function and
+    // worker (beat_predict_ns reads them). The estimates decide two things:
+    // a grain-0 loop whose body has an estimate starts with chunks of about
+    // 2 us of work instead of 1 element, and grows them up to 8 us; a worker
+    // taking submitted jobs whose function is estimated under 2 us takes
+    // them from the queue in chains of up to 64 (about 8 us of work) that
+    // another worker steals as one. predict_off = 1: nothing is timed,
+    // there are no tables, and those decisions use the fixed defaults.
+    // Absent under BEAT_NO_PREDICT (as if predict_off were 1).
+    int predict_off;
+    unsigned predict_slots; // functions remembered per worker; 0 = 256, at most 65536
+    // Memory-pressure awareness (Linux; on in ADVANCED, off otherwise).
+    // While workers are busy, one of them samples the level at most every
+    // pressure_interval_ms: beat_pressure_level_of over the PSI file and
+    // the memory cgroup headroom that beat_pressure_locate finds below
+    // sysfs_root, with pressure_thresholds. An idle pool does not sample,
+    // except while deferrable jobs are held (then one parked worker wakes
+    // every interval to look). At HIGH and above:
+    //   - at most pressure_workers workers take jobs (0 = half of them, at
+    //     least 1; at CRITICAL one): the others park between jobs, never
+    //     in the middle of one, and what they had queued stays stealable,
+    //     so a job that running jobs wait for can always run;
+    //   - jobs from beat_submit_deferrable are held until the level falls
+    //     below HIGH, or until beat_pool_wait or beat_pool_destroy needs
+    //     them (they then run whatever the level);
+    //   - free task records are returned to the system (beat_mempool_trim).
+    // on_pressure(level, user) reports each change of level; it runs on
+    // the sampling worker, between jobs: keep it short, do not wait on the
+    // pool. Without PSI support (BEAT_NO_PSI, or no readable files) and
+    // without pressure_source, the level stays NONE (a warning is logged).
+    int memory_aware;
+    unsigned pressure_interval_ms; // 0 = 100; at most 60000
+    unsigned pressure_workers;     // workers running at HIGH; 0 = max(1, workers / 2)
+    const beat_pressure_thresholds *pressure_thresholds; // NULL = defaults; copied at create
+    void (*on_pressure)(beat_pressure_level level, void *user);
+    // Test hook: returns the level instead of reading PSI and the cgroup
+    // (called where the files would be read, with user). NULL in normal use.
+    beat_pressure_level (*pressure_source)(void *user);
 } beat_config;
 
 // The defaults of a profile (see beat_profile). Thread safety: any thread.
@@ -525,6 +761,18 @@ typedef struct beat_job {
 // Thread safety: any thread.
 BEAT_API beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, size_t count);
 
+// Like beat_submit, for a job that can wait: while the pool's memory
+// pressure is HIGH or above (see beat_config.memory_aware) the job is held
+// and queued once the level falls below HIGH; beat_pool_wait and
+// beat_pool_destroy release held jobs at once (they wait for them). With
+// memory awareness off it is beat_submit. Errors: as beat_submit.
+// Thread safety: any thread.
+BEAT_API beat_result beat_submit_deferrable(beat_pool *pool, beat_fn fn, void *arg);
+
+// The pool's memory-pressure level as last sampled (NONE when memory
+// awareness is off or nothing was sampled yet). Thread safety: any thread.
+BEAT_API beat_pressure_level beat_pool_pressure(const beat_pool *pool);
+
 // Returns once every job submitted before the call has finished (not merely
 // left a queue). Workers count finished jobs in batches and report them
 // when they run out of their own work or go to sleep, so the return can
@@ -547,6 +795,10 @@ typedef struct beat_stats {
     uint64_t wakeups;       // sleeps that ended because work (or a wait's end) was signalled
     uint64_t tasks;         // tasks run from a queue (jobs, spawned tasks, promoted frames)
     uint64_t chunks;        // loop chunks run (beat_parallel_for, batches)
+    uint64_t timed;         // runs timed for the predictor (jobs and loop chunks)
+    uint64_t chained;       // tiny jobs taken from the queue in chains (see predict_off)
+    uint64_t throttles;     // parks because memory pressure lowered the running workers
+    uint64_t deferred;      // deferrable jobs held because of memory pressure
 } beat_stats;
 
 // Fills *total (if not NULL) with the sum over workers and outside slots
@@ -598,6 +850,24 @@ BEAT_API beat_result beat_pool_parallel_reduce(beat_pool *pool, size_t begin, si
 // Errors: as beat_run. Thread safety: any thread outside the pool.
 BEAT_API beat_result beat_pool_parallel_for(beat_pool *pool, size_t begin, size_t end, size_t grain,
                                             beat_range_fn body, void *arg);
+
+// ---------------------------------------------------------------------------
+// Prediction: what the scheduler measured (see beat_config.predict_off)
+
+// The pool's estimate of one run of fn as a job (submitted, spawned or in
+// a batch), in ns: a mean of the workers' One Euro estimates, weighted by
+// their sample counts (at most 32 each), over the workers that timed fn
+// within 250 ms of the latest. For planning (how much fits in a frame);
+// it follows drifts within a few timed runs. Errors: INVALID_ARGUMENT
+// (NULL pool, fn or ns), NO_DATA (fn not timed yet: no estimate),
+// UNSUPPORTED (predict_off, or BEAT_NO_PREDICT). Thread safety: any thread.
+BEAT_API beat_result beat_predict_ns(const beat_pool *pool, beat_fn fn, uint64_t *ns);
+
+// The same for items iterations of a loop body (beat_parallel_for and
+// friends time their chunks per item): the per-item estimate times items.
+// Errors: as beat_predict_ns. Thread safety: any thread.
+BEAT_API beat_result beat_predict_range_ns(const beat_pool *pool, beat_range_fn body, size_t items,
+                                           uint64_t *ns);
 
 #ifdef __cplusplus
 }
@@ -655,6 +925,20 @@ BEAT_API void beat_mempool_free(beat_mempool *pool, beat_mempool_cache *cache, v
 // Moves every block of cache to the shared list. Thread safety: the cache's
 // thread.
 BEAT_API void beat_mempool_cache_flush(beat_mempool *pool, beat_mempool_cache *cache);
+
+// Gives the memory of free blocks back to the system without freeing any
+// slab: the whole shared free list is taken at once, every page whose
+// blocks are all on it is released (madvise MADV_DONTNEED: it stays mapped
+// and is backed again, with zeros, when a block on it is next used), and
+// the list is put back. Blocks in caches and in use are left alone (flush
+// caches first to include theirs). Uses a scratch bitmap of one bit per
+// block from the allocator (nothing happens when that fails). Returns the
+// bytes of the pages released, touched or not (0 also when another thread
+// is growing or trimming the pool). Meanwhile an alloc that finds the
+// shared list empty waits for it instead of growing. Meant for memory
+// pressure, not hot paths (about 1 ms per 100 MB of slabs).
+// Thread safety: any thread.
+BEAT_API size_t beat_mempool_trim(beat_mempool *pool);
 
 // Block size after rounding. Thread safety: any thread.
 BEAT_API size_t beat_mempool_block_size(const beat_mempool *pool);
@@ -1058,199 +1342,6 @@ BEAT_API int beat_numa_current_node(void);
 #endif
 // ==== END src/api/numa.h ====
 
-// ==== BEGIN src/api/psi.h ====
-// >>api/psi
-// ---------------------------------------------------------------------------
-// PSI: memory pressure (Linux pressure stall information), cgroup memory
-// headroom, and a pressure level (none..critical) made of the two.
-//
-// A pressure file (/proc/pressure/memory for the whole machine,
-// memory.pressure in every cgroup v2 group for that group) holds
-//     some avg10=1.52 avg60=0.40 avg300=0.09 total=2875331
-//     full avg10=0.31 avg60=0.08 avg300=0.02 total=598210
-// "some" is the share of wall time (percent, averaged over 10, 60 and 300
-// seconds) in which at least one task of the group waited for memory
-// (reclaim, refaults, swap-in); "full" the share in which all its non-idle
-// tasks did at once, so nothing productive ran. total: stall time so far,
-// in microseconds. Kernels without "full" for a resource print one line.
-//
-// Every reader takes a root directory (NULL, "" or "/" = the live system)
-// and reads the files below it, so tests and beat_config.sysfs_root point
-// them at fake trees. Readers use open/read, no stdio; none logs.
-//
-// BEAT_NO_PSI (set it where the implementation is compiled) leaves the
-// readers out: they return BEAT_ERROR_UNSUPPORTED. The pure pieces (the
-// thresholds, beat_pressure_level_of, beat_pressure_level_name) remain.
-// #include "base.h" (already inlined above)
-
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-// One parsed pressure file.
-typedef struct beat_psi {
-    double some_avg10, some_avg60, some_avg300; // percent, 0..100
-    double full_avg10, full_avg60, full_avg300; // percent, 0..100; 0 without full
-    unsigned long long some_total, full_total;  // microseconds stalled
-    int has_full;                               // 1 when the file had a full line
-} beat_psi;
-
-// Reads and parses a pressure file of the live system. path NULL picks one
-// as beat_pressure_locate does: the process's cgroup v2 memory.pressure
-// when it exists, else /proc/pressure/memory. Same as
-// beat_psi_read_at(NULL, path, out, NULL, 0). Thread safety: any thread.
-BEAT_API beat_result beat_psi_read(const char *path, beat_psi *out);
-
-// Reads and parses the pressure file path below root (root NULL, "" or
-// "/": the live system, and path as given, relative to the working
-// directory unless absolute). path NULL: the file beat_pressure_locate
-// picks below root (a temporary allocation of about 100 KB; to read often,
-// locate once and pass files.pressure).
-// The parser is strict: line 1 "some", then optionally line 2 "full", each
-// exactly "avg10=X avg60=X avg300=X total=N" (blank-separated; X a decimal
-// number from 0 to 100 with at most 9 decimals, N below 2^64), lines ending
-// in LF or CRLF (the last may end without one). Anything else is an error.
-// Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY (path NULL only), IO
-// (missing, a directory, not readable, PSI disabled in the kernel), PARSE.
-// On error *out is zeroed and, when msg_cap > 0, msg holds one line naming
-// the file and the problem ("/proc/pressure/memory: line 2: avg10 is not a
-// number from 0 to 100"), cut to msg_cap; on success msg is "".
-// Thread safety: any thread.
-BEAT_API beat_result beat_psi_read_at(const char *root, const char *path, beat_psi *out, char *msg,
-                                      size_t msg_cap);
-
-// Room for one path in beat_pressure_files.
-#define BEAT_PSI_PATH_BYTES 4096
-
-// Where this process's memory pressure and memory cgroup files are. Paths
-// are below the root they were located under.
-typedef struct beat_pressure_files {
-    // The pressure file: memory.pressure of the process's cgroup v2 group
-    // (the "0::" line of /proc/self/cgroup, under the cgroup2 mount named in
-    // /proc/mounts) when that file exists, else "/proc/pressure/memory"
-    // (even when that is missing too: reading it then says so).
-    char pressure[BEAT_PSI_PATH_BYTES];
-    // The memory controller's group directory: the "memory" line's group
-    // under the v1 memory mount, else the v2 group; "" when neither.
-    char memory_group[BEAT_PSI_PATH_BYTES];
-    unsigned memory_mount_len; // memory_group[0..len) is the mount point
-    int memory_version;        // 0 (no memory group found), 1 or 2
-} beat_pressure_files;
-
-// Finds the files above through proc/self/cgroup and proc/mounts below
-// root. Missing or malformed files only mean "none found". Uses a
-// temporary allocation of about 100 KB (proc/mounts can be long).
-// Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY (*out zeroed).
-// Thread safety: any thread.
-BEAT_API beat_result beat_pressure_locate(const char *root, beat_pressure_files *out);
-
-// How close the process's memory cgroup is to its limit. Of the groups
-// from the process's own up to the mount point that have a limit, the
-// numbers are those of the one whose working set (current - inactive_file,
-// what kubelet calls it) is the largest fraction of its limit; with no
-// limit anywhere, the own group's numbers and limit 0. Zeroed = unknown.
-typedef struct beat_memory_headroom {
-    unsigned long long current;       // bytes charged: v2 memory.current,
-                                      // v1 memory.usage_in_bytes
-    unsigned long long inactive_file; // of which inactive page cache, the
-                                      // first to be reclaimed: memory.stat
-                                      // inactive_file (v1 total_inactive_file);
-                                      // 0 when not known
-    unsigned long long limit;         // bytes; 0 = no limit. v2: the smaller of
-                                      // memory.high and memory.max ("max" =
-                                      // none); v1: memory.limit_in_bytes (2^62
-                                      // or more = none); garbage or 0 = none
-    int cgroup_version;               // 0 (no memory cgroup found), 1 or 2
-} beat_memory_headroom;
-
-// Reads the headroom of the group in files (NULL: beat_pressure_locate
-// first, with its allocation) below root. With files given it allocates
-// nothing and opens at most four files per group level; missing or
-// malformed files count as "no limit" (or skip that level for
-// current). Errors: INVALID_ARGUMENT (out NULL), OUT_OF_MEMORY (files
-// NULL only); no cgroup is not an error (cgroup_version 0, no limit). On
-// error *out is zeroed. Thread safety: any thread.
-BEAT_API beat_result beat_memory_headroom_read(const char *root, const beat_pressure_files *files,
-                                               beat_memory_headroom *out);
-
-// A kernel PSI trigger, so that a monitor can sleep in poll() until the
-// pressure rises instead of sampling: the kernel wakes it (POLLPRI) when
-// tasks stalled for stall_us or more within any window_us (at most one
-// event per window). Suggested: stall 100000 (5 % of the window, the LOW
-// "some" threshold) over BEAT_PSI_TRIGGER_WINDOW_US.
-#define BEAT_PSI_TRIGGER_WINDOW_US 2000000u
-
-// Opens the pressure file path below root (NULL: as beat_pressure_locate
-// picks) read-write and non-blocking, and writes the trigger "some
-// <stall_us> <window_us>" ("full ..." when full != 0) to it. On success *fd
-// is the trigger: poll it for POLLPRI (an event: read the pressure now);
-// POLLERR means the trigger is gone (its cgroup was removed); close(*fd)
-// removes it. The kernel accepts windows up to 10 s; without
-// CAP_SYS_RESOURCE (since Linux 6.4; earlier kernels refuse unprivileged
-// triggers) only whole multiples of 2 s, since such triggers
-// ride on the 2 s averaging instead of a real-time thread.
-// Errors: INVALID_ARGUMENT (fd NULL, stall_us 0 or above window_us,
-// window_us above 10 s), OUT_OF_MEMORY (path NULL only), IO (the file
-// cannot be opened), UNSUPPORTED (not a kernel pressure file, e.g. in a
-// fake tree; the kernel refused the trigger: EINVAL, EPERM, EOPNOTSUPP; or
-// not Linux). msg as in beat_psi_read_at. On error *fd is -1.
-// Thread safety: any thread.
-BEAT_API beat_result beat_psi_trigger_open(const char *root, const char *path, int full,
-                                           unsigned stall_us, unsigned window_us, int *fd,
-                                           char *msg, size_t msg_cap);
-
-// How hard memory is pressed, from nothing to "about to run out".
-typedef enum beat_pressure_level {
-    BEAT_PRESSURE_NONE = 0,
-    BEAT_PRESSURE_LOW = 1,
-    BEAT_PRESSURE_MEDIUM = 2,
-    BEAT_PRESSURE_HIGH = 3,
-    BEAT_PRESSURE_CRITICAL = 4
-} beat_pressure_level;
-
-// Where each level begins, for each signal: element i is the value at
-// which level i + 1 (LOW, MEDIUM, HIGH, CRITICAL) is reached (value >=
-// threshold). A signal gives the highest level whose threshold it reaches;
-// a threshold that cannot be reached (e.g. 1e9, or NaN) turns that level
-// off for that signal. Defaults (beat_pressure_thresholds_default):
-//
-//   signal                         LOW   MEDIUM  HIGH  CRITICAL
-//   some avg10 (percent)            5      10     20      40
-//   full avg10 (percent)            2       5     10      20
-//   working set / limit            0.80   0.90   0.95    0.98
-//
-// Why: glib's memory monitor calls "some" 3.5 % and 5 % low and medium and
-// "full" 5 % critical (over 2 s windows; avg10 is smoother, so a little
-// higher here); systemd-oomd by default kills at 60 % pressure held for
-// 30 s, which a runtime that can shed parallelism should never wait for. The working set leaves out
-// inactive page cache, so a container full of cache is not "pressed";
-// above 0.98 of memory.high the kernel throttles, of memory.max it kills.
-typedef struct beat_pressure_thresholds {
-    double some_avg10[4]; // percent of time some tasks stalled
-    double full_avg10[4]; // percent of time all non-idle tasks stalled
-    double usage[4];      // (current - inactive_file) / limit, 0..1
-} beat_pressure_thresholds;
-
-// The defaults in the table above. Thread safety: any thread.
-BEAT_API beat_pressure_thresholds beat_pressure_thresholds_default(void);
-
-// The level: the highest of what some avg10, full avg10 (when has_full)
-// and the headroom's usage (when its limit is not 0) reach. psi or headroom NULL: that signal is
-// left out; thresholds NULL: the defaults. Pure: reads nothing but its arguments. Thread safety:
-// any thread.
-BEAT_API beat_pressure_level beat_pressure_level_of(const beat_psi *psi,
-                                                    const beat_memory_headroom *headroom,
-                                                    const beat_pressure_thresholds *thresholds);
-
-// "none", "low", "medium", "high", "critical"; "unknown" for other values.
-// Thread safety: any thread (static strings).
-BEAT_API const char *beat_pressure_level_name(beat_pressure_level level);
-
-#ifdef __cplusplus
-}
-#endif
-// ==== END src/api/psi.h ====
-
 // ==== BEGIN src/api/predict.h ====
 // >>api/predict
 // One Euro filter: Casiez, Roussel and Vogel, "1 Euro Filter: A Simple
@@ -1469,6 +1560,7 @@ BEAT_API const char *beat_simd_isa_name(beat_simd_isa isa);
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -1511,6 +1603,15 @@ BEAT__PRIVATE void beat__futex_wait(uint32_t *word, uint32_t expected)
     syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
 }
 
+// beat__futex_wait for at most timeout_ns (relative).
+BEAT__PRIVATE void beat__futex_wait_for(uint32_t *word, uint32_t expected, uint64_t timeout_ns)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(timeout_ns / 1000000000u);
+    ts.tv_nsec = (long)(timeout_ns % 1000000000u);
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, &ts, NULL, 0);
+}
+
 // Wakes up to count threads sleeping in beat__futex_wait(word, ...).
 BEAT__PRIVATE void beat__futex_wake(uint32_t *word, int count)
 {
@@ -1541,6 +1642,21 @@ BEAT__PRIVATE unsigned beat__cpus_allowed(void)
 }
 
 BEAT__PRIVATE void beat__thread_yield(void) { sched_yield(); }
+
+BEAT__PRIVATE size_t beat__page_size(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    return page > 0 ? (size_t)page : 4096u;
+}
+
+// Gives the physical pages of [p, p + bytes) back to the system; the range
+// stays mapped and reads as zeros when touched again (anonymous memory).
+// p and bytes are whole pages. Returns 0, or -1 when the kernel refused
+// (then nothing changed).
+BEAT__PRIVATE int beat__pages_release(void *p, size_t bytes)
+{
+    return madvise(p, bytes, MADV_DONTNEED) == 0 ? 0 : -1;
+}
 // ==== END src/platform.c ====
 
 // ==== BEGIN src/atomics.h ====
@@ -1980,6 +2096,78 @@ BEAT__DEF void *beat_mempool_alloc(beat_mempool *mp, beat_mempool_cache *cache)
     return cache->blocks[--cache->count];
 }
 
+// Releases the pages of slab k whose blocks are all marked in free_bits
+// (bit i: block i is free). Returns the bytes released.
+BEAT__PRIVATE size_t beat__mempool_release_slab(beat_mempool *mp, uint32_t k,
+                                                const unsigned char *free_bits)
+{
+    size_t page = beat__page_size(), bs = mp->block_size, released = 0;
+    uintptr_t base = (uintptr_t)mp->slabs[k];
+    uintptr_t end = base + (uintptr_t)(beat__slab_blocks(k) * bs);
+    uintptr_t p = (base + page - 1) / page * page; // first whole page
+    uintptr_t run = 0;                             // start of a run of releasable pages, or 0
+    uint64_t first = beat__slab_first(k);
+    for (; p + page <= end + page; p += page) {
+        int all_free = p + page <= end;
+        for (uintptr_t b = (p - base) / bs; all_free && b * bs < p + page - base; b++) {
+            uint64_t i = first + b;
+            all_free = (free_bits[i / 8] >> (i % 8)) & 1;
+        }
+        if (all_free && run == 0)
+            run = p;
+        if (!all_free && run != 0) {
+            if (beat__pages_release((void *)run, p - run) == 0)
+                released += p - run;
+            run = 0;
+        }
+    }
+    return released;
+}
+
+BEAT__DEF size_t beat_mempool_trim(beat_mempool *mp)
+{
+    uint32_t unlocked = 0;
+    // Acquire: as in beat__mempool_grow; holding the lock keeps growers
+    // (and so the slab list) still, and makes allocs that find the list
+    // empty wait for it.
+    if (mp == NULL ||
+        !beat__atomic_cas_u32(&mp->grow_lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+        return 0;
+    // Take the whole list. Acquire: pairs with the pushes' release CAS, so
+    // the chain's link words are read below; the new tag makes every
+    // popper that read the old head fail its CAS.
+    uint64_t head = beat__atomic_load_u64(&mp->head, BEAT__MO_ACQUIRE);
+    while (!beat__atomic_cas_u64(&mp->head, &head, ((head >> 32) + 1) << 32, BEAT__MO_ACQUIRE,
+                                 BEAT__MO_ACQUIRE)) {
+    }
+    size_t released = 0;
+    uint32_t first = (uint32_t)head;
+    if (first != 0) {
+        uint32_t slabs = mp->slab_count;
+        size_t bytes = (size_t)((beat__slab_first(slabs) + 7) / 8);
+        unsigned char *free_bits = (unsigned char *)beat__alloc(&mp->allocator, bytes, 16);
+        if (free_bits != NULL)
+            memset(free_bits, 0, bytes);
+        // Walk the chain (it is ours: it ends with link 0), marking it.
+        uint32_t last = first - 1;
+        for (uint32_t link = first; link != 0;) {
+            last = link - 1;
+            if (free_bits != NULL)
+                free_bits[last / 8] |= (unsigned char)(1u << (last % 8));
+            // Relaxed: ordered by the acquire CAS above.
+            link = beat__atomic_load_u32(beat__mempool_link(mp, last), BEAT__MO_RELAXED);
+        }
+        if (free_bits != NULL) {
+            for (uint32_t k = 0; k < slabs; k++)
+                released += beat__mempool_release_slab(mp, k, free_bits);
+            beat__free(&mp->allocator, free_bits, bytes, 16);
+        }
+        beat__mempool_push_chain(mp, first - 1, last);
+    }
+    beat__atomic_store_u32(&mp->grow_lock, 0, BEAT__MO_RELEASE);
+    return released;
+}
+
 // Links cache->blocks[from..count) into a chain and pushes it. A pointer
 // that is not a block of this pool (a caller's bug, caught by BEAT_ASSERT in
 // debug builds) is dropped rather than corrupting the list.
@@ -2044,12 +2232,6 @@ BEAT__DEF size_t beat_mempool_block_size(const beat_mempool *mp)
 
 #define BEAT__MPOL_PREFERRED 1
 #define BEAT__NUMA_MAX_NODES 1024 // nodes a bind mask can name
-
-BEAT__PRIVATE size_t beat__page_size(void)
-{
-    long page = sysconf(_SC_PAGESIZE);
-    return page > 0 ? (size_t)page : 4096u;
-}
 
 BEAT__PRIVATE size_t beat__page_round(size_t size)
 {
@@ -7052,6 +7234,8 @@ BEAT__PRIVATE int64_t beat__deque_size(beat__deque *d)
 // caller's stack.
 #define BEAT__TASK_POOLED 1u // from pool->tasks: freed when it runs
 #define BEAT__TASK_JOB 2u    // submitted: counted in pool->jobs
+#define BEAT__TASK_TIMED 4u  // a job or spawned task: sampled for the predictor
+#define BEAT__TASK_CHAIN 8u  // runs a chain of jobs (not counted as a task itself)
 
 // Fills every field of a record before it is published.
 BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_counter *counter,
@@ -7089,6 +7273,7 @@ typedef struct beat__inject {
 typedef struct beat__worker_stats {
     uint64_t promotions, steals, failed_steals, parks, wakeups, tasks;
     uint64_t chunks; // loop chunks, which also count in head.pcalls (both are heartbeat polls)
+    uint64_t timed, chained, throttles;
 } beat__worker_stats;
 
 struct beat_ctx {
@@ -7108,6 +7293,7 @@ struct beat_ctx {
     int node;                               // its NUMA node when memory is placed, or -1
     beat_mempool_cache task_cache;          // this worker's free task records
     uint64_t jobs_done;                     // finished jobs not yet subtracted from pool->jobs
+    uint32_t pressure_countdown;            // tasks until the next look at the pressure clock
     beat__worker_stats stats;
     beat__thread thread;
 };
@@ -7131,7 +7317,21 @@ struct beat_pool {
     unsigned nslots;  // nworkers + BEAT_OUTSIDE_SLOTS: every deque a thief may visit
     unsigned started; // threads running (joined by destroy)
     beat_mempool *tasks;
-    unsigned *placement; // victim lists and worker PUs of a pinned pool (one allocation)
+    beat__predictor *predict; // execution times; NULL with predict_off or BEAT_NO_PREDICT
+    // Memory pressure (beat_config.memory_aware; see "Memory pressure" below).
+    uint32_t pressure_level BEAT__ALIGNED(BEAT_CACHELINE); // beat_pressure_level, last sampled
+    uint32_t run_limit;                  // workers with index >= run_limit park between jobs
+    uint32_t throttle_epoch;             // futex of the workers parked by run_limit
+    uint32_t pressure_sampling;          // 1 while a worker samples (try-lock)
+    uint64_t pressure_next_ns;           // no sample before this time
+    uint64_t deferred_held;              // deferrable jobs in the deferred queue
+    uint64_t deferred_total;             // deferrable jobs ever held (stats)
+    beat__inject deferred;               // deferrable jobs held while the level is HIGH or above
+    beat_pressure_files *pressure_files; // where to read; NULL with pressure_source or no PSI
+    beat_pressure_thresholds thresholds;
+    uint64_t pressure_interval_ns;
+    uint32_t pressure_every; // tasks between looks at the clock (1 when jobs are not timed)
+    unsigned *placement;     // victim lists and worker PUs of a pinned pool (one allocation)
     size_t placement_bytes;
     uint64_t spin_ns;
     uint64_t heartbeat_ns;
@@ -7202,8 +7402,14 @@ BEAT__PRIVATE int beat__work_visible(beat_pool *pool)
 
 BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
 {
+    beat_pool *pool = ctx->pool;
     BEAT__STAT_ADD(ctx, parks, 1);
-    beat__futex_wait(&ctx->pool->idle_epoch, epoch);
+    // Relaxed: a stale count only makes one sleep timed or untimed.
+    if (ctx->index == 0 && pool->cfg.memory_aware &&
+        beat__atomic_load_u64(&pool->deferred_held, BEAT__MO_RELAXED) != 0)
+        beat__futex_wait_for(&pool->idle_epoch, epoch, pool->pressure_interval_ns);
+    else
+        beat__futex_wait(&pool->idle_epoch, epoch);
     if (beat__atomic_load_u32(&ctx->pool->idle_epoch, BEAT__MO_RELAXED) != epoch)
         BEAT__STAT_ADD(ctx, wakeups, 1);
 }
@@ -7364,6 +7570,158 @@ BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
 }
 
 // ---------------------------------------------------------------------------
+// Memory pressure (beat_config.memory_aware)
+//
+// Sampling rides on work the workers do anyway: a worker that has just
+// read the clock (a timed job, a heartbeat check, becoming busy, waking
+// from a park) and finds pressure_next_ns passed takes the sampling
+// try-lock, reads the level and acts on a change. An idle pool reads
+// nothing, except that while deferrable jobs are held, worker 0 parks
+// with a timeout of one interval so that a falling level is noticed.
+//
+// Acting on a level: run_limit (all workers below HIGH, pressure_workers at
+// HIGH, 1 at CRITICAL) makes the workers with index >= run_limit park
+// between jobs on throttle_epoch; at HIGH and above free task records are
+// trimmed; below HIGH the deferred queue is moved to the injection queue.
+// Liveness: worker 0 is never throttled, and a throttled worker parks only
+// at the top of its loop (no frame open, no wait pending), so everything
+// queued (its deque included) stays stealable by the running ones, whose
+// idle parks see it as visible work.
+
+BEAT__PRIVATE beat_pressure_level beat__pressure_read(beat_pool *pool)
+{
+    const beat_config *cfg = &pool->cfg;
+    if (cfg->pressure_source != NULL)
+        return cfg->pressure_source(cfg->user);
+    if (pool->pressure_files == NULL)
+        return BEAT_PRESSURE_NONE;
+    beat_psi psi;
+    beat_memory_headroom headroom;
+    int have_psi =
+        beat_psi_read_at(cfg->sysfs_root, pool->pressure_files->pressure, &psi, NULL, 0) == BEAT_OK;
+    int have_room =
+        beat_memory_headroom_read(cfg->sysfs_root, pool->pressure_files, &headroom) == BEAT_OK;
+    return beat_pressure_level_of(have_psi ? &psi : NULL, have_room ? &headroom : NULL,
+                                  &pool->thresholds);
+}
+
+// Workers allowed to take jobs at a level.
+BEAT__PRIVATE uint32_t beat__pressure_run_limit(const beat_pool *pool, beat_pressure_level level)
+{
+    if (level >= BEAT_PRESSURE_CRITICAL)
+        return 1;
+    if (level >= BEAT_PRESSURE_HIGH) {
+        unsigned n =
+            pool->cfg.pressure_workers != 0 ? pool->cfg.pressure_workers : pool->nworkers / 2;
+        return n == 0 ? 1 : n > pool->nworkers ? pool->nworkers : n;
+    }
+    return pool->nworkers;
+}
+
+// Moves every held deferrable job to the injection queue. Any thread. When
+// another thread holds the deferred queue's lock, waits for it while jobs
+// remain (so a job pushed just before the holder finished is not left).
+BEAT__PRIVATE void beat__deferred_release(beat_pool *pool)
+{
+    beat__inject *q = &pool->deferred;
+    while (beat__inject_maybe_nonempty(q)) {
+        uint32_t unlocked = 0;
+        // Acquire: pairs with the release that ends the previous holder's turn.
+        if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED)) {
+            beat__cpu_relax();
+            continue;
+        }
+        uint64_t moved = 0;
+        for (beat__task *t; (t = beat__inject_pop_locked(q)) != NULL; moved++)
+            beat__inject_push(&pool->inject, t);
+        beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELEASE);
+        if (moved != 0) {
+            // Relaxed: a count for the timed park and stats only.
+            beat__atomic_fetch_sub_u64(&pool->deferred_held, moved, BEAT__MO_RELAXED);
+            beat__idle_notify(pool);
+        }
+    }
+}
+
+BEAT__PRIVATE void beat__pressure_sample(beat_ctx *ctx)
+{
+    beat_pool *pool = ctx->pool;
+    beat_pressure_level level = beat__pressure_read(pool);
+    // Seq_cst: pairs with the fence in beat_submit_deferrable (a job held
+    // after this store is released by its submitter, before it by us).
+    uint32_t old =
+        beat__atomic_exchange_u32(&pool->pressure_level, (uint32_t)level, BEAT__MO_SEQ_CST);
+    if (old == (uint32_t)level)
+        return;
+    uint32_t limit = beat__pressure_run_limit(pool, level);
+    // Relaxed: workers read it between jobs; a raise is announced by the
+    // seq_cst epoch bump below, which a throttled worker re-checks against.
+    uint32_t old_limit = beat__atomic_exchange_u32(&pool->run_limit, limit, BEAT__MO_SEQ_CST);
+    if (limit > old_limit)
+        beat__futex_bump_wake(&pool->throttle_epoch, BEAT__FUTEX_WAKE_ALL);
+    if (level >= BEAT_PRESSURE_HIGH) {
+        beat_mempool_cache_flush(pool->tasks, &ctx->task_cache);
+        beat_mempool_trim(pool->tasks);
+    } else {
+        beat__deferred_release(pool);
+    }
+    if (pool->cfg.on_pressure != NULL)
+        pool->cfg.on_pressure(level, pool->cfg.user);
+}
+
+// Samples the level if an interval has passed since the last sample. now:
+// a recent beat__now_ns().
+BEAT__PRIVATE void beat__pressure_tick(beat_ctx *ctx, uint64_t now)
+{
+    beat_pool *pool = ctx->pool;
+    // Relaxed: a stale time only delays or repeats a sample by a little.
+    if (!pool->cfg.memory_aware ||
+        now < beat__atomic_load_u64(&pool->pressure_next_ns, BEAT__MO_RELAXED))
+        return;
+    uint32_t idle = 0;
+    // Acquire/release: the sampler's state (levels, limit) passes from one
+    // holder to the next.
+    if (!beat__atomic_cas_u32(&pool->pressure_sampling, &idle, 1, BEAT__MO_ACQUIRE,
+                              BEAT__MO_RELAXED))
+        return;
+    beat__atomic_store_u64(&pool->pressure_next_ns, now + pool->pressure_interval_ns,
+                           BEAT__MO_RELAXED);
+    beat__pressure_sample(ctx);
+    beat__atomic_store_u32(&pool->pressure_sampling, 0, BEAT__MO_RELEASE);
+}
+
+// 1 when ctx should park instead of taking a job: its index is at or above
+// the run limit (never worker 0) and the pool is not stopping.
+BEAT__PRIVATE int beat__throttled(const beat_ctx *ctx)
+{
+    beat_pool *pool = ctx->pool;
+    // Relaxed: re-checked under the epoch protocol before sleeping.
+    return ctx->index < pool->nworkers &&
+           ctx->index >= beat__atomic_load_u32(&pool->run_limit, BEAT__MO_RELAXED) &&
+           !beat__atomic_load_u32(&pool->stopping, BEAT__MO_RELAXED);
+}
+
+// Parks a throttled worker until the run limit rises or the pool stops. Its
+// finished jobs and free records are handed back first.
+BEAT__PRIVATE void beat__throttle_park(beat_ctx *ctx)
+{
+    beat_pool *pool = ctx->pool;
+    beat__jobs_flush(ctx);
+    beat_mempool_cache_flush(pool->tasks, &ctx->task_cache);
+    BEAT__STAT_ADD(ctx, throttles, 1);
+    for (;;) {
+        // Seq_cst: the epoch is read before the limit, and the sampler
+        // stores the limit before bumping the epoch: either we see the new
+        // limit, or the futex sees the new epoch and does not sleep.
+        uint32_t epoch = beat__atomic_load_u32(&pool->throttle_epoch, BEAT__MO_SEQ_CST);
+        if (ctx->index < beat__atomic_load_u32(&pool->run_limit, BEAT__MO_SEQ_CST) ||
+            beat__atomic_load_u32(&pool->stopping, BEAT__MO_SEQ_CST))
+            return;
+        beat__futex_wait(&pool->throttle_epoch, epoch);
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Finding work
 
 #define BEAT__INJECT_BATCH 16
@@ -7380,8 +7738,74 @@ BEAT__PRIVATE int beat__push_local(beat_ctx *ctx, beat__task *t)
     return 0;
 }
 
-// Takes the oldest injected task and moves up to BEAT__INJECT_BATCH more onto
-// ctx's deque, where other workers can steal them.
+// Chains: jobs whose function the predictor estimates under
+// BEAT__CHAIN_TINY_NS are taken from the injection queue in chains of about
+// BEAT__CHAIN_WORK_NS of work (at most BEAT__CHAIN_MAX jobs), linked through
+// their next fields behind one pooled record. The chain is one deque entry:
+// one push, one pop or one steal for up to 64 jobs, where a thief taking
+// 170 ns jobs one by one spends about as long stealing as running.
+#define BEAT__CHAIN_TINY_NS 2000.0
+#define BEAT__CHAIN_WORK_NS 8000.0
+#define BEAT__CHAIN_MAX 64u
+
+BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t);
+
+BEAT__PRIVATE void beat__chain_run(beat_ctx *ctx, void *arg)
+{
+    for (beat__task *t = (beat__task *)arg; t != NULL;) {
+        beat__task *next = t->next; // read first: running t frees it
+        beat__task_run(ctx, t);
+        t = next;
+    }
+}
+
+// How many jobs like t to chain: 0 when t is not a job or its function has
+// no estimate under BEAT__CHAIN_TINY_NS on this worker.
+BEAT__PRIVATE unsigned beat__chain_length(const beat_ctx *ctx, const beat__task *t)
+{
+    double ns = 0;
+    if (!(t->flags & BEAT__TASK_JOB) ||
+        !beat__predictor_estimate_worker(ctx->pool->predict, ctx->index, BEAT__PREDICT_KEY(t->fn),
+                                         &ns) ||
+        !(ns < BEAT__CHAIN_TINY_NS))
+        return 0;
+    double n = BEAT__CHAIN_WORK_NS / (ns > 1 ? ns : 1);
+    return n >= BEAT__CHAIN_MAX ? BEAT__CHAIN_MAX : n < 2 ? 2u : (unsigned)n;
+}
+
+// Lock holder: pops up to max jobs into a chain behind a pooled record.
+// Returns the record, or NULL (nothing popped, or no record: then *single
+// is the one task popped, to be pushed as it is).
+BEAT__PRIVATE beat__task *beat__chain_take(beat_ctx *ctx, beat__inject *q, unsigned max,
+                                           beat__task **single)
+{
+    *single = beat__inject_pop_locked(q);
+    if (*single == NULL || !(((*single)->flags & BEAT__TASK_JOB)))
+        return NULL;
+    beat__task *chain = (beat__task *)beat_mempool_alloc(ctx->pool->tasks, &ctx->task_cache);
+    if (chain == NULL)
+        return NULL;
+    beat__task *first = *single, *last = first;
+    unsigned n = 1;
+    for (; n < max; n++) {
+        beat__task *t = beat__inject_pop_locked(q);
+        if (t == NULL)
+            break;
+        last->next = t;
+        last = t;
+        if (!(t->flags & BEAT__TASK_JOB))
+            break; // a batch or a handed-over beat_run ends the chain (it still runs in it)
+    }
+    last->next = NULL;
+    beat__task_init(chain, beat__chain_run, first, NULL, BEAT__TASK_POOLED | BEAT__TASK_CHAIN);
+    BEAT__STAT_ADD(ctx, chained, n);
+    *single = NULL;
+    return chain;
+}
+
+// Takes the oldest injected task and moves up to BEAT__INJECT_BATCH more
+// (or chains of them, see above) onto ctx's deque, where other workers can
+// steal them.
 BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
 {
     beat__inject *q = &ctx->pool->inject;
@@ -7392,13 +7816,22 @@ BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
     if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
         return NULL;
     beat__task *first = beat__inject_pop_locked(q);
+    unsigned chain = first != NULL ? beat__chain_length(ctx, first) : 0;
     unsigned moved = 0;
     while (first != NULL && moved < BEAT__INJECT_BATCH) {
-        beat__task *t = beat__inject_pop_locked(q);
+        beat__task *t = NULL;
+        if (chain != 0) {
+            beat__task *chained = beat__chain_take(ctx, q, chain, &t);
+            if (chained != NULL)
+                t = chained;
+        } else {
+            t = beat__inject_pop_locked(q);
+        }
         if (t == NULL)
             break;
         if (beat__deque_push_owner(&ctx->deque, t) < 0) {
-            beat__inject_push(q, t); // out of memory: back into the queue
+            // Out of memory: back into the queue (a chain as one task).
+            beat__inject_push(q, t);
             break;
         }
         moved++;
@@ -7546,6 +7979,7 @@ BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
     ctx->last_poll = now;
     ctx->last_poll_pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
     beat__atomic_store_u64(&ctx->head.poll_at, ctx->last_poll_pcalls, BEAT__MO_RELAXED);
+    beat__pressure_tick(ctx, now);
 }
 
 // ---------------------------------------------------------------------------
@@ -7557,7 +7991,9 @@ BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
 typedef struct beat__loop_desc {
     beat_range_fn body;
     void *arg;
+    int timed;                   // chunks are sampled for the predictor
     size_t min_chunk, max_chunk; // a piece or chunk is never shorter than min_chunk
+    size_t first_chunk;          // the owner's first chunk (pieces too)
     beat_counter pending;        // pieces published and not yet finished
 } beat__loop_desc;
 
@@ -7674,11 +8110,44 @@ BEAT__DEF void beat__heartbeat(beat_ctx *ctx)
         wanted = 1;
     if ((wanted || now - ctx->last_beat >= ctx->pool->heartbeat_ns) && beat__promote_oldest(ctx))
         ctx->last_beat = now;
+    beat__pressure_tick(ctx, now);
     uint64_t pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
     ctx->poll_interval = beat__poll_pace(ctx, pcalls - ctx->last_poll_pcalls, now - ctx->last_poll);
     ctx->last_poll = now;
     ctx->last_poll_pcalls = pcalls;
     beat__atomic_store_u64(&ctx->head.poll_at, pcalls + ctx->poll_interval, BEAT__MO_RELAXED);
+}
+
+// Calls fn(ctx, arg), timing it for the predictor when the predictor
+// samples this run (about one run per 32 us of fn's work; an untimed run
+// costs a compare and a decrement). Returns the clock after a timed run,
+// else 0.
+BEAT__PRIVATE uint64_t beat__call_timed(beat_ctx *ctx, beat_fn fn, void *arg)
+{
+    beat__predictor *p = ctx->pool->predict;
+    if (p == NULL || !beat__predictor_sample_owner(p, ctx->index, BEAT__PREDICT_KEY(fn))) {
+        fn(ctx, arg);
+        return 0;
+    }
+    uint64_t start = beat__now_ns();
+    fn(ctx, arg);
+    uint64_t end = beat__now_ns();
+    beat__predictor_record_owner(p, ctx->index, BEAT__PREDICT_KEY(fn), end - start, end);
+    BEAT__STAT_ADD(ctx, timed, 1);
+    return end;
+}
+
+// Memory awareness looks at the clock after timed runs, and every
+// pressure_every tasks otherwise.
+BEAT__PRIVATE void beat__pressure_after_task(beat_ctx *ctx, uint64_t now)
+{
+    beat_pool *pool = ctx->pool;
+    if (!pool->cfg.memory_aware)
+        return;
+    if (now == 0 && ++ctx->pressure_countdown < pool->pressure_every)
+        return;
+    ctx->pressure_countdown = 0;
+    beat__pressure_tick(ctx, now != 0 ? now : beat__now_ns());
 }
 
 // Runs t and retires it. The record is released before the call (its
@@ -7692,8 +8161,14 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
     uint32_t flags = t->flags;
     if (flags & BEAT__TASK_POOLED)
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);
-    BEAT__STAT_ADD(ctx, tasks, 1);
-    fn(ctx, arg);
+    if (flags & BEAT__TASK_TIMED) {
+        BEAT__STAT_ADD(ctx, tasks, 1);
+        beat__pressure_after_task(ctx, beat__call_timed(ctx, fn, arg));
+    } else {
+        if (!(flags & BEAT__TASK_CHAIN))
+            BEAT__STAT_ADD(ctx, tasks, 1);
+        fn(ctx, arg);
+    }
     if (counter != NULL)
         beat__count_done(pool, &counter->beat__state);
     if ((flags & BEAT__TASK_JOB) && ++ctx->jobs_done >= BEAT__JOBS_BATCH)
@@ -7780,6 +8255,11 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
     beat__heartbeat_restart(ctx);
     uint64_t spin_until = 0;
     for (;;) {
+        if (BEAT__UNLIKELY(beat__throttled(ctx))) {
+            beat__throttle_park(ctx);
+            spin_until = 0;
+            continue;
+        }
         beat__task *t = beat__find_work(ctx, NULL);
         if (t != NULL) {
             if (spin_until != 0)
@@ -7793,6 +8273,8 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
         beat__jobs_flush(ctx);
         if (beat__idle_park(ctx, NULL))
             break;
+        if (pool->cfg.memory_aware)
+            beat__pressure_tick(ctx, beat__now_ns()); // e.g. the timed park of held jobs
         spin_until = 0;
     }
     beat_mempool_cache_flush(pool->tasks, &ctx->task_cache);
@@ -7840,7 +8322,7 @@ BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
     }
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, &ctx->task_cache);
     if (t != NULL) {
-        beat__task_init(t, fn, arg, c, BEAT__TASK_POOLED);
+        beat__task_init(t, fn, arg, c, BEAT__TASK_POOLED | BEAT__TASK_TIMED);
         if (beat__push_local(ctx, t) == 0)
             return;
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);
@@ -7872,6 +8354,57 @@ BEAT__DEF uint64_t beat_counter_pending(const beat_counter *c)
 
 #define BEAT__LOOP_MAX_CHUNK 1024u
 
+// With a per-item estimate for the body (and grain 0), chunks start at
+// about BEAT__LOOP_FIRST_NS of work and grow to about BEAT__LOOP_CHUNK_NS,
+// at most BEAT__LOOP_PREDICTED_MAX elements: a cheap body then pays one
+// poll per few microseconds instead of one per 1024 elements, and a split
+// still waits at most one chunk.
+#define BEAT__LOOP_FIRST_NS 2000.0
+#define BEAT__LOOP_CHUNK_NS 8000.0
+#define BEAT__LOOP_PREDICTED_MAX ((size_t)1 << 20)
+
+// Loop bodies are timed per item under a key of their own: the body's
+// address with the top bit flipped (no user-space code address has it), so
+// a function used both as a job and as a body keeps two estimates.
+#define BEAT__PREDICT_LOOP_KEY(body)                                                               \
+    ((const void *)((uintptr_t)(body) ^ ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1))))
+
+// Runs one chunk, timing it per item when the predictor samples it.
+BEAT__PRIVATE void beat__chunk_call(beat_ctx *ctx, const beat__loop_desc *desc, size_t begin,
+                                    size_t end)
+{
+    beat__predictor *p = desc->timed ? ctx->pool->predict : NULL;
+    const void *key = BEAT__PREDICT_LOOP_KEY(desc->body);
+    if (p == NULL || !beat__predictor_sample_owner(p, ctx->index, key)) {
+        desc->body(ctx, begin, end, desc->arg);
+        return;
+    }
+    uint64_t start = beat__now_ns();
+    desc->body(ctx, begin, end, desc->arg);
+    uint64_t now = beat__now_ns();
+    beat__predictor_record_items_owner(p, ctx->index, key, now - start, end - begin, now);
+    BEAT__STAT_ADD(ctx, timed, 1);
+    beat__pressure_tick(ctx, now);
+}
+
+// Sets the chunk sizes of a grain-0 loop from the body's estimate, if the
+// worker has one.
+BEAT__PRIVATE void beat__loop_predict_chunks(beat_ctx *ctx, beat__loop_desc *desc)
+{
+    double ns = 0;
+    if (!beat__predictor_estimate_worker(ctx->pool->predict, ctx->index,
+                                         BEAT__PREDICT_LOOP_KEY(desc->body), &ns) ||
+        !(ns > 0))
+        return;
+    double first = BEAT__LOOP_FIRST_NS / ns, most = BEAT__LOOP_CHUNK_NS / ns;
+    double cap = (double)BEAT__LOOP_PREDICTED_MAX;
+    desc->first_chunk = first >= cap ? BEAT__LOOP_PREDICTED_MAX : first < 1 ? 1 : (size_t)first;
+    if (most > BEAT__LOOP_MAX_CHUNK)
+        desc->max_chunk = most >= cap ? BEAT__LOOP_PREDICTED_MAX : (size_t)most;
+    if (desc->first_chunk > desc->max_chunk)
+        desc->first_chunk = desc->max_chunk;
+}
+
 // One poll of the heartbeat per chunk (counted as a chunk, not a pcall).
 BEAT__PRIVATE void beat__loop_poll(beat_ctx *ctx)
 {
@@ -7895,7 +8428,7 @@ BEAT__PRIVATE void beat__loop_run(beat_ctx *ctx, const beat__loop_desc *desc, si
     loop.desc = desc;
     loop.cur = begin;
     loop.end = end;
-    size_t chunk = desc->min_chunk;
+    size_t chunk = desc->first_chunk;
     while (loop.cur < loop.end) {
         size_t left = loop.end - loop.cur;
         // At most a quarter of what is left, so the end of the range stays
@@ -7908,9 +8441,9 @@ BEAT__PRIVATE void beat__loop_run(beat_ctx *ctx, const beat__loop_desc *desc, si
             n = left;
         size_t first = loop.cur;
         loop.cur += n; // before the body: a pcall in it may split what is left
-        desc->body(ctx, first, first + n, desc->arg);
+        beat__chunk_call(ctx, desc, first, first + n);
         if (chunk < desc->max_chunk)
-            chunk *= 2;
+            chunk = chunk * 2 < desc->max_chunk ? chunk * 2 : desc->max_chunk;
         beat__loop_poll(ctx);
     }
     ctx->head.tail = loop.frame.prev;
@@ -7925,21 +8458,33 @@ BEAT__PRIVATE void beat__loop_piece_run(beat_ctx *ctx, void *arg)
     beat__loop_run(ctx, desc, begin, end); // the task's counter is the loop's
 }
 
-BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
-                                 beat_range_fn body, void *arg)
+// beat_parallel_for; timed = 0 leaves the chunks untimed (batches time
+// their jobs themselves).
+BEAT__PRIVATE void beat__parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
+                                      beat_range_fn body, void *arg, int timed)
 {
-    BEAT_ASSERT(ctx != NULL && body != NULL && "beat_parallel_for: ctx and body are required");
     if (begin >= end)
         return;
     beat__loop_desc desc;
     desc.body = body;
     desc.arg = arg;
+    desc.timed = timed;
     desc.min_chunk = grain == 0 ? 1 : grain;
+    desc.first_chunk = desc.min_chunk;
     desc.max_chunk = desc.min_chunk > BEAT__LOOP_MAX_CHUNK ? desc.min_chunk : BEAT__LOOP_MAX_CHUNK;
+    if (grain == 0 && timed)
+        beat__loop_predict_chunks(ctx, &desc);
     desc.pending.beat__state = 0;
     beat__loop_run(ctx, &desc, begin, end);
     if (beat_counter_pending(&desc.pending) != 0)
         beat__worker_wait(ctx, &desc.pending, NULL);
+}
+
+BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
+                                 beat_range_fn body, void *arg)
+{
+    BEAT_ASSERT(ctx != NULL && body != NULL && "beat_parallel_for: ctx and body are required");
+    beat__parallel_for(ctx, begin, end, grain, body, arg, 1);
 }
 
 // Reduce leaves when grain is 0: about 64 per worker. Splits are pcalls,
@@ -8019,6 +8564,8 @@ BEAT__DEF beat_result beat_parallel_reduce(beat_ctx *ctx, size_t begin, size_t e
 #define BEAT__PERFORMANCE_SPIN_US 50u
 #define BEAT__DEFAULT_DEQUE_CAPACITY 256u
 #define BEAT__PERFORMANCE_DEQUE_CAPACITY 1024u
+#define BEAT__DEFAULT_PRESSURE_INTERVAL_MS 100u
+#define BEAT__MAX_PREDICT_SLOTS 65536u
 
 BEAT__DEF beat_config beat_config_default(beat_profile profile)
 {
@@ -8034,6 +8581,7 @@ BEAT__DEF beat_config beat_config_default(beat_profile profile)
         cfg.spin_us = BEAT__PERFORMANCE_SPIN_US;
         cfg.deque_capacity = BEAT__PERFORMANCE_DEQUE_CAPACITY;
         cfg.pin_workers = 1;
+        cfg.memory_aware = profile == BEAT_PROFILE_ADVANCED;
         break;
     case BEAT_PROFILE_DEVELOPMENT:
         cfg.checks = 1;
@@ -8069,6 +8617,12 @@ BEAT__PRIVATE beat_result beat__config_check(const beat_config *cfg)
         problem = "stack_size is below 16 KiB; use 0 for the system default";
     else if ((cfg->worker_cpus == NULL) != (cfg->worker_cpus_count == 0))
         problem = "worker_cpus and worker_cpus_count must be set together (or both left 0)";
+    else if (cfg->predict_slots > BEAT__MAX_PREDICT_SLOTS)
+        problem = "predict_slots is above 65536; use 0 for the default 256";
+    else if (cfg->pressure_interval_ms > 60000u)
+        problem = "pressure_interval_ms is above 60000 (1 min); use 0 for the default 100 ms";
+    else if (cfg->memory_aware && cfg->pressure_workers > BEAT__MAX_WORKERS)
+        problem = "pressure_workers is above 1024; use 0 for half the workers";
     if (problem == NULL)
         return BEAT_OK;
     beat__log(&cfg->logger, BEAT_LOG_ERROR, "beat_pool_create: %s", problem);
@@ -8158,12 +8712,52 @@ BEAT__PRIVATE beat_result beat__pool_place(beat_pool *pool)
     return r;
 }
 
+// Memory awareness: the interval, the thresholds, and where to read.
+// Without the files (BEAT_NO_PSI, or nothing found) the level stays NONE,
+// with a warning. Returns OK or OUT_OF_MEMORY.
+BEAT__PRIVATE beat_result beat__pool_pressure_init(beat_pool *pool)
+{
+    const beat_config *cfg = &pool->cfg;
+    unsigned ms = cfg->pressure_interval_ms != 0 ? cfg->pressure_interval_ms
+                                                 : BEAT__DEFAULT_PRESSURE_INTERVAL_MS;
+    pool->pressure_interval_ns = (uint64_t)ms * 1000000u;
+    pool->thresholds = cfg->pressure_thresholds != NULL ? *cfg->pressure_thresholds
+                                                        : beat_pressure_thresholds_default();
+    pool->pressure_every = pool->predict != NULL ? 64u : 1u;
+    if (cfg->pressure_source != NULL)
+        return BEAT_OK;
+    beat_pressure_files *files = (beat_pressure_files *)beat__alloc(
+        &pool->cfg.allocator, sizeof(beat_pressure_files), BEAT_CACHELINE);
+    if (files == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    beat_result r = beat_pressure_locate(cfg->sysfs_root, files);
+    beat_psi psi;
+    beat_memory_headroom room;
+    if (r == BEAT_OK &&
+        beat_psi_read_at(cfg->sysfs_root, files->pressure, &psi, NULL, 0) != BEAT_OK &&
+        (beat_memory_headroom_read(cfg->sysfs_root, files, &room) != BEAT_OK || room.limit == 0))
+        r = BEAT_ERROR_UNSUPPORTED; // neither signal: nothing to sample
+    if (r != BEAT_OK) {
+        beat__free(&pool->cfg.allocator, files, sizeof(beat_pressure_files), BEAT_CACHELINE);
+        if (r == BEAT_ERROR_OUT_OF_MEMORY)
+            return r;
+        beat__log(&cfg->logger, BEAT_LOG_WARN,
+                  "beat_pool_create: memory_aware is set but neither a PSI file nor a memory "
+                  "cgroup limit can be read below \"%s\" (%s); the pressure level stays none",
+                  cfg->sysfs_root != NULL ? cfg->sysfs_root : "/", beat_result_string(r));
+        return BEAT_OK;
+    }
+    pool->pressure_files = files;
+    return BEAT_OK;
+}
+
 // Stops and joins the started workers and frees everything. Also the error
 // path of create, so every step tolerates a half-built pool.
 BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
 {
     beat__atomic_store_u32(&pool->stopping, 1, BEAT__MO_SEQ_CST);
     beat__idle_wake_all(pool);
+    beat__futex_bump_wake(&pool->throttle_epoch, BEAT__FUTEX_WAKE_ALL);
     for (unsigned i = 0; i < pool->started; i++)
         beat__thread_join(&pool->workers[i].thread);
     for (unsigned i = 0; i < deques; i++)
@@ -8173,6 +8767,8 @@ BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
     if (pool->workers != NULL)
         beat__free(&allocator, pool->workers, sizeof(beat_ctx) * pool->nslots, BEAT_CACHELINE);
     beat_mempool_destroy(pool->tasks);
+    beat__predictor_destroy(pool->predict);
+    beat__free(&allocator, pool->pressure_files, sizeof(beat_pressure_files), BEAT_CACHELINE);
     beat__free(&allocator, pool, sizeof(beat_pool), BEAT_CACHELINE);
 }
 
@@ -8240,6 +8836,8 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->checks = cfg.checks || BEAT_DEBUG;
     pool->accepting = 1;
     beat__inject_init(&pool->inject);
+    beat__inject_init(&pool->deferred);
+    pool->run_limit = pool->nworkers;
 
     size_t record = sizeof(beat__task) > sizeof(beat__loop_piece) ? sizeof(beat__task)
                                                                   : sizeof(beat__loop_piece);
@@ -8251,6 +8849,10 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
             r = BEAT_ERROR_OUT_OF_MEMORY;
     }
     unsigned deques = 0;
+    if (r == BEAT_OK && !cfg.predict_off)
+        r = beat__predictor_create(pool->nslots, cfg.predict_slots, &cfg.allocator, &pool->predict);
+    if (r == BEAT_OK && cfg.memory_aware)
+        r = beat__pool_pressure_init(pool);
     if (r == BEAT_OK) {
         memset(pool->workers, 0, sizeof(beat_ctx) * pool->nslots);
         for (unsigned i = 0; i < pool->nslots; i++)
@@ -8303,6 +8905,7 @@ BEAT__DEF void beat_pool_destroy(beat_pool *pool)
     // Relaxed: only a best-effort report of misuse (an outside submit that
     // races destroy is undefined); jobs running now may still submit.
     beat__atomic_store_u32(&pool->accepting, 0, BEAT__MO_RELAXED);
+    beat__deferred_release(pool); // held jobs are part of what destroy finishes
     beat__outside_wait(pool, &pool->jobs);
     beat__pool_free(pool, pool->nslots);
 }
@@ -8322,6 +8925,10 @@ BEAT__PRIVATE void beat__stats_add(beat_stats *sum, const beat_stats *w)
     sum->wakeups += w->wakeups;
     sum->tasks += w->tasks;
     sum->chunks += w->chunks;
+    sum->timed += w->timed;
+    sum->chained += w->chained;
+    sum->throttles += w->throttles;
+    sum->deferred += w->deferred;
 }
 
 BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
@@ -8343,10 +8950,16 @@ BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
         w.parks = beat__atomic_load_u64(&ctx->stats.parks, BEAT__MO_RELAXED);
         w.wakeups = beat__atomic_load_u64(&ctx->stats.wakeups, BEAT__MO_RELAXED);
         w.tasks = beat__atomic_load_u64(&ctx->stats.tasks, BEAT__MO_RELAXED);
+        w.timed = beat__atomic_load_u64(&ctx->stats.timed, BEAT__MO_RELAXED);
+        w.chained = beat__atomic_load_u64(&ctx->stats.chained, BEAT__MO_RELAXED);
+        w.throttles = beat__atomic_load_u64(&ctx->stats.throttles, BEAT__MO_RELAXED);
+        w.deferred = 0; // held by the pool, not by a worker: in the total only
         if (i < capacity)
             per_worker[i] = w;
         beat__stats_add(&sum, &w);
     }
+    // Relaxed: a monotonic count read while jobs are submitted.
+    sum.deferred = beat__atomic_load_u64(&pool->deferred_total, BEAT__MO_RELAXED);
     if (total != NULL)
         *total = sum;
     return BEAT_OK;
@@ -8356,7 +8969,9 @@ BEAT__DEF unsigned beat_ctx_worker(const beat_ctx *ctx) { return ctx == NULL ? 0
 
 BEAT__DEF beat_pool *beat_ctx_pool(const beat_ctx *ctx) { return ctx == NULL ? NULL : ctx->pool; }
 
-BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
+// beat_submit; deferrable jobs go to the deferred queue while the pressure
+// level is HIGH or above.
+BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, int deferrable)
 {
     if (pool == NULL || fn == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
@@ -8368,10 +8983,24 @@ BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
     if (t == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
-    beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_JOB);
+    beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED);
     // Relaxed: the push below publishes the job (release) after this
     // increment, so its decrement is ordered after it.
     beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
+    // Relaxed: a stale level holds or queues one job early or late; the
+    // re-check below keeps a held job from being missed by a release.
+    if (deferrable && pool->cfg.memory_aware &&
+        beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) >= BEAT_PRESSURE_HIGH) {
+        beat__atomic_fetch_add_u64(&pool->deferred_held, 1, BEAT__MO_RELAXED);
+        beat__atomic_fetch_add_u64(&pool->deferred_total, 1, BEAT__MO_RELAXED);
+        beat__inject_push(&pool->deferred, t);
+        // Pairs with the seq_cst exchange of the level in the sampler:
+        // either it sees our job when it releases, or we see its level.
+        beat__fence_seq_cst();
+        if (beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) < BEAT_PRESSURE_HIGH)
+            beat__deferred_release(pool);
+        return BEAT_OK;
+    }
     if (self != NULL) {
         if (beat__push_local(self, t) != 0) {
             beat_mempool_free(pool->tasks, &self->task_cache, t);
@@ -8385,6 +9014,24 @@ BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
     return BEAT_OK;
 }
 
+BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
+{
+    return beat__submit(pool, fn, arg, 0);
+}
+
+BEAT__DEF beat_result beat_submit_deferrable(beat_pool *pool, beat_fn fn, void *arg)
+{
+    return beat__submit(pool, fn, arg, 1);
+}
+
+BEAT__DEF beat_pressure_level beat_pool_pressure(const beat_pool *pool)
+{
+    // Relaxed: a snapshot for display and decisions outside the pool.
+    return pool == NULL ? BEAT_PRESSURE_NONE
+                        : (beat_pressure_level)beat__atomic_load_u32(&pool->pressure_level,
+                                                                     BEAT__MO_RELAXED);
+}
+
 // A batch: one allocation holding the task that runs it and the copied
 // jobs. The task runs the jobs as a parallel loop, then frees the batch.
 typedef struct beat__batch {
@@ -8393,11 +9040,32 @@ typedef struct beat__batch {
     beat_job *jobs;
 } beat__batch;
 
+// A chunk of a batch. The predictor samples chunks, not jobs (a check per
+// 50-cycle job would cost several percent): a sampled chunk whose jobs all
+// share one function is timed and recorded per job under that function.
 BEAT__PRIVATE void beat__batch_range(beat_ctx *ctx, size_t begin, size_t end, void *arg)
 {
     const beat_job *jobs = ((beat__batch *)arg)->jobs;
-    for (size_t i = begin; i < end; i++)
+    beat__predictor *p = ctx->pool->predict;
+    beat_fn fn = jobs[begin].fn;
+    if (p == NULL || !beat__predictor_sample_owner(p, ctx->index, BEAT__PREDICT_KEY(fn))) {
+        for (size_t i = begin; i < end; i++)
+            jobs[i].fn(ctx, jobs[i].arg);
+        return;
+    }
+    int same = 1;
+    uint64_t start = beat__now_ns();
+    for (size_t i = begin; i < end; i++) {
+        same &= jobs[i].fn == fn;
         jobs[i].fn(ctx, jobs[i].arg);
+    }
+    uint64_t now = beat__now_ns();
+    if (same) {
+        beat__predictor_record_items_owner(p, ctx->index, BEAT__PREDICT_KEY(fn), now - start,
+                                           end - begin, now);
+        BEAT__STAT_ADD(ctx, timed, 1);
+    }
+    beat__pressure_tick(ctx, now);
 }
 
 BEAT__PRIVATE void beat__batch_run(beat_ctx *ctx, void *arg)
@@ -8405,7 +9073,7 @@ BEAT__PRIVATE void beat__batch_run(beat_ctx *ctx, void *arg)
     beat__batch *batch = (beat__batch *)arg;
     beat_pool *pool = ctx->pool;
     size_t count = batch->count;
-    beat_parallel_for(ctx, 0, count, 0, beat__batch_range, batch);
+    beat__parallel_for(ctx, 0, count, 0, beat__batch_range, batch, 0);
     beat__free(&pool->cfg.allocator, batch, batch->bytes, BEAT_CACHELINE);
     beat__count_done_n(pool, &pool->jobs, count);
 }
@@ -8446,6 +9114,7 @@ BEAT__DEF void beat_pool_wait(beat_pool *pool)
 {
     if (pool == NULL || beat__called_from_own_worker(pool, "beat_pool_wait"))
         return;
+    beat__deferred_release(pool); // we wait for held jobs too: they must run
     beat__outside_wait(pool, &pool->jobs);
 }
 
@@ -8553,6 +9222,38 @@ BEAT__DEF beat_result beat_pool_parallel_reduce(beat_pool *pool, size_t begin, s
                            body,  combine, arg,   result,   BEAT_OK};
     beat_result status = beat_run(pool, beat__pool_reduce_run, &r);
     return status != BEAT_OK ? status : r.status;
+}
+
+// ---------------------------------------------------------------------------
+// Prediction queries
+
+BEAT__PRIVATE beat_result beat__predict_query(const beat_pool *pool, const void *key, double items,
+                                              uint64_t *ns)
+{
+    if (ns != NULL)
+        *ns = 0;
+    if (pool == NULL || key == NULL || ns == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (pool->predict == NULL)
+        return BEAT_ERROR_UNSUPPORTED;
+    double estimate = 0;
+    if (!beat__predictor_estimate(pool->predict, key, &estimate))
+        return BEAT_ERROR_NO_DATA;
+    double total = estimate * items + 0.5;
+    *ns = total >= 18446744073709549568.0 ? UINT64_MAX : total > 0 ? (uint64_t)total : 0;
+    return BEAT_OK;
+}
+
+BEAT__DEF beat_result beat_predict_ns(const beat_pool *pool, beat_fn fn, uint64_t *ns)
+{
+    return beat__predict_query(pool, fn != NULL ? BEAT__PREDICT_KEY(fn) : NULL, 1.0, ns);
+}
+
+BEAT__DEF beat_result beat_predict_range_ns(const beat_pool *pool, beat_range_fn body, size_t items,
+                                            uint64_t *ns)
+{
+    return beat__predict_query(pool, body != NULL ? BEAT__PREDICT_LOOP_KEY(body) : NULL,
+                               (double)items, ns);
 }
 // ==== END src/api.c ====
 

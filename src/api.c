@@ -9,6 +9,8 @@
 #define BEAT__PERFORMANCE_SPIN_US 50u
 #define BEAT__DEFAULT_DEQUE_CAPACITY 256u
 #define BEAT__PERFORMANCE_DEQUE_CAPACITY 1024u
+#define BEAT__DEFAULT_PRESSURE_INTERVAL_MS 100u
+#define BEAT__MAX_PREDICT_SLOTS 65536u
 
 BEAT__DEF beat_config beat_config_default(beat_profile profile)
 {
@@ -24,6 +26,7 @@ BEAT__DEF beat_config beat_config_default(beat_profile profile)
         cfg.spin_us = BEAT__PERFORMANCE_SPIN_US;
         cfg.deque_capacity = BEAT__PERFORMANCE_DEQUE_CAPACITY;
         cfg.pin_workers = 1;
+        cfg.memory_aware = profile == BEAT_PROFILE_ADVANCED;
         break;
     case BEAT_PROFILE_DEVELOPMENT:
         cfg.checks = 1;
@@ -59,6 +62,12 @@ BEAT__PRIVATE beat_result beat__config_check(const beat_config *cfg)
         problem = "stack_size is below 16 KiB; use 0 for the system default";
     else if ((cfg->worker_cpus == NULL) != (cfg->worker_cpus_count == 0))
         problem = "worker_cpus and worker_cpus_count must be set together (or both left 0)";
+    else if (cfg->predict_slots > BEAT__MAX_PREDICT_SLOTS)
+        problem = "predict_slots is above 65536; use 0 for the default 256";
+    else if (cfg->pressure_interval_ms > 60000u)
+        problem = "pressure_interval_ms is above 60000 (1 min); use 0 for the default 100 ms";
+    else if (cfg->memory_aware && cfg->pressure_workers > BEAT__MAX_WORKERS)
+        problem = "pressure_workers is above 1024; use 0 for half the workers";
     if (problem == NULL)
         return BEAT_OK;
     beat__log(&cfg->logger, BEAT_LOG_ERROR, "beat_pool_create: %s", problem);
@@ -148,12 +157,52 @@ BEAT__PRIVATE beat_result beat__pool_place(beat_pool *pool)
     return r;
 }
 
+// Memory awareness: the interval, the thresholds, and where to read.
+// Without the files (BEAT_NO_PSI, or nothing found) the level stays NONE,
+// with a warning. Returns OK or OUT_OF_MEMORY.
+BEAT__PRIVATE beat_result beat__pool_pressure_init(beat_pool *pool)
+{
+    const beat_config *cfg = &pool->cfg;
+    unsigned ms = cfg->pressure_interval_ms != 0 ? cfg->pressure_interval_ms
+                                                 : BEAT__DEFAULT_PRESSURE_INTERVAL_MS;
+    pool->pressure_interval_ns = (uint64_t)ms * 1000000u;
+    pool->thresholds = cfg->pressure_thresholds != NULL ? *cfg->pressure_thresholds
+                                                        : beat_pressure_thresholds_default();
+    pool->pressure_every = pool->predict != NULL ? 64u : 1u;
+    if (cfg->pressure_source != NULL)
+        return BEAT_OK;
+    beat_pressure_files *files = (beat_pressure_files *)beat__alloc(
+        &pool->cfg.allocator, sizeof(beat_pressure_files), BEAT_CACHELINE);
+    if (files == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    beat_result r = beat_pressure_locate(cfg->sysfs_root, files);
+    beat_psi psi;
+    beat_memory_headroom room;
+    if (r == BEAT_OK &&
+        beat_psi_read_at(cfg->sysfs_root, files->pressure, &psi, NULL, 0) != BEAT_OK &&
+        (beat_memory_headroom_read(cfg->sysfs_root, files, &room) != BEAT_OK || room.limit == 0))
+        r = BEAT_ERROR_UNSUPPORTED; // neither signal: nothing to sample
+    if (r != BEAT_OK) {
+        beat__free(&pool->cfg.allocator, files, sizeof(beat_pressure_files), BEAT_CACHELINE);
+        if (r == BEAT_ERROR_OUT_OF_MEMORY)
+            return r;
+        beat__log(&cfg->logger, BEAT_LOG_WARN,
+                  "beat_pool_create: memory_aware is set but neither a PSI file nor a memory "
+                  "cgroup limit can be read below \"%s\" (%s); the pressure level stays none",
+                  cfg->sysfs_root != NULL ? cfg->sysfs_root : "/", beat_result_string(r));
+        return BEAT_OK;
+    }
+    pool->pressure_files = files;
+    return BEAT_OK;
+}
+
 // Stops and joins the started workers and frees everything. Also the error
 // path of create, so every step tolerates a half-built pool.
 BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
 {
     beat__atomic_store_u32(&pool->stopping, 1, BEAT__MO_SEQ_CST);
     beat__idle_wake_all(pool);
+    beat__futex_bump_wake(&pool->throttle_epoch, BEAT__FUTEX_WAKE_ALL);
     for (unsigned i = 0; i < pool->started; i++)
         beat__thread_join(&pool->workers[i].thread);
     for (unsigned i = 0; i < deques; i++)
@@ -163,6 +212,8 @@ BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
     if (pool->workers != NULL)
         beat__free(&allocator, pool->workers, sizeof(beat_ctx) * pool->nslots, BEAT_CACHELINE);
     beat_mempool_destroy(pool->tasks);
+    beat__predictor_destroy(pool->predict);
+    beat__free(&allocator, pool->pressure_files, sizeof(beat_pressure_files), BEAT_CACHELINE);
     beat__free(&allocator, pool, sizeof(beat_pool), BEAT_CACHELINE);
 }
 
@@ -230,6 +281,8 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->checks = cfg.checks || BEAT_DEBUG;
     pool->accepting = 1;
     beat__inject_init(&pool->inject);
+    beat__inject_init(&pool->deferred);
+    pool->run_limit = pool->nworkers;
 
     size_t record = sizeof(beat__task) > sizeof(beat__loop_piece) ? sizeof(beat__task)
                                                                   : sizeof(beat__loop_piece);
@@ -241,6 +294,10 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
             r = BEAT_ERROR_OUT_OF_MEMORY;
     }
     unsigned deques = 0;
+    if (r == BEAT_OK && !cfg.predict_off)
+        r = beat__predictor_create(pool->nslots, cfg.predict_slots, &cfg.allocator, &pool->predict);
+    if (r == BEAT_OK && cfg.memory_aware)
+        r = beat__pool_pressure_init(pool);
     if (r == BEAT_OK) {
         memset(pool->workers, 0, sizeof(beat_ctx) * pool->nslots);
         for (unsigned i = 0; i < pool->nslots; i++)
@@ -293,6 +350,7 @@ BEAT__DEF void beat_pool_destroy(beat_pool *pool)
     // Relaxed: only a best-effort report of misuse (an outside submit that
     // races destroy is undefined); jobs running now may still submit.
     beat__atomic_store_u32(&pool->accepting, 0, BEAT__MO_RELAXED);
+    beat__deferred_release(pool); // held jobs are part of what destroy finishes
     beat__outside_wait(pool, &pool->jobs);
     beat__pool_free(pool, pool->nslots);
 }
@@ -312,6 +370,10 @@ BEAT__PRIVATE void beat__stats_add(beat_stats *sum, const beat_stats *w)
     sum->wakeups += w->wakeups;
     sum->tasks += w->tasks;
     sum->chunks += w->chunks;
+    sum->timed += w->timed;
+    sum->chained += w->chained;
+    sum->throttles += w->throttles;
+    sum->deferred += w->deferred;
 }
 
 BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
@@ -333,10 +395,16 @@ BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
         w.parks = beat__atomic_load_u64(&ctx->stats.parks, BEAT__MO_RELAXED);
         w.wakeups = beat__atomic_load_u64(&ctx->stats.wakeups, BEAT__MO_RELAXED);
         w.tasks = beat__atomic_load_u64(&ctx->stats.tasks, BEAT__MO_RELAXED);
+        w.timed = beat__atomic_load_u64(&ctx->stats.timed, BEAT__MO_RELAXED);
+        w.chained = beat__atomic_load_u64(&ctx->stats.chained, BEAT__MO_RELAXED);
+        w.throttles = beat__atomic_load_u64(&ctx->stats.throttles, BEAT__MO_RELAXED);
+        w.deferred = 0; // held by the pool, not by a worker: in the total only
         if (i < capacity)
             per_worker[i] = w;
         beat__stats_add(&sum, &w);
     }
+    // Relaxed: a monotonic count read while jobs are submitted.
+    sum.deferred = beat__atomic_load_u64(&pool->deferred_total, BEAT__MO_RELAXED);
     if (total != NULL)
         *total = sum;
     return BEAT_OK;
@@ -346,7 +414,9 @@ BEAT__DEF unsigned beat_ctx_worker(const beat_ctx *ctx) { return ctx == NULL ? 0
 
 BEAT__DEF beat_pool *beat_ctx_pool(const beat_ctx *ctx) { return ctx == NULL ? NULL : ctx->pool; }
 
-BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
+// beat_submit; deferrable jobs go to the deferred queue while the pressure
+// level is HIGH or above.
+BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, int deferrable)
 {
     if (pool == NULL || fn == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
@@ -358,10 +428,24 @@ BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
     if (t == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
-    beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_JOB);
+    beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED);
     // Relaxed: the push below publishes the job (release) after this
     // increment, so its decrement is ordered after it.
     beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
+    // Relaxed: a stale level holds or queues one job early or late; the
+    // re-check below keeps a held job from being missed by a release.
+    if (deferrable && pool->cfg.memory_aware &&
+        beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) >= BEAT_PRESSURE_HIGH) {
+        beat__atomic_fetch_add_u64(&pool->deferred_held, 1, BEAT__MO_RELAXED);
+        beat__atomic_fetch_add_u64(&pool->deferred_total, 1, BEAT__MO_RELAXED);
+        beat__inject_push(&pool->deferred, t);
+        // Pairs with the seq_cst exchange of the level in the sampler:
+        // either it sees our job when it releases, or we see its level.
+        beat__fence_seq_cst();
+        if (beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) < BEAT_PRESSURE_HIGH)
+            beat__deferred_release(pool);
+        return BEAT_OK;
+    }
     if (self != NULL) {
         if (beat__push_local(self, t) != 0) {
             beat_mempool_free(pool->tasks, &self->task_cache, t);
@@ -375,6 +459,24 @@ BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
     return BEAT_OK;
 }
 
+BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
+{
+    return beat__submit(pool, fn, arg, 0);
+}
+
+BEAT__DEF beat_result beat_submit_deferrable(beat_pool *pool, beat_fn fn, void *arg)
+{
+    return beat__submit(pool, fn, arg, 1);
+}
+
+BEAT__DEF beat_pressure_level beat_pool_pressure(const beat_pool *pool)
+{
+    // Relaxed: a snapshot for display and decisions outside the pool.
+    return pool == NULL ? BEAT_PRESSURE_NONE
+                        : (beat_pressure_level)beat__atomic_load_u32(&pool->pressure_level,
+                                                                     BEAT__MO_RELAXED);
+}
+
 // A batch: one allocation holding the task that runs it and the copied
 // jobs. The task runs the jobs as a parallel loop, then frees the batch.
 typedef struct beat__batch {
@@ -383,11 +485,32 @@ typedef struct beat__batch {
     beat_job *jobs;
 } beat__batch;
 
+// A chunk of a batch. The predictor samples chunks, not jobs (a check per
+// 50-cycle job would cost several percent): a sampled chunk whose jobs all
+// share one function is timed and recorded per job under that function.
 BEAT__PRIVATE void beat__batch_range(beat_ctx *ctx, size_t begin, size_t end, void *arg)
 {
     const beat_job *jobs = ((beat__batch *)arg)->jobs;
-    for (size_t i = begin; i < end; i++)
+    beat__predictor *p = ctx->pool->predict;
+    beat_fn fn = jobs[begin].fn;
+    if (p == NULL || !beat__predictor_sample_owner(p, ctx->index, BEAT__PREDICT_KEY(fn))) {
+        for (size_t i = begin; i < end; i++)
+            jobs[i].fn(ctx, jobs[i].arg);
+        return;
+    }
+    int same = 1;
+    uint64_t start = beat__now_ns();
+    for (size_t i = begin; i < end; i++) {
+        same &= jobs[i].fn == fn;
         jobs[i].fn(ctx, jobs[i].arg);
+    }
+    uint64_t now = beat__now_ns();
+    if (same) {
+        beat__predictor_record_items_owner(p, ctx->index, BEAT__PREDICT_KEY(fn), now - start,
+                                           end - begin, now);
+        BEAT__STAT_ADD(ctx, timed, 1);
+    }
+    beat__pressure_tick(ctx, now);
 }
 
 BEAT__PRIVATE void beat__batch_run(beat_ctx *ctx, void *arg)
@@ -395,7 +518,7 @@ BEAT__PRIVATE void beat__batch_run(beat_ctx *ctx, void *arg)
     beat__batch *batch = (beat__batch *)arg;
     beat_pool *pool = ctx->pool;
     size_t count = batch->count;
-    beat_parallel_for(ctx, 0, count, 0, beat__batch_range, batch);
+    beat__parallel_for(ctx, 0, count, 0, beat__batch_range, batch, 0);
     beat__free(&pool->cfg.allocator, batch, batch->bytes, BEAT_CACHELINE);
     beat__count_done_n(pool, &pool->jobs, count);
 }
@@ -436,6 +559,7 @@ BEAT__DEF void beat_pool_wait(beat_pool *pool)
 {
     if (pool == NULL || beat__called_from_own_worker(pool, "beat_pool_wait"))
         return;
+    beat__deferred_release(pool); // we wait for held jobs too: they must run
     beat__outside_wait(pool, &pool->jobs);
 }
 
@@ -543,4 +667,36 @@ BEAT__DEF beat_result beat_pool_parallel_reduce(beat_pool *pool, size_t begin, s
                            body,  combine, arg,   result,   BEAT_OK};
     beat_result status = beat_run(pool, beat__pool_reduce_run, &r);
     return status != BEAT_OK ? status : r.status;
+}
+
+// ---------------------------------------------------------------------------
+// Prediction queries
+
+BEAT__PRIVATE beat_result beat__predict_query(const beat_pool *pool, const void *key, double items,
+                                              uint64_t *ns)
+{
+    if (ns != NULL)
+        *ns = 0;
+    if (pool == NULL || key == NULL || ns == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (pool->predict == NULL)
+        return BEAT_ERROR_UNSUPPORTED;
+    double estimate = 0;
+    if (!beat__predictor_estimate(pool->predict, key, &estimate))
+        return BEAT_ERROR_NO_DATA;
+    double total = estimate * items + 0.5;
+    *ns = total >= 18446744073709549568.0 ? UINT64_MAX : total > 0 ? (uint64_t)total : 0;
+    return BEAT_OK;
+}
+
+BEAT__DEF beat_result beat_predict_ns(const beat_pool *pool, beat_fn fn, uint64_t *ns)
+{
+    return beat__predict_query(pool, fn != NULL ? BEAT__PREDICT_KEY(fn) : NULL, 1.0, ns);
+}
+
+BEAT__DEF beat_result beat_predict_range_ns(const beat_pool *pool, beat_range_fn body, size_t items,
+                                            uint64_t *ns)
+{
+    return beat__predict_query(pool, body != NULL ? BEAT__PREDICT_LOOP_KEY(body) : NULL,
+                               (double)items, ns);
 }

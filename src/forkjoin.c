@@ -33,7 +33,7 @@ BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
     }
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, &ctx->task_cache);
     if (t != NULL) {
-        beat__task_init(t, fn, arg, c, BEAT__TASK_POOLED);
+        beat__task_init(t, fn, arg, c, BEAT__TASK_POOLED | BEAT__TASK_TIMED);
         if (beat__push_local(ctx, t) == 0)
             return;
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);
@@ -65,6 +65,57 @@ BEAT__DEF uint64_t beat_counter_pending(const beat_counter *c)
 
 #define BEAT__LOOP_MAX_CHUNK 1024u
 
+// With a per-item estimate for the body (and grain 0), chunks start at
+// about BEAT__LOOP_FIRST_NS of work and grow to about BEAT__LOOP_CHUNK_NS,
+// at most BEAT__LOOP_PREDICTED_MAX elements: a cheap body then pays one
+// poll per few microseconds instead of one per 1024 elements, and a split
+// still waits at most one chunk.
+#define BEAT__LOOP_FIRST_NS 2000.0
+#define BEAT__LOOP_CHUNK_NS 8000.0
+#define BEAT__LOOP_PREDICTED_MAX ((size_t)1 << 20)
+
+// Loop bodies are timed per item under a key of their own: the body's
+// address with the top bit flipped (no user-space code address has it), so
+// a function used both as a job and as a body keeps two estimates.
+#define BEAT__PREDICT_LOOP_KEY(body)                                                               \
+    ((const void *)((uintptr_t)(body) ^ ((uintptr_t)1 << (sizeof(uintptr_t) * 8 - 1))))
+
+// Runs one chunk, timing it per item when the predictor samples it.
+BEAT__PRIVATE void beat__chunk_call(beat_ctx *ctx, const beat__loop_desc *desc, size_t begin,
+                                    size_t end)
+{
+    beat__predictor *p = desc->timed ? ctx->pool->predict : NULL;
+    const void *key = BEAT__PREDICT_LOOP_KEY(desc->body);
+    if (p == NULL || !beat__predictor_sample_owner(p, ctx->index, key)) {
+        desc->body(ctx, begin, end, desc->arg);
+        return;
+    }
+    uint64_t start = beat__now_ns();
+    desc->body(ctx, begin, end, desc->arg);
+    uint64_t now = beat__now_ns();
+    beat__predictor_record_items_owner(p, ctx->index, key, now - start, end - begin, now);
+    BEAT__STAT_ADD(ctx, timed, 1);
+    beat__pressure_tick(ctx, now);
+}
+
+// Sets the chunk sizes of a grain-0 loop from the body's estimate, if the
+// worker has one.
+BEAT__PRIVATE void beat__loop_predict_chunks(beat_ctx *ctx, beat__loop_desc *desc)
+{
+    double ns = 0;
+    if (!beat__predictor_estimate_worker(ctx->pool->predict, ctx->index,
+                                         BEAT__PREDICT_LOOP_KEY(desc->body), &ns) ||
+        !(ns > 0))
+        return;
+    double first = BEAT__LOOP_FIRST_NS / ns, most = BEAT__LOOP_CHUNK_NS / ns;
+    double cap = (double)BEAT__LOOP_PREDICTED_MAX;
+    desc->first_chunk = first >= cap ? BEAT__LOOP_PREDICTED_MAX : first < 1 ? 1 : (size_t)first;
+    if (most > BEAT__LOOP_MAX_CHUNK)
+        desc->max_chunk = most >= cap ? BEAT__LOOP_PREDICTED_MAX : (size_t)most;
+    if (desc->first_chunk > desc->max_chunk)
+        desc->first_chunk = desc->max_chunk;
+}
+
 // One poll of the heartbeat per chunk (counted as a chunk, not a pcall).
 BEAT__PRIVATE void beat__loop_poll(beat_ctx *ctx)
 {
@@ -88,7 +139,7 @@ BEAT__PRIVATE void beat__loop_run(beat_ctx *ctx, const beat__loop_desc *desc, si
     loop.desc = desc;
     loop.cur = begin;
     loop.end = end;
-    size_t chunk = desc->min_chunk;
+    size_t chunk = desc->first_chunk;
     while (loop.cur < loop.end) {
         size_t left = loop.end - loop.cur;
         // At most a quarter of what is left, so the end of the range stays
@@ -101,9 +152,9 @@ BEAT__PRIVATE void beat__loop_run(beat_ctx *ctx, const beat__loop_desc *desc, si
             n = left;
         size_t first = loop.cur;
         loop.cur += n; // before the body: a pcall in it may split what is left
-        desc->body(ctx, first, first + n, desc->arg);
+        beat__chunk_call(ctx, desc, first, first + n);
         if (chunk < desc->max_chunk)
-            chunk *= 2;
+            chunk = chunk * 2 < desc->max_chunk ? chunk * 2 : desc->max_chunk;
         beat__loop_poll(ctx);
     }
     ctx->head.tail = loop.frame.prev;
@@ -118,21 +169,33 @@ BEAT__PRIVATE void beat__loop_piece_run(beat_ctx *ctx, void *arg)
     beat__loop_run(ctx, desc, begin, end); // the task's counter is the loop's
 }
 
-BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
-                                 beat_range_fn body, void *arg)
+// beat_parallel_for; timed = 0 leaves the chunks untimed (batches time
+// their jobs themselves).
+BEAT__PRIVATE void beat__parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
+                                      beat_range_fn body, void *arg, int timed)
 {
-    BEAT_ASSERT(ctx != NULL && body != NULL && "beat_parallel_for: ctx and body are required");
     if (begin >= end)
         return;
     beat__loop_desc desc;
     desc.body = body;
     desc.arg = arg;
+    desc.timed = timed;
     desc.min_chunk = grain == 0 ? 1 : grain;
+    desc.first_chunk = desc.min_chunk;
     desc.max_chunk = desc.min_chunk > BEAT__LOOP_MAX_CHUNK ? desc.min_chunk : BEAT__LOOP_MAX_CHUNK;
+    if (grain == 0 && timed)
+        beat__loop_predict_chunks(ctx, &desc);
     desc.pending.beat__state = 0;
     beat__loop_run(ctx, &desc, begin, end);
     if (beat_counter_pending(&desc.pending) != 0)
         beat__worker_wait(ctx, &desc.pending, NULL);
+}
+
+BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
+                                 beat_range_fn body, void *arg)
+{
+    BEAT_ASSERT(ctx != NULL && body != NULL && "beat_parallel_for: ctx and body are required");
+    beat__parallel_for(ctx, begin, end, grain, body, arg, 1);
 }
 
 // Reduce leaves when grain is 0: about 64 per worker. Splits are pcalls,

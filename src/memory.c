@@ -255,6 +255,78 @@ BEAT__DEF void *beat_mempool_alloc(beat_mempool *mp, beat_mempool_cache *cache)
     return cache->blocks[--cache->count];
 }
 
+// Releases the pages of slab k whose blocks are all marked in free_bits
+// (bit i: block i is free). Returns the bytes released.
+BEAT__PRIVATE size_t beat__mempool_release_slab(beat_mempool *mp, uint32_t k,
+                                                const unsigned char *free_bits)
+{
+    size_t page = beat__page_size(), bs = mp->block_size, released = 0;
+    uintptr_t base = (uintptr_t)mp->slabs[k];
+    uintptr_t end = base + (uintptr_t)(beat__slab_blocks(k) * bs);
+    uintptr_t p = (base + page - 1) / page * page; // first whole page
+    uintptr_t run = 0;                             // start of a run of releasable pages, or 0
+    uint64_t first = beat__slab_first(k);
+    for (; p + page <= end + page; p += page) {
+        int all_free = p + page <= end;
+        for (uintptr_t b = (p - base) / bs; all_free && b * bs < p + page - base; b++) {
+            uint64_t i = first + b;
+            all_free = (free_bits[i / 8] >> (i % 8)) & 1;
+        }
+        if (all_free && run == 0)
+            run = p;
+        if (!all_free && run != 0) {
+            if (beat__pages_release((void *)run, p - run) == 0)
+                released += p - run;
+            run = 0;
+        }
+    }
+    return released;
+}
+
+BEAT__DEF size_t beat_mempool_trim(beat_mempool *mp)
+{
+    uint32_t unlocked = 0;
+    // Acquire: as in beat__mempool_grow; holding the lock keeps growers
+    // (and so the slab list) still, and makes allocs that find the list
+    // empty wait for it.
+    if (mp == NULL ||
+        !beat__atomic_cas_u32(&mp->grow_lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+        return 0;
+    // Take the whole list. Acquire: pairs with the pushes' release CAS, so
+    // the chain's link words are read below; the new tag makes every
+    // popper that read the old head fail its CAS.
+    uint64_t head = beat__atomic_load_u64(&mp->head, BEAT__MO_ACQUIRE);
+    while (!beat__atomic_cas_u64(&mp->head, &head, ((head >> 32) + 1) << 32, BEAT__MO_ACQUIRE,
+                                 BEAT__MO_ACQUIRE)) {
+    }
+    size_t released = 0;
+    uint32_t first = (uint32_t)head;
+    if (first != 0) {
+        uint32_t slabs = mp->slab_count;
+        size_t bytes = (size_t)((beat__slab_first(slabs) + 7) / 8);
+        unsigned char *free_bits = (unsigned char *)beat__alloc(&mp->allocator, bytes, 16);
+        if (free_bits != NULL)
+            memset(free_bits, 0, bytes);
+        // Walk the chain (it is ours: it ends with link 0), marking it.
+        uint32_t last = first - 1;
+        for (uint32_t link = first; link != 0;) {
+            last = link - 1;
+            if (free_bits != NULL)
+                free_bits[last / 8] |= (unsigned char)(1u << (last % 8));
+            // Relaxed: ordered by the acquire CAS above.
+            link = beat__atomic_load_u32(beat__mempool_link(mp, last), BEAT__MO_RELAXED);
+        }
+        if (free_bits != NULL) {
+            for (uint32_t k = 0; k < slabs; k++)
+                released += beat__mempool_release_slab(mp, k, free_bits);
+            beat__free(&mp->allocator, free_bits, bytes, 16);
+        }
+        beat__mempool_push_chain(mp, first - 1, last);
+    }
+    beat__atomic_store_u32(&mp->grow_lock, 0, BEAT__MO_RELEASE);
+    return released;
+}
+
 // Links cache->blocks[from..count) into a chain and pushes it. A pointer
 // that is not a block of this pool (a caller's bug, caught by BEAT_ASSERT in
 // debug builds) is dropped rather than corrupting the list.

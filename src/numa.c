@@ -11,12 +11,6 @@
 #define BEAT__MPOL_PREFERRED 1
 #define BEAT__NUMA_MAX_NODES 1024 // nodes a bind mask can name
 
-BEAT__PRIVATE size_t beat__page_size(void)
-{
-    long page = sysconf(_SC_PAGESIZE);
-    return page > 0 ? (size_t)page : 4096u;
-}
-
 BEAT__PRIVATE size_t beat__page_round(size_t size)
 {
     size_t page = beat__page_size();

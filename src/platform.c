@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -55,6 +56,15 @@ BEAT__PRIVATE void beat__futex_wait(uint32_t *word, uint32_t expected)
     syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
 }
 
+// beat__futex_wait for at most timeout_ns (relative).
+BEAT__PRIVATE void beat__futex_wait_for(uint32_t *word, uint32_t expected, uint64_t timeout_ns)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(timeout_ns / 1000000000u);
+    ts.tv_nsec = (long)(timeout_ns % 1000000000u);
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, &ts, NULL, 0);
+}
+
 // Wakes up to count threads sleeping in beat__futex_wait(word, ...).
 BEAT__PRIVATE void beat__futex_wake(uint32_t *word, int count)
 {
@@ -85,3 +95,18 @@ BEAT__PRIVATE unsigned beat__cpus_allowed(void)
 }
 
 BEAT__PRIVATE void beat__thread_yield(void) { sched_yield(); }
+
+BEAT__PRIVATE size_t beat__page_size(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    return page > 0 ? (size_t)page : 4096u;
+}
+
+// Gives the physical pages of [p, p + bytes) back to the system; the range
+// stays mapped and reads as zeros when touched again (anonymous memory).
+// p and bytes are whole pages. Returns 0, or -1 when the kernel refused
+// (then nothing changed).
+BEAT__PRIVATE int beat__pages_release(void *p, size_t bytes)
+{
+    return madvise(p, bytes, MADV_DONTNEED) == 0 ? 0 : -1;
+}

@@ -33,6 +33,8 @@
 // caller's stack.
 #define BEAT__TASK_POOLED 1u // from pool->tasks: freed when it runs
 #define BEAT__TASK_JOB 2u    // submitted: counted in pool->jobs
+#define BEAT__TASK_TIMED 4u  // a job or spawned task: sampled for the predictor
+#define BEAT__TASK_CHAIN 8u  // runs a chain of jobs (not counted as a task itself)
 
 // Fills every field of a record before it is published.
 BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_counter *counter,
@@ -70,6 +72,7 @@ typedef struct beat__inject {
 typedef struct beat__worker_stats {
     uint64_t promotions, steals, failed_steals, parks, wakeups, tasks;
     uint64_t chunks; // loop chunks, which also count in head.pcalls (both are heartbeat polls)
+    uint64_t timed, chained, throttles;
 } beat__worker_stats;
 
 struct beat_ctx {
@@ -89,6 +92,7 @@ struct beat_ctx {
     int node;                               // its NUMA node when memory is placed, or -1
     beat_mempool_cache task_cache;          // this worker's free task records
     uint64_t jobs_done;                     // finished jobs not yet subtracted from pool->jobs
+    uint32_t pressure_countdown;            // tasks until the next look at the pressure clock
     beat__worker_stats stats;
     beat__thread thread;
 };
@@ -112,7 +116,21 @@ struct beat_pool {
     unsigned nslots;  // nworkers + BEAT_OUTSIDE_SLOTS: every deque a thief may visit
     unsigned started; // threads running (joined by destroy)
     beat_mempool *tasks;
-    unsigned *placement; // victim lists and worker PUs of a pinned pool (one allocation)
+    beat__predictor *predict; // execution times; NULL with predict_off or BEAT_NO_PREDICT
+    // Memory pressure (beat_config.memory_aware; see "Memory pressure" below).
+    uint32_t pressure_level BEAT__ALIGNED(BEAT_CACHELINE); // beat_pressure_level, last sampled
+    uint32_t run_limit;                  // workers with index >= run_limit park between jobs
+    uint32_t throttle_epoch;             // futex of the workers parked by run_limit
+    uint32_t pressure_sampling;          // 1 while a worker samples (try-lock)
+    uint64_t pressure_next_ns;           // no sample before this time
+    uint64_t deferred_held;              // deferrable jobs in the deferred queue
+    uint64_t deferred_total;             // deferrable jobs ever held (stats)
+    beat__inject deferred;               // deferrable jobs held while the level is HIGH or above
+    beat_pressure_files *pressure_files; // where to read; NULL with pressure_source or no PSI
+    beat_pressure_thresholds thresholds;
+    uint64_t pressure_interval_ns;
+    uint32_t pressure_every; // tasks between looks at the clock (1 when jobs are not timed)
+    unsigned *placement;     // victim lists and worker PUs of a pinned pool (one allocation)
     size_t placement_bytes;
     uint64_t spin_ns;
     uint64_t heartbeat_ns;
@@ -183,8 +201,14 @@ BEAT__PRIVATE int beat__work_visible(beat_pool *pool)
 
 BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
 {
+    beat_pool *pool = ctx->pool;
     BEAT__STAT_ADD(ctx, parks, 1);
-    beat__futex_wait(&ctx->pool->idle_epoch, epoch);
+    // Relaxed: a stale count only makes one sleep timed or untimed.
+    if (ctx->index == 0 && pool->cfg.memory_aware &&
+        beat__atomic_load_u64(&pool->deferred_held, BEAT__MO_RELAXED) != 0)
+        beat__futex_wait_for(&pool->idle_epoch, epoch, pool->pressure_interval_ns);
+    else
+        beat__futex_wait(&pool->idle_epoch, epoch);
     if (beat__atomic_load_u32(&ctx->pool->idle_epoch, BEAT__MO_RELAXED) != epoch)
         BEAT__STAT_ADD(ctx, wakeups, 1);
 }
@@ -345,6 +369,158 @@ BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
 }
 
 // ---------------------------------------------------------------------------
+// Memory pressure (beat_config.memory_aware)
+//
+// Sampling rides on work the workers do anyway: a worker that has just
+// read the clock (a timed job, a heartbeat check, becoming busy, waking
+// from a park) and finds pressure_next_ns passed takes the sampling
+// try-lock, reads the level and acts on a change. An idle pool reads
+// nothing, except that while deferrable jobs are held, worker 0 parks
+// with a timeout of one interval so that a falling level is noticed.
+//
+// Acting on a level: run_limit (all workers below HIGH, pressure_workers at
+// HIGH, 1 at CRITICAL) makes the workers with index >= run_limit park
+// between jobs on throttle_epoch; at HIGH and above free task records are
+// trimmed; below HIGH the deferred queue is moved to the injection queue.
+// Liveness: worker 0 is never throttled, and a throttled worker parks only
+// at the top of its loop (no frame open, no wait pending), so everything
+// queued (its deque included) stays stealable by the running ones, whose
+// idle parks see it as visible work.
+
+BEAT__PRIVATE beat_pressure_level beat__pressure_read(beat_pool *pool)
+{
+    const beat_config *cfg = &pool->cfg;
+    if (cfg->pressure_source != NULL)
+        return cfg->pressure_source(cfg->user);
+    if (pool->pressure_files == NULL)
+        return BEAT_PRESSURE_NONE;
+    beat_psi psi;
+    beat_memory_headroom headroom;
+    int have_psi =
+        beat_psi_read_at(cfg->sysfs_root, pool->pressure_files->pressure, &psi, NULL, 0) == BEAT_OK;
+    int have_room =
+        beat_memory_headroom_read(cfg->sysfs_root, pool->pressure_files, &headroom) == BEAT_OK;
+    return beat_pressure_level_of(have_psi ? &psi : NULL, have_room ? &headroom : NULL,
+                                  &pool->thresholds);
+}
+
+// Workers allowed to take jobs at a level.
+BEAT__PRIVATE uint32_t beat__pressure_run_limit(const beat_pool *pool, beat_pressure_level level)
+{
+    if (level >= BEAT_PRESSURE_CRITICAL)
+        return 1;
+    if (level >= BEAT_PRESSURE_HIGH) {
+        unsigned n =
+            pool->cfg.pressure_workers != 0 ? pool->cfg.pressure_workers : pool->nworkers / 2;
+        return n == 0 ? 1 : n > pool->nworkers ? pool->nworkers : n;
+    }
+    return pool->nworkers;
+}
+
+// Moves every held deferrable job to the injection queue. Any thread. When
+// another thread holds the deferred queue's lock, waits for it while jobs
+// remain (so a job pushed just before the holder finished is not left).
+BEAT__PRIVATE void beat__deferred_release(beat_pool *pool)
+{
+    beat__inject *q = &pool->deferred;
+    while (beat__inject_maybe_nonempty(q)) {
+        uint32_t unlocked = 0;
+        // Acquire: pairs with the release that ends the previous holder's turn.
+        if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED)) {
+            beat__cpu_relax();
+            continue;
+        }
+        uint64_t moved = 0;
+        for (beat__task *t; (t = beat__inject_pop_locked(q)) != NULL; moved++)
+            beat__inject_push(&pool->inject, t);
+        beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELEASE);
+        if (moved != 0) {
+            // Relaxed: a count for the timed park and stats only.
+            beat__atomic_fetch_sub_u64(&pool->deferred_held, moved, BEAT__MO_RELAXED);
+            beat__idle_notify(pool);
+        }
+    }
+}
+
+BEAT__PRIVATE void beat__pressure_sample(beat_ctx *ctx)
+{
+    beat_pool *pool = ctx->pool;
+    beat_pressure_level level = beat__pressure_read(pool);
+    // Seq_cst: pairs with the fence in beat_submit_deferrable (a job held
+    // after this store is released by its submitter, before it by us).
+    uint32_t old =
+        beat__atomic_exchange_u32(&pool->pressure_level, (uint32_t)level, BEAT__MO_SEQ_CST);
+    if (old == (uint32_t)level)
+        return;
+    uint32_t limit = beat__pressure_run_limit(pool, level);
+    // Relaxed: workers read it between jobs; a raise is announced by the
+    // seq_cst epoch bump below, which a throttled worker re-checks against.
+    uint32_t old_limit = beat__atomic_exchange_u32(&pool->run_limit, limit, BEAT__MO_SEQ_CST);
+    if (limit > old_limit)
+        beat__futex_bump_wake(&pool->throttle_epoch, BEAT__FUTEX_WAKE_ALL);
+    if (level >= BEAT_PRESSURE_HIGH) {
+        beat_mempool_cache_flush(pool->tasks, &ctx->task_cache);
+        beat_mempool_trim(pool->tasks);
+    } else {
+        beat__deferred_release(pool);
+    }
+    if (pool->cfg.on_pressure != NULL)
+        pool->cfg.on_pressure(level, pool->cfg.user);
+}
+
+// Samples the level if an interval has passed since the last sample. now:
+// a recent beat__now_ns().
+BEAT__PRIVATE void beat__pressure_tick(beat_ctx *ctx, uint64_t now)
+{
+    beat_pool *pool = ctx->pool;
+    // Relaxed: a stale time only delays or repeats a sample by a little.
+    if (!pool->cfg.memory_aware ||
+        now < beat__atomic_load_u64(&pool->pressure_next_ns, BEAT__MO_RELAXED))
+        return;
+    uint32_t idle = 0;
+    // Acquire/release: the sampler's state (levels, limit) passes from one
+    // holder to the next.
+    if (!beat__atomic_cas_u32(&pool->pressure_sampling, &idle, 1, BEAT__MO_ACQUIRE,
+                              BEAT__MO_RELAXED))
+        return;
+    beat__atomic_store_u64(&pool->pressure_next_ns, now + pool->pressure_interval_ns,
+                           BEAT__MO_RELAXED);
+    beat__pressure_sample(ctx);
+    beat__atomic_store_u32(&pool->pressure_sampling, 0, BEAT__MO_RELEASE);
+}
+
+// 1 when ctx should park instead of taking a job: its index is at or above
+// the run limit (never worker 0) and the pool is not stopping.
+BEAT__PRIVATE int beat__throttled(const beat_ctx *ctx)
+{
+    beat_pool *pool = ctx->pool;
+    // Relaxed: re-checked under the epoch protocol before sleeping.
+    return ctx->index < pool->nworkers &&
+           ctx->index >= beat__atomic_load_u32(&pool->run_limit, BEAT__MO_RELAXED) &&
+           !beat__atomic_load_u32(&pool->stopping, BEAT__MO_RELAXED);
+}
+
+// Parks a throttled worker until the run limit rises or the pool stops. Its
+// finished jobs and free records are handed back first.
+BEAT__PRIVATE void beat__throttle_park(beat_ctx *ctx)
+{
+    beat_pool *pool = ctx->pool;
+    beat__jobs_flush(ctx);
+    beat_mempool_cache_flush(pool->tasks, &ctx->task_cache);
+    BEAT__STAT_ADD(ctx, throttles, 1);
+    for (;;) {
+        // Seq_cst: the epoch is read before the limit, and the sampler
+        // stores the limit before bumping the epoch: either we see the new
+        // limit, or the futex sees the new epoch and does not sleep.
+        uint32_t epoch = beat__atomic_load_u32(&pool->throttle_epoch, BEAT__MO_SEQ_CST);
+        if (ctx->index < beat__atomic_load_u32(&pool->run_limit, BEAT__MO_SEQ_CST) ||
+            beat__atomic_load_u32(&pool->stopping, BEAT__MO_SEQ_CST))
+            return;
+        beat__futex_wait(&pool->throttle_epoch, epoch);
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Finding work
 
 #define BEAT__INJECT_BATCH 16
@@ -361,8 +537,74 @@ BEAT__PRIVATE int beat__push_local(beat_ctx *ctx, beat__task *t)
     return 0;
 }
 
-// Takes the oldest injected task and moves up to BEAT__INJECT_BATCH more onto
-// ctx's deque, where other workers can steal them.
+// Chains: jobs whose function the predictor estimates under
+// BEAT__CHAIN_TINY_NS are taken from the injection queue in chains of about
+// BEAT__CHAIN_WORK_NS of work (at most BEAT__CHAIN_MAX jobs), linked through
+// their next fields behind one pooled record. The chain is one deque entry:
+// one push, one pop or one steal for up to 64 jobs, where a thief taking
+// 170 ns jobs one by one spends about as long stealing as running.
+#define BEAT__CHAIN_TINY_NS 2000.0
+#define BEAT__CHAIN_WORK_NS 8000.0
+#define BEAT__CHAIN_MAX 64u
+
+BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t);
+
+BEAT__PRIVATE void beat__chain_run(beat_ctx *ctx, void *arg)
+{
+    for (beat__task *t = (beat__task *)arg; t != NULL;) {
+        beat__task *next = t->next; // read first: running t frees it
+        beat__task_run(ctx, t);
+        t = next;
+    }
+}
+
+// How many jobs like t to chain: 0 when t is not a job or its function has
+// no estimate under BEAT__CHAIN_TINY_NS on this worker.
+BEAT__PRIVATE unsigned beat__chain_length(const beat_ctx *ctx, const beat__task *t)
+{
+    double ns = 0;
+    if (!(t->flags & BEAT__TASK_JOB) ||
+        !beat__predictor_estimate_worker(ctx->pool->predict, ctx->index, BEAT__PREDICT_KEY(t->fn),
+                                         &ns) ||
+        !(ns < BEAT__CHAIN_TINY_NS))
+        return 0;
+    double n = BEAT__CHAIN_WORK_NS / (ns > 1 ? ns : 1);
+    return n >= BEAT__CHAIN_MAX ? BEAT__CHAIN_MAX : n < 2 ? 2u : (unsigned)n;
+}
+
+// Lock holder: pops up to max jobs into a chain behind a pooled record.
+// Returns the record, or NULL (nothing popped, or no record: then *single
+// is the one task popped, to be pushed as it is).
+BEAT__PRIVATE beat__task *beat__chain_take(beat_ctx *ctx, beat__inject *q, unsigned max,
+                                           beat__task **single)
+{
+    *single = beat__inject_pop_locked(q);
+    if (*single == NULL || !(((*single)->flags & BEAT__TASK_JOB)))
+        return NULL;
+    beat__task *chain = (beat__task *)beat_mempool_alloc(ctx->pool->tasks, &ctx->task_cache);
+    if (chain == NULL)
+        return NULL;
+    beat__task *first = *single, *last = first;
+    unsigned n = 1;
+    for (; n < max; n++) {
+        beat__task *t = beat__inject_pop_locked(q);
+        if (t == NULL)
+            break;
+        last->next = t;
+        last = t;
+        if (!(t->flags & BEAT__TASK_JOB))
+            break; // a batch or a handed-over beat_run ends the chain (it still runs in it)
+    }
+    last->next = NULL;
+    beat__task_init(chain, beat__chain_run, first, NULL, BEAT__TASK_POOLED | BEAT__TASK_CHAIN);
+    BEAT__STAT_ADD(ctx, chained, n);
+    *single = NULL;
+    return chain;
+}
+
+// Takes the oldest injected task and moves up to BEAT__INJECT_BATCH more
+// (or chains of them, see above) onto ctx's deque, where other workers can
+// steal them.
 BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
 {
     beat__inject *q = &ctx->pool->inject;
@@ -373,13 +615,22 @@ BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
     if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
         return NULL;
     beat__task *first = beat__inject_pop_locked(q);
+    unsigned chain = first != NULL ? beat__chain_length(ctx, first) : 0;
     unsigned moved = 0;
     while (first != NULL && moved < BEAT__INJECT_BATCH) {
-        beat__task *t = beat__inject_pop_locked(q);
+        beat__task *t = NULL;
+        if (chain != 0) {
+            beat__task *chained = beat__chain_take(ctx, q, chain, &t);
+            if (chained != NULL)
+                t = chained;
+        } else {
+            t = beat__inject_pop_locked(q);
+        }
         if (t == NULL)
             break;
         if (beat__deque_push_owner(&ctx->deque, t) < 0) {
-            beat__inject_push(q, t); // out of memory: back into the queue
+            // Out of memory: back into the queue (a chain as one task).
+            beat__inject_push(q, t);
             break;
         }
         moved++;
@@ -527,6 +778,7 @@ BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
     ctx->last_poll = now;
     ctx->last_poll_pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
     beat__atomic_store_u64(&ctx->head.poll_at, ctx->last_poll_pcalls, BEAT__MO_RELAXED);
+    beat__pressure_tick(ctx, now);
 }
 
 // ---------------------------------------------------------------------------
@@ -538,7 +790,9 @@ BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
 typedef struct beat__loop_desc {
     beat_range_fn body;
     void *arg;
+    int timed;                   // chunks are sampled for the predictor
     size_t min_chunk, max_chunk; // a piece or chunk is never shorter than min_chunk
+    size_t first_chunk;          // the owner's first chunk (pieces too)
     beat_counter pending;        // pieces published and not yet finished
 } beat__loop_desc;
 
@@ -655,11 +909,44 @@ BEAT__DEF void beat__heartbeat(beat_ctx *ctx)
         wanted = 1;
     if ((wanted || now - ctx->last_beat >= ctx->pool->heartbeat_ns) && beat__promote_oldest(ctx))
         ctx->last_beat = now;
+    beat__pressure_tick(ctx, now);
     uint64_t pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
     ctx->poll_interval = beat__poll_pace(ctx, pcalls - ctx->last_poll_pcalls, now - ctx->last_poll);
     ctx->last_poll = now;
     ctx->last_poll_pcalls = pcalls;
     beat__atomic_store_u64(&ctx->head.poll_at, pcalls + ctx->poll_interval, BEAT__MO_RELAXED);
+}
+
+// Calls fn(ctx, arg), timing it for the predictor when the predictor
+// samples this run (about one run per 32 us of fn's work; an untimed run
+// costs a compare and a decrement). Returns the clock after a timed run,
+// else 0.
+BEAT__PRIVATE uint64_t beat__call_timed(beat_ctx *ctx, beat_fn fn, void *arg)
+{
+    beat__predictor *p = ctx->pool->predict;
+    if (p == NULL || !beat__predictor_sample_owner(p, ctx->index, BEAT__PREDICT_KEY(fn))) {
+        fn(ctx, arg);
+        return 0;
+    }
+    uint64_t start = beat__now_ns();
+    fn(ctx, arg);
+    uint64_t end = beat__now_ns();
+    beat__predictor_record_owner(p, ctx->index, BEAT__PREDICT_KEY(fn), end - start, end);
+    BEAT__STAT_ADD(ctx, timed, 1);
+    return end;
+}
+
+// Memory awareness looks at the clock after timed runs, and every
+// pressure_every tasks otherwise.
+BEAT__PRIVATE void beat__pressure_after_task(beat_ctx *ctx, uint64_t now)
+{
+    beat_pool *pool = ctx->pool;
+    if (!pool->cfg.memory_aware)
+        return;
+    if (now == 0 && ++ctx->pressure_countdown < pool->pressure_every)
+        return;
+    ctx->pressure_countdown = 0;
+    beat__pressure_tick(ctx, now != 0 ? now : beat__now_ns());
 }
 
 // Runs t and retires it. The record is released before the call (its
@@ -673,8 +960,14 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
     uint32_t flags = t->flags;
     if (flags & BEAT__TASK_POOLED)
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);
-    BEAT__STAT_ADD(ctx, tasks, 1);
-    fn(ctx, arg);
+    if (flags & BEAT__TASK_TIMED) {
+        BEAT__STAT_ADD(ctx, tasks, 1);
+        beat__pressure_after_task(ctx, beat__call_timed(ctx, fn, arg));
+    } else {
+        if (!(flags & BEAT__TASK_CHAIN))
+            BEAT__STAT_ADD(ctx, tasks, 1);
+        fn(ctx, arg);
+    }
     if (counter != NULL)
         beat__count_done(pool, &counter->beat__state);
     if ((flags & BEAT__TASK_JOB) && ++ctx->jobs_done >= BEAT__JOBS_BATCH)
@@ -761,6 +1054,11 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
     beat__heartbeat_restart(ctx);
     uint64_t spin_until = 0;
     for (;;) {
+        if (BEAT__UNLIKELY(beat__throttled(ctx))) {
+            beat__throttle_park(ctx);
+            spin_until = 0;
+            continue;
+        }
         beat__task *t = beat__find_work(ctx, NULL);
         if (t != NULL) {
             if (spin_until != 0)
@@ -774,6 +1072,8 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
         beat__jobs_flush(ctx);
         if (beat__idle_park(ctx, NULL))
             break;
+        if (pool->cfg.memory_aware)
+            beat__pressure_tick(ctx, beat__now_ns()); // e.g. the timed park of held jobs
         spin_until = 0;
     }
     beat_mempool_cache_flush(pool->tasks, &ctx->task_cache);

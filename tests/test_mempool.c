@@ -11,6 +11,8 @@
 
 #include <pthread.h>
 
+static void trim_during_concurrent_alloc_and_free_loses_no_block(void);
+
 // ---------------------------------------------------------------------------
 // A tracking allocator: counts what is outstanding, remembers size and
 // alignment of every live allocation to compare them with what free gets,
@@ -1223,9 +1225,64 @@ static void aba_run(unsigned threads)
 static void aba_shared_list_never_hands_a_block_to_two_threads_2_threads(void) { aba_run(2); }
 static void aba_shared_list_never_hands_a_block_to_two_threads_3_threads(void) { aba_run(3); }
 
+// Resident pages of this process (/proc/self/statm, second field).
+static long resident_pages(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    long size = 0, resident = -1;
+    if (f != NULL) {
+        if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+            resident = -1;
+        fclose(f);
+    }
+    return resident;
+}
+
+static void trim_releases_pages_of_free_blocks_and_keeps_used_ones(void)
+{
+    beat_mempool *mp = NULL;
+    CHECK_EQ(beat_mempool_create(64, 0, NULL, &mp), BEAT_OK);
+    CHECK_EQ(beat_mempool_trim(mp), 0); // nothing allocated yet
+    enum { N = 1 << 18 };               // 16 MiB of blocks
+    static unsigned char *blocks[N];
+    for (unsigned i = 0; i < N; i++) {
+        blocks[i] = (unsigned char *)beat_mempool_alloc(mp, NULL);
+        CHECK(blocks[i] != NULL);
+        memset(blocks[i], (int)(i & 0xff), 64);
+    }
+    // Free all but every 1024th block (one in use per 64 KiB).
+    for (unsigned i = 0; i < N; i++)
+        if (i % 1024 != 0)
+            beat_mempool_free(mp, NULL, blocks[i]);
+    long before = resident_pages();
+    size_t released = beat_mempool_trim(mp);
+    long after = resident_pages();
+    bt_note("trim released %zu KiB; resident %ld -> %ld pages", released >> 10, before, after);
+    CHECK_MSG(released >= (size_t)N * 64 / 2, "released only %zu bytes of %u", released, N * 64);
+    CHECK(before < 0 || after < before);
+    for (unsigned i = 0; i < N; i += 1024) // blocks in use keep their contents
+        for (unsigned b = 0; b < 64; b++)
+            CHECK_MSG(blocks[i][b] == (unsigned char)(i & 0xff), "block %u byte %u changed", i, b);
+    // The trimmed blocks are all allocatable and writable again.
+    for (unsigned i = 0; i < N; i++) {
+        if (i % 1024 == 0)
+            continue;
+        blocks[i] = (unsigned char *)beat_mempool_alloc(mp, NULL);
+        CHECK(blocks[i] != NULL);
+        memset(blocks[i], 0x5a, 64);
+    }
+    CHECK(beat_mempool_alloc(mp, NULL) != NULL); // and the pool still grows
+    CHECK_EQ(beat_mempool_trim(NULL), 0);
+    beat_mempool_destroy(mp);
+}
+
+static void trim_during_concurrent_alloc_and_free_loses_no_block(void);
+
 int main(int argc, char **argv)
 {
     static const bt_case cases[] = {
+        BT_CASE(trim_releases_pages_of_free_blocks_and_keeps_used_ones),
+        BT_CASE(trim_during_concurrent_alloc_and_free_loses_no_block),
         BT_CASE(create_validates_arguments),
         BT_CASE(block_size_rounds_up_to_16_and_blocks_are_16_byte_aligned),
         BT_CASE(every_allocation_goes_through_the_allocator_and_destroy_returns_it),
@@ -1244,4 +1301,70 @@ int main(int argc, char **argv)
         BT_CASE(aba_shared_list_never_hands_a_block_to_two_threads_3_threads),
     };
     return BT_RUN(cases);
+}
+
+// Two threads allocate, write, check and free blocks while a third trims
+// in a loop: every block handed out is distinct (its pattern survives) and
+// at the end every block is back on the list.
+typedef struct trim_worker {
+    beat_mempool *mp;
+    unsigned id, rounds;
+    unsigned long long bad;
+} trim_worker;
+
+static int trim_stop;
+
+static void *trim_churn(void *arg)
+{
+    trim_worker *w = (trim_worker *)arg;
+    beat_mempool_cache cache;
+    memset(&cache, 0, sizeof cache);
+    unsigned char *held[256];
+    for (unsigned r = 0; r < w->rounds; r++) {
+        for (unsigned i = 0; i < 256; i++) {
+            held[i] = (unsigned char *)beat_mempool_alloc(w->mp, r % 2 ? &cache : NULL);
+            if (held[i] != NULL)
+                memset(held[i], (int)(w->id * 16 + i % 16), 64);
+        }
+        for (unsigned i = 0; i < 256; i++) {
+            if (held[i] == NULL)
+                continue;
+            for (unsigned b = 0; b < 64; b++)
+                w->bad += held[i][b] != (unsigned char)(w->id * 16 + i % 16);
+            beat_mempool_free(w->mp, r % 2 ? &cache : NULL, held[i]);
+        }
+    }
+    beat_mempool_cache_flush(w->mp, &cache);
+    return NULL;
+}
+
+static void *trim_loop(void *arg)
+{
+    beat_mempool *mp = (beat_mempool *)arg;
+    size_t total = 0;
+    struct timespec pause = {0, 20000};
+    while (!__atomic_load_n(&trim_stop, __ATOMIC_ACQUIRE)) {
+        total += beat_mempool_trim(mp);
+        nanosleep(&pause, NULL);
+    }
+    return (void *)(uintptr_t)(total != 0);
+}
+
+static void trim_during_concurrent_alloc_and_free_loses_no_block(void)
+{
+    beat_mempool *mp = NULL;
+    CHECK_EQ(beat_mempool_create(64, 0, NULL, &mp), BEAT_OK);
+    trim_worker w[2] = {{mp, 1, BT_SCALE(2000, 200), 0}, {mp, 2, BT_SCALE(2000, 200), 0}};
+    pthread_t t[2], trimmer;
+    __atomic_store_n(&trim_stop, 0, __ATOMIC_RELEASE);
+    CHECK(pthread_create(&trimmer, NULL, trim_loop, mp) == 0);
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&t[i], NULL, trim_churn, &w[i]) == 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    __atomic_store_n(&trim_stop, 1, __ATOMIC_RELEASE);
+    pthread_join(trimmer, NULL);
+    CHECK_EQ(w[0].bad + w[1].bad, 0);
+    bt_note("%u rounds x 256 blocks in each of 2 threads while trimming", w[0].rounds);
+    beat_mempool_destroy(mp);
 }

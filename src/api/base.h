@@ -65,7 +65,10 @@ extern "C" {
       "The pool is shutting down; submit work before calling beat_pool_destroy.")                  \
     X(BEAT_ERROR_DEADLOCK, -8,                                                                     \
       "The call would wait for itself (e.g. beat_pool_wait from a job of the same pool); wait "    \
-      "from outside the pool or use a beat_counter inside it.")
+      "from outside the pool or use a beat_counter inside it.")                                    \
+    X(BEAT_ERROR_NO_DATA, -9,                                                                      \
+      "Nothing measured yet (e.g. no run of the function has been timed); run it a few times "     \
+      "first, or fall back on a default.")
 
 typedef enum beat_result {
 #define BEAT__RESULT_ENUM(name, value, advice) name = value,

@@ -48,6 +48,20 @@ BEAT_API void beat_mempool_free(beat_mempool *pool, beat_mempool_cache *cache, v
 // thread.
 BEAT_API void beat_mempool_cache_flush(beat_mempool *pool, beat_mempool_cache *cache);
 
+// Gives the memory of free blocks back to the system without freeing any
+// slab: the whole shared free list is taken at once, every page whose
+// blocks are all on it is released (madvise MADV_DONTNEED: it stays mapped
+// and is backed again, with zeros, when a block on it is next used), and
+// the list is put back. Blocks in caches and in use are left alone (flush
+// caches first to include theirs). Uses a scratch bitmap of one bit per
+// block from the allocator (nothing happens when that fails). Returns the
+// bytes of the pages released, touched or not (0 also when another thread
+// is growing or trimming the pool). Meanwhile an alloc that finds the
+// shared list empty waits for it instead of growing. Meant for memory
+// pressure, not hot paths (about 1 ms per 100 MB of slabs).
+// Thread safety: any thread.
+BEAT_API size_t beat_mempool_trim(beat_mempool *pool);
+
 // Block size after rounding. Thread safety: any thread.
 BEAT_API size_t beat_mempool_block_size(const beat_mempool *pool);
 

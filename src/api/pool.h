@@ -1,5 +1,6 @@
 // The pool, its contexts, fork-join, counters, jobs and loops.
 #include "base.h"
+#include "psi.h" // beat_pressure_level and thresholds, for memory awareness
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,9 +26,9 @@ typedef enum beat_profile {
     // at some idle CPU cost), larger initial deques (fewer growths), and
     // workers pinned to CPUs (pin_workers) stealing nearest-first.
     BEAT_PROFILE_PERFORMANCE,
-    // PERFORMANCE plus the adaptive features as they land. In this version
-    // it is PERFORMANCE: memory-pressure awareness and prediction are not
-    // implemented yet (see "beat DOES NOT" in the manual).
+    // PERFORMANCE plus memory-pressure awareness (memory_aware): under
+    // high memory pressure fewer workers run, deferrable jobs wait, and
+    // free task records go back to the system.
     BEAT_PROFILE_ADVANCED,
     // BASIC plus runtime misuse checks even in NDEBUG builds and a logger
     // that prints to stderr (unless BEAT_NO_STDIO).
@@ -109,6 +110,47 @@ typedef struct beat_config {
     // INVALID_ARGUMENT. The array is read during create only.
     const unsigned *worker_cpus;
     unsigned worker_cpus_count;
+    // Execution-time prediction. The scheduler times a sample of what it
+    // runs (submitted and spawned jobs, each job of a batch, loop chunks
+    // per item: about one run in every 32 us of a function's work, so the
+    // cost stays under 1 %) and keeps a One Euro estimate per function and
+    // worker (beat_predict_ns reads them). The estimates decide two things:
+    // a grain-0 loop whose body has an estimate starts with chunks of about
+    // 2 us of work instead of 1 element, and grows them up to 8 us; a worker
+    // taking submitted jobs whose function is estimated under 2 us takes
+    // them from the queue in chains of up to 64 (about 8 us of work) that
+    // another worker steals as one. predict_off = 1: nothing is timed,
+    // there are no tables, and those decisions use the fixed defaults.
+    // Absent under BEAT_NO_PREDICT (as if predict_off were 1).
+    int predict_off;
+    unsigned predict_slots; // functions remembered per worker; 0 = 256, at most 65536
+    // Memory-pressure awareness (Linux; on in ADVANCED, off otherwise).
+    // While workers are busy, one of them samples the level at most every
+    // pressure_interval_ms: beat_pressure_level_of over the PSI file and
+    // the memory cgroup headroom that beat_pressure_locate finds below
+    // sysfs_root, with pressure_thresholds. An idle pool does not sample,
+    // except while deferrable jobs are held (then one parked worker wakes
+    // every interval to look). At HIGH and above:
+    //   - at most pressure_workers workers take jobs (0 = half of them, at
+    //     least 1; at CRITICAL one): the others park between jobs, never
+    //     in the middle of one, and what they had queued stays stealable,
+    //     so a job that running jobs wait for can always run;
+    //   - jobs from beat_submit_deferrable are held until the level falls
+    //     below HIGH, or until beat_pool_wait or beat_pool_destroy needs
+    //     them (they then run whatever the level);
+    //   - free task records are returned to the system (beat_mempool_trim).
+    // on_pressure(level, user) reports each change of level; it runs on
+    // the sampling worker, between jobs: keep it short, do not wait on the
+    // pool. Without PSI support (BEAT_NO_PSI, or no readable files) and
+    // without pressure_source, the level stays NONE (a warning is logged).
+    int memory_aware;
+    unsigned pressure_interval_ms; // 0 = 100; at most 60000
+    unsigned pressure_workers;     // workers running at HIGH; 0 = max(1, workers / 2)
+    const beat_pressure_thresholds *pressure_thresholds; // NULL = defaults; copied at create
+    void (*on_pressure)(beat_pressure_level level, void *user);
+    // Test hook: returns the level instead of reading PSI and the cgroup
+    // (called where the files would be read, with user). NULL in normal use.
+    beat_pressure_level (*pressure_source)(void *user);
 } beat_config;
 
 // The defaults of a profile (see beat_profile). Thread safety: any thread.
@@ -272,6 +314,18 @@ typedef struct beat_job {
 // Thread safety: any thread.
 BEAT_API beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, size_t count);
 
+// Like beat_submit, for a job that can wait: while the pool's memory
+// pressure is HIGH or above (see beat_config.memory_aware) the job is held
+// and queued once the level falls below HIGH; beat_pool_wait and
+// beat_pool_destroy release held jobs at once (they wait for them). With
+// memory awareness off it is beat_submit. Errors: as beat_submit.
+// Thread safety: any thread.
+BEAT_API beat_result beat_submit_deferrable(beat_pool *pool, beat_fn fn, void *arg);
+
+// The pool's memory-pressure level as last sampled (NONE when memory
+// awareness is off or nothing was sampled yet). Thread safety: any thread.
+BEAT_API beat_pressure_level beat_pool_pressure(const beat_pool *pool);
+
 // Returns once every job submitted before the call has finished (not merely
 // left a queue). Workers count finished jobs in batches and report them
 // when they run out of their own work or go to sleep, so the return can
@@ -294,6 +348,10 @@ typedef struct beat_stats {
     uint64_t wakeups;       // sleeps that ended because work (or a wait's end) was signalled
     uint64_t tasks;         // tasks run from a queue (jobs, spawned tasks, promoted frames)
     uint64_t chunks;        // loop chunks run (beat_parallel_for, batches)
+    uint64_t timed;         // runs timed for the predictor (jobs and loop chunks)
+    uint64_t chained;       // tiny jobs taken from the queue in chains (see predict_off)
+    uint64_t throttles;     // parks because memory pressure lowered the running workers
+    uint64_t deferred;      // deferrable jobs held because of memory pressure
 } beat_stats;
 
 // Fills *total (if not NULL) with the sum over workers and outside slots
@@ -345,6 +403,24 @@ BEAT_API beat_result beat_pool_parallel_reduce(beat_pool *pool, size_t begin, si
 // Errors: as beat_run. Thread safety: any thread outside the pool.
 BEAT_API beat_result beat_pool_parallel_for(beat_pool *pool, size_t begin, size_t end, size_t grain,
                                             beat_range_fn body, void *arg);
+
+// ---------------------------------------------------------------------------
+// Prediction: what the scheduler measured (see beat_config.predict_off)
+
+// The pool's estimate of one run of fn as a job (submitted, spawned or in
+// a batch), in ns: a mean of the workers' One Euro estimates, weighted by
+// their sample counts (at most 32 each), over the workers that timed fn
+// within 250 ms of the latest. For planning (how much fits in a frame);
+// it follows drifts within a few timed runs. Errors: INVALID_ARGUMENT
+// (NULL pool, fn or ns), NO_DATA (fn not timed yet: no estimate),
+// UNSUPPORTED (predict_off, or BEAT_NO_PREDICT). Thread safety: any thread.
+BEAT_API beat_result beat_predict_ns(const beat_pool *pool, beat_fn fn, uint64_t *ns);
+
+// The same for items iterations of a loop body (beat_parallel_for and
+// friends time their chunks per item): the per-item estimate times items.
+// Errors: as beat_predict_ns. Thread safety: any thread.
+BEAT_API beat_result beat_predict_range_ns(const beat_pool *pool, beat_range_fn body, size_t items,
+                                           uint64_t *ns);
 
 #ifdef __cplusplus
 }
