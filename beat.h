@@ -65,8 +65,8 @@ CONFIGURATION
     Runtime configuration is beat_config (zero-initialised == defaults);
     beat_config_default(profile) gives the defaults of a profile:
     BASIC (short idle spin), PERFORMANCE and ADVANCED (longer spin, larger
-    deques, pinned workers), DEVELOPMENT (checks even with NDEBUG, log to
-    stderr).
+    deques, pinned workers; ADVANCED also memory_aware), DEVELOPMENT
+    (checks even with NDEBUG, log to stderr).
 
 THREADING MODEL
     A pool owns N worker threads named beat-w00, beat-w01, ... Each worker
@@ -117,6 +117,28 @@ THREADING MODEL
     live on the caller's stack; deques grow by doubling and keep their old
     buffers until destroy.
 
+ADAPTING TO WHAT IT MEASURES
+    Prediction (unless beat_config.predict_off): the workers time a sample
+    of what they run (about one run per 32 us of a function's work: jobs,
+    spawned tasks, batch chunks, loop chunks per item) and keep a One Euro
+    estimate per function in per-worker tables (no locks; >>predict).
+    beat_predict_ns and beat_predict_range_ns read them. A grain-0 loop
+    whose body has an estimate starts with chunks of about 2 us of work and
+    grows them to about 8 us; jobs estimated under 2 us are taken from the
+    injection queue in chains of up to 64 that a thief steals as one.
+
+    Memory pressure (beat_config.memory_aware, on in ADVANCED): while
+    workers are busy, one of them samples the level (PSI and the memory
+    cgroup's headroom, >>psi) every pressure_interval_ms (100). At HIGH
+    only pressure_workers workers (half) take jobs, at CRITICAL one; the
+    rest park between jobs, never inside one, and what they queued stays
+    stealable, so a job the running ones wait for always runs. Jobs from
+    beat_submit_deferrable wait until the level falls below HIGH (or until
+    beat_pool_wait or beat_pool_destroy needs them). Free task records are
+    returned to the system (beat_mempool_trim), and on_pressure reports
+    each change. An idle pool samples nothing, except that while deferred
+    jobs are held worker 0 parks with a timeout of one interval.
+
 MEMORY ORDERING
     Everything a task wrote is visible to whoever observes its completion:
     beat_wait (acquire on its counter), the return of beat_pcall, beat_run,
@@ -138,12 +160,11 @@ ERROR MODEL
     without a result check them with BEAT_ASSERT.
 
 beat DOES NOT (in this version)
-    - act on memory pressure: PSI and cgroup headroom are read and turned
-      into a level (>>psi), but the pool does not yet park workers, defer
-      jobs or return memory under pressure;
-    - time jobs or predict their duration: the One Euro filter
-      (beat_one_euro_*) and the predictor tables (>>predict) exist, but the
-      scheduler does not feed or consult them yet;
+    - react to pressure faster than its sampling interval, or stop a job
+      that is already running: memory awareness lowers how many jobs start,
+      it cannot shrink one that is allocating;
+    - use PSI triggers in the pool (beat_psi_trigger_open is there for
+      programs that want to poll; the pool samples on its own wakeups);
     - place task records or user frames on NUMA nodes (deques of pinned
       workers are; frames live on the worker's stack, first-touched after
       pinning);
@@ -575,7 +596,9 @@ typedef struct beat_config {
     // While workers are busy, one of them samples the level at most every
     // pressure_interval_ms: beat_pressure_level_of over the PSI file and
     // the memory cgroup headroom that beat_pressure_locate finds below
-    // sysfs_root, with pressure_thresholds. An idle pool does not sample,
+    // sysfs_root, with pressure_thresholds; the pool's level rises with a
+    // reading at once but falls only when a reading is two levels lower (or
+    // NONE), so usage hovering at a threshold does not flip it. An idle pool does not sample,
     // except while deferrable jobs are held (then one parked worker wakes
     // every interval to look). At HIGH and above:
     //   - at most pressure_workers workers take jobs (0 = half of them, at
@@ -7325,6 +7348,7 @@ struct beat_pool {
     uint32_t pressure_sampling;          // 1 while a worker samples (try-lock)
     uint64_t pressure_next_ns;           // no sample before this time
     uint64_t deferred_held;              // deferrable jobs in the deferred queue
+    uint32_t draining;                   // beat_pool_wait/destroy calls waiting: nothing is held
     uint64_t deferred_total;             // deferrable jobs ever held (stats)
     beat__inject deferred;               // deferrable jobs held while the level is HIGH or above
     beat_pressure_files *pressure_files; // where to read; NULL with pressure_source or no PSI
@@ -7646,7 +7670,17 @@ BEAT__PRIVATE void beat__deferred_release(beat_pool *pool)
 BEAT__PRIVATE void beat__pressure_sample(beat_ctx *ctx)
 {
     beat_pool *pool = ctx->pool;
-    beat_pressure_level level = beat__pressure_read(pool);
+    beat_pressure_level raw = beat__pressure_read(pool);
+    // Hysteresis: a level rises at once but falls only to a reading two
+    // levels lower (or to NONE). Usage near a threshold would otherwise
+    // flip HIGH and MEDIUM every sample and wake every throttled worker
+    // each time (seen in bench/pressure_bench.c with larger tasks).
+    // Relaxed: only the sampler (holding the try-lock) stores the level.
+    uint32_t now = beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED);
+    beat_pressure_level level =
+        (uint32_t)raw > now || (uint32_t)raw + 2 <= now || raw == BEAT_PRESSURE_NONE
+            ? raw
+            : (beat_pressure_level)now;
     // Seq_cst: pairs with the fence in beat_submit_deferrable (a job held
     // after this store is released by its submitter, before it by us).
     uint32_t old =
@@ -7744,7 +7778,9 @@ BEAT__PRIVATE int beat__push_local(beat_ctx *ctx, beat__task *t)
 // their next fields behind one pooled record. The chain is one deque entry:
 // one push, one pop or one steal for up to 64 jobs, where a thief taking
 // 170 ns jobs one by one spends about as long stealing as running.
+#ifndef BEAT__CHAIN_TINY_NS // internal; bench/ sets it to 0 to time sampling without chains
 #define BEAT__CHAIN_TINY_NS 2000.0
+#endif
 #define BEAT__CHAIN_WORK_NS 8000.0
 #define BEAT__CHAIN_MAX 64u
 
@@ -8751,6 +8787,18 @@ BEAT__PRIVATE beat_result beat__pool_pressure_init(beat_pool *pool)
     return BEAT_OK;
 }
 
+// Waits until every job has finished, held deferrable ones included: while
+// it waits, deferrable jobs are not held (they are part of what it waits
+// for), also those that running jobs submit meanwhile.
+BEAT__PRIVATE void beat__pool_drain(beat_pool *pool)
+{
+    // Seq_cst: pairs with the fence in beat__submit (see there).
+    beat__atomic_fetch_add_u32(&pool->draining, 1, BEAT__MO_SEQ_CST);
+    beat__deferred_release(pool);
+    beat__outside_wait(pool, &pool->jobs);
+    beat__atomic_fetch_sub_u32(&pool->draining, 1, BEAT__MO_RELAXED);
+}
+
 // Stops and joins the started workers and frees everything. Also the error
 // path of create, so every step tolerates a half-built pool.
 BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
@@ -8905,8 +8953,7 @@ BEAT__DEF void beat_pool_destroy(beat_pool *pool)
     // Relaxed: only a best-effort report of misuse (an outside submit that
     // races destroy is undefined); jobs running now may still submit.
     beat__atomic_store_u32(&pool->accepting, 0, BEAT__MO_RELAXED);
-    beat__deferred_release(pool); // held jobs are part of what destroy finishes
-    beat__outside_wait(pool, &pool->jobs);
+    beat__pool_drain(pool);
     beat__pool_free(pool, pool->nslots);
 }
 
@@ -8990,14 +9037,17 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // Relaxed: a stale level holds or queues one job early or late; the
     // re-check below keeps a held job from being missed by a release.
     if (deferrable && pool->cfg.memory_aware &&
-        beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) >= BEAT_PRESSURE_HIGH) {
+        beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) >= BEAT_PRESSURE_HIGH &&
+        beat__atomic_load_u32(&pool->draining, BEAT__MO_RELAXED) == 0) {
         beat__atomic_fetch_add_u64(&pool->deferred_held, 1, BEAT__MO_RELAXED);
         beat__atomic_fetch_add_u64(&pool->deferred_total, 1, BEAT__MO_RELAXED);
         beat__inject_push(&pool->deferred, t);
-        // Pairs with the seq_cst exchange of the level in the sampler:
-        // either it sees our job when it releases, or we see its level.
+        // Pairs with the seq_cst exchange of the level in the sampler and
+        // the increment of draining in beat__pool_drain: either they see
+        // our job when they release, or we see the level or the waiter.
         beat__fence_seq_cst();
-        if (beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) < BEAT_PRESSURE_HIGH)
+        if (beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) < BEAT_PRESSURE_HIGH ||
+            beat__atomic_load_u32(&pool->draining, BEAT__MO_RELAXED) != 0)
             beat__deferred_release(pool);
         return BEAT_OK;
     }
@@ -9114,8 +9164,7 @@ BEAT__DEF void beat_pool_wait(beat_pool *pool)
 {
     if (pool == NULL || beat__called_from_own_worker(pool, "beat_pool_wait"))
         return;
-    beat__deferred_release(pool); // we wait for held jobs too: they must run
-    beat__outside_wait(pool, &pool->jobs);
+    beat__pool_drain(pool);
 }
 
 // Claims a free outside slot, or NULL when all are in use.

@@ -17,6 +17,7 @@
 static beat_pool *pools[1025];
 static unsigned config_spin_us; // --spin-us; 0 = Beat's default
 static int config_pin;          // --pin: pinned workers, nearest-first stealing
+static int config_predict_off;  // --predict-off: no execution-time prediction
 
 static beat_pool *pool_for(unsigned workers)
 {
@@ -26,6 +27,7 @@ static beat_pool *pool_for(unsigned workers)
         cfg.workers = workers;
         cfg.spin_us = config_spin_us;
         cfg.pin_workers = config_pin;
+        cfg.predict_off = config_predict_off;
         beat_result r = beat_pool_create(&cfg, &pools[workers]);
         if (r != BEAT_OK)
             bench_die("beat_pool_create(%u workers): %s", workers, beat_result_string(r));
@@ -64,6 +66,7 @@ static void beat_init(const bench_opts *o)
 {
     config_spin_us = o->spin_us;
     config_pin = o->pin;
+    config_predict_off = o->predict_off;
 }
 
 static void beat_prepare(const bench_opts *o)

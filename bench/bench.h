@@ -207,6 +207,7 @@ typedef struct bench_opts {
     unsigned reps;    // 0 = calibrate so that a sample lasts >= 20 ms
     unsigned spin_us; // beat_bench only: beat_config.spin_us (0 = Beat's default)
     int pin;          // beat_bench only: beat_config.pin_workers
+    int predict_off;  // beat_bench only: beat_config.predict_off
     int quick;
     int serial; // 1: measure the serial baseline (Ts)
     const char *json_path;
@@ -217,7 +218,7 @@ static inline void bench_usage(const char *prog, const char *workloads)
 {
     fprintf(stderr,
             "usage: %s WORKLOAD [--workers N|N,M,..] [--rounds R] [--size S] [--json FILE]\n"
-            "          [--quick] [--reps K] [--phase W] [--spin-us U] [--pin]\n"
+            "          [--quick] [--reps K] [--phase W] [--spin-us U] [--pin] [--predict-off]\n"
             "       %s --list\n"
             "workloads: %s\n"
             "  --workers  worker counts of the parallel phases (default 1,2; a single N means\n"
@@ -230,7 +231,8 @@ static inline void bench_usage(const char *prog, const char *workloads)
             "  --phase    measure one phase only: W workers, or 0 for the serial baseline\n"
             "             (absolute times, no ratios: for whole-process timing by hyperfine)\n"
             "  --spin-us  beat_bench: beat_config.spin_us (default: Beat's own)\n"
-            "  --pin      beat_bench: pin workers (beat_config.pin_workers = 1)\n",
+            "  --pin      beat_bench: pin workers (beat_config.pin_workers = 1)\n"
+            "  --predict-off  beat_bench: no execution-time prediction (beat_config.predict_off)\n",
             prog, prog, workloads);
 }
 
@@ -296,6 +298,8 @@ static inline int bench_parse_args(int argc, char **argv, bench_opts *o, const c
             o->spin_us = (unsigned)atoi(bench_next_arg(argc, argv, &i));
         else if (strcmp(a, "--pin") == 0)
             o->pin = 1;
+        else if (strcmp(a, "--predict-off") == 0)
+            o->predict_off = 1;
         else if (strcmp(a, "--json") == 0)
             o->json_path = bench_next_arg(argc, argv, &i);
         else if (strcmp(a, "--quick") == 0)

@@ -196,6 +196,18 @@ BEAT__PRIVATE beat_result beat__pool_pressure_init(beat_pool *pool)
     return BEAT_OK;
 }
 
+// Waits until every job has finished, held deferrable ones included: while
+// it waits, deferrable jobs are not held (they are part of what it waits
+// for), also those that running jobs submit meanwhile.
+BEAT__PRIVATE void beat__pool_drain(beat_pool *pool)
+{
+    // Seq_cst: pairs with the fence in beat__submit (see there).
+    beat__atomic_fetch_add_u32(&pool->draining, 1, BEAT__MO_SEQ_CST);
+    beat__deferred_release(pool);
+    beat__outside_wait(pool, &pool->jobs);
+    beat__atomic_fetch_sub_u32(&pool->draining, 1, BEAT__MO_RELAXED);
+}
+
 // Stops and joins the started workers and frees everything. Also the error
 // path of create, so every step tolerates a half-built pool.
 BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
@@ -350,8 +362,7 @@ BEAT__DEF void beat_pool_destroy(beat_pool *pool)
     // Relaxed: only a best-effort report of misuse (an outside submit that
     // races destroy is undefined); jobs running now may still submit.
     beat__atomic_store_u32(&pool->accepting, 0, BEAT__MO_RELAXED);
-    beat__deferred_release(pool); // held jobs are part of what destroy finishes
-    beat__outside_wait(pool, &pool->jobs);
+    beat__pool_drain(pool);
     beat__pool_free(pool, pool->nslots);
 }
 
@@ -435,14 +446,17 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // Relaxed: a stale level holds or queues one job early or late; the
     // re-check below keeps a held job from being missed by a release.
     if (deferrable && pool->cfg.memory_aware &&
-        beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) >= BEAT_PRESSURE_HIGH) {
+        beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) >= BEAT_PRESSURE_HIGH &&
+        beat__atomic_load_u32(&pool->draining, BEAT__MO_RELAXED) == 0) {
         beat__atomic_fetch_add_u64(&pool->deferred_held, 1, BEAT__MO_RELAXED);
         beat__atomic_fetch_add_u64(&pool->deferred_total, 1, BEAT__MO_RELAXED);
         beat__inject_push(&pool->deferred, t);
-        // Pairs with the seq_cst exchange of the level in the sampler:
-        // either it sees our job when it releases, or we see its level.
+        // Pairs with the seq_cst exchange of the level in the sampler and
+        // the increment of draining in beat__pool_drain: either they see
+        // our job when they release, or we see the level or the waiter.
         beat__fence_seq_cst();
-        if (beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) < BEAT_PRESSURE_HIGH)
+        if (beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED) < BEAT_PRESSURE_HIGH ||
+            beat__atomic_load_u32(&pool->draining, BEAT__MO_RELAXED) != 0)
             beat__deferred_release(pool);
         return BEAT_OK;
     }
@@ -559,8 +573,7 @@ BEAT__DEF void beat_pool_wait(beat_pool *pool)
 {
     if (pool == NULL || beat__called_from_own_worker(pool, "beat_pool_wait"))
         return;
-    beat__deferred_release(pool); // we wait for held jobs too: they must run
-    beat__outside_wait(pool, &pool->jobs);
+    beat__pool_drain(pool);
 }
 
 // Claims a free outside slot, or NULL when all are in use.

@@ -124,6 +124,7 @@ struct beat_pool {
     uint32_t pressure_sampling;          // 1 while a worker samples (try-lock)
     uint64_t pressure_next_ns;           // no sample before this time
     uint64_t deferred_held;              // deferrable jobs in the deferred queue
+    uint32_t draining;                   // beat_pool_wait/destroy calls waiting: nothing is held
     uint64_t deferred_total;             // deferrable jobs ever held (stats)
     beat__inject deferred;               // deferrable jobs held while the level is HIGH or above
     beat_pressure_files *pressure_files; // where to read; NULL with pressure_source or no PSI
@@ -445,7 +446,17 @@ BEAT__PRIVATE void beat__deferred_release(beat_pool *pool)
 BEAT__PRIVATE void beat__pressure_sample(beat_ctx *ctx)
 {
     beat_pool *pool = ctx->pool;
-    beat_pressure_level level = beat__pressure_read(pool);
+    beat_pressure_level raw = beat__pressure_read(pool);
+    // Hysteresis: a level rises at once but falls only to a reading two
+    // levels lower (or to NONE). Usage near a threshold would otherwise
+    // flip HIGH and MEDIUM every sample and wake every throttled worker
+    // each time (seen in bench/pressure_bench.c with larger tasks).
+    // Relaxed: only the sampler (holding the try-lock) stores the level.
+    uint32_t now = beat__atomic_load_u32(&pool->pressure_level, BEAT__MO_RELAXED);
+    beat_pressure_level level =
+        (uint32_t)raw > now || (uint32_t)raw + 2 <= now || raw == BEAT_PRESSURE_NONE
+            ? raw
+            : (beat_pressure_level)now;
     // Seq_cst: pairs with the fence in beat_submit_deferrable (a job held
     // after this store is released by its submitter, before it by us).
     uint32_t old =
@@ -543,7 +554,9 @@ BEAT__PRIVATE int beat__push_local(beat_ctx *ctx, beat__task *t)
 // their next fields behind one pooled record. The chain is one deque entry:
 // one push, one pop or one steal for up to 64 jobs, where a thief taking
 // 170 ns jobs one by one spends about as long stealing as running.
+#ifndef BEAT__CHAIN_TINY_NS // internal; bench/ sets it to 0 to time sampling without chains
 #define BEAT__CHAIN_TINY_NS 2000.0
+#endif
 #define BEAT__CHAIN_WORK_NS 8000.0
 #define BEAT__CHAIN_MAX 64u
 

@@ -214,6 +214,51 @@ static void deferrable_jobs_wait_for_the_level_to_fall(void)
     beat_pool_destroy(pool);
 }
 
+static void defer_one(beat_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    sleep_us(500);
+    if (beat_submit_deferrable((beat_pool *)arg, deferred_job, NULL) != BEAT_OK)
+        abort();
+}
+
+static void jobs_deferred_while_pool_wait_waits_are_not_held(void)
+{
+    // Running jobs submit deferrable ones while beat_pool_wait waits: it
+    // waits for them too, so it must not let them be held.
+    set_level(BEAT_PRESSURE_HIGH);
+    beat_pool *pool = aware_pool(2, 1);
+    CHECK(pool != NULL);
+    CHECK(pool_reaches(pool, BEAT_PRESSURE_HIGH));
+    __atomic_store_n(&deferred_ran, 0, __ATOMIC_RELAXED);
+    for (int i = 0; i < 40; i++)
+        CHECK_EQ(beat_submit(pool, defer_one, pool), BEAT_OK);
+    beat_pool_wait(pool);
+    CHECK_EQ(deferred_ran, 40);
+    beat_pool_destroy(pool);
+}
+
+static void level_falls_only_to_a_reading_two_levels_lower(void)
+{
+    set_level(BEAT_PRESSURE_HIGH);
+    beat_pool *pool = aware_pool(2, 1);
+    CHECK(pool != NULL);
+    CHECK(pool_reaches(pool, BEAT_PRESSURE_HIGH));
+    set_level(BEAT_PRESSURE_MEDIUM); // one below: stays HIGH
+    for (int i = 0; i < 20; i++) {
+        CHECK_EQ(beat_submit(pool, tracked_job, (void *)(uintptr_t)2000), BEAT_OK);
+        beat_pool_wait(pool);
+    }
+    CHECK_EQ(beat_pool_pressure(pool), BEAT_PRESSURE_HIGH);
+    set_level(BEAT_PRESSURE_LOW); // two below: falls to it
+    CHECK(pool_reaches(pool, BEAT_PRESSURE_LOW));
+    set_level(BEAT_PRESSURE_CRITICAL); // rises at once, several levels
+    CHECK(pool_reaches(pool, BEAT_PRESSURE_CRITICAL));
+    set_level(BEAT_PRESSURE_NONE); // NONE is always taken
+    CHECK(pool_reaches(pool, BEAT_PRESSURE_NONE));
+    beat_pool_destroy(pool);
+}
+
 static void pool_wait_and_destroy_run_held_jobs_under_pressure(void)
 {
     set_level(BEAT_PRESSURE_CRITICAL);
@@ -572,6 +617,8 @@ int main(int argc, char **argv)
         BT_CASE(critical_pressure_runs_one_worker),
         BT_CASE(deferrable_jobs_wait_for_the_level_to_fall),
         BT_CASE(pool_wait_and_destroy_run_held_jobs_under_pressure),
+        BT_CASE(jobs_deferred_while_pool_wait_waits_are_not_held),
+        BT_CASE(level_falls_only_to_a_reading_two_levels_lower),
         BT_CASE(no_deadlock_when_every_worker_but_one_is_parked),
         BT_CASE(level_changes_are_reported_once_each),
         BT_CASE(level_comes_from_the_cgroup_headroom_below_sysfs_root),

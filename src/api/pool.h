@@ -128,7 +128,9 @@ typedef struct beat_config {
     // While workers are busy, one of them samples the level at most every
     // pressure_interval_ms: beat_pressure_level_of over the PSI file and
     // the memory cgroup headroom that beat_pressure_locate finds below
-    // sysfs_root, with pressure_thresholds. An idle pool does not sample,
+    // sysfs_root, with pressure_thresholds; the pool's level rises with a
+    // reading at once but falls only when a reading is two levels lower (or
+    // NONE), so usage hovering at a threshold does not flip it. An idle pool does not sample,
     // except while deferrable jobs are held (then one parked worker wakes
     // every interval to look). At HIGH and above:
     //   - at most pressure_workers workers take jobs (0 = half of them, at
