@@ -7743,6 +7743,11 @@ BEAT__PRIVATE void beat__throttle_park(beat_ctx *ctx)
     beat__jobs_flush(ctx);
     beat_mempool_cache_flush(pool->tasks, &ctx->task_cache);
     BEAT__STAT_ADD(ctx, throttles, 1);
+    // Pass the wake on: a notifier may have woken us (we were a sleeper of
+    // the idle park) for work that we now leave, while a worker that may
+    // run it sleeps on. Without this the pool hung (TSan run of
+    // test_adapt.c): worker 0 asleep, 8 jobs queued, worker 1 throttled.
+    beat__idle_notify(pool);
     for (;;) {
         // Seq_cst: the epoch is read before the limit, and the sampler
         // stores the limit before bumping the epoch: either we see the new
