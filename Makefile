@@ -43,6 +43,9 @@ amalgamate:
 $(BUILD)/%: tests/%.c tests/test.h tests/fib.h tests/tree.h $(HEADERS) | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
+# Variants of test_simd.c that #include it.
+$(BUILD)/test_simd_scalar $(BUILD)/test_simd_only: tests/test_simd.c
+
 $(MODEL): tests/model/deque_model.c src/deque.c src/atomics.h src/config.h | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 

@@ -61,6 +61,10 @@ CONFIGURATION
                                                             UNSUPPORTED; default workers =
                                                             the affinity mask's CPUs
     BEAT_SIMD_IMPLEMENTATION undefined              impl    beat_simd.h only: its implementation
+    BEAT_SIMD_NO_SSE2,     undefined                impl    leave that SIMD path out (the
+    BEAT_SIMD_NO_AVX2,                                      scalar path is always there);
+    BEAT_SIMD_NO_AVX512,                                    beat_simd_force(it) returns
+    BEAT_SIMD_NO_NEON                                       UNSUPPORTED
 
     Runtime configuration is beat_config (zero-initialised == defaults);
     beat_config_default(profile) gives the defaults of a profile:
@@ -168,7 +172,9 @@ beat DOES NOT (in this version)
     - place task records or user frames on NUMA nodes (deques of pinned
       workers are; frames live on the worker's stack, first-touched after
       pinning);
-    - have SIMD kernels: beat_simd.h holds only the ISA names so far;
+    - batch SIMD work across tasks: the kernels (>>simd, also in
+      beat_simd.h) and their parallel forms (>>simd_parallel) work on
+      arrays; jobs sharing a function are not yet grouped into batches;
     - run on Windows or macOS: Linux only (futex, sched_getaffinity);
     - compile with MSVC or other compilers without GNU builtins;
     - let an outside thread help except inside beat_run (no registration
@@ -1136,6 +1142,16 @@ BEAT_API void beat_topology_release(beat_topology *topo);
 // maximum that leaf 0 (or 0x80000000 for extended leaves) reports (the
 // first PU's, in beat_topology_from_cpuid).
 // #include "topology.h" (already inlined above)
+// ==== BEGIN src/api/cpu_features.h ====
+// >>api/cpu_features
+// ---------------------------------------------------------------------------
+// CPU features: where cpuid answers come from and the feature bits decoded
+// from them. Part of the cpuid layer (api/cpuid.h), shared with beat_simd.h
+// (own guard), whose ISA detection uses it.
+#ifndef BEAT__CPU_FEATURES_API_INCLUDED
+#define BEAT__CPU_FEATURES_API_INCLUDED
+
+// #include "base.h" (already inlined above)
 
 #ifdef __cplusplus
 extern "C" {
@@ -1163,6 +1179,54 @@ typedef struct beat_cpuid_source {
 // every leaf, so decoding it gives BEAT_ERROR_UNSUPPORTED.
 // Thread safety: any thread.
 BEAT_API beat_cpuid_source beat_cpuid_live(void);
+
+// Features, as bits of beat_cpu_info.features: test with
+// (info.features & BEAT_CPU_FEATURE_AVX2). A bit is set only when the CPU has the
+// feature and the OS saves its registers: the AVX family (AVX, FMA, F16C,
+// AVX2, AVX-VNNI) needs OSXSAVE and XCR0 bits 1-2 (SSE and AVX state),
+// AVX-512 needs those and XCR0 bits 5-7 (opmask, ZMM state).
+typedef enum beat_cpu_feature {
+    BEAT_CPU_FEATURE_SSE = 1 << 0,
+    BEAT_CPU_FEATURE_SSE2 = 1 << 1,
+    BEAT_CPU_FEATURE_SSE3 = 1 << 2,
+    BEAT_CPU_FEATURE_SSSE3 = 1 << 3,
+    BEAT_CPU_FEATURE_SSE41 = 1 << 4,
+    BEAT_CPU_FEATURE_SSE42 = 1 << 5,
+    BEAT_CPU_FEATURE_POPCNT = 1 << 6,
+    BEAT_CPU_FEATURE_AES = 1 << 7,
+    BEAT_CPU_FEATURE_PCLMUL = 1 << 8,
+    BEAT_CPU_FEATURE_AVX = 1 << 9,
+    BEAT_CPU_FEATURE_F16C = 1 << 10,
+    BEAT_CPU_FEATURE_FMA = 1 << 11,
+    BEAT_CPU_FEATURE_AVX2 = 1 << 12,
+    BEAT_CPU_FEATURE_BMI1 = 1 << 13,
+    BEAT_CPU_FEATURE_BMI2 = 1 << 14,
+    BEAT_CPU_FEATURE_LZCNT = 1 << 15,
+    BEAT_CPU_FEATURE_MOVBE = 1 << 16,
+    BEAT_CPU_FEATURE_AVX512F = 1 << 17,
+    BEAT_CPU_FEATURE_AVX512DQ = 1 << 18,
+    BEAT_CPU_FEATURE_AVX512CD = 1 << 19,
+    BEAT_CPU_FEATURE_AVX512BW = 1 << 20,
+    BEAT_CPU_FEATURE_AVX512VL = 1 << 21,
+    BEAT_CPU_FEATURE_AVX512VNNI = 1 << 22,
+    BEAT_CPU_FEATURE_AVXVNNI = 1 << 23,
+    BEAT_CPU_FEATURE_SHA = 1 << 24,
+    BEAT_CPU_FEATURE_HYBRID = 1 << 25, // leaf 7 EDX bit 15: P- and E-cores
+    BEAT_CPU_FEATURE_NEON = 1 << 26,   // Arm Advanced SIMD (beat_cpu_detect on Arm)
+    BEAT_CPU_FEATURE_SVE = 1 << 27,    // Arm SVE
+    BEAT_CPU_FEATURE_SVE2 = 1 << 28    // Arm SVE2
+} beat_cpu_feature;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif // BEAT__CPU_FEATURES_API_INCLUDED
+// ==== END src/api/cpu_features.h ====
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 // Per-PU dumps in hwloc's test format: a directory of files puN (N decimal,
 // no leading zeros, N < 65536; numbering may be sparse; other files are
@@ -1206,43 +1270,6 @@ typedef enum beat_cpu_vendor {
     BEAT_CPU_VENDOR_ZHAOXIN, // "CentaurHauls", "  Shanghai  ": like Intel
     BEAT_CPU_VENDOR_ARM      // beat_cpu_detect on Arm
 } beat_cpu_vendor;
-
-// Features, as bits of beat_cpu_info.features: test with
-// (info.features & BEAT_CPU_FEATURE_AVX2). A bit is set only when the CPU has the
-// feature and the OS saves its registers: the AVX family (AVX, FMA, F16C,
-// AVX2, AVX-VNNI) needs OSXSAVE and XCR0 bits 1-2 (SSE and AVX state),
-// AVX-512 needs those and XCR0 bits 5-7 (opmask, ZMM state).
-typedef enum beat_cpu_feature {
-    BEAT_CPU_FEATURE_SSE = 1 << 0,
-    BEAT_CPU_FEATURE_SSE2 = 1 << 1,
-    BEAT_CPU_FEATURE_SSE3 = 1 << 2,
-    BEAT_CPU_FEATURE_SSSE3 = 1 << 3,
-    BEAT_CPU_FEATURE_SSE41 = 1 << 4,
-    BEAT_CPU_FEATURE_SSE42 = 1 << 5,
-    BEAT_CPU_FEATURE_POPCNT = 1 << 6,
-    BEAT_CPU_FEATURE_AES = 1 << 7,
-    BEAT_CPU_FEATURE_PCLMUL = 1 << 8,
-    BEAT_CPU_FEATURE_AVX = 1 << 9,
-    BEAT_CPU_FEATURE_F16C = 1 << 10,
-    BEAT_CPU_FEATURE_FMA = 1 << 11,
-    BEAT_CPU_FEATURE_AVX2 = 1 << 12,
-    BEAT_CPU_FEATURE_BMI1 = 1 << 13,
-    BEAT_CPU_FEATURE_BMI2 = 1 << 14,
-    BEAT_CPU_FEATURE_LZCNT = 1 << 15,
-    BEAT_CPU_FEATURE_MOVBE = 1 << 16,
-    BEAT_CPU_FEATURE_AVX512F = 1 << 17,
-    BEAT_CPU_FEATURE_AVX512DQ = 1 << 18,
-    BEAT_CPU_FEATURE_AVX512CD = 1 << 19,
-    BEAT_CPU_FEATURE_AVX512BW = 1 << 20,
-    BEAT_CPU_FEATURE_AVX512VL = 1 << 21,
-    BEAT_CPU_FEATURE_AVX512VNNI = 1 << 22,
-    BEAT_CPU_FEATURE_AVXVNNI = 1 << 23,
-    BEAT_CPU_FEATURE_SHA = 1 << 24,
-    BEAT_CPU_FEATURE_HYBRID = 1 << 25, // leaf 7 EDX bit 15: P- and E-cores
-    BEAT_CPU_FEATURE_NEON = 1 << 26,   // Arm Advanced SIMD (beat_cpu_detect on Arm)
-    BEAT_CPU_FEATURE_SVE = 1 << 27,    // Arm SVE
-    BEAT_CPU_FEATURE_SVE2 = 1 << 28    // Arm SVE2
-} beat_cpu_feature;
 
 // Values of beat_cpu_cache.type, as cpuid numbers them.
 typedef enum beat_cpu_cache_type {
@@ -1429,10 +1456,53 @@ BEAT_API double beat_one_euro_filter(beat_one_euro *f, double value, double t_se
 // ==== END src/api/predict.h ====
 
 // ==== BEGIN src/api/simd.h ====
-// >>api/simd
-// SIMD: the ISA names. Shared by beat.h and beat_simd.h (own guard).
-// Detection, dispatch and the kernels are not in this version; only the
-// names the kernels will be selected by exist so far.
+// >>simd
+// ---------------------------------------------------------------------------
+// SIMD: array kernels with one code path per instruction set, chosen at run
+// time. Shared by beat.h and beat_simd.h (own guard).
+//
+// Paths: scalar (portable C, always compiled), SSE2, AVX2+FMA and AVX-512F
+// on x86, NEON on aarch64. Each is compiled with per-function target
+// attributes in the implementation file, without -m flags;
+// BEAT_SIMD_NO_SSE2, _AVX2, _AVX512 and _NEON (set where the implementation
+// is compiled) leave a path out. The first kernel call picks the best path
+// that is compiled in and that the CPU and the OS support (cpuid and xgetbv
+// on x86, hwcaps on Linux/aarch64); beat_simd_force overrides the choice.
+//
+// Every kernel takes any length (n == 0 does nothing and then the pointers
+// may be NULL) and any alignment of the element type. Argument order
+// follows BLAS: scalars, then inputs, then outputs, then n. An output must
+// not overlap an input unless it is the same array (x == y). The kernels
+// allocate nothing, take no lock and do not log.
+// Thread safety: every kernel may run on any number of threads at once
+// (on disjoint outputs); beat_simd_force may run concurrently with them.
+//
+// Numerics, the same on every path (the bounds assume IEEE arithmetic, i.e.
+// the implementation file is not compiled with -ffast-math, and no
+// overflow or underflow). u is the unit roundoff, 2^-24 for f32 and 2^-53
+// for f64, and g(m) = m*u / (1 - m*u).
+// - sum: |computed - exact| <= g(m) * sum |x[i]|, m = min(n - 1, ceil(n/8) + 5).
+//   Each path keeps K independent partial sums (element i goes to i mod K)
+//   and adds them up as a tree, so an element sees at most ceil(n/K) - 1 +
+//   log2(K) roundings; K is 8 (scalar, SSE2 f64, NEON f64), 16, 32 or 64
+//   (AVX-512 f32), and ceil(n/K) - 1 + log2(K) <= ceil(n/8) + 5 for all of
+//   them. A plain loop has m = n - 1.
+// - dot: |computed - exact| <= g(m) * sum |x[i] * y[i]|,
+//   m = min(n, ceil(n/8) + 6): one more rounding for the product (fused or
+//   not: AVX2, AVX-512 and NEON use FMA, scalar and SSE2 do not).
+// - axpy: each y[i] is a*x[i] + y[i] rounded once (FMA paths) or twice:
+//   |computed - exact| <= g(2) * (|a*x[i]| + |y[i]|).
+// - scale, fill, copy, min, max, argmin, argmax and count give the same
+//   bits on every path (scale rounds each product once, as IEEE requires).
+// - min and max are the IEEE 754-2019 minimum and maximum (C23 fminimum,
+//   fmaximum) folded over x: -0 counts as below +0, and a NaN anywhere
+//   makes the result NaN; then the result is the first NaN of x, bit for
+//   bit. n == 0 gives +inf (min) or -inf (max). argmin/argmax return the
+//   first index holding that result (for a NaN result, the first NaN;
+//   zeros match by sign), so x[argmin(x, n)] is min(x, n) bit for bit;
+//   n == 0 gives 0. They read x twice (the second pass stops at the hit).
+// - count compares like C: LT, LE, GT, GE and EQ are false when x[i] or t
+//   is NaN, NE is true.
 #ifndef BEAT__SIMD_API_INCLUDED
 #define BEAT__SIMD_API_INCLUDED
 
@@ -1445,14 +1515,83 @@ extern "C" {
 typedef enum beat_simd_isa {
     BEAT_SIMD_SCALAR,
     BEAT_SIMD_SSE2,
-    BEAT_SIMD_AVX2,
-    BEAT_SIMD_AVX512,
-    BEAT_SIMD_NEON
+    BEAT_SIMD_AVX2,   // AVX2 and FMA
+    BEAT_SIMD_AVX512, // AVX-512F (and AVX2, FMA)
+    BEAT_SIMD_NEON    // aarch64 Advanced SIMD
 } beat_simd_isa;
+
+// The best path that is compiled in and that this CPU and OS run (AVX512 >
+// AVX2 > SSE2 on x86, NEON on aarch64, else SCALAR). Detected once per
+// process (per implementation file under BEAT_STATIC), then cached.
+// Thread safety: any thread.
+BEAT_API beat_simd_isa beat_simd_detect(void);
+
+// The path the kernels use now: beat_simd_detect() unless beat_simd_force
+// chose another. Thread safety: any thread.
+BEAT_API beat_simd_isa beat_simd_active(void);
+
+// 1 when isa is compiled in and this CPU and OS run it, else 0 (also for
+// values outside beat_simd_isa). Thread safety: any thread.
+BEAT_API int beat_simd_supported(beat_simd_isa isa);
+
+// Makes every kernel, on every thread, use isa from now on (for tests and
+// benchmarks; beat_simd_force(beat_simd_detect()) undoes it).
+// Errors: INVALID_ARGUMENT (not a beat_simd_isa value), UNSUPPORTED (isa
+// compiled out, or this CPU or OS does not run it; nothing changes).
+// Thread safety: any thread; a kernel already running on another thread
+// finishes on the path it started with.
+BEAT_API beat_result beat_simd_force(beat_simd_isa isa);
 
 // "scalar", "sse2", "avx2", "avx512", "neon"; "unknown" otherwise.
 // Thread safety: any thread.
 BEAT_API const char *beat_simd_isa_name(beat_simd_isa isa);
+
+// Comparisons of beat_simd_count_*: x[i] OP t.
+typedef enum beat_simd_cmp {
+    BEAT_SIMD_CMP_LT, // x[i] <  t
+    BEAT_SIMD_CMP_LE, // x[i] <= t
+    BEAT_SIMD_CMP_GT, // x[i] >  t
+    BEAT_SIMD_CMP_GE, // x[i] >= t
+    BEAT_SIMD_CMP_EQ, // x[i] == t
+    BEAT_SIMD_CMP_NE  // x[i] != t (true when either is NaN)
+} beat_simd_cmp;
+
+// Kernels. Numerics and thread safety: see the top of this section.
+
+// Sum of x[0..n) (0 for n == 0), with the error bound above.
+BEAT_API float beat_simd_sum_f32(const float *x, size_t n);
+BEAT_API double beat_simd_sum_f64(const double *x, size_t n);
+// Sum of x[i] * y[i], with the error bound above.
+BEAT_API float beat_simd_dot_f32(const float *x, const float *y, size_t n);
+BEAT_API double beat_simd_dot_f64(const double *x, const double *y, size_t n);
+// y[i] += a * x[i]; writes y[0..n) only. x == y is allowed.
+BEAT_API void beat_simd_axpy_f32(float a, const float *x, float *y, size_t n);
+BEAT_API void beat_simd_axpy_f64(double a, const double *x, double *y, size_t n);
+// x[i] *= a.
+BEAT_API void beat_simd_scale_f32(float a, float *x, size_t n);
+BEAT_API void beat_simd_scale_f64(double a, double *x, size_t n);
+// x[i] = v.
+BEAT_API void beat_simd_fill_f32(float v, float *x, size_t n);
+BEAT_API void beat_simd_fill_f64(double v, double *x, size_t n);
+// y[i] = x[i], bits unchanged (like memcpy: x to y, no overlap).
+BEAT_API void beat_simd_copy_f32(const float *x, float *y, size_t n);
+BEAT_API void beat_simd_copy_f64(const double *x, double *y, size_t n);
+// Smallest / largest element (IEEE 754-2019 minimum/maximum; NaN rules
+// above); +inf / -inf for n == 0.
+BEAT_API float beat_simd_min_f32(const float *x, size_t n);
+BEAT_API double beat_simd_min_f64(const double *x, size_t n);
+BEAT_API float beat_simd_max_f32(const float *x, size_t n);
+BEAT_API double beat_simd_max_f64(const double *x, size_t n);
+// First index of the min / max (NaN rules above); 0 for n == 0.
+BEAT_API size_t beat_simd_argmin_f32(const float *x, size_t n);
+BEAT_API size_t beat_simd_argmin_f64(const double *x, size_t n);
+BEAT_API size_t beat_simd_argmax_f32(const float *x, size_t n);
+BEAT_API size_t beat_simd_argmax_f64(const double *x, size_t n);
+// Number of i with x[i] OP t, e.g. beat_simd_count_f32(BEAT_SIMD_CMP_LT,
+// 0.5f, x, n) counts the elements below 0.5. An op outside beat_simd_cmp
+// counts nothing (and fails BEAT_ASSERT).
+BEAT_API size_t beat_simd_count_f32(beat_simd_cmp op, float t, const float *x, size_t n);
+BEAT_API size_t beat_simd_count_f64(beat_simd_cmp op, double t, const double *x, size_t n);
 
 #ifdef __cplusplus
 }
@@ -1460,6 +1599,67 @@ BEAT_API const char *beat_simd_isa_name(beat_simd_isa isa);
 
 #endif // BEAT__SIMD_API_INCLUDED
 // ==== END src/api/simd.h ====
+
+// ==== BEGIN src/api/simd_parallel.h ====
+// >>simd_parallel
+// ---------------------------------------------------------------------------
+// SIMD over a pool (beat.h only: beat_simd.h has no pool)
+//
+// The kernels of the SIMD section split over a pool's workers with
+// beat_pool_parallel_reduce / beat_pool_parallel_for: x is cut into blocks
+// of 16 KiB whose boundaries are 64-byte aligned in memory (in y for axpy,
+// the array written, so no two workers write one cache line), so every
+// piece starts on a vector and cache-line boundary; each worker runs the
+// active SIMD path on whole runs of blocks. Inputs under one block run on
+// the calling thread inside beat_run.
+//
+// The split depends only on n and on the address of x (y for axpy) modulo
+// 64, never on the number of workers or on timing, so a result is the same
+// on every run. min and max give exactly what beat_simd_min/max give (NaN
+// rules included); axpy gives exactly what beat_simd_axpy gives. sum and
+// dot add the pieces' results in a tree, which adds at most ceil(log2 n)
+// roundings to the bound of beat_simd_sum/dot:
+//     |computed - exact| <= g(m') * sum |x[i]| (or |x[i]*y[i]|),
+//     m' = min(n - 1, ceil(n/8) + 5 + ceil(log2 n))   (sum)
+//     m' = min(n, ceil(n/8) + 6 + ceil(log2 n))       (dot)
+//
+// Results go to *out (sum, dot, min, max). n == 0 gives 0, +inf or -inf
+// without touching the pool (x, y may then be NULL).
+// Errors: INVALID_ARGUMENT (pool or out NULL, x or y NULL with n > 0), and
+// those of beat_run: DEADLOCK when called from a task of the same pool,
+// SHUTDOWN while it is being destroyed. On error *out is unchanged and y
+// (axpy) is not written.
+// Thread safety: any thread outside the pool (as beat_pool_parallel_for).
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+BEAT_API beat_result beat_simd_parallel_sum_f32(beat_pool *pool, const float *x, size_t n,
+                                                float *out);
+BEAT_API beat_result beat_simd_parallel_sum_f64(beat_pool *pool, const double *x, size_t n,
+                                                double *out);
+BEAT_API beat_result beat_simd_parallel_dot_f32(beat_pool *pool, const float *x, const float *y,
+                                                size_t n, float *out);
+BEAT_API beat_result beat_simd_parallel_dot_f64(beat_pool *pool, const double *x, const double *y,
+                                                size_t n, double *out);
+// y[i] += a * x[i]; x == y is allowed.
+BEAT_API beat_result beat_simd_parallel_axpy_f32(beat_pool *pool, float a, const float *x, float *y,
+                                                 size_t n);
+BEAT_API beat_result beat_simd_parallel_axpy_f64(beat_pool *pool, double a, const double *x,
+                                                 double *y, size_t n);
+BEAT_API beat_result beat_simd_parallel_min_f32(beat_pool *pool, const float *x, size_t n,
+                                                float *out);
+BEAT_API beat_result beat_simd_parallel_min_f64(beat_pool *pool, const double *x, size_t n,
+                                                double *out);
+BEAT_API beat_result beat_simd_parallel_max_f32(beat_pool *pool, const float *x, size_t n,
+                                                float *out);
+BEAT_API beat_result beat_simd_parallel_max_f64(beat_pool *pool, const double *x, size_t n,
+                                                double *out);
+
+#ifdef __cplusplus
+}
+#endif
+// ==== END src/api/simd_parallel.h ====
 
 #endif // BEAT_H_INCLUDED
 
@@ -4342,22 +4542,30 @@ BEAT__DEF void beat_topology_release(beat_topology *topo)
 
 // ==== BEGIN src/cpuid.c ====
 // >>cpuid
-// cpuid: the sources (the live instruction, hwloc-format dumps) and the
-// decoder of one PU's answers. Needs only config.h, the results and text.c
-// (no pool), so beat_simd.h can reuse it for ISA detection; the topology
-// built from cpuid is in cpuid_topology.c.
+// cpuid: the dump source (hwloc's format) and the decoder of one PU's
+// answers. The live source, reading a source and the feature bits are in
+// cpu_features.c, which beat_simd.h shares for its ISA detection; the
+// topology built from cpuid is in cpuid_topology.c.
 //
 // Register layouts are from the Intel SDM vol. 2A (CPUID) and AMD's APM
 // vol. 3 (appendix E); leaf 0x1A and XCR0 from the SDM vol. 1 ch. 13.
 // #include "config.h" (already inlined above)
-// #include "text.c" (already inlined above)
+// ==== BEGIN src/cpu_features.c ====
+// >>cpu_features
+// CPU features: which instruction sets this CPU has and the OS saves the
+// registers of, from cpuid and xgetbv (x86) or the kernel's hwcaps (Arm).
+// The part of the cpuid layer that the SIMD dispatch needs: beat.h gets it
+// through cpuid.c, beat_simd.h on its own (own guard, so including both
+// headers defines it once). Needs only config.h.
+//
+// Register layouts are from the Intel SDM vol. 2A (CPUID) and AMD's APM
+// vol. 3 (appendix E); XCR0 from the SDM vol. 1 ch. 13.
+#ifndef BEAT__CPU_FEATURES_IMPL_INCLUDED
+#define BEAT__CPU_FEATURES_IMPL_INCLUDED
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
+// #include "config.h" (already inlined above)
+
 #include <string.h>
-#include <unistd.h>
 #if BEAT__ARCH_X86
 #include <cpuid.h>
 #endif
@@ -4421,6 +4629,211 @@ BEAT__DEF beat_cpuid_source beat_cpuid_live(void)
     src.npus = 1;
     return src;
 }
+
+// ---------------------------------------------------------------------------
+// Reading a source
+
+// One PU of a source and its leaf ranges. Every question goes through
+// beat__cpuid_ask, which answers zeros above the range without asking.
+typedef struct beat__cpuid_ctx {
+    const beat_cpuid_source *src;
+    unsigned pu;
+    uint32_t max_leaf;     // leaf 0 EAX
+    uint32_t max_ext_leaf; // leaf 0x80000000 EAX, 0 when not in that range
+} beat__cpuid_ctx;
+
+BEAT__PRIVATE void beat__cpuid_raw(const beat_cpuid_source *src, unsigned pu, uint32_t leaf,
+                                   uint32_t subleaf, uint32_t r[4])
+{
+    memset(r, 0, 4 * sizeof r[0]); // a query that leaves registers unset
+    src->query(src->user, pu, leaf, subleaf, r);
+}
+
+BEAT__PRIVATE void beat__cpuid_ask(const beat__cpuid_ctx *c, uint32_t leaf, uint32_t subleaf,
+                                   uint32_t r[4])
+{
+    uint32_t max = leaf >= 0x80000000u ? c->max_ext_leaf : c->max_leaf;
+    if (leaf > max) {
+        memset(r, 0, 4 * sizeof r[0]);
+        return;
+    }
+    beat__cpuid_raw(c->src, c->pu, leaf, subleaf, r);
+}
+
+// Reads the ranges of pu. 0 when leaf 0 answers all zeros (no cpuid).
+BEAT__PRIVATE int beat__cpuid_open(const beat_cpuid_source *src, unsigned pu, beat__cpuid_ctx *c)
+{
+    uint32_t r[4];
+    c->src = src;
+    c->pu = pu;
+    beat__cpuid_raw(src, pu, 0, 0, r);
+    if ((r[0] | r[1] | r[2] | r[3]) == 0)
+        return 0;
+    c->max_leaf = r[BEAT__EAX];
+    beat__cpuid_raw(src, pu, 0x80000000u, 0, r);
+    c->max_ext_leaf = (r[BEAT__EAX] & 0xffff0000u) == 0x80000000u ? r[BEAT__EAX] : 0;
+    return 1;
+}
+
+BEAT__PRIVATE uint32_t beat__cpuid_reg(const beat__cpuid_ctx *c, uint32_t leaf, uint32_t subleaf,
+                                       int reg)
+{
+    uint32_t r[4];
+    beat__cpuid_ask(c, leaf, subleaf, r);
+    return r[reg];
+}
+
+// Where each feature bit lives, grouped by (leaf, subleaf).
+typedef struct beat__cpuid_bit {
+    uint32_t leaf, subleaf;
+    unsigned char reg, bit;
+    uint32_t feature;
+} beat__cpuid_bit;
+
+static const beat__cpuid_bit beat__cpuid_bits[] = {
+    {1, 0, BEAT__EDX, 25, BEAT_CPU_FEATURE_SSE},
+    {1, 0, BEAT__EDX, 26, BEAT_CPU_FEATURE_SSE2},
+    {1, 0, BEAT__ECX, 0, BEAT_CPU_FEATURE_SSE3},
+    {1, 0, BEAT__ECX, 1, BEAT_CPU_FEATURE_PCLMUL},
+    {1, 0, BEAT__ECX, 9, BEAT_CPU_FEATURE_SSSE3},
+    {1, 0, BEAT__ECX, 12, BEAT_CPU_FEATURE_FMA},
+    {1, 0, BEAT__ECX, 19, BEAT_CPU_FEATURE_SSE41},
+    {1, 0, BEAT__ECX, 20, BEAT_CPU_FEATURE_SSE42},
+    {1, 0, BEAT__ECX, 22, BEAT_CPU_FEATURE_MOVBE},
+    {1, 0, BEAT__ECX, 23, BEAT_CPU_FEATURE_POPCNT},
+    {1, 0, BEAT__ECX, 25, BEAT_CPU_FEATURE_AES},
+    {1, 0, BEAT__ECX, 28, BEAT_CPU_FEATURE_AVX},
+    {1, 0, BEAT__ECX, 29, BEAT_CPU_FEATURE_F16C},
+    {7, 0, BEAT__EBX, 3, BEAT_CPU_FEATURE_BMI1},
+    {7, 0, BEAT__EBX, 5, BEAT_CPU_FEATURE_AVX2},
+    {7, 0, BEAT__EBX, 8, BEAT_CPU_FEATURE_BMI2},
+    {7, 0, BEAT__EBX, 16, BEAT_CPU_FEATURE_AVX512F},
+    {7, 0, BEAT__EBX, 17, BEAT_CPU_FEATURE_AVX512DQ},
+    {7, 0, BEAT__EBX, 28, BEAT_CPU_FEATURE_AVX512CD},
+    {7, 0, BEAT__EBX, 29, BEAT_CPU_FEATURE_SHA},
+    {7, 0, BEAT__EBX, 30, BEAT_CPU_FEATURE_AVX512BW},
+    {7, 0, BEAT__EBX, 31, BEAT_CPU_FEATURE_AVX512VL},
+    {7, 0, BEAT__ECX, 11, BEAT_CPU_FEATURE_AVX512VNNI},
+    {7, 0, BEAT__EDX, 15, BEAT_CPU_FEATURE_HYBRID},
+    {7, 1, BEAT__EAX, 4, BEAT_CPU_FEATURE_AVXVNNI},
+    {0x80000001u, 0, BEAT__ECX, 5, BEAT_CPU_FEATURE_LZCNT},
+};
+
+#define BEAT__CPUID_OSXSAVE (1u << 27) // leaf 1 ECX
+#define BEAT__XCR0_AVX 0x06u           // SSE and AVX (YMM) state
+#define BEAT__XCR0_AVX512 0xe0u        // opmask, ZMM_Hi256, Hi16_ZMM state
+#define BEAT__CPU_NEEDS_AVX                                                                        \
+    (BEAT_CPU_FEATURE_AVX | BEAT_CPU_FEATURE_F16C | BEAT_CPU_FEATURE_FMA | BEAT_CPU_FEATURE_AVX2 | \
+     BEAT_CPU_FEATURE_AVXVNNI)
+#define BEAT__CPU_NEEDS_AVX512                                                                     \
+    (BEAT_CPU_FEATURE_AVX512F | BEAT_CPU_FEATURE_AVX512DQ | BEAT_CPU_FEATURE_AVX512CD |            \
+     BEAT_CPU_FEATURE_AVX512BW | BEAT_CPU_FEATURE_AVX512VL | BEAT_CPU_FEATURE_AVX512VNNI)
+
+// What the CPU reports, before asking whether the OS saves the registers.
+// Leaf 7 subleaf k exists only when leaf 7 subleaf 0 EAX >= k.
+BEAT__PRIVATE uint64_t beat__cpuid_cpu_features(const beat__cpuid_ctx *c)
+{
+    uint32_t r[4] = {0, 0, 0, 0}, leaf = 0, subleaf = 0;
+    uint32_t leaf7_subleaves = beat__cpuid_reg(c, 7, 0, BEAT__EAX);
+    uint64_t features = 0;
+    size_t n = sizeof beat__cpuid_bits / sizeof beat__cpuid_bits[0];
+    for (size_t i = 0; i < n; i++) {
+        const beat__cpuid_bit *b = &beat__cpuid_bits[i];
+        if (b->leaf == 7 && b->subleaf > leaf7_subleaves)
+            continue;
+        if (i == 0 || b->leaf != leaf || b->subleaf != subleaf) {
+            leaf = b->leaf;
+            subleaf = b->subleaf;
+            beat__cpuid_ask(c, leaf, subleaf, r);
+        }
+        if ((r[b->reg] >> b->bit & 1u) != 0)
+            features |= b->feature;
+    }
+    return features;
+}
+
+// XCR0 as the OS set it: 0 without OSXSAVE; from the source's xcr0 when it
+// has one, else what leaf 0xD subleaf 0 says the CPU supports.
+BEAT__PRIVATE uint64_t beat__cpuid_xcr0(const beat__cpuid_ctx *c)
+{
+    if ((beat__cpuid_reg(c, 1, 0, BEAT__ECX) & BEAT__CPUID_OSXSAVE) == 0)
+        return 0;
+    if (c->src->xcr0 != NULL)
+        return c->src->xcr0(c->src->user, c->pu);
+    uint32_t r[4];
+    beat__cpuid_ask(c, 0xd, 0, r);
+    return (uint64_t)r[BEAT__EDX] << 32 | r[BEAT__EAX];
+}
+
+BEAT__PRIVATE uint64_t beat__cpuid_usable(uint64_t features, uint64_t xcr0)
+{
+    if ((xcr0 & BEAT__XCR0_AVX) != BEAT__XCR0_AVX)
+        return features & ~(uint64_t)(BEAT__CPU_NEEDS_AVX | BEAT__CPU_NEEDS_AVX512);
+    if ((xcr0 & BEAT__XCR0_AVX512) != BEAT__XCR0_AVX512)
+        return features & ~(uint64_t)BEAT__CPU_NEEDS_AVX512;
+    return features;
+}
+
+// ---------------------------------------------------------------------------
+// Arm: features from the kernel's hwcaps (there is no user-mode cpuid).
+// Bits from Linux's uapi asm/hwcap.h: aarch64 HWCAP_ASIMD 1 << 1,
+// HWCAP_SVE 1 << 22, HWCAP2_SVE2 1 << 1; 32-bit Arm HWCAP_NEON 1 << 12.
+// Compiled everywhere so tests can check the mapping on any machine.
+
+BEAT__PRIVATE uint64_t beat__cpu_arm_features(unsigned long hwcap, unsigned long hwcap2,
+                                              int aarch64)
+{
+    uint64_t features = 0;
+    if (!aarch64)
+        return (hwcap >> 12 & 1ul) != 0 ? (uint64_t)BEAT_CPU_FEATURE_NEON : 0;
+    if ((hwcap >> 1 & 1ul) != 0)
+        features |= BEAT_CPU_FEATURE_NEON;
+    if ((hwcap >> 22 & 1ul) != 0)
+        features |= BEAT_CPU_FEATURE_SVE;
+    if ((hwcap2 >> 1 & 1ul) != 0)
+        features |= BEAT_CPU_FEATURE_SVE2;
+    return features;
+}
+
+// ---------------------------------------------------------------------------
+// This CPU
+
+// The beat_cpu_feature bits of the CPU the calling thread runs on, CPU and
+// OS support both (what beat_cpu_info.features holds); 0 without cpuid or
+// hwcaps. Thread safety: any thread.
+BEAT__PRIVATE uint64_t beat__cpu_features_live(void)
+{
+#if BEAT__ARCH_X86
+    beat_cpuid_source live = beat_cpuid_live();
+    beat__cpuid_ctx c;
+    if (!beat__cpuid_open(&live, 0, &c))
+        return 0;
+    return beat__cpuid_usable(beat__cpuid_cpu_features(&c), beat__cpuid_xcr0(&c));
+#elif BEAT__ARCH_ARM && BEAT__OS_LINUX
+    unsigned long hwcap2 = 0;
+#ifdef AT_HWCAP2
+    hwcap2 = getauxval(AT_HWCAP2);
+#endif
+#if defined(__aarch64__)
+    return beat__cpu_arm_features(getauxval(AT_HWCAP), hwcap2, 1);
+#else
+    return beat__cpu_arm_features(getauxval(AT_HWCAP), hwcap2, 0);
+#endif
+#else
+    return 0;
+#endif
+}
+
+#endif // BEAT__CPU_FEATURES_IMPL_INCLUDED
+// ==== END src/cpu_features.c ====
+// #include "text.c" (already inlined above)
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 // ---------------------------------------------------------------------------
 // Dumps: one file puN per PU, one query and its answer per line.
@@ -4831,56 +5244,6 @@ BEAT__DEF beat_cpuid_source beat_cpuid_dump_source(const beat_cpuid_dump *dump)
 // ---------------------------------------------------------------------------
 // Decoder
 
-// One PU of a source and its leaf ranges. Every question goes through
-// beat__cpuid_ask, which answers zeros above the range without asking.
-typedef struct beat__cpuid_ctx {
-    const beat_cpuid_source *src;
-    unsigned pu;
-    uint32_t max_leaf;     // leaf 0 EAX
-    uint32_t max_ext_leaf; // leaf 0x80000000 EAX, 0 when not in that range
-} beat__cpuid_ctx;
-
-BEAT__PRIVATE void beat__cpuid_raw(const beat_cpuid_source *src, unsigned pu, uint32_t leaf,
-                                   uint32_t subleaf, uint32_t r[4])
-{
-    memset(r, 0, 4 * sizeof r[0]); // a query that leaves registers unset
-    src->query(src->user, pu, leaf, subleaf, r);
-}
-
-BEAT__PRIVATE void beat__cpuid_ask(const beat__cpuid_ctx *c, uint32_t leaf, uint32_t subleaf,
-                                   uint32_t r[4])
-{
-    uint32_t max = leaf >= 0x80000000u ? c->max_ext_leaf : c->max_leaf;
-    if (leaf > max) {
-        memset(r, 0, 4 * sizeof r[0]);
-        return;
-    }
-    beat__cpuid_raw(c->src, c->pu, leaf, subleaf, r);
-}
-
-// Reads the ranges of pu. 0 when leaf 0 answers all zeros (no cpuid).
-BEAT__PRIVATE int beat__cpuid_open(const beat_cpuid_source *src, unsigned pu, beat__cpuid_ctx *c)
-{
-    uint32_t r[4];
-    c->src = src;
-    c->pu = pu;
-    beat__cpuid_raw(src, pu, 0, 0, r);
-    if ((r[0] | r[1] | r[2] | r[3]) == 0)
-        return 0;
-    c->max_leaf = r[BEAT__EAX];
-    beat__cpuid_raw(src, pu, 0x80000000u, 0, r);
-    c->max_ext_leaf = (r[BEAT__EAX] & 0xffff0000u) == 0x80000000u ? r[BEAT__EAX] : 0;
-    return 1;
-}
-
-BEAT__PRIVATE uint32_t beat__cpuid_reg(const beat__cpuid_ctx *c, uint32_t leaf, uint32_t subleaf,
-                                       int reg)
-{
-    uint32_t r[4];
-    beat__cpuid_ask(c, leaf, subleaf, r);
-    return r[reg];
-}
-
 // Four bytes of a register as text, lowest byte first (cpuid's order).
 BEAT__PRIVATE void beat__cpuid_reg_text(uint32_t reg, char *out)
 {
@@ -4928,97 +5291,6 @@ BEAT__PRIVATE void beat__cpuid_signature(uint32_t eax, beat_cpu_vendor vendor, b
     out->stepping = eax & 0xfu;
     out->family = family == 0xf ? family + (eax >> 20 & 0xffu) : family;
     out->model = extended_model ? model + ((eax >> 16 & 0xfu) << 4) : model;
-}
-
-// Where each feature bit lives, grouped by (leaf, subleaf).
-typedef struct beat__cpuid_bit {
-    uint32_t leaf, subleaf;
-    unsigned char reg, bit;
-    uint32_t feature;
-} beat__cpuid_bit;
-
-static const beat__cpuid_bit beat__cpuid_bits[] = {
-    {1, 0, BEAT__EDX, 25, BEAT_CPU_FEATURE_SSE},
-    {1, 0, BEAT__EDX, 26, BEAT_CPU_FEATURE_SSE2},
-    {1, 0, BEAT__ECX, 0, BEAT_CPU_FEATURE_SSE3},
-    {1, 0, BEAT__ECX, 1, BEAT_CPU_FEATURE_PCLMUL},
-    {1, 0, BEAT__ECX, 9, BEAT_CPU_FEATURE_SSSE3},
-    {1, 0, BEAT__ECX, 12, BEAT_CPU_FEATURE_FMA},
-    {1, 0, BEAT__ECX, 19, BEAT_CPU_FEATURE_SSE41},
-    {1, 0, BEAT__ECX, 20, BEAT_CPU_FEATURE_SSE42},
-    {1, 0, BEAT__ECX, 22, BEAT_CPU_FEATURE_MOVBE},
-    {1, 0, BEAT__ECX, 23, BEAT_CPU_FEATURE_POPCNT},
-    {1, 0, BEAT__ECX, 25, BEAT_CPU_FEATURE_AES},
-    {1, 0, BEAT__ECX, 28, BEAT_CPU_FEATURE_AVX},
-    {1, 0, BEAT__ECX, 29, BEAT_CPU_FEATURE_F16C},
-    {7, 0, BEAT__EBX, 3, BEAT_CPU_FEATURE_BMI1},
-    {7, 0, BEAT__EBX, 5, BEAT_CPU_FEATURE_AVX2},
-    {7, 0, BEAT__EBX, 8, BEAT_CPU_FEATURE_BMI2},
-    {7, 0, BEAT__EBX, 16, BEAT_CPU_FEATURE_AVX512F},
-    {7, 0, BEAT__EBX, 17, BEAT_CPU_FEATURE_AVX512DQ},
-    {7, 0, BEAT__EBX, 28, BEAT_CPU_FEATURE_AVX512CD},
-    {7, 0, BEAT__EBX, 29, BEAT_CPU_FEATURE_SHA},
-    {7, 0, BEAT__EBX, 30, BEAT_CPU_FEATURE_AVX512BW},
-    {7, 0, BEAT__EBX, 31, BEAT_CPU_FEATURE_AVX512VL},
-    {7, 0, BEAT__ECX, 11, BEAT_CPU_FEATURE_AVX512VNNI},
-    {7, 0, BEAT__EDX, 15, BEAT_CPU_FEATURE_HYBRID},
-    {7, 1, BEAT__EAX, 4, BEAT_CPU_FEATURE_AVXVNNI},
-    {0x80000001u, 0, BEAT__ECX, 5, BEAT_CPU_FEATURE_LZCNT},
-};
-
-#define BEAT__CPUID_OSXSAVE (1u << 27) // leaf 1 ECX
-#define BEAT__XCR0_AVX 0x06u           // SSE and AVX (YMM) state
-#define BEAT__XCR0_AVX512 0xe0u        // opmask, ZMM_Hi256, Hi16_ZMM state
-#define BEAT__CPU_NEEDS_AVX                                                                        \
-    (BEAT_CPU_FEATURE_AVX | BEAT_CPU_FEATURE_F16C | BEAT_CPU_FEATURE_FMA | BEAT_CPU_FEATURE_AVX2 | \
-     BEAT_CPU_FEATURE_AVXVNNI)
-#define BEAT__CPU_NEEDS_AVX512                                                                     \
-    (BEAT_CPU_FEATURE_AVX512F | BEAT_CPU_FEATURE_AVX512DQ | BEAT_CPU_FEATURE_AVX512CD |            \
-     BEAT_CPU_FEATURE_AVX512BW | BEAT_CPU_FEATURE_AVX512VL | BEAT_CPU_FEATURE_AVX512VNNI)
-
-// What the CPU reports, before asking whether the OS saves the registers.
-// Leaf 7 subleaf k exists only when leaf 7 subleaf 0 EAX >= k.
-BEAT__PRIVATE uint64_t beat__cpuid_cpu_features(const beat__cpuid_ctx *c)
-{
-    uint32_t r[4] = {0, 0, 0, 0}, leaf = 0, subleaf = 0;
-    uint32_t leaf7_subleaves = beat__cpuid_reg(c, 7, 0, BEAT__EAX);
-    uint64_t features = 0;
-    size_t n = sizeof beat__cpuid_bits / sizeof beat__cpuid_bits[0];
-    for (size_t i = 0; i < n; i++) {
-        const beat__cpuid_bit *b = &beat__cpuid_bits[i];
-        if (b->leaf == 7 && b->subleaf > leaf7_subleaves)
-            continue;
-        if (i == 0 || b->leaf != leaf || b->subleaf != subleaf) {
-            leaf = b->leaf;
-            subleaf = b->subleaf;
-            beat__cpuid_ask(c, leaf, subleaf, r);
-        }
-        if ((r[b->reg] >> b->bit & 1u) != 0)
-            features |= b->feature;
-    }
-    return features;
-}
-
-// XCR0 as the OS set it: 0 without OSXSAVE; from the source's xcr0 when it
-// has one, else what leaf 0xD subleaf 0 says the CPU supports.
-BEAT__PRIVATE uint64_t beat__cpuid_xcr0(const beat__cpuid_ctx *c)
-{
-    if ((beat__cpuid_reg(c, 1, 0, BEAT__ECX) & BEAT__CPUID_OSXSAVE) == 0)
-        return 0;
-    if (c->src->xcr0 != NULL)
-        return c->src->xcr0(c->src->user, c->pu);
-    uint32_t r[4];
-    beat__cpuid_ask(c, 0xd, 0, r);
-    return (uint64_t)r[BEAT__EDX] << 32 | r[BEAT__EAX];
-}
-
-BEAT__PRIVATE uint64_t beat__cpuid_usable(uint64_t features, uint64_t xcr0)
-{
-    if ((xcr0 & BEAT__XCR0_AVX) != BEAT__XCR0_AVX)
-        return features & ~(uint64_t)(BEAT__CPU_NEEDS_AVX | BEAT__CPU_NEEDS_AVX512);
-    if ((xcr0 & BEAT__XCR0_AVX512) != BEAT__XCR0_AVX512)
-        return features & ~(uint64_t)BEAT__CPU_NEEDS_AVX512;
-    return features;
 }
 
 // Leaves 0x80000002-4, 16 bytes each, without surrounding blanks.
@@ -5211,27 +5483,6 @@ BEAT__DEF beat_result beat_cpuid_decode(const beat_cpuid_source *src, unsigned p
     return BEAT_OK;
 }
 
-// ---------------------------------------------------------------------------
-// Arm: features from the kernel's hwcaps (there is no user-mode cpuid).
-// Bits from Linux's uapi asm/hwcap.h: aarch64 HWCAP_ASIMD 1 << 1,
-// HWCAP_SVE 1 << 22, HWCAP2_SVE2 1 << 1; 32-bit Arm HWCAP_NEON 1 << 12.
-// Compiled everywhere so tests can check the mapping on any machine.
-
-BEAT__PRIVATE uint64_t beat__cpu_arm_features(unsigned long hwcap, unsigned long hwcap2,
-                                              int aarch64)
-{
-    uint64_t features = 0;
-    if (!aarch64)
-        return (hwcap >> 12 & 1ul) != 0 ? (uint64_t)BEAT_CPU_FEATURE_NEON : 0;
-    if ((hwcap >> 1 & 1ul) != 0)
-        features |= BEAT_CPU_FEATURE_NEON;
-    if ((hwcap >> 22 & 1ul) != 0)
-        features |= BEAT_CPU_FEATURE_SVE;
-    if ((hwcap2 >> 1 & 1ul) != 0)
-        features |= BEAT_CPU_FEATURE_SVE2;
-    return features;
-}
-
 BEAT__DEF beat_result beat_cpu_detect(beat_cpu_info *out)
 {
     if (out == NULL)
@@ -5240,17 +5491,9 @@ BEAT__DEF beat_result beat_cpu_detect(beat_cpu_info *out)
     beat_cpuid_source live = beat_cpuid_live();
     return beat_cpuid_decode(&live, 0, out);
 #elif BEAT__ARCH_ARM && BEAT__OS_LINUX
-    unsigned long hwcap2 = 0;
-#ifdef AT_HWCAP2
-    hwcap2 = getauxval(AT_HWCAP2);
-#endif
     memset(out, 0, sizeof *out);
     out->vendor_id = BEAT_CPU_VENDOR_ARM;
-#if defined(__aarch64__)
-    out->features = beat__cpu_arm_features(getauxval(AT_HWCAP), hwcap2, 1);
-#else
-    out->features = beat__cpu_arm_features(getauxval(AT_HWCAP), hwcap2, 0);
-#endif
+    out->features = beat__cpu_features_live();
     return BEAT_OK;
 #else
     memset(out, 0, sizeof *out);
@@ -9311,14 +9554,1563 @@ BEAT__DEF beat_result beat_predict_range_ns(const beat_pool *pool, beat_range_fn
 }
 // ==== END src/api.c ====
 
-// ==== BEGIN src/simd/simd.c ====
-// >>simd/simd
-// SIMD: ISA names. Shared by beat.h and beat_simd.h (own guard). Detection
-// and kernels are not in this version.
-#ifndef BEAT__SIMD_IMPL_INCLUDED
-#define BEAT__SIMD_IMPL_INCLUDED
+// ==== BEGIN src/simd/isa.h ====
+// >>isa
+// SIMD: which instruction-set paths this build compiles, and the function
+// attributes that let one translation unit hold all of them.
+//
+// Three layers, as in miniaudio: the compiler can emit the code (x86 with
+// GCC >= 7 or Clang >= 5 for the per-function target attributes, aarch64
+// for NEON), the user did not opt out (BEAT_SIMD_NO_SSE2/AVX2/AVX512/NEON),
+// and the CPU and OS run it (dispatch.c asks cpu_features.c once). A path
+// is compiled with __attribute__((target(...))) on each of its functions,
+// never with -m flags, so the rest of the program keeps its baseline ISA
+// and a CPU without AVX2 never executes an AVX2 instruction. The scalar
+// path is always there. Shared by beat.h and beat_simd.h (own guard).
+#ifndef BEAT__SIMD_ISA_INCLUDED
+#define BEAT__SIMD_ISA_INCLUDED
 
 // #include "../config.h" (already inlined above)
+
+#include <string.h>
+
+#if defined(__clang__)
+#define BEAT__SIMD_CC_TARGETS (__clang_major__ >= 5)
+#elif defined(__GNUC__)
+#define BEAT__SIMD_CC_TARGETS (__GNUC__ >= 7)
+#else
+#define BEAT__SIMD_CC_TARGETS 0
+#endif
+
+#if BEAT__ARCH_X86 && BEAT__SIMD_CC_TARGETS && !defined(BEAT_SIMD_NO_SSE2)
+#define BEAT__SIMD_HAVE_SSE2 1
+#else
+#define BEAT__SIMD_HAVE_SSE2 0
+#endif
+#if BEAT__ARCH_X86 && BEAT__SIMD_CC_TARGETS && !defined(BEAT_SIMD_NO_AVX2)
+#define BEAT__SIMD_HAVE_AVX2 1
+#else
+#define BEAT__SIMD_HAVE_AVX2 0
+#endif
+#if BEAT__ARCH_X86 && BEAT__SIMD_CC_TARGETS && !defined(BEAT_SIMD_NO_AVX512)
+#define BEAT__SIMD_HAVE_AVX512 1
+#else
+#define BEAT__SIMD_HAVE_AVX512 0
+#endif
+// Advanced SIMD is part of the aarch64 base ISA (its f64 vectors are not in
+// 32-bit Arm NEON), so no attribute is needed there.
+#if defined(__aarch64__) && !defined(BEAT_SIMD_NO_NEON)
+#define BEAT__SIMD_HAVE_NEON 1
+#else
+#define BEAT__SIMD_HAVE_NEON 0
+#endif
+
+#if BEAT__SIMD_HAVE_SSE2 || BEAT__SIMD_HAVE_AVX2 || BEAT__SIMD_HAVE_AVX512
+#include <immintrin.h>
+#endif
+#if BEAT__SIMD_HAVE_NEON
+#include <arm_neon.h>
+#endif
+
+// Function attributes of each path: BEAT__SIMD_<ISA> on kernels, and
+// BEAT__SIMD_<ISA>_INLINE on the primitives they are built from (always
+// inlined, so a primitive costs what its intrinsic costs, even at -O0).
+#define BEAT__SIMD_SCALAR
+#define BEAT__SIMD_SCALAR_INLINE static inline __attribute__((always_inline, unused))
+#define BEAT__SIMD_SSE2 __attribute__((target("sse2")))
+#define BEAT__SIMD_SSE2_INLINE static inline __attribute__((always_inline, unused, target("sse2")))
+#define BEAT__SIMD_AVX2 __attribute__((target("avx2,fma")))
+#define BEAT__SIMD_AVX2_INLINE                                                                     \
+    static inline __attribute__((always_inline, unused, target("avx2,fma")))
+#define BEAT__SIMD_AVX512 __attribute__((target("avx512f,avx2,fma")))
+#define BEAT__SIMD_AVX512_INLINE                                                                   \
+    static inline __attribute__((always_inline, unused, target("avx512f,avx2,fma")))
+#define BEAT__SIMD_NEON
+#define BEAT__SIMD_NEON_INLINE static inline __attribute__((always_inline, unused))
+
+#endif // BEAT__SIMD_ISA_INCLUDED
+// ==== END src/simd/isa.h ====
+
+// ==== BEGIN src/simd/kernels.h ====
+// >>kernels
+// SIMD kernels, written once: each ISA file (kernels_<isa>.c) defines a
+// small set of primitives on its vector type and instantiates these
+// templates for f32 and f64, so every path runs the same algorithm, with
+// the same accumulator layout, tails and NaN rules; only the vector width
+// differs. Shared by beat.h and beat_simd.h (own guard).
+//
+// Primitives of a path P (e.g. beat__simd_avx2_f32), T its element type:
+//   P##_vec, P##_mask, P##_cnt   vector, lane mask, per-lane counters
+//   P##_W                        lanes (an enum constant)
+//   P##_zero() P##_set1(T)       all lanes 0 / v
+//   P##_load(p) P##_store(p, v)  W lanes, any alignment
+//   P##_load_part(p, r, fill)    lanes 0..r-1 from p (1 <= r <= W), the
+//   P##_store_part(p, r, v)      others fill / left alone; neither touches
+//                                memory at p + r or beyond
+//   P##_add P##_mul              lane-wise, IEEE
+//   P##_fmadd(a, b, c)           a*b + c, fused where the ISA has FMA
+//   P##_lanemin P##_lanemax      IEEE 754-2019 minimum/maximum: NaN when
+//                                either lane is NaN, -0 below +0
+//   P##_cmp(a, b, op)            lanes where a OP b (beat_simd_cmp; NE is
+//                                true when either is NaN, the rest false)
+//   P##_part(m, r)               m with lanes r.. cleared
+//   P##_bits(m)                  bit j set when lane j of m is
+//   P##_cnt_zero() P##_cnt_add(c, m) P##_cnt_total(c)
+//                                per-lane counts of set mask lanes
+//
+// Layout of sum and dot: four accumulators of W
+// lanes, i.e. K = 4W partial results; element i goes to lane i mod K, the
+// last partial vector (< W elements) to the fourth accumulator, padded with
+// the identity. The accumulators are combined as a tree: a0+a1, a2+a3, then
+// lanes j and j+W/2, j+W/4, ...: log2 K levels. K is 8 (scalar: two-lane
+// vectors; SSE2 and NEON f64), 16 (SSE2 and NEON f32, AVX2 f64), 32 (AVX2
+// f32, AVX-512 f64) or 64 (AVX-512 f32). The error bounds in api/simd.h
+// follow from this layout.
+#ifndef BEAT__SIMD_KERNELS_INCLUDED
+#define BEAT__SIMD_KERNELS_INCLUDED
+
+// #include "isa.h" (already inlined above)
+
+// beat__simd_lanes32 + 16 - r is r all-ones lanes followed by zeros (r =
+// 0..16), beat__simd_lanes64 + 8 - r likewise (r = 0..8): tail masks.
+__attribute__((unused)) static const int32_t beat__simd_lanes32[32] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0};
+__attribute__((unused)) static const int64_t beat__simd_lanes64[16] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+// Element counts of one pass of a count kernel's lane counters: each lane
+// counts at most this many / W < 2^32 elements before they are summed.
+#define BEAT__SIMD_COUNT_CHUNK ((size_t)1 << 24)
+
+// ---------------------------------------------------------------------------
+// Scalar helpers of each element type (t = f32 or f64, U its bits)
+
+#define BEAT__SIMD_DEFINE_SCALAR_HELPERS(t, T, U)                                                  \
+    BEAT__INLINE int beat__simd_sign_##t(T v)                                                      \
+    {                                                                                              \
+        U bits;                                                                                    \
+        memcpy(&bits, &v, sizeof bits);                                                            \
+        return (int)(bits >> (8 * sizeof bits - 1));                                               \
+    }                                                                                              \
+    /* IEEE 754-2019 minimum and maximum: a NaN operand wins; -0 < +0. */                          \
+    /* Branch-free, with the OR of the SSE2 path (see kernels_sse2.c): each */                     \
+    /* select returns its second operand on a tie or a NaN. */                                     \
+    BEAT__INLINE T beat__simd_min1_##t(T a, T b)                                                   \
+    {                                                                                              \
+        T ab = a < b ? a : b, ba = b < a ? b : a;                                                  \
+        U x, y;                                                                                    \
+        memcpy(&x, &ab, sizeof x);                                                                 \
+        memcpy(&y, &ba, sizeof y);                                                                 \
+        x |= y;                                                                                    \
+        memcpy(&ab, &x, sizeof ab);                                                                \
+        return ab;                                                                                 \
+    }                                                                                              \
+    BEAT__INLINE T beat__simd_max1_##t(T a, T b) { return -beat__simd_min1_##t(-a, -b); }          \
+    BEAT__INLINE unsigned beat__simd_cmp1_##t(T a, T b, beat_simd_cmp op)                          \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case BEAT_SIMD_CMP_LT:                                                                     \
+            return a < b;                                                                          \
+        case BEAT_SIMD_CMP_LE:                                                                     \
+            return a <= b;                                                                         \
+        case BEAT_SIMD_CMP_GT:                                                                     \
+            return a > b;                                                                          \
+        case BEAT_SIMD_CMP_GE:                                                                     \
+            return a >= b;                                                                         \
+        case BEAT_SIMD_CMP_EQ:                                                                     \
+            return a == b;                                                                         \
+        case BEAT_SIMD_CMP_NE:                                                                     \
+            break;                                                                                 \
+        }                                                                                          \
+        return a != b;                                                                             \
+    }                                                                                              \
+    /* What argmin/argmax look for: v is key, or both are NaN; zeros must */                       \
+    /* have the same sign. */                                                                      \
+    BEAT__INLINE int beat__simd_same_##t(T v, T key)                                               \
+    {                                                                                              \
+        if (key != key)                                                                            \
+            return v != v;                                                                         \
+        return v == key && beat__simd_sign_##t(v) == beat__simd_sign_##t(key);                     \
+    }                                                                                              \
+    /* The first lane j of bits (lanes of x) with x[j] the same as key. */                         \
+    BEAT__INLINE size_t beat__simd_first_same_##t(const T *x, unsigned bits, T key)                \
+    {                                                                                              \
+        for (; bits != 0; bits &= bits - 1) {                                                      \
+            unsigned j = (unsigned)__builtin_ctz(bits);                                            \
+            if (beat__simd_same_##t(x[j], key))                                                    \
+                return j;                                                                          \
+        }                                                                                          \
+        return (size_t)-1;                                                                         \
+    }
+
+BEAT__SIMD_DEFINE_SCALAR_HELPERS(f32, float, uint32_t)
+BEAT__SIMD_DEFINE_SCALAR_HELPERS(f64, double, uint64_t)
+
+BEAT__INLINE float beat__simd_inf_f32(void) { return __builtin_inff(); }
+BEAT__INLINE double beat__simd_inf_f64(void) { return __builtin_inf(); }
+
+// ---------------------------------------------------------------------------
+// Partial vectors through a stack copy, for paths without masked loads
+
+#define BEAT__SIMD_DEFINE_PART_BY_COPY(P, T, INLINE)                                               \
+    INLINE P##_vec P##_load_part(const T *p, size_t r, T fill)                                     \
+    {                                                                                              \
+        T l[P##_W];                                                                                \
+        for (size_t j = 0; j < (size_t)P##_W; j++)                                                 \
+            l[j] = fill;                                                                           \
+        memcpy(l, p, r * sizeof *p);                                                               \
+        return P##_load(l);                                                                        \
+    }                                                                                              \
+    INLINE void P##_store_part(T *p, size_t r, P##_vec v)                                          \
+    {                                                                                              \
+        T l[P##_W];                                                                                \
+        P##_store(l, v);                                                                           \
+        memcpy(p, l, r * sizeof *p);                                                               \
+    }
+
+// ---------------------------------------------------------------------------
+// Horizontal folds of one vector (through memory: once per call)
+
+#define BEAT__SIMD_DEFINE_HORIZONTAL(P, t, T, INLINE)                                              \
+    /* Lanes j and j + w for w = W/2, W/4, ..., 1: log2 W levels. */                               \
+    INLINE T P##_hsum(P##_vec v)                                                                   \
+    {                                                                                              \
+        T l[P##_W];                                                                                \
+        P##_store(l, v);                                                                           \
+        for (size_t w = (size_t)P##_W / 2; w > 0; w /= 2)                                          \
+            for (size_t j = 0; j < w; j++)                                                         \
+                l[j] += l[j + w];                                                                  \
+        return l[0];                                                                               \
+    }                                                                                              \
+    INLINE T P##_hmin(P##_vec v)                                                                   \
+    {                                                                                              \
+        T l[P##_W];                                                                                \
+        P##_store(l, v);                                                                           \
+        for (size_t j = 1; j < (size_t)P##_W; j++)                                                 \
+            l[0] = beat__simd_min1_##t(l[0], l[j]);                                                \
+        return l[0];                                                                               \
+    }                                                                                              \
+    INLINE T P##_hmax(P##_vec v)                                                                   \
+    {                                                                                              \
+        T l[P##_W];                                                                                \
+        P##_store(l, v);                                                                           \
+        for (size_t j = 1; j < (size_t)P##_W; j++)                                                 \
+            l[0] = beat__simd_max1_##t(l[0], l[j]);                                                \
+        return l[0];                                                                               \
+    }
+
+// ---------------------------------------------------------------------------
+// Reductions: sum, dot (layout in the file comment)
+
+#define BEAT__SIMD_DEFINE_SUM(P, T, ATTR)                                                          \
+    ATTR BEAT__PRIVATE T P##_sum(const T *x, size_t n)                                             \
+    {                                                                                              \
+        const size_t W = P##_W;                                                                    \
+        P##_vec a0 = P##_zero(), a1 = a0, a2 = a0, a3 = a0;                                        \
+        size_t i = 0;                                                                              \
+        for (; n - i >= 4 * W; i += 4 * W) {                                                       \
+            a0 = P##_add(a0, P##_load(x + i));                                                     \
+            a1 = P##_add(a1, P##_load(x + i + W));                                                 \
+            a2 = P##_add(a2, P##_load(x + i + 2 * W));                                             \
+            a3 = P##_add(a3, P##_load(x + i + 3 * W));                                             \
+        }                                                                                          \
+        if (n - i >= W) {                                                                          \
+            a0 = P##_add(a0, P##_load(x + i));                                                     \
+            i += W;                                                                                \
+        }                                                                                          \
+        if (n - i >= W) {                                                                          \
+            a1 = P##_add(a1, P##_load(x + i));                                                     \
+            i += W;                                                                                \
+        }                                                                                          \
+        if (n - i >= W) {                                                                          \
+            a2 = P##_add(a2, P##_load(x + i));                                                     \
+            i += W;                                                                                \
+        }                                                                                          \
+        if (i < n)                                                                                 \
+            a3 = P##_add(a3, P##_load_part(x + i, n - i, (T)0));                                   \
+        return P##_hsum(P##_add(P##_add(a0, a1), P##_add(a2, a3)));                                \
+    }
+
+#define BEAT__SIMD_DEFINE_DOT(P, T, ATTR)                                                          \
+    ATTR BEAT__PRIVATE T P##_dot(const T *x, const T *y, size_t n)                                 \
+    {                                                                                              \
+        const size_t W = P##_W;                                                                    \
+        P##_vec a0 = P##_zero(), a1 = a0, a2 = a0, a3 = a0;                                        \
+        size_t i = 0;                                                                              \
+        for (; n - i >= 4 * W; i += 4 * W) {                                                       \
+            a0 = P##_fmadd(P##_load(x + i), P##_load(y + i), a0);                                  \
+            a1 = P##_fmadd(P##_load(x + i + W), P##_load(y + i + W), a1);                          \
+            a2 = P##_fmadd(P##_load(x + i + 2 * W), P##_load(y + i + 2 * W), a2);                  \
+            a3 = P##_fmadd(P##_load(x + i + 3 * W), P##_load(y + i + 3 * W), a3);                  \
+        }                                                                                          \
+        if (n - i >= W) {                                                                          \
+            a0 = P##_fmadd(P##_load(x + i), P##_load(y + i), a0);                                  \
+            i += W;                                                                                \
+        }                                                                                          \
+        if (n - i >= W) {                                                                          \
+            a1 = P##_fmadd(P##_load(x + i), P##_load(y + i), a1);                                  \
+            i += W;                                                                                \
+        }                                                                                          \
+        if (n - i >= W) {                                                                          \
+            a2 = P##_fmadd(P##_load(x + i), P##_load(y + i), a2);                                  \
+            i += W;                                                                                \
+        }                                                                                          \
+        if (i < n)                                                                                 \
+            a3 = P##_fmadd(P##_load_part(x + i, n - i, (T)0), P##_load_part(y + i, n - i, (T)0),   \
+                           a3);                                                                    \
+        return P##_hsum(P##_add(P##_add(a0, a1), P##_add(a2, a3)));                                \
+    }
+
+// ---------------------------------------------------------------------------
+// Element-wise: axpy, scale, fill, copy (two vectors per step, then one,
+// then the partial one; all loads of a step come before its stores, so
+// x == y is fine)
+
+#define BEAT__SIMD_DEFINE_AXPY(P, T, ATTR)                                                         \
+    ATTR BEAT__PRIVATE void P##_axpy(T a, const T *x, T *y, size_t n)                              \
+    {                                                                                              \
+        const size_t W = P##_W;                                                                    \
+        const P##_vec va = P##_set1(a);                                                            \
+        size_t i = 0;                                                                              \
+        for (; n - i >= 2 * W; i += 2 * W) {                                                       \
+            P##_vec y0 = P##_fmadd(va, P##_load(x + i), P##_load(y + i));                          \
+            P##_vec y1 = P##_fmadd(va, P##_load(x + i + W), P##_load(y + i + W));                  \
+            P##_store(y + i, y0);                                                                  \
+            P##_store(y + i + W, y1);                                                              \
+        }                                                                                          \
+        if (n - i >= W) {                                                                          \
+            P##_store(y + i, P##_fmadd(va, P##_load(x + i), P##_load(y + i)));                     \
+            i += W;                                                                                \
+        }                                                                                          \
+        if (i < n)                                                                                 \
+            P##_store_part(y + i, n - i,                                                           \
+                           P##_fmadd(va, P##_load_part(x + i, n - i, (T)0),                        \
+                                     P##_load_part(y + i, n - i, (T)0)));                          \
+    }
+
+#define BEAT__SIMD_DEFINE_SCALE(P, T, ATTR)                                                        \
+    ATTR BEAT__PRIVATE void P##_scale(T a, T *x, size_t n)                                         \
+    {                                                                                              \
+        const size_t W = P##_W;                                                                    \
+        const P##_vec va = P##_set1(a);                                                            \
+        size_t i = 0;                                                                              \
+        for (; n - i >= 2 * W; i += 2 * W) {                                                       \
+            P##_vec x0 = P##_mul(va, P##_load(x + i));                                             \
+            P##_vec x1 = P##_mul(va, P##_load(x + i + W));                                         \
+            P##_store(x + i, x0);                                                                  \
+            P##_store(x + i + W, x1);                                                              \
+        }                                                                                          \
+        if (n - i >= W) {                                                                          \
+            P##_store(x + i, P##_mul(va, P##_load(x + i)));                                        \
+            i += W;                                                                                \
+        }                                                                                          \
+        if (i < n)                                                                                 \
+            P##_store_part(x + i, n - i, P##_mul(va, P##_load_part(x + i, n - i, (T)0)));          \
+    }
+
+#define BEAT__SIMD_DEFINE_FILL(P, T, ATTR)                                                         \
+    ATTR BEAT__PRIVATE void P##_fill(T v, T *x, size_t n)                                          \
+    {                                                                                              \
+        const size_t W = P##_W;                                                                    \
+        const P##_vec vv = P##_set1(v);                                                            \
+        size_t i = 0;                                                                              \
+        for (; n - i >= 2 * W; i += 2 * W) {                                                       \
+            P##_store(x + i, vv);                                                                  \
+            P##_store(x + i + W, vv);                                                              \
+        }                                                                                          \
+        if (n - i >= W) {                                                                          \
+            P##_store(x + i, vv);                                                                  \
+            i += W;                                                                                \
+        }                                                                                          \
+        if (i < n)                                                                                 \
+            P##_store_part(x + i, n - i, vv);                                                      \
+    }
+
+#define BEAT__SIMD_DEFINE_COPY(P, T, ATTR)                                                         \
+    ATTR BEAT__PRIVATE void P##_copy(const T *x, T *y, size_t n)                                   \
+    {                                                                                              \
+        const size_t W = P##_W;                                                                    \
+        size_t i = 0;                                                                              \
+        for (; n - i >= 2 * W; i += 2 * W) {                                                       \
+            P##_vec v0 = P##_load(x + i);                                                          \
+            P##_vec v1 = P##_load(x + i + W);                                                      \
+            P##_store(y + i, v0);                                                                  \
+            P##_store(y + i + W, v1);                                                              \
+        }                                                                                          \
+        if (n - i >= W) {                                                                          \
+            P##_store(y + i, P##_load(x + i));                                                     \
+            i += W;                                                                                \
+        }                                                                                          \
+        if (i < n)                                                                                 \
+            P##_store_part(y + i, n - i, P##_load_part(x + i, n - i, (T)0));                       \
+    }
+
+// ---------------------------------------------------------------------------
+// Searches: find (argmin/argmax's second pass), min, max, count
+
+// The first i with x[i] the same as key (beat__simd_same_*), or n: lanes
+// equal to key (any NaN when key is NaN; zeros of either sign, sorted out
+// by beat__simd_same_*), one loop for each case.
+#define BEAT__SIMD_DEFINE_FIND(P, t, T, ATTR, INLINE)                                              \
+    INLINE P##_mask P##_match(P##_vec v, P##_vec k, int nan)                                       \
+    {                                                                                              \
+        return nan ? P##_cmp(v, v, BEAT_SIMD_CMP_NE) : P##_cmp(v, k, BEAT_SIMD_CMP_EQ);            \
+    }                                                                                              \
+    INLINE size_t P##_find_with(const T *x, size_t n, T key, int nan)                              \
+    {                                                                                              \
+        const size_t W = P##_W;                                                                    \
+        const P##_vec k = P##_set1(key);                                                           \
+        size_t i = 0, j;                                                                           \
+        for (; n - i >= W; i += W) {                                                               \
+            unsigned bits = P##_bits(P##_match(P##_load(x + i), k, nan));                          \
+            if (bits != 0 && (j = beat__simd_first_same_##t(x + i, bits, key)) != (size_t)-1)      \
+                return i + j;                                                                      \
+        }                                                                                          \
+        if (i < n) {                                                                               \
+            P##_mask m = P##_match(P##_load_part(x + i, n - i, key), k, nan);                      \
+            j = beat__simd_first_same_##t(x + i, P##_bits(P##_part(m, n - i)), key);               \
+            if (j != (size_t)-1)                                                                   \
+                return i + j;                                                                      \
+        }                                                                                          \
+        return n;                                                                                  \
+    }                                                                                              \
+    ATTR BEAT__PRIVATE size_t P##_find(const T *x, size_t n, T key)                                \
+    {                                                                                              \
+        return key != key ? P##_find_with(x, n, key, 1) : P##_find_with(x, n, key, 0);             \
+    }
+
+// min and max fold with the IEEE 754-2019 lane operations; a NaN anywhere
+// makes the result NaN, and then the first NaN of x is returned as it is
+// stored, so every path returns the same bits.
+#define BEAT__SIMD_DEFINE_MINMAX(P, t, T, ATTR, name, lane, fold, identity)                        \
+    ATTR BEAT__PRIVATE T P##_##name(const T *x, size_t n)                                          \
+    {                                                                                              \
+        const size_t W = P##_W;                                                                    \
+        const T id = identity;                                                                     \
+        P##_vec a0 = P##_set1(id), a1 = a0, a2 = a0, a3 = a0;                                      \
+        size_t i = 0;                                                                              \
+        for (; n - i >= 4 * W; i += 4 * W) {                                                       \
+            a0 = P##_##lane(a0, P##_load(x + i));                                                  \
+            a1 = P##_##lane(a1, P##_load(x + i + W));                                              \
+            a2 = P##_##lane(a2, P##_load(x + i + 2 * W));                                          \
+            a3 = P##_##lane(a3, P##_load(x + i + 3 * W));                                          \
+        }                                                                                          \
+        for (; n - i >= W; i += W)                                                                 \
+            a0 = P##_##lane(a0, P##_load(x + i));                                                  \
+        if (i < n)                                                                                 \
+            a1 = P##_##lane(a1, P##_load_part(x + i, n - i, id));                                  \
+        T m = P##_##fold(P##_##lane(P##_##lane(a0, a1), P##_##lane(a2, a3)));                      \
+        return m != m ? x[P##_find(x, n, m)] : m;                                                  \
+    }
+
+#define BEAT__SIMD_DEFINE_COUNT(P, T, ATTR, INLINE)                                                \
+    INLINE size_t P##_count_with(const T *x, size_t n, T t, beat_simd_cmp op)                      \
+    {                                                                                              \
+        const size_t W = P##_W;                                                                    \
+        const P##_vec vt = P##_set1(t);                                                            \
+        size_t total = 0, i = 0;                                                                   \
+        while (n - i >= W) {                                                                       \
+            size_t end = n - i > BEAT__SIMD_COUNT_CHUNK ? i + BEAT__SIMD_COUNT_CHUNK : n;          \
+            P##_cnt c = P##_cnt_zero();                                                            \
+            for (; end - i >= W; i += W)                                                           \
+                c = P##_cnt_add(c, P##_cmp(P##_load(x + i), vt, op));                              \
+            total += P##_cnt_total(c);                                                             \
+        }                                                                                          \
+        if (i < n) {                                                                               \
+            P##_mask m = P##_cmp(P##_load_part(x + i, n - i, t), vt, op);                          \
+            total += P##_cnt_total(P##_cnt_add(P##_cnt_zero(), P##_part(m, n - i)));               \
+        }                                                                                          \
+        return total;                                                                              \
+    }                                                                                              \
+    /* One loop per operator: op is a constant in each inlined copy. */                            \
+    ATTR BEAT__PRIVATE size_t P##_count(beat_simd_cmp op, T t, const T *x, size_t n)               \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case BEAT_SIMD_CMP_LT:                                                                     \
+            return P##_count_with(x, n, t, BEAT_SIMD_CMP_LT);                                      \
+        case BEAT_SIMD_CMP_LE:                                                                     \
+            return P##_count_with(x, n, t, BEAT_SIMD_CMP_LE);                                      \
+        case BEAT_SIMD_CMP_GT:                                                                     \
+            return P##_count_with(x, n, t, BEAT_SIMD_CMP_GT);                                      \
+        case BEAT_SIMD_CMP_GE:                                                                     \
+            return P##_count_with(x, n, t, BEAT_SIMD_CMP_GE);                                      \
+        case BEAT_SIMD_CMP_EQ:                                                                     \
+            return P##_count_with(x, n, t, BEAT_SIMD_CMP_EQ);                                      \
+        case BEAT_SIMD_CMP_NE:                                                                     \
+            return P##_count_with(x, n, t, BEAT_SIMD_CMP_NE);                                      \
+        }                                                                                          \
+        return 0;                                                                                  \
+    }
+
+// ---------------------------------------------------------------------------
+// Every kernel of one path and element type: P##_sum, _dot, _axpy, _scale,
+// _fill, _copy, _min, _max, _find, _count.
+
+#define BEAT__SIMD_DEFINE_KERNELS(P, t, T, ATTR, INLINE)                                           \
+    BEAT__SIMD_DEFINE_HORIZONTAL(P, t, T, INLINE)                                                  \
+    BEAT__SIMD_DEFINE_SUM(P, T, ATTR)                                                              \
+    BEAT__SIMD_DEFINE_DOT(P, T, ATTR)                                                              \
+    BEAT__SIMD_DEFINE_AXPY(P, T, ATTR)                                                             \
+    BEAT__SIMD_DEFINE_SCALE(P, T, ATTR)                                                            \
+    BEAT__SIMD_DEFINE_FILL(P, T, ATTR)                                                             \
+    BEAT__SIMD_DEFINE_COPY(P, T, ATTR)                                                             \
+    BEAT__SIMD_DEFINE_FIND(P, t, T, ATTR, INLINE)                                                  \
+    BEAT__SIMD_DEFINE_MINMAX(P, t, T, ATTR, min, lanemin, hmin, beat__simd_inf_##t())              \
+    BEAT__SIMD_DEFINE_MINMAX(P, t, T, ATTR, max, lanemax, hmax, -beat__simd_inf_##t())             \
+    BEAT__SIMD_DEFINE_COUNT(P, T, ATTR, INLINE)
+
+#endif // BEAT__SIMD_KERNELS_INCLUDED
+// ==== END src/simd/kernels.h ====
+
+// ==== BEGIN src/simd/kernels_scalar.c ====
+// >>kernels_scalar
+// SIMD kernels, scalar path: portable C on two-lane "vectors" (structs),
+// so the kernels keep the layout of the vector paths (K = 8 partial sums)
+// and their rounding and NaN behaviour. Always compiled; the only path of
+// a build with every BEAT_SIMD_NO_* set or a CPU without any of the others.
+// Shared by beat.h and beat_simd.h (own guard).
+#ifndef BEAT__SIMD_KERNELS_SCALAR_INCLUDED
+#define BEAT__SIMD_KERNELS_SCALAR_INCLUDED
+
+// #include "kernels.h" (already inlined above)
+
+#define BEAT__SIMD_DEFINE_SCALAR_PRIMITIVES(P, t, T)                                               \
+    typedef struct P##_vec {                                                                       \
+        T l[2];                                                                                    \
+    } P##_vec;                                                                                     \
+    typedef unsigned P##_mask; /* bit j: lane j */                                                 \
+    typedef size_t P##_cnt;                                                                        \
+    enum { P##_W = 2 };                                                                            \
+    BEAT__SIMD_SCALAR_INLINE P##_vec P##_set1(T v)                                                 \
+    {                                                                                              \
+        P##_vec r = {{v, v}};                                                                      \
+        return r;                                                                                  \
+    }                                                                                              \
+    BEAT__SIMD_SCALAR_INLINE P##_vec P##_zero(void) { return P##_set1((T)0); }                     \
+    BEAT__SIMD_SCALAR_INLINE P##_vec P##_load(const T *p)                                          \
+    {                                                                                              \
+        P##_vec r = {{p[0], p[1]}};                                                                \
+        return r;                                                                                  \
+    }                                                                                              \
+    BEAT__SIMD_SCALAR_INLINE void P##_store(T *p, P##_vec v)                                       \
+    {                                                                                              \
+        p[0] = v.l[0];                                                                             \
+        p[1] = v.l[1];                                                                             \
+    }                                                                                              \
+    BEAT__SIMD_SCALAR_INLINE P##_vec P##_add(P##_vec a, P##_vec b)                                 \
+    {                                                                                              \
+        P##_vec r = {{a.l[0] + b.l[0], a.l[1] + b.l[1]}};                                          \
+        return r;                                                                                  \
+    }                                                                                              \
+    BEAT__SIMD_SCALAR_INLINE P##_vec P##_mul(P##_vec a, P##_vec b)                                 \
+    {                                                                                              \
+        P##_vec r = {{a.l[0] * b.l[0], a.l[1] * b.l[1]}};                                          \
+        return r;                                                                                  \
+    }                                                                                              \
+    BEAT__SIMD_SCALAR_INLINE P##_vec P##_fmadd(P##_vec a, P##_vec b, P##_vec c)                    \
+    {                                                                                              \
+        P##_vec r = {{a.l[0] * b.l[0] + c.l[0], a.l[1] * b.l[1] + c.l[1]}};                        \
+        return r;                                                                                  \
+    }                                                                                              \
+    BEAT__SIMD_SCALAR_INLINE P##_vec P##_lanemin(P##_vec a, P##_vec b)                             \
+    {                                                                                              \
+        P##_vec r = {{beat__simd_min1_##t(a.l[0], b.l[0]), beat__simd_min1_##t(a.l[1], b.l[1])}};  \
+        return r;                                                                                  \
+    }                                                                                              \
+    BEAT__SIMD_SCALAR_INLINE P##_vec P##_lanemax(P##_vec a, P##_vec b)                             \
+    {                                                                                              \
+        P##_vec r = {{beat__simd_max1_##t(a.l[0], b.l[0]), beat__simd_max1_##t(a.l[1], b.l[1])}};  \
+        return r;                                                                                  \
+    }                                                                                              \
+    BEAT__SIMD_SCALAR_INLINE P##_mask P##_cmp(P##_vec a, P##_vec b, beat_simd_cmp op)              \
+    {                                                                                              \
+        return beat__simd_cmp1_##t(a.l[0], b.l[0], op) | beat__simd_cmp1_##t(a.l[1], b.l[1], op)   \
+                                                             << 1;                                 \
+    }                                                                                              \
+    BEAT__SIMD_SCALAR_INLINE P##_mask P##_part(P##_mask m, size_t r)                               \
+    {                                                                                              \
+        return m & ((1u << r) - 1);                                                                \
+    }                                                                                              \
+    BEAT__SIMD_SCALAR_INLINE unsigned P##_bits(P##_mask m) { return m; }                           \
+    BEAT__SIMD_SCALAR_INLINE P##_cnt P##_cnt_zero(void) { return 0; }                              \
+    BEAT__SIMD_SCALAR_INLINE P##_cnt P##_cnt_add(P##_cnt c, P##_mask m)                            \
+    {                                                                                              \
+        return c + (m & 1u) + (m >> 1);                                                            \
+    }                                                                                              \
+    BEAT__SIMD_SCALAR_INLINE size_t P##_cnt_total(P##_cnt c) { return c; }                         \
+    BEAT__SIMD_DEFINE_PART_BY_COPY(P, T, BEAT__SIMD_SCALAR_INLINE)
+
+BEAT__SIMD_DEFINE_SCALAR_PRIMITIVES(beat__simd_scalar_f32, f32, float)
+BEAT__SIMD_DEFINE_SCALAR_PRIMITIVES(beat__simd_scalar_f64, f64, double)
+BEAT__SIMD_DEFINE_KERNELS(beat__simd_scalar_f32, f32, float, BEAT__SIMD_SCALAR,
+                          BEAT__SIMD_SCALAR_INLINE)
+BEAT__SIMD_DEFINE_KERNELS(beat__simd_scalar_f64, f64, double, BEAT__SIMD_SCALAR,
+                          BEAT__SIMD_SCALAR_INLINE)
+
+#endif // BEAT__SIMD_KERNELS_SCALAR_INCLUDED
+// ==== END src/simd/kernels_scalar.c ====
+
+// ==== BEGIN src/simd/kernels_sse2.c ====
+// >>kernels_sse2
+// SIMD kernels, SSE2 path (x86): 4 x f32 / 2 x f64 lanes, no FMA (dot and
+// axpy round the product and the sum separately), partial vectors through
+// a stack copy. Shared by beat.h and beat_simd.h (own guard).
+#ifndef BEAT__SIMD_KERNELS_SSE2_INCLUDED
+#define BEAT__SIMD_KERNELS_SSE2_INCLUDED
+
+// #include "kernels.h" (already inlined above)
+
+#if BEAT__SIMD_HAVE_SSE2
+
+// minps/minpd return the second operand when the lanes are equal or either
+// is NaN. OR-ing min(a, b) with min(b, a) gives the IEEE 754-2019 minimum:
+// equal lanes have equal bits except for zeros (the OR keeps -0), and a NaN
+// in either lane leaves a NaN in one of the two, which the OR keeps a NaN
+// (exponent all ones, mantissa nonzero). The maximum is the minimum of the
+// negated lanes, negated.
+
+// ---- f32 ----
+typedef __m128 beat__simd_sse2_f32_vec;
+typedef __m128 beat__simd_sse2_f32_mask;
+typedef __m128i beat__simd_sse2_f32_cnt;
+enum { beat__simd_sse2_f32_W = 4 };
+
+BEAT__SIMD_SSE2_INLINE __m128 beat__simd_sse2_f32_zero(void) { return _mm_setzero_ps(); }
+BEAT__SIMD_SSE2_INLINE __m128 beat__simd_sse2_f32_set1(float v) { return _mm_set1_ps(v); }
+BEAT__SIMD_SSE2_INLINE __m128 beat__simd_sse2_f32_load(const float *p) { return _mm_loadu_ps(p); }
+BEAT__SIMD_SSE2_INLINE void beat__simd_sse2_f32_store(float *p, __m128 v) { _mm_storeu_ps(p, v); }
+BEAT__SIMD_SSE2_INLINE __m128 beat__simd_sse2_f32_add(__m128 a, __m128 b)
+{
+    return _mm_add_ps(a, b);
+}
+BEAT__SIMD_SSE2_INLINE __m128 beat__simd_sse2_f32_mul(__m128 a, __m128 b)
+{
+    return _mm_mul_ps(a, b);
+}
+BEAT__SIMD_SSE2_INLINE __m128 beat__simd_sse2_f32_fmadd(__m128 a, __m128 b, __m128 c)
+{
+    return _mm_add_ps(_mm_mul_ps(a, b), c);
+}
+BEAT__SIMD_SSE2_INLINE __m128 beat__simd_sse2_f32_lanemin(__m128 a, __m128 b)
+{
+    return _mm_or_ps(_mm_min_ps(a, b), _mm_min_ps(b, a));
+}
+BEAT__SIMD_SSE2_INLINE __m128 beat__simd_sse2_f32_lanemax(__m128 a, __m128 b)
+{
+    const __m128 sign = _mm_set1_ps(-0.0f);
+    __m128 m = beat__simd_sse2_f32_lanemin(_mm_xor_ps(a, sign), _mm_xor_ps(b, sign));
+    return _mm_xor_ps(m, sign);
+}
+BEAT__SIMD_SSE2_INLINE __m128 beat__simd_sse2_f32_cmp(__m128 a, __m128 b, beat_simd_cmp op)
+{
+    switch (op) {
+    case BEAT_SIMD_CMP_LT:
+        return _mm_cmplt_ps(a, b);
+    case BEAT_SIMD_CMP_LE:
+        return _mm_cmple_ps(a, b);
+    case BEAT_SIMD_CMP_GT:
+        return _mm_cmpgt_ps(a, b);
+    case BEAT_SIMD_CMP_GE:
+        return _mm_cmpge_ps(a, b);
+    case BEAT_SIMD_CMP_EQ:
+        return _mm_cmpeq_ps(a, b);
+    case BEAT_SIMD_CMP_NE:
+        break;
+    }
+    return _mm_cmpneq_ps(a, b);
+}
+BEAT__SIMD_SSE2_INLINE __m128 beat__simd_sse2_f32_part(__m128 m, size_t r)
+{
+    __m128i lanes = _mm_loadu_si128((const __m128i *)(const void *)(beat__simd_lanes32 + 16 - r));
+    return _mm_and_ps(m, _mm_castsi128_ps(lanes));
+}
+BEAT__SIMD_SSE2_INLINE unsigned beat__simd_sse2_f32_bits(__m128 m)
+{
+    return (unsigned)_mm_movemask_ps(m);
+}
+BEAT__SIMD_SSE2_INLINE __m128i beat__simd_sse2_f32_cnt_zero(void) { return _mm_setzero_si128(); }
+BEAT__SIMD_SSE2_INLINE __m128i beat__simd_sse2_f32_cnt_add(__m128i c, __m128 m)
+{
+    return _mm_sub_epi32(c, _mm_castps_si128(m)); // a set lane is -1
+}
+BEAT__SIMD_SSE2_INLINE size_t beat__simd_sse2_f32_cnt_total(__m128i c)
+{
+    uint32_t l[4];
+    _mm_storeu_si128((__m128i *)(void *)l, c);
+    return (size_t)l[0] + l[1] + l[2] + l[3];
+}
+BEAT__SIMD_DEFINE_PART_BY_COPY(beat__simd_sse2_f32, float, BEAT__SIMD_SSE2_INLINE)
+BEAT__SIMD_DEFINE_KERNELS(beat__simd_sse2_f32, f32, float, BEAT__SIMD_SSE2, BEAT__SIMD_SSE2_INLINE)
+
+// ---- f64 ----
+typedef __m128d beat__simd_sse2_f64_vec;
+typedef __m128d beat__simd_sse2_f64_mask;
+typedef __m128i beat__simd_sse2_f64_cnt;
+enum { beat__simd_sse2_f64_W = 2 };
+
+BEAT__SIMD_SSE2_INLINE __m128d beat__simd_sse2_f64_zero(void) { return _mm_setzero_pd(); }
+BEAT__SIMD_SSE2_INLINE __m128d beat__simd_sse2_f64_set1(double v) { return _mm_set1_pd(v); }
+BEAT__SIMD_SSE2_INLINE __m128d beat__simd_sse2_f64_load(const double *p) { return _mm_loadu_pd(p); }
+BEAT__SIMD_SSE2_INLINE void beat__simd_sse2_f64_store(double *p, __m128d v) { _mm_storeu_pd(p, v); }
+BEAT__SIMD_SSE2_INLINE __m128d beat__simd_sse2_f64_add(__m128d a, __m128d b)
+{
+    return _mm_add_pd(a, b);
+}
+BEAT__SIMD_SSE2_INLINE __m128d beat__simd_sse2_f64_mul(__m128d a, __m128d b)
+{
+    return _mm_mul_pd(a, b);
+}
+BEAT__SIMD_SSE2_INLINE __m128d beat__simd_sse2_f64_fmadd(__m128d a, __m128d b, __m128d c)
+{
+    return _mm_add_pd(_mm_mul_pd(a, b), c);
+}
+BEAT__SIMD_SSE2_INLINE __m128d beat__simd_sse2_f64_lanemin(__m128d a, __m128d b)
+{
+    return _mm_or_pd(_mm_min_pd(a, b), _mm_min_pd(b, a));
+}
+BEAT__SIMD_SSE2_INLINE __m128d beat__simd_sse2_f64_lanemax(__m128d a, __m128d b)
+{
+    const __m128d sign = _mm_set1_pd(-0.0);
+    __m128d m = beat__simd_sse2_f64_lanemin(_mm_xor_pd(a, sign), _mm_xor_pd(b, sign));
+    return _mm_xor_pd(m, sign);
+}
+BEAT__SIMD_SSE2_INLINE __m128d beat__simd_sse2_f64_cmp(__m128d a, __m128d b, beat_simd_cmp op)
+{
+    switch (op) {
+    case BEAT_SIMD_CMP_LT:
+        return _mm_cmplt_pd(a, b);
+    case BEAT_SIMD_CMP_LE:
+        return _mm_cmple_pd(a, b);
+    case BEAT_SIMD_CMP_GT:
+        return _mm_cmpgt_pd(a, b);
+    case BEAT_SIMD_CMP_GE:
+        return _mm_cmpge_pd(a, b);
+    case BEAT_SIMD_CMP_EQ:
+        return _mm_cmpeq_pd(a, b);
+    case BEAT_SIMD_CMP_NE:
+        break;
+    }
+    return _mm_cmpneq_pd(a, b);
+}
+BEAT__SIMD_SSE2_INLINE __m128d beat__simd_sse2_f64_part(__m128d m, size_t r)
+{
+    __m128i lanes = _mm_loadu_si128((const __m128i *)(const void *)(beat__simd_lanes64 + 8 - r));
+    return _mm_and_pd(m, _mm_castsi128_pd(lanes));
+}
+BEAT__SIMD_SSE2_INLINE unsigned beat__simd_sse2_f64_bits(__m128d m)
+{
+    return (unsigned)_mm_movemask_pd(m);
+}
+BEAT__SIMD_SSE2_INLINE __m128i beat__simd_sse2_f64_cnt_zero(void) { return _mm_setzero_si128(); }
+BEAT__SIMD_SSE2_INLINE __m128i beat__simd_sse2_f64_cnt_add(__m128i c, __m128d m)
+{
+    return _mm_sub_epi64(c, _mm_castpd_si128(m));
+}
+BEAT__SIMD_SSE2_INLINE size_t beat__simd_sse2_f64_cnt_total(__m128i c)
+{
+    uint64_t l[2];
+    _mm_storeu_si128((__m128i *)(void *)l, c);
+    return (size_t)(l[0] + l[1]);
+}
+BEAT__SIMD_DEFINE_PART_BY_COPY(beat__simd_sse2_f64, double, BEAT__SIMD_SSE2_INLINE)
+BEAT__SIMD_DEFINE_KERNELS(beat__simd_sse2_f64, f64, double, BEAT__SIMD_SSE2, BEAT__SIMD_SSE2_INLINE)
+
+#endif // BEAT__SIMD_HAVE_SSE2
+
+#endif // BEAT__SIMD_KERNELS_SSE2_INCLUDED
+// ==== END src/simd/kernels_sse2.c ====
+
+// ==== BEGIN src/simd/kernels_avx2.c ====
+// >>kernels_avx2
+// SIMD kernels, AVX2 + FMA path (x86): 8 x f32 / 4 x f64 lanes, fused
+// multiply-add, partial vectors with AVX masked loads and stores (masked-
+// out lanes are not accessed, so they cannot fault). Min and max as in the
+// SSE2 path. Shared by beat.h and beat_simd.h (own guard).
+#ifndef BEAT__SIMD_KERNELS_AVX2_INCLUDED
+#define BEAT__SIMD_KERNELS_AVX2_INCLUDED
+
+// #include "kernels.h" (already inlined above)
+
+#if BEAT__SIMD_HAVE_AVX2
+
+// ---- f32 ----
+typedef __m256 beat__simd_avx2_f32_vec;
+typedef __m256 beat__simd_avx2_f32_mask;
+typedef __m256i beat__simd_avx2_f32_cnt;
+enum { beat__simd_avx2_f32_W = 8 };
+
+BEAT__SIMD_AVX2_INLINE __m256i beat__simd_avx2_f32_lanes(size_t r)
+{
+    return _mm256_loadu_si256((const __m256i *)(const void *)(beat__simd_lanes32 + 16 - r));
+}
+BEAT__SIMD_AVX2_INLINE __m256 beat__simd_avx2_f32_zero(void) { return _mm256_setzero_ps(); }
+BEAT__SIMD_AVX2_INLINE __m256 beat__simd_avx2_f32_set1(float v) { return _mm256_set1_ps(v); }
+BEAT__SIMD_AVX2_INLINE __m256 beat__simd_avx2_f32_load(const float *p)
+{
+    return _mm256_loadu_ps(p);
+}
+BEAT__SIMD_AVX2_INLINE void beat__simd_avx2_f32_store(float *p, __m256 v)
+{
+    _mm256_storeu_ps(p, v);
+}
+BEAT__SIMD_AVX2_INLINE __m256 beat__simd_avx2_f32_load_part(const float *p, size_t r, float fill)
+{
+    __m256i lanes = beat__simd_avx2_f32_lanes(r);
+    return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, lanes),
+                            _mm256_castsi256_ps(lanes));
+}
+BEAT__SIMD_AVX2_INLINE void beat__simd_avx2_f32_store_part(float *p, size_t r, __m256 v)
+{
+    _mm256_maskstore_ps(p, beat__simd_avx2_f32_lanes(r), v);
+}
+BEAT__SIMD_AVX2_INLINE __m256 beat__simd_avx2_f32_add(__m256 a, __m256 b)
+{
+    return _mm256_add_ps(a, b);
+}
+BEAT__SIMD_AVX2_INLINE __m256 beat__simd_avx2_f32_mul(__m256 a, __m256 b)
+{
+    return _mm256_mul_ps(a, b);
+}
+BEAT__SIMD_AVX2_INLINE __m256 beat__simd_avx2_f32_fmadd(__m256 a, __m256 b, __m256 c)
+{
+    return _mm256_fmadd_ps(a, b, c);
+}
+BEAT__SIMD_AVX2_INLINE __m256 beat__simd_avx2_f32_lanemin(__m256 a, __m256 b)
+{
+    return _mm256_or_ps(_mm256_min_ps(a, b), _mm256_min_ps(b, a));
+}
+BEAT__SIMD_AVX2_INLINE __m256 beat__simd_avx2_f32_lanemax(__m256 a, __m256 b)
+{
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 m = beat__simd_avx2_f32_lanemin(_mm256_xor_ps(a, sign), _mm256_xor_ps(b, sign));
+    return _mm256_xor_ps(m, sign);
+}
+BEAT__SIMD_AVX2_INLINE __m256 beat__simd_avx2_f32_cmp(__m256 a, __m256 b, beat_simd_cmp op)
+{
+    switch (op) {
+    case BEAT_SIMD_CMP_LT:
+        return _mm256_cmp_ps(a, b, _CMP_LT_OQ);
+    case BEAT_SIMD_CMP_LE:
+        return _mm256_cmp_ps(a, b, _CMP_LE_OQ);
+    case BEAT_SIMD_CMP_GT:
+        return _mm256_cmp_ps(a, b, _CMP_GT_OQ);
+    case BEAT_SIMD_CMP_GE:
+        return _mm256_cmp_ps(a, b, _CMP_GE_OQ);
+    case BEAT_SIMD_CMP_EQ:
+        return _mm256_cmp_ps(a, b, _CMP_EQ_OQ);
+    case BEAT_SIMD_CMP_NE:
+        break;
+    }
+    return _mm256_cmp_ps(a, b, _CMP_NEQ_UQ);
+}
+BEAT__SIMD_AVX2_INLINE __m256 beat__simd_avx2_f32_part(__m256 m, size_t r)
+{
+    return _mm256_and_ps(m, _mm256_castsi256_ps(beat__simd_avx2_f32_lanes(r)));
+}
+BEAT__SIMD_AVX2_INLINE unsigned beat__simd_avx2_f32_bits(__m256 m)
+{
+    return (unsigned)_mm256_movemask_ps(m);
+}
+BEAT__SIMD_AVX2_INLINE __m256i beat__simd_avx2_f32_cnt_zero(void) { return _mm256_setzero_si256(); }
+BEAT__SIMD_AVX2_INLINE __m256i beat__simd_avx2_f32_cnt_add(__m256i c, __m256 m)
+{
+    return _mm256_sub_epi32(c, _mm256_castps_si256(m)); // a set lane is -1
+}
+BEAT__SIMD_AVX2_INLINE size_t beat__simd_avx2_f32_cnt_total(__m256i c)
+{
+    uint32_t l[8];
+    size_t total = 0;
+    _mm256_storeu_si256((__m256i *)(void *)l, c);
+    for (int j = 0; j < 8; j++)
+        total += l[j];
+    return total;
+}
+BEAT__SIMD_DEFINE_KERNELS(beat__simd_avx2_f32, f32, float, BEAT__SIMD_AVX2, BEAT__SIMD_AVX2_INLINE)
+
+// ---- f64 ----
+typedef __m256d beat__simd_avx2_f64_vec;
+typedef __m256d beat__simd_avx2_f64_mask;
+typedef __m256i beat__simd_avx2_f64_cnt;
+enum { beat__simd_avx2_f64_W = 4 };
+
+BEAT__SIMD_AVX2_INLINE __m256i beat__simd_avx2_f64_lanes(size_t r)
+{
+    return _mm256_loadu_si256((const __m256i *)(const void *)(beat__simd_lanes64 + 8 - r));
+}
+BEAT__SIMD_AVX2_INLINE __m256d beat__simd_avx2_f64_zero(void) { return _mm256_setzero_pd(); }
+BEAT__SIMD_AVX2_INLINE __m256d beat__simd_avx2_f64_set1(double v) { return _mm256_set1_pd(v); }
+BEAT__SIMD_AVX2_INLINE __m256d beat__simd_avx2_f64_load(const double *p)
+{
+    return _mm256_loadu_pd(p);
+}
+BEAT__SIMD_AVX2_INLINE void beat__simd_avx2_f64_store(double *p, __m256d v)
+{
+    _mm256_storeu_pd(p, v);
+}
+BEAT__SIMD_AVX2_INLINE __m256d beat__simd_avx2_f64_load_part(const double *p, size_t r, double fill)
+{
+    __m256i lanes = beat__simd_avx2_f64_lanes(r);
+    return _mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_maskload_pd(p, lanes),
+                            _mm256_castsi256_pd(lanes));
+}
+BEAT__SIMD_AVX2_INLINE void beat__simd_avx2_f64_store_part(double *p, size_t r, __m256d v)
+{
+    _mm256_maskstore_pd(p, beat__simd_avx2_f64_lanes(r), v);
+}
+BEAT__SIMD_AVX2_INLINE __m256d beat__simd_avx2_f64_add(__m256d a, __m256d b)
+{
+    return _mm256_add_pd(a, b);
+}
+BEAT__SIMD_AVX2_INLINE __m256d beat__simd_avx2_f64_mul(__m256d a, __m256d b)
+{
+    return _mm256_mul_pd(a, b);
+}
+BEAT__SIMD_AVX2_INLINE __m256d beat__simd_avx2_f64_fmadd(__m256d a, __m256d b, __m256d c)
+{
+    return _mm256_fmadd_pd(a, b, c);
+}
+BEAT__SIMD_AVX2_INLINE __m256d beat__simd_avx2_f64_lanemin(__m256d a, __m256d b)
+{
+    return _mm256_or_pd(_mm256_min_pd(a, b), _mm256_min_pd(b, a));
+}
+BEAT__SIMD_AVX2_INLINE __m256d beat__simd_avx2_f64_lanemax(__m256d a, __m256d b)
+{
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    __m256d m = beat__simd_avx2_f64_lanemin(_mm256_xor_pd(a, sign), _mm256_xor_pd(b, sign));
+    return _mm256_xor_pd(m, sign);
+}
+BEAT__SIMD_AVX2_INLINE __m256d beat__simd_avx2_f64_cmp(__m256d a, __m256d b, beat_simd_cmp op)
+{
+    switch (op) {
+    case BEAT_SIMD_CMP_LT:
+        return _mm256_cmp_pd(a, b, _CMP_LT_OQ);
+    case BEAT_SIMD_CMP_LE:
+        return _mm256_cmp_pd(a, b, _CMP_LE_OQ);
+    case BEAT_SIMD_CMP_GT:
+        return _mm256_cmp_pd(a, b, _CMP_GT_OQ);
+    case BEAT_SIMD_CMP_GE:
+        return _mm256_cmp_pd(a, b, _CMP_GE_OQ);
+    case BEAT_SIMD_CMP_EQ:
+        return _mm256_cmp_pd(a, b, _CMP_EQ_OQ);
+    case BEAT_SIMD_CMP_NE:
+        break;
+    }
+    return _mm256_cmp_pd(a, b, _CMP_NEQ_UQ);
+}
+BEAT__SIMD_AVX2_INLINE __m256d beat__simd_avx2_f64_part(__m256d m, size_t r)
+{
+    return _mm256_and_pd(m, _mm256_castsi256_pd(beat__simd_avx2_f64_lanes(r)));
+}
+BEAT__SIMD_AVX2_INLINE unsigned beat__simd_avx2_f64_bits(__m256d m)
+{
+    return (unsigned)_mm256_movemask_pd(m);
+}
+BEAT__SIMD_AVX2_INLINE __m256i beat__simd_avx2_f64_cnt_zero(void) { return _mm256_setzero_si256(); }
+BEAT__SIMD_AVX2_INLINE __m256i beat__simd_avx2_f64_cnt_add(__m256i c, __m256d m)
+{
+    return _mm256_sub_epi64(c, _mm256_castpd_si256(m));
+}
+BEAT__SIMD_AVX2_INLINE size_t beat__simd_avx2_f64_cnt_total(__m256i c)
+{
+    uint64_t l[4];
+    _mm256_storeu_si256((__m256i *)(void *)l, c);
+    return (size_t)(l[0] + l[1] + l[2] + l[3]);
+}
+BEAT__SIMD_DEFINE_KERNELS(beat__simd_avx2_f64, f64, double, BEAT__SIMD_AVX2, BEAT__SIMD_AVX2_INLINE)
+
+#endif // BEAT__SIMD_HAVE_AVX2
+
+#endif // BEAT__SIMD_KERNELS_AVX2_INCLUDED
+// ==== END src/simd/kernels_avx2.c ====
+
+// ==== BEGIN src/simd/kernels_avx512.c ====
+// >>kernels_avx512
+// SIMD kernels, AVX-512F path (x86): 16 x f32 / 8 x f64 lanes, fused
+// multiply-add, opmask registers for compares and for every tail: the last
+// partial vector is loaded and stored with a mask (masked-out lanes are not
+// accessed), so no kernel has a scalar remainder loop. Only AVX-512F
+// instructions: the float bitwise operations are AVX512DQ, so the min/max
+// trick of the SSE2 path goes through the integer forms.
+// Shared by beat.h and beat_simd.h (own guard).
+#ifndef BEAT__SIMD_KERNELS_AVX512_INCLUDED
+#define BEAT__SIMD_KERNELS_AVX512_INCLUDED
+
+// #include "kernels.h" (already inlined above)
+
+#if BEAT__SIMD_HAVE_AVX512
+
+// vminps/vminpd through the masked form with every lane set: the same
+// instruction, but g++ 12 reports the unmasked intrinsic's undefined
+// pass-through operand as maybe-uninitialized (GCC PR 105593).
+
+// ---- f32 ----
+typedef __m512 beat__simd_avx512_f32_vec;
+typedef __mmask16 beat__simd_avx512_f32_mask;
+typedef __m512i beat__simd_avx512_f32_cnt;
+enum { beat__simd_avx512_f32_W = 16 };
+
+BEAT__SIMD_AVX512_INLINE __mmask16 beat__simd_avx512_f32_first(size_t r)
+{
+    return (__mmask16)((1u << r) - 1);
+}
+BEAT__SIMD_AVX512_INLINE __m512 beat__simd_avx512_f32_zero(void) { return _mm512_setzero_ps(); }
+BEAT__SIMD_AVX512_INLINE __m512 beat__simd_avx512_f32_set1(float v) { return _mm512_set1_ps(v); }
+BEAT__SIMD_AVX512_INLINE __m512 beat__simd_avx512_f32_load(const float *p)
+{
+    return _mm512_loadu_ps(p);
+}
+BEAT__SIMD_AVX512_INLINE void beat__simd_avx512_f32_store(float *p, __m512 v)
+{
+    _mm512_storeu_ps(p, v);
+}
+BEAT__SIMD_AVX512_INLINE __m512 beat__simd_avx512_f32_load_part(const float *p, size_t r,
+                                                                float fill)
+{
+    return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), beat__simd_avx512_f32_first(r), p);
+}
+BEAT__SIMD_AVX512_INLINE void beat__simd_avx512_f32_store_part(float *p, size_t r, __m512 v)
+{
+    _mm512_mask_storeu_ps(p, beat__simd_avx512_f32_first(r), v);
+}
+BEAT__SIMD_AVX512_INLINE __m512 beat__simd_avx512_f32_add(__m512 a, __m512 b)
+{
+    return _mm512_add_ps(a, b);
+}
+BEAT__SIMD_AVX512_INLINE __m512 beat__simd_avx512_f32_mul(__m512 a, __m512 b)
+{
+    return _mm512_mul_ps(a, b);
+}
+BEAT__SIMD_AVX512_INLINE __m512 beat__simd_avx512_f32_fmadd(__m512 a, __m512 b, __m512 c)
+{
+    return _mm512_fmadd_ps(a, b, c);
+}
+BEAT__SIMD_AVX512_INLINE __m512 beat__simd_avx512_f32_or(__m512 a, __m512 b)
+{
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)));
+}
+BEAT__SIMD_AVX512_INLINE __m512 beat__simd_avx512_f32_negate(__m512 a)
+{
+    return _mm512_castsi512_ps(
+        _mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32(INT32_MIN)));
+}
+BEAT__SIMD_AVX512_INLINE __m512 beat__simd_avx512_f32_lanemin(__m512 a, __m512 b)
+{
+    const __mmask16 all = (__mmask16)0xffffu;
+    return beat__simd_avx512_f32_or(_mm512_mask_min_ps(a, all, a, b),
+                                    _mm512_mask_min_ps(b, all, b, a));
+}
+BEAT__SIMD_AVX512_INLINE __m512 beat__simd_avx512_f32_lanemax(__m512 a, __m512 b)
+{
+    return beat__simd_avx512_f32_negate(beat__simd_avx512_f32_lanemin(
+        beat__simd_avx512_f32_negate(a), beat__simd_avx512_f32_negate(b)));
+}
+BEAT__SIMD_AVX512_INLINE __mmask16 beat__simd_avx512_f32_cmp(__m512 a, __m512 b, beat_simd_cmp op)
+{
+    switch (op) {
+    case BEAT_SIMD_CMP_LT:
+        return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ);
+    case BEAT_SIMD_CMP_LE:
+        return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ);
+    case BEAT_SIMD_CMP_GT:
+        return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ);
+    case BEAT_SIMD_CMP_GE:
+        return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ);
+    case BEAT_SIMD_CMP_EQ:
+        return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ);
+    case BEAT_SIMD_CMP_NE:
+        break;
+    }
+    return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ);
+}
+BEAT__SIMD_AVX512_INLINE __mmask16 beat__simd_avx512_f32_part(__mmask16 m, size_t r)
+{
+    return (__mmask16)(m & beat__simd_avx512_f32_first(r));
+}
+BEAT__SIMD_AVX512_INLINE unsigned beat__simd_avx512_f32_bits(__mmask16 m) { return m; }
+BEAT__SIMD_AVX512_INLINE __m512i beat__simd_avx512_f32_cnt_zero(void)
+{
+    return _mm512_setzero_si512();
+}
+BEAT__SIMD_AVX512_INLINE __m512i beat__simd_avx512_f32_cnt_add(__m512i c, __mmask16 m)
+{
+    return _mm512_mask_add_epi32(c, m, c, _mm512_set1_epi32(1));
+}
+BEAT__SIMD_AVX512_INLINE size_t beat__simd_avx512_f32_cnt_total(__m512i c)
+{
+    uint32_t l[16];
+    size_t total = 0;
+    _mm512_storeu_si512((void *)l, c);
+    for (int j = 0; j < 16; j++)
+        total += l[j];
+    return total;
+}
+BEAT__SIMD_DEFINE_KERNELS(beat__simd_avx512_f32, f32, float, BEAT__SIMD_AVX512,
+                          BEAT__SIMD_AVX512_INLINE)
+
+// ---- f64 ----
+typedef __m512d beat__simd_avx512_f64_vec;
+typedef __mmask8 beat__simd_avx512_f64_mask;
+typedef __m512i beat__simd_avx512_f64_cnt;
+enum { beat__simd_avx512_f64_W = 8 };
+
+BEAT__SIMD_AVX512_INLINE __mmask8 beat__simd_avx512_f64_first(size_t r)
+{
+    return (__mmask8)((1u << r) - 1);
+}
+BEAT__SIMD_AVX512_INLINE __m512d beat__simd_avx512_f64_zero(void) { return _mm512_setzero_pd(); }
+BEAT__SIMD_AVX512_INLINE __m512d beat__simd_avx512_f64_set1(double v) { return _mm512_set1_pd(v); }
+BEAT__SIMD_AVX512_INLINE __m512d beat__simd_avx512_f64_load(const double *p)
+{
+    return _mm512_loadu_pd(p);
+}
+BEAT__SIMD_AVX512_INLINE void beat__simd_avx512_f64_store(double *p, __m512d v)
+{
+    _mm512_storeu_pd(p, v);
+}
+BEAT__SIMD_AVX512_INLINE __m512d beat__simd_avx512_f64_load_part(const double *p, size_t r,
+                                                                 double fill)
+{
+    return _mm512_mask_loadu_pd(_mm512_set1_pd(fill), beat__simd_avx512_f64_first(r), p);
+}
+BEAT__SIMD_AVX512_INLINE void beat__simd_avx512_f64_store_part(double *p, size_t r, __m512d v)
+{
+    _mm512_mask_storeu_pd(p, beat__simd_avx512_f64_first(r), v);
+}
+BEAT__SIMD_AVX512_INLINE __m512d beat__simd_avx512_f64_add(__m512d a, __m512d b)
+{
+    return _mm512_add_pd(a, b);
+}
+BEAT__SIMD_AVX512_INLINE __m512d beat__simd_avx512_f64_mul(__m512d a, __m512d b)
+{
+    return _mm512_mul_pd(a, b);
+}
+BEAT__SIMD_AVX512_INLINE __m512d beat__simd_avx512_f64_fmadd(__m512d a, __m512d b, __m512d c)
+{
+    return _mm512_fmadd_pd(a, b, c);
+}
+BEAT__SIMD_AVX512_INLINE __m512d beat__simd_avx512_f64_or(__m512d a, __m512d b)
+{
+    return _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(a), _mm512_castpd_si512(b)));
+}
+BEAT__SIMD_AVX512_INLINE __m512d beat__simd_avx512_f64_negate(__m512d a)
+{
+    return _mm512_castsi512_pd(
+        _mm512_xor_si512(_mm512_castpd_si512(a), _mm512_set1_epi64(INT64_MIN)));
+}
+BEAT__SIMD_AVX512_INLINE __m512d beat__simd_avx512_f64_lanemin(__m512d a, __m512d b)
+{
+    const __mmask8 all = (__mmask8)0xffu;
+    return beat__simd_avx512_f64_or(_mm512_mask_min_pd(a, all, a, b),
+                                    _mm512_mask_min_pd(b, all, b, a));
+}
+BEAT__SIMD_AVX512_INLINE __m512d beat__simd_avx512_f64_lanemax(__m512d a, __m512d b)
+{
+    return beat__simd_avx512_f64_negate(beat__simd_avx512_f64_lanemin(
+        beat__simd_avx512_f64_negate(a), beat__simd_avx512_f64_negate(b)));
+}
+BEAT__SIMD_AVX512_INLINE __mmask8 beat__simd_avx512_f64_cmp(__m512d a, __m512d b, beat_simd_cmp op)
+{
+    switch (op) {
+    case BEAT_SIMD_CMP_LT:
+        return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ);
+    case BEAT_SIMD_CMP_LE:
+        return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ);
+    case BEAT_SIMD_CMP_GT:
+        return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ);
+    case BEAT_SIMD_CMP_GE:
+        return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ);
+    case BEAT_SIMD_CMP_EQ:
+        return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ);
+    case BEAT_SIMD_CMP_NE:
+        break;
+    }
+    return _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ);
+}
+BEAT__SIMD_AVX512_INLINE __mmask8 beat__simd_avx512_f64_part(__mmask8 m, size_t r)
+{
+    return (__mmask8)(m & beat__simd_avx512_f64_first(r));
+}
+BEAT__SIMD_AVX512_INLINE unsigned beat__simd_avx512_f64_bits(__mmask8 m) { return m; }
+BEAT__SIMD_AVX512_INLINE __m512i beat__simd_avx512_f64_cnt_zero(void)
+{
+    return _mm512_setzero_si512();
+}
+BEAT__SIMD_AVX512_INLINE __m512i beat__simd_avx512_f64_cnt_add(__m512i c, __mmask8 m)
+{
+    return _mm512_mask_add_epi64(c, m, c, _mm512_set1_epi64(1));
+}
+BEAT__SIMD_AVX512_INLINE size_t beat__simd_avx512_f64_cnt_total(__m512i c)
+{
+    uint64_t l[8];
+    uint64_t total = 0;
+    _mm512_storeu_si512((void *)l, c);
+    for (int j = 0; j < 8; j++)
+        total += l[j];
+    return (size_t)total;
+}
+BEAT__SIMD_DEFINE_KERNELS(beat__simd_avx512_f64, f64, double, BEAT__SIMD_AVX512,
+                          BEAT__SIMD_AVX512_INLINE)
+
+#endif // BEAT__SIMD_HAVE_AVX512
+
+#endif // BEAT__SIMD_KERNELS_AVX512_INCLUDED
+// ==== END src/simd/kernels_avx512.c ====
+
+// ==== BEGIN src/simd/kernels_neon.c ====
+// >>kernels_neon
+// SIMD kernels, NEON path (aarch64 Advanced SIMD): 4 x f32 / 2 x f64
+// lanes, fused multiply-add, partial vectors through a stack copy. FMIN
+// and FMAX already are the IEEE 754-2019 minimum and maximum (a NaN lane
+// wins, -0 < +0), so min and max need no trick here.
+// Shared by beat.h and beat_simd.h (own guard).
+#ifndef BEAT__SIMD_KERNELS_NEON_INCLUDED
+#define BEAT__SIMD_KERNELS_NEON_INCLUDED
+
+// #include "kernels.h" (already inlined above)
+
+#if BEAT__SIMD_HAVE_NEON
+
+// ---- f32 ----
+typedef float32x4_t beat__simd_neon_f32_vec;
+typedef uint32x4_t beat__simd_neon_f32_mask;
+typedef uint32x4_t beat__simd_neon_f32_cnt;
+enum { beat__simd_neon_f32_W = 4 };
+
+BEAT__SIMD_NEON_INLINE float32x4_t beat__simd_neon_f32_zero(void) { return vdupq_n_f32(0.0f); }
+BEAT__SIMD_NEON_INLINE float32x4_t beat__simd_neon_f32_set1(float v) { return vdupq_n_f32(v); }
+BEAT__SIMD_NEON_INLINE float32x4_t beat__simd_neon_f32_load(const float *p) { return vld1q_f32(p); }
+BEAT__SIMD_NEON_INLINE void beat__simd_neon_f32_store(float *p, float32x4_t v) { vst1q_f32(p, v); }
+BEAT__SIMD_NEON_INLINE float32x4_t beat__simd_neon_f32_add(float32x4_t a, float32x4_t b)
+{
+    return vaddq_f32(a, b);
+}
+BEAT__SIMD_NEON_INLINE float32x4_t beat__simd_neon_f32_mul(float32x4_t a, float32x4_t b)
+{
+    return vmulq_f32(a, b);
+}
+BEAT__SIMD_NEON_INLINE float32x4_t beat__simd_neon_f32_fmadd(float32x4_t a, float32x4_t b,
+                                                             float32x4_t c)
+{
+    return vfmaq_f32(c, a, b);
+}
+BEAT__SIMD_NEON_INLINE float32x4_t beat__simd_neon_f32_lanemin(float32x4_t a, float32x4_t b)
+{
+    return vminq_f32(a, b);
+}
+BEAT__SIMD_NEON_INLINE float32x4_t beat__simd_neon_f32_lanemax(float32x4_t a, float32x4_t b)
+{
+    return vmaxq_f32(a, b);
+}
+BEAT__SIMD_NEON_INLINE uint32x4_t beat__simd_neon_f32_cmp(float32x4_t a, float32x4_t b,
+                                                          beat_simd_cmp op)
+{
+    switch (op) {
+    case BEAT_SIMD_CMP_LT:
+        return vcltq_f32(a, b);
+    case BEAT_SIMD_CMP_LE:
+        return vcleq_f32(a, b);
+    case BEAT_SIMD_CMP_GT:
+        return vcgtq_f32(a, b);
+    case BEAT_SIMD_CMP_GE:
+        return vcgeq_f32(a, b);
+    case BEAT_SIMD_CMP_EQ:
+        return vceqq_f32(a, b);
+    case BEAT_SIMD_CMP_NE:
+        break;
+    }
+    return vmvnq_u32(vceqq_f32(a, b));
+}
+BEAT__SIMD_NEON_INLINE uint32x4_t beat__simd_neon_f32_part(uint32x4_t m, size_t r)
+{
+    return vandq_u32(m, vreinterpretq_u32_s32(vld1q_s32(beat__simd_lanes32 + 16 - r)));
+}
+BEAT__SIMD_NEON_INLINE unsigned beat__simd_neon_f32_bits(uint32x4_t m)
+{
+    static const uint32_t weights[4] = {1, 2, 4, 8};
+    return vaddvq_u32(vandq_u32(m, vld1q_u32(weights)));
+}
+BEAT__SIMD_NEON_INLINE uint32x4_t beat__simd_neon_f32_cnt_zero(void) { return vdupq_n_u32(0); }
+BEAT__SIMD_NEON_INLINE uint32x4_t beat__simd_neon_f32_cnt_add(uint32x4_t c, uint32x4_t m)
+{
+    return vsubq_u32(c, m); // a set lane is all ones, i.e. -1
+}
+BEAT__SIMD_NEON_INLINE size_t beat__simd_neon_f32_cnt_total(uint32x4_t c)
+{
+    return (size_t)vaddlvq_u32(c);
+}
+BEAT__SIMD_DEFINE_PART_BY_COPY(beat__simd_neon_f32, float, BEAT__SIMD_NEON_INLINE)
+BEAT__SIMD_DEFINE_KERNELS(beat__simd_neon_f32, f32, float, BEAT__SIMD_NEON, BEAT__SIMD_NEON_INLINE)
+
+// ---- f64 ----
+typedef float64x2_t beat__simd_neon_f64_vec;
+typedef uint64x2_t beat__simd_neon_f64_mask;
+typedef uint64x2_t beat__simd_neon_f64_cnt;
+enum { beat__simd_neon_f64_W = 2 };
+
+BEAT__SIMD_NEON_INLINE float64x2_t beat__simd_neon_f64_zero(void) { return vdupq_n_f64(0.0); }
+BEAT__SIMD_NEON_INLINE float64x2_t beat__simd_neon_f64_set1(double v) { return vdupq_n_f64(v); }
+BEAT__SIMD_NEON_INLINE float64x2_t beat__simd_neon_f64_load(const double *p)
+{
+    return vld1q_f64(p);
+}
+BEAT__SIMD_NEON_INLINE void beat__simd_neon_f64_store(double *p, float64x2_t v) { vst1q_f64(p, v); }
+BEAT__SIMD_NEON_INLINE float64x2_t beat__simd_neon_f64_add(float64x2_t a, float64x2_t b)
+{
+    return vaddq_f64(a, b);
+}
+BEAT__SIMD_NEON_INLINE float64x2_t beat__simd_neon_f64_mul(float64x2_t a, float64x2_t b)
+{
+    return vmulq_f64(a, b);
+}
+BEAT__SIMD_NEON_INLINE float64x2_t beat__simd_neon_f64_fmadd(float64x2_t a, float64x2_t b,
+                                                             float64x2_t c)
+{
+    return vfmaq_f64(c, a, b);
+}
+BEAT__SIMD_NEON_INLINE float64x2_t beat__simd_neon_f64_lanemin(float64x2_t a, float64x2_t b)
+{
+    return vminq_f64(a, b);
+}
+BEAT__SIMD_NEON_INLINE float64x2_t beat__simd_neon_f64_lanemax(float64x2_t a, float64x2_t b)
+{
+    return vmaxq_f64(a, b);
+}
+BEAT__SIMD_NEON_INLINE uint64x2_t beat__simd_neon_f64_cmp(float64x2_t a, float64x2_t b,
+                                                          beat_simd_cmp op)
+{
+    switch (op) {
+    case BEAT_SIMD_CMP_LT:
+        return vcltq_f64(a, b);
+    case BEAT_SIMD_CMP_LE:
+        return vcleq_f64(a, b);
+    case BEAT_SIMD_CMP_GT:
+        return vcgtq_f64(a, b);
+    case BEAT_SIMD_CMP_GE:
+        return vcgeq_f64(a, b);
+    case BEAT_SIMD_CMP_EQ:
+        return vceqq_f64(a, b);
+    case BEAT_SIMD_CMP_NE:
+        break;
+    }
+    return vreinterpretq_u64_u32(vmvnq_u32(vreinterpretq_u32_u64(vceqq_f64(a, b))));
+}
+BEAT__SIMD_NEON_INLINE uint64x2_t beat__simd_neon_f64_part(uint64x2_t m, size_t r)
+{
+    return vandq_u64(m, vreinterpretq_u64_s64(vld1q_s64(beat__simd_lanes64 + 8 - r)));
+}
+BEAT__SIMD_NEON_INLINE unsigned beat__simd_neon_f64_bits(uint64x2_t m)
+{
+    static const uint64_t weights[2] = {1, 2};
+    return (unsigned)vaddvq_u64(vandq_u64(m, vld1q_u64(weights)));
+}
+BEAT__SIMD_NEON_INLINE uint64x2_t beat__simd_neon_f64_cnt_zero(void) { return vdupq_n_u64(0); }
+BEAT__SIMD_NEON_INLINE uint64x2_t beat__simd_neon_f64_cnt_add(uint64x2_t c, uint64x2_t m)
+{
+    return vsubq_u64(c, m);
+}
+BEAT__SIMD_NEON_INLINE size_t beat__simd_neon_f64_cnt_total(uint64x2_t c)
+{
+    return (size_t)vaddvq_u64(c);
+}
+BEAT__SIMD_DEFINE_PART_BY_COPY(beat__simd_neon_f64, double, BEAT__SIMD_NEON_INLINE)
+BEAT__SIMD_DEFINE_KERNELS(beat__simd_neon_f64, f64, double, BEAT__SIMD_NEON, BEAT__SIMD_NEON_INLINE)
+
+#endif // BEAT__SIMD_HAVE_NEON
+
+#endif // BEAT__SIMD_KERNELS_NEON_INCLUDED
+// ==== END src/simd/kernels_neon.c ====
+
+// ==== BEGIN src/simd/dispatch.c ====
+// >>dispatch
+// SIMD dispatch: one table of kernels per compiled path, the detection of
+// the best path (once), and the public kernels, which call through the
+// table of the active path. Shared by beat.h and beat_simd.h (own guard).
+#ifndef BEAT__SIMD_DISPATCH_INCLUDED
+#define BEAT__SIMD_DISPATCH_INCLUDED
+
+// #include "../atomics.h" (already inlined above)
+// #include "../cpu_features.c" (already inlined above)
+// #include "kernels_scalar.c" (already inlined above)
+// #include "kernels_sse2.c" (already inlined above)
+// #include "kernels_avx2.c" (already inlined above)
+// #include "kernels_avx512.c" (already inlined above)
+// #include "kernels_neon.c" (already inlined above)
+
+// ---------------------------------------------------------------------------
+// Tables
+
+#define BEAT__SIMD_KERNELS_OF(sfx, T)                                                              \
+    typedef struct beat__simd_kernels_##sfx {                                                      \
+        T (*sum)(const T *x, size_t n);                                                            \
+        T (*dot)(const T *x, const T *y, size_t n);                                                \
+        void (*axpy)(T a, const T *x, T *y, size_t n);                                             \
+        void (*scale)(T a, T *x, size_t n);                                                        \
+        void (*fill)(T v, T *x, size_t n);                                                         \
+        void (*copy)(const T *x, T *y, size_t n);                                                  \
+        T (*min)(const T *x, size_t n);                                                            \
+        T (*max)(const T *x, size_t n);                                                            \
+        size_t (*find)(const T *x, size_t n, T key);                                               \
+        size_t (*count)(beat_simd_cmp op, T t, const T *x, size_t n);                              \
+    } beat__simd_kernels_##sfx;
+
+BEAT__SIMD_KERNELS_OF(f32, float)
+BEAT__SIMD_KERNELS_OF(f64, double)
+
+typedef struct beat__simd_table {
+    beat__simd_kernels_f32 f32;
+    beat__simd_kernels_f64 f64;
+} beat__simd_table;
+
+// The kernels P##_* that kernels.h defined for path P, in field order.
+#define BEAT__SIMD_ENTRIES(P)                                                                      \
+    {                                                                                              \
+        P##_sum, P##_dot, P##_axpy, P##_scale, P##_fill, P##_copy, P##_min, P##_max, P##_find,     \
+            P##_count                                                                              \
+    }
+#define BEAT__SIMD_TABLE(isa)                                                                      \
+    {                                                                                              \
+        BEAT__SIMD_ENTRIES(beat__simd_##isa##_f32), BEAT__SIMD_ENTRIES(beat__simd_##isa##_f64)     \
+    }
+
+static const beat__simd_table beat__simd_table_scalar = BEAT__SIMD_TABLE(scalar);
+#if BEAT__SIMD_HAVE_SSE2
+static const beat__simd_table beat__simd_table_sse2 = BEAT__SIMD_TABLE(sse2);
+#endif
+#if BEAT__SIMD_HAVE_AVX2
+static const beat__simd_table beat__simd_table_avx2 = BEAT__SIMD_TABLE(avx2);
+#endif
+#if BEAT__SIMD_HAVE_AVX512
+static const beat__simd_table beat__simd_table_avx512 = BEAT__SIMD_TABLE(avx512);
+#endif
+#if BEAT__SIMD_HAVE_NEON
+static const beat__simd_table beat__simd_table_neon = BEAT__SIMD_TABLE(neon);
+#endif
+
+// Indexed by beat_simd_isa; NULL for a path that is not compiled in.
+static const beat__simd_table *const beat__simd_tables[] = {
+    &beat__simd_table_scalar,
+#if BEAT__SIMD_HAVE_SSE2
+    &beat__simd_table_sse2,
+#else
+    NULL,
+#endif
+#if BEAT__SIMD_HAVE_AVX2
+    &beat__simd_table_avx2,
+#else
+    NULL,
+#endif
+#if BEAT__SIMD_HAVE_AVX512
+    &beat__simd_table_avx512,
+#else
+    NULL,
+#endif
+#if BEAT__SIMD_HAVE_NEON
+    &beat__simd_table_neon,
+#else
+    NULL,
+#endif
+};
+#define BEAT__SIMD_NISA (sizeof beat__simd_tables / sizeof beat__simd_tables[0])
+BEAT__STATIC_ASSERT(sizeof beat__simd_tables / sizeof beat__simd_tables[0] == BEAT_SIMD_NEON + 1,
+                    simd_table_per_isa);
+
+// ---------------------------------------------------------------------------
+// Detection and the active path
+//
+// Two words, each 0 until set. Both are written with relaxed stores and read
+// with relaxed loads: what they select is constant data (the tables above,
+// initialised before the program runs), so nothing else needs to become
+// visible with them, and a thread that still reads 0 computes the same
+// value again (features) or joins the choice through the CAS (active).
+
+// The beat_cpu_feature bits of this CPU, with BEAT__SIMD_DETECTED set.
+static uint64_t beat__simd_features;
+#define BEAT__SIMD_DETECTED ((uint64_t)1 << 63)
+// The active path + 1.
+static uint32_t beat__simd_active_isa;
+
+BEAT__PRIVATE uint64_t beat__simd_cpu(void)
+{
+    // Relaxed: see above; racing first calls store the same bits.
+    uint64_t f = beat__atomic_load_u64(&beat__simd_features, BEAT__MO_RELAXED);
+    if (BEAT__UNLIKELY(f == 0)) {
+        f = beat__cpu_features_live() | BEAT__SIMD_DETECTED;
+        beat__atomic_store_u64(&beat__simd_features, f, BEAT__MO_RELAXED);
+    }
+    return f;
+}
+
+// Whether a CPU with features f runs the path isa (the table must exist).
+BEAT__PRIVATE int beat__simd_runs(beat_simd_isa isa, uint64_t f)
+{
+    const uint64_t avx2 = BEAT_CPU_FEATURE_AVX2 | BEAT_CPU_FEATURE_FMA;
+    const uint64_t avx512 = avx2 | BEAT_CPU_FEATURE_AVX512F;
+    switch (isa) {
+    case BEAT_SIMD_SCALAR:
+        return 1;
+    case BEAT_SIMD_SSE2:
+        return (f & BEAT_CPU_FEATURE_SSE2) != 0;
+    case BEAT_SIMD_AVX2:
+        return (f & avx2) == avx2;
+    case BEAT_SIMD_AVX512:
+        return (f & avx512) == avx512;
+    case BEAT_SIMD_NEON:
+        return (f & BEAT_CPU_FEATURE_NEON) != 0;
+    }
+    return 0;
+}
+
+BEAT__DEF int beat_simd_supported(beat_simd_isa isa)
+{
+    size_t i = (size_t)isa;
+    return i < BEAT__SIMD_NISA && beat__simd_tables[i] != NULL &&
+           beat__simd_runs(isa, beat__simd_cpu());
+}
+
+BEAT__DEF beat_simd_isa beat_simd_detect(void)
+{
+    static const beat_simd_isa best_first[] = {BEAT_SIMD_AVX512, BEAT_SIMD_AVX2, BEAT_SIMD_SSE2,
+                                               BEAT_SIMD_NEON};
+    for (size_t i = 0; i < sizeof best_first / sizeof best_first[0]; i++)
+        if (beat_simd_supported(best_first[i]))
+            return best_first[i];
+    return BEAT_SIMD_SCALAR;
+}
+
+// The active path; the first call anywhere chooses it.
+BEAT__INLINE beat_simd_isa beat__simd_active(void)
+{
+    // Relaxed: see above.
+    uint32_t active = beat__atomic_load_u32(&beat__simd_active_isa, BEAT__MO_RELAXED);
+    if (BEAT__UNLIKELY(active == 0)) {
+        // A beat_simd_force that got here first wins (the CAS fails and
+        // leaves its value in active). Relaxed for the reason above.
+        uint32_t detected = (uint32_t)beat_simd_detect() + 1;
+        if (beat__atomic_cas_u32(&beat__simd_active_isa, &active, detected, BEAT__MO_RELAXED,
+                                 BEAT__MO_RELAXED))
+            active = detected;
+    }
+    return (beat_simd_isa)(active - 1);
+}
+
+BEAT__INLINE const beat__simd_table *beat__simd_active_table(void)
+{
+    return beat__simd_tables[beat__simd_active()];
+}
+
+BEAT__DEF beat_simd_isa beat_simd_active(void) { return beat__simd_active(); }
+
+BEAT__DEF beat_result beat_simd_force(beat_simd_isa isa)
+{
+    if ((size_t)isa >= BEAT__SIMD_NISA)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (!beat_simd_supported(isa))
+        return BEAT_ERROR_UNSUPPORTED;
+    // Relaxed: see above; kernels already running keep the table they read.
+    beat__atomic_store_u32(&beat__simd_active_isa, (uint32_t)isa + 1, BEAT__MO_RELAXED);
+    return BEAT_OK;
+}
 
 BEAT__DEF const char *beat_simd_isa_name(beat_simd_isa isa)
 {
@@ -9337,8 +11129,275 @@ BEAT__DEF const char *beat_simd_isa_name(beat_simd_isa isa)
     return "unknown";
 }
 
-#endif // BEAT__SIMD_IMPL_INCLUDED
-// ==== END src/simd/simd.c ====
+// ---------------------------------------------------------------------------
+// The public kernels: an argument check in development builds, then the
+// active path.
+
+#define BEAT__SIMD_NEEDS(p, what) BEAT_ASSERT(((p) != NULL || n == 0) && what " is NULL with n > 0")
+
+#define BEAT__SIMD_DEFINE_PUBLIC(sfx, T)                                                           \
+    BEAT__DEF T beat_simd_sum_##sfx(const T *x, size_t n)                                          \
+    {                                                                                              \
+        BEAT__SIMD_NEEDS(x, "beat_simd_sum_" #sfx ": x");                                          \
+        return beat__simd_active_table()->sfx.sum(x, n);                                           \
+    }                                                                                              \
+    BEAT__DEF T beat_simd_dot_##sfx(const T *x, const T *y, size_t n)                              \
+    {                                                                                              \
+        BEAT__SIMD_NEEDS(x, "beat_simd_dot_" #sfx ": x");                                          \
+        BEAT__SIMD_NEEDS(y, "beat_simd_dot_" #sfx ": y");                                          \
+        return beat__simd_active_table()->sfx.dot(x, y, n);                                        \
+    }                                                                                              \
+    BEAT__DEF void beat_simd_axpy_##sfx(T a, const T *x, T *y, size_t n)                           \
+    {                                                                                              \
+        BEAT__SIMD_NEEDS(x, "beat_simd_axpy_" #sfx ": x");                                         \
+        BEAT__SIMD_NEEDS(y, "beat_simd_axpy_" #sfx ": y");                                         \
+        beat__simd_active_table()->sfx.axpy(a, x, y, n);                                           \
+    }                                                                                              \
+    BEAT__DEF void beat_simd_scale_##sfx(T a, T *x, size_t n)                                      \
+    {                                                                                              \
+        BEAT__SIMD_NEEDS(x, "beat_simd_scale_" #sfx ": x");                                        \
+        beat__simd_active_table()->sfx.scale(a, x, n);                                             \
+    }                                                                                              \
+    BEAT__DEF void beat_simd_fill_##sfx(T v, T *x, size_t n)                                       \
+    {                                                                                              \
+        BEAT__SIMD_NEEDS(x, "beat_simd_fill_" #sfx ": x");                                         \
+        beat__simd_active_table()->sfx.fill(v, x, n);                                              \
+    }                                                                                              \
+    BEAT__DEF void beat_simd_copy_##sfx(const T *x, T *y, size_t n)                                \
+    {                                                                                              \
+        BEAT__SIMD_NEEDS(x, "beat_simd_copy_" #sfx ": x");                                         \
+        BEAT__SIMD_NEEDS(y, "beat_simd_copy_" #sfx ": y");                                         \
+        beat__simd_active_table()->sfx.copy(x, y, n);                                              \
+    }                                                                                              \
+    BEAT__DEF T beat_simd_min_##sfx(const T *x, size_t n)                                          \
+    {                                                                                              \
+        BEAT__SIMD_NEEDS(x, "beat_simd_min_" #sfx ": x");                                          \
+        return beat__simd_active_table()->sfx.min(x, n);                                           \
+    }                                                                                              \
+    BEAT__DEF T beat_simd_max_##sfx(const T *x, size_t n)                                          \
+    {                                                                                              \
+        BEAT__SIMD_NEEDS(x, "beat_simd_max_" #sfx ": x");                                          \
+        return beat__simd_active_table()->sfx.max(x, n);                                           \
+    }                                                                                              \
+    BEAT__DEF size_t beat_simd_argmin_##sfx(const T *x, size_t n)                                  \
+    {                                                                                              \
+        BEAT__SIMD_NEEDS(x, "beat_simd_argmin_" #sfx ": x");                                       \
+        const beat__simd_table *k = beat__simd_active_table();                                     \
+        return n == 0 ? 0 : k->sfx.find(x, n, k->sfx.min(x, n));                                   \
+    }                                                                                              \
+    BEAT__DEF size_t beat_simd_argmax_##sfx(const T *x, size_t n)                                  \
+    {                                                                                              \
+        BEAT__SIMD_NEEDS(x, "beat_simd_argmax_" #sfx ": x");                                       \
+        const beat__simd_table *k = beat__simd_active_table();                                     \
+        return n == 0 ? 0 : k->sfx.find(x, n, k->sfx.max(x, n));                                   \
+    }                                                                                              \
+    BEAT__DEF size_t beat_simd_count_##sfx(beat_simd_cmp op, T t, const T *x, size_t n)            \
+    {                                                                                              \
+        BEAT__SIMD_NEEDS(x, "beat_simd_count_" #sfx ": x");                                        \
+        BEAT_ASSERT((size_t)op <= (size_t)BEAT_SIMD_CMP_NE && "beat_simd_count_" #sfx              \
+                                                              ": op is not a beat_simd_cmp");      \
+        return beat__simd_active_table()->sfx.count(op, t, x, n);                                  \
+    }
+
+BEAT__SIMD_DEFINE_PUBLIC(f32, float)
+BEAT__SIMD_DEFINE_PUBLIC(f64, double)
+
+#endif // BEAT__SIMD_DISPATCH_INCLUDED
+// ==== END src/simd/dispatch.c ====
+
+// ==== BEGIN src/simd/parallel.c ====
+// >>parallel
+// SIMD over a pool: the kernels of the SIMD section split with the pool's
+// loops (api/simd_parallel.h). beat.h only. Reductions go through
+// beat_pool_parallel_reduce (pieces combined left to right in a fixed tree),
+// axpy through beat_pool_parallel_for; both over an index of blocks.
+// #include "dispatch.c" (already inlined above)
+
+// Bytes per block, and about how many pieces a reduction is cut into at
+// most (the grain is a number of blocks chosen from n alone, so the split
+// and hence the rounding never depend on the workers).
+#define BEAT__SIMD_PAR_BLOCK_BYTES 16384u
+#define BEAT__SIMD_PAR_PIECES 256u
+
+typedef enum beat__simd_par_op {
+    BEAT__SIMD_PAR_SUM,
+    BEAT__SIMD_PAR_DOT,
+    BEAT__SIMD_PAR_MIN,
+    BEAT__SIMD_PAR_MAX,
+    BEAT__SIMD_PAR_AXPY
+} beat__simd_par_op;
+
+// One call: its operands and its blocks. Block 0 is [0, head + block),
+// block k > 0 is [head + k*block, head + (k+1)*block) cut at n, where head
+// elements take the split array to a cache-line boundary.
+typedef struct beat__simd_par {
+    beat__simd_par_op op;
+    const void *x, *y; // y: dot's second input
+    void *out;         // axpy's y
+    double a;          // axpy's a (a float converts exactly)
+    size_t n, head, block;
+} beat__simd_par;
+
+// Where block k starts; k = the number of blocks gives n.
+BEAT__PRIVATE size_t beat__simd_par_at(const beat__simd_par *p, size_t k)
+{
+    if (k == 0)
+        return 0;
+    size_t at = p->head + k * p->block;
+    return at < p->n ? at : p->n;
+}
+
+// Cuts p's n elements of size bytes, the first at base (the array whose
+// cache lines the blocks follow); returns the number of blocks.
+BEAT__PRIVATE size_t beat__simd_par_split(beat__simd_par *p, const void *base, size_t size)
+{
+    uintptr_t addr = (uintptr_t)base;
+    size_t to_line = (size_t)((BEAT_CACHELINE - addr % BEAT_CACHELINE) % BEAT_CACHELINE);
+    p->block = BEAT__SIMD_PAR_BLOCK_BYTES / size;
+    p->head = addr % size == 0 ? to_line / size : 0; // a misaligned array: no head
+    return p->n > p->head ? (p->n - p->head + p->block - 1) / p->block : 1;
+}
+
+BEAT__PRIVATE size_t beat__simd_par_grain(size_t nblocks)
+{
+    size_t grain = nblocks / BEAT__SIMD_PAR_PIECES;
+    return grain == 0 ? 1 : grain;
+}
+
+BEAT__PRIVATE beat__simd_par beat__simd_par_make(beat__simd_par_op op, const void *x, const void *y,
+                                                 void *out, double a, size_t n)
+{
+    beat__simd_par p;
+    p.op = op;
+    p.x = x;
+    p.y = y;
+    p.out = out;
+    p.a = a;
+    p.n = n;
+    p.head = 0;
+    p.block = 1;
+    return p;
+}
+
+// Per element type: a piece's result, the join of two results (left = the
+// lower indices, so the first NaN wins as in beat_simd_min/max), the
+// reduce and loop bodies, and the public functions.
+#define BEAT__SIMD_DEFINE_PARALLEL(sfx, T)                                                         \
+    BEAT__PRIVATE T beat__simd_par_piece_##sfx(const beat__simd_par *p, size_t lo, size_t hi)      \
+    {                                                                                              \
+        const T *x = (const T *)p->x + lo;                                                         \
+        switch (p->op) {                                                                           \
+        case BEAT__SIMD_PAR_SUM:                                                                   \
+            return beat_simd_sum_##sfx(x, hi - lo);                                                \
+        case BEAT__SIMD_PAR_DOT:                                                                   \
+            return beat_simd_dot_##sfx(x, (const T *)p->y + lo, hi - lo);                          \
+        case BEAT__SIMD_PAR_MIN:                                                                   \
+            return beat_simd_min_##sfx(x, hi - lo);                                                \
+        case BEAT__SIMD_PAR_MAX:                                                                   \
+        case BEAT__SIMD_PAR_AXPY:                                                                  \
+            break;                                                                                 \
+        }                                                                                          \
+        return beat_simd_max_##sfx(x, hi - lo);                                                    \
+    }                                                                                              \
+    BEAT__PRIVATE T beat__simd_par_join_##sfx(beat__simd_par_op op, T left, T right)               \
+    {                                                                                              \
+        if (op == BEAT__SIMD_PAR_SUM || op == BEAT__SIMD_PAR_DOT)                                  \
+            return left + right;                                                                   \
+        if (left != left || right != right)                                                        \
+            return left != left ? left : right;                                                    \
+        return op == BEAT__SIMD_PAR_MIN ? beat__simd_min1_##sfx(left, right)                       \
+                                        : beat__simd_max1_##sfx(left, right);                      \
+    }                                                                                              \
+    /* Reduce body: one call per piece (blocks b0..b1), partial = identity. */                     \
+    BEAT__PRIVATE void beat__simd_par_fold_##sfx(beat_ctx *ctx, size_t b0, size_t b1,              \
+                                                 void *partial, void *arg)                         \
+    {                                                                                              \
+        const beat__simd_par *p = (const beat__simd_par *)arg;                                     \
+        T acc, piece = beat__simd_par_piece_##sfx(p, beat__simd_par_at(p, b0),                     \
+                                                  beat__simd_par_at(p, b1));                       \
+        (void)ctx;                                                                                 \
+        memcpy(&acc, partial, sizeof acc);                                                         \
+        acc = beat__simd_par_join_##sfx(p->op, acc, piece);                                        \
+        memcpy(partial, &acc, sizeof acc);                                                         \
+    }                                                                                              \
+    BEAT__PRIVATE void beat__simd_par_combine_##sfx(void *left, const void *right, void *arg)      \
+    {                                                                                              \
+        const beat__simd_par *p = (const beat__simd_par *)arg;                                     \
+        T l, r;                                                                                    \
+        memcpy(&l, left, sizeof l);                                                                \
+        memcpy(&r, right, sizeof r);                                                               \
+        l = beat__simd_par_join_##sfx(p->op, l, r);                                                \
+        memcpy(left, &l, sizeof l);                                                                \
+    }                                                                                              \
+    BEAT__PRIVATE beat_result beat__simd_par_reduce_##sfx(beat_pool *pool, beat__simd_par *p,      \
+                                                          T *out)                                  \
+    {                                                                                              \
+        T identity = (T)0, result;                                                                 \
+        if (p->op == BEAT__SIMD_PAR_MIN)                                                           \
+            identity = beat__simd_inf_##sfx();                                                     \
+        else if (p->op == BEAT__SIMD_PAR_MAX)                                                      \
+            identity = -beat__simd_inf_##sfx();                                                    \
+        if (pool == NULL || out == NULL ||                                                         \
+            (p->n > 0 && (p->x == NULL || (p->op == BEAT__SIMD_PAR_DOT && p->y == NULL))))         \
+            return BEAT_ERROR_INVALID_ARGUMENT;                                                    \
+        if (p->n == 0) {                                                                           \
+            *out = identity;                                                                       \
+            return BEAT_OK;                                                                        \
+        }                                                                                          \
+        size_t nblocks = beat__simd_par_split(p, p->x, sizeof(T));                                 \
+        beat_result r = beat_pool_parallel_reduce(                                                 \
+            pool, 0, nblocks, beat__simd_par_grain(nblocks), &identity, sizeof identity,           \
+            beat__simd_par_fold_##sfx, beat__simd_par_combine_##sfx, p, &result);                  \
+        if (r == BEAT_OK)                                                                          \
+            *out = result;                                                                         \
+        return r;                                                                                  \
+    }                                                                                              \
+    BEAT__PRIVATE void beat__simd_par_axpy_##sfx(beat_ctx *ctx, size_t b0, size_t b1, void *arg)   \
+    {                                                                                              \
+        const beat__simd_par *p = (const beat__simd_par *)arg;                                     \
+        size_t lo = beat__simd_par_at(p, b0), hi = beat__simd_par_at(p, b1);                       \
+        (void)ctx;                                                                                 \
+        beat_simd_axpy_##sfx((T)p->a, (const T *)p->x + lo, (T *)p->out + lo, hi - lo);            \
+    }                                                                                              \
+    BEAT__DEF beat_result beat_simd_parallel_sum_##sfx(beat_pool *pool, const T *x, size_t n,      \
+                                                       T *out)                                     \
+    {                                                                                              \
+        beat__simd_par p = beat__simd_par_make(BEAT__SIMD_PAR_SUM, x, NULL, NULL, 0, n);           \
+        return beat__simd_par_reduce_##sfx(pool, &p, out);                                         \
+    }                                                                                              \
+    BEAT__DEF beat_result beat_simd_parallel_dot_##sfx(beat_pool *pool, const T *x, const T *y,    \
+                                                       size_t n, T *out)                           \
+    {                                                                                              \
+        beat__simd_par p = beat__simd_par_make(BEAT__SIMD_PAR_DOT, x, y, NULL, 0, n);              \
+        return beat__simd_par_reduce_##sfx(pool, &p, out);                                         \
+    }                                                                                              \
+    BEAT__DEF beat_result beat_simd_parallel_min_##sfx(beat_pool *pool, const T *x, size_t n,      \
+                                                       T *out)                                     \
+    {                                                                                              \
+        beat__simd_par p = beat__simd_par_make(BEAT__SIMD_PAR_MIN, x, NULL, NULL, 0, n);           \
+        return beat__simd_par_reduce_##sfx(pool, &p, out);                                         \
+    }                                                                                              \
+    BEAT__DEF beat_result beat_simd_parallel_max_##sfx(beat_pool *pool, const T *x, size_t n,      \
+                                                       T *out)                                     \
+    {                                                                                              \
+        beat__simd_par p = beat__simd_par_make(BEAT__SIMD_PAR_MAX, x, NULL, NULL, 0, n);           \
+        return beat__simd_par_reduce_##sfx(pool, &p, out);                                         \
+    }                                                                                              \
+    BEAT__DEF beat_result beat_simd_parallel_axpy_##sfx(beat_pool *pool, T a, const T *x, T *y,    \
+                                                        size_t n)                                  \
+    {                                                                                              \
+        beat__simd_par p = beat__simd_par_make(BEAT__SIMD_PAR_AXPY, x, NULL, y, a, n);             \
+        if (pool == NULL || (n > 0 && (x == NULL || y == NULL)))                                   \
+            return BEAT_ERROR_INVALID_ARGUMENT;                                                    \
+        if (n == 0)                                                                                \
+            return BEAT_OK;                                                                        \
+        size_t nblocks = beat__simd_par_split(&p, y, sizeof(T));                                   \
+        return beat_pool_parallel_for(pool, 0, nblocks, 1, beat__simd_par_axpy_##sfx, &p);         \
+    }
+
+BEAT__SIMD_DEFINE_PARALLEL(f32, float)
+BEAT__SIMD_DEFINE_PARALLEL(f64, double)
+// ==== END src/simd/parallel.c ====
 
 #endif // BEAT_IMPLEMENTATION
 

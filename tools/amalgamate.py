@@ -19,9 +19,9 @@ Every source file (manifest entry or inlined project include) is wrapped as:
 
 Anchors (the "// >>" line): the file's base name without extension. When
 several files emitted into the same header share that name, each of them
-uses its path relative to src/ without extension instead (src/api/simd.h ->
-"api/simd", src/simd/simd.c -> "simd/simd"); should that still collide, the
-path relative to src/ with its extension.
+uses its path relative to src/ without extension instead (e.g. a src/api/x.h
+and a src/x.c become "api/x" and "x"); should that still collide, the path
+relative to src/ with its extension.
 
 Project includes: a line `#include "NAME"` (whitespace allowed around the
 "#") is resolved against the including file's directory, then against src/.
@@ -80,7 +80,8 @@ MANIFEST = {
                           "src/api/numa.h",
                           "src/api/psi.h",
                           "src/api/predict.h",
-                          "src/api/simd.h"],
+                          "src/api/simd.h",
+                          "src/api/simd_parallel.h"],
                 "close": "#endif // BEAT_H_INCLUDED",
             },
             {
@@ -105,7 +106,15 @@ MANIFEST = {
                           "src/scheduler.c",
                           "src/forkjoin.c",
                           "src/api.c",
-                          "src/simd/simd.c"],
+                          "src/simd/isa.h",
+                          "src/simd/kernels.h",
+                          "src/simd/kernels_scalar.c",
+                          "src/simd/kernels_sse2.c",
+                          "src/simd/kernels_avx2.c",
+                          "src/simd/kernels_avx512.c",
+                          "src/simd/kernels_neon.c",
+                          "src/simd/dispatch.c",
+                          "src/simd/parallel.c"],
                 "close": "#endif // BEAT_IMPLEMENTATION",
             },
         ],
@@ -117,6 +126,7 @@ MANIFEST = {
                 "open": ["#ifndef BEAT_SIMD_H_INCLUDED",
                          "#define BEAT_SIMD_H_INCLUDED"],
                 "files": ["src/api/base.h",
+                          "src/api/cpu_features.h",
                           "src/api/simd.h"],
                 "close": "#endif // BEAT_SIMD_H_INCLUDED",
             },
@@ -126,8 +136,17 @@ MANIFEST = {
                          "!defined(BEAT_SIMD_IMPLEMENTATION_INCLUDED)",
                          "#define BEAT_SIMD_IMPLEMENTATION_INCLUDED"],
                 "files": ["src/config.h",
+                          "src/atomics.h",
                           "src/result.c",
-                          "src/simd/simd.c"],
+                          "src/cpu_features.c",
+                          "src/simd/isa.h",
+                          "src/simd/kernels.h",
+                          "src/simd/kernels_scalar.c",
+                          "src/simd/kernels_sse2.c",
+                          "src/simd/kernels_avx2.c",
+                          "src/simd/kernels_avx512.c",
+                          "src/simd/kernels_neon.c",
+                          "src/simd/dispatch.c"],
                 "close": "#endif // BEAT_SIMD_IMPLEMENTATION",
             },
         ],

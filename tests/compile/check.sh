@@ -7,6 +7,7 @@ root=$(cd "$here/../.." && pwd)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 warn="-Wall -Wextra -Wpedantic -Werror -Wshadow -Wundef -Wsign-conversion"
+simd_off="-DBEAT_SIMD_NO_SSE2 -DBEAT_SIMD_NO_AVX2 -DBEAT_SIMD_NO_AVX512 -DBEAT_SIMD_NO_NEON"
 passed=0
 failed=0
 
@@ -32,6 +33,10 @@ for cc in gcc clang; do
         case_ "$cc $std: implementation, both headers" $cc $flags -c "$here/impl.c" -o "$out/i.o"
         case_ "$cc $std: beat_simd.h first, then beat.h" $cc $flags -DBEAT_SIMD_FIRST -c "$here/impl.c" -o "$out/s.o"
         case_ "$cc $std: beat_simd.h alone" $cc $flags -c "$here/simd_only.c" -o "$out/so.o"
+        case_ "$cc $std: beat_simd.h alone, -O2" $cc $flags -O2 -c "$here/simd_only.c" -o "$out/so2.o"
+        case_ "$cc $std: beat_simd.h alone, BEAT_STATIC" $cc $flags -DBEAT_STATIC -c "$here/simd_only.c" -o "$out/sos.o"
+        case_ "$cc $std: beat_simd.h alone, every BEAT_SIMD_NO_*" $cc $flags $simd_off -c "$here/simd_only.c" -o "$out/son.o"
+        case_ "$cc $std: both headers, every BEAT_SIMD_NO_*" $cc $flags $simd_off -c "$here/impl.c" -o "$out/in.o"
         case_ "$cc $std: BEAT_STATIC" $cc $flags -DBEAT_STATIC -c "$here/impl.c" -o "$out/st.o"
         case_ "$cc $std: two users + one implementation link" \
             $cc $flags "$here/user_a.c" "$here/user_b.c" "$here/impl.c" -DBEAT_WITH_MAIN -o "$out/two" -pthread
@@ -46,6 +51,11 @@ for cxx in g++ clang++; do
     flags="-std=c++11 $warn -I$root -x c++"
     case_ "$cxx c++11: declarations only" $cxx $flags -c "$here/declarations.c" -o "$out/d.o"
     case_ "$cxx c++11: implementation, both headers" $cxx $flags -c "$here/impl.c" -o "$out/i.o"
+    case_ "$cxx c++11: beat_simd.h first, then beat.h" $cxx $flags -DBEAT_SIMD_FIRST -c "$here/impl.c" -o "$out/s.o"
+    case_ "$cxx c++11: beat_simd.h alone" $cxx $flags -c "$here/simd_only.c" -o "$out/so.o"
+    case_ "$cxx c++11: beat_simd.h alone, -O2" $cxx $flags -O2 -c "$here/simd_only.c" -o "$out/so2.o"
+    case_ "$cxx c++11: beat_simd.h alone, every BEAT_SIMD_NO_*" $cxx $flags $simd_off -c "$here/simd_only.c" -o "$out/son.o"
+    case_ "$cxx c++11: both headers, every BEAT_SIMD_NO_*" $cxx $flags $simd_off -c "$here/impl.c" -o "$out/in.o"
     case_ "$cxx c++11: BEAT_STATIC" $cxx $flags -DBEAT_STATIC -c "$here/impl.c" -o "$out/st.o"
     case_ "$cxx c++11: BEAT_NO_PSI" $cxx $flags -DBEAT_NO_PSI -c "$here/impl.c" -o "$out/np.o"
     case_ "$cxx c++11: BEAT_NO_PREDICT" $cxx $flags -DBEAT_NO_PREDICT -c "$here/impl.c" -o "$out/npr.o"
