@@ -7967,14 +7967,13 @@ BEAT__PRIVATE void beat__pressure_tick(beat_ctx *ctx, uint64_t now)
     beat__atomic_store_u32(&pool->pressure_sampling, 0, BEAT__MO_RELEASE);
 }
 
-// 1 when ctx should park instead of taking a job: its index is at or above
+// 1 when worker ctx should park instead of taking a job: its index is at or above
 // the run limit (never worker 0) and the pool is not stopping.
 BEAT__PRIVATE int beat__throttled(const beat_ctx *ctx)
 {
     beat_pool *pool = ctx->pool;
     // Relaxed: re-checked under the epoch protocol before sleeping.
-    return ctx->index < pool->nworkers &&
-           ctx->index >= beat__atomic_load_u32(&pool->run_limit, BEAT__MO_RELAXED) &&
+    return ctx->index >= beat__atomic_load_u32(&pool->run_limit, BEAT__MO_RELAXED) &&
            !beat__atomic_load_u32(&pool->stopping, BEAT__MO_RELAXED);
 }
 
@@ -8406,6 +8405,18 @@ BEAT__DEF void beat__heartbeat(beat_ctx *ctx)
 // samples this run (about one run per 32 us of fn's work; an untimed run
 // costs a compare and a decrement). Returns the clock after a timed run,
 // else 0.
+// Ends a timed run of key that began at start and covered items items:
+// records its time per item and returns the clock.
+BEAT__PRIVATE uint64_t beat__timed_record(beat_ctx *ctx, const void *key, uint64_t start,
+                                          uint64_t items)
+{
+    uint64_t now = beat__now_ns();
+    beat__predictor_record_items_owner(ctx->pool->predict, ctx->index, key, now - start, items,
+                                       now);
+    BEAT__STAT_ADD(ctx, timed, 1);
+    return now;
+}
+
 BEAT__PRIVATE uint64_t beat__call_timed(beat_ctx *ctx, beat_fn fn, void *arg)
 {
     beat__predictor *p = ctx->pool->predict;
@@ -8415,10 +8426,7 @@ BEAT__PRIVATE uint64_t beat__call_timed(beat_ctx *ctx, beat_fn fn, void *arg)
     }
     uint64_t start = beat__now_ns();
     fn(ctx, arg);
-    uint64_t end = beat__now_ns();
-    beat__predictor_record_owner(p, ctx->index, BEAT__PREDICT_KEY(fn), end - start, end);
-    BEAT__STAT_ADD(ctx, timed, 1);
-    return end;
+    return beat__timed_record(ctx, BEAT__PREDICT_KEY(fn), start, 1);
 }
 
 // Memory awareness looks at the clock after timed runs, and every
@@ -8665,10 +8673,7 @@ BEAT__PRIVATE void beat__chunk_call(beat_ctx *ctx, const beat__loop_desc *desc, 
     }
     uint64_t start = beat__now_ns();
     desc->body(ctx, begin, end, desc->arg);
-    uint64_t now = beat__now_ns();
-    beat__predictor_record_items_owner(p, ctx->index, key, now - start, end - begin, now);
-    BEAT__STAT_ADD(ctx, timed, 1);
-    beat__pressure_tick(ctx, now);
+    beat__pressure_tick(ctx, beat__timed_record(ctx, key, start, end - begin));
 }
 
 // Sets the chunk sizes of a grain-0 loop from the body's estimate, if the
@@ -9357,13 +9362,10 @@ BEAT__PRIVATE void beat__batch_range(beat_ctx *ctx, size_t begin, size_t end, vo
         same &= jobs[i].fn == fn;
         jobs[i].fn(ctx, jobs[i].arg);
     }
-    uint64_t now = beat__now_ns();
-    if (same) {
-        beat__predictor_record_items_owner(p, ctx->index, BEAT__PREDICT_KEY(fn), now - start,
-                                           end - begin, now);
-        BEAT__STAT_ADD(ctx, timed, 1);
-    }
-    beat__pressure_tick(ctx, now);
+    // A mixed chunk says nothing about fn: only its clock is used.
+    beat__pressure_tick(ctx,
+                        same ? beat__timed_record(ctx, BEAT__PREDICT_KEY(fn), start, end - begin)
+                             : beat__now_ns());
 }
 
 BEAT__PRIVATE void beat__batch_run(beat_ctx *ctx, void *arg)

@@ -518,13 +518,10 @@ BEAT__PRIVATE void beat__batch_range(beat_ctx *ctx, size_t begin, size_t end, vo
         same &= jobs[i].fn == fn;
         jobs[i].fn(ctx, jobs[i].arg);
     }
-    uint64_t now = beat__now_ns();
-    if (same) {
-        beat__predictor_record_items_owner(p, ctx->index, BEAT__PREDICT_KEY(fn), now - start,
-                                           end - begin, now);
-        BEAT__STAT_ADD(ctx, timed, 1);
-    }
-    beat__pressure_tick(ctx, now);
+    // A mixed chunk says nothing about fn: only its clock is used.
+    beat__pressure_tick(ctx,
+                        same ? beat__timed_record(ctx, BEAT__PREDICT_KEY(fn), start, end - begin)
+                             : beat__now_ns());
 }
 
 BEAT__PRIVATE void beat__batch_run(beat_ctx *ctx, void *arg)

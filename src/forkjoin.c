@@ -92,10 +92,7 @@ BEAT__PRIVATE void beat__chunk_call(beat_ctx *ctx, const beat__loop_desc *desc, 
     }
     uint64_t start = beat__now_ns();
     desc->body(ctx, begin, end, desc->arg);
-    uint64_t now = beat__now_ns();
-    beat__predictor_record_items_owner(p, ctx->index, key, now - start, end - begin, now);
-    BEAT__STAT_ADD(ctx, timed, 1);
-    beat__pressure_tick(ctx, now);
+    beat__pressure_tick(ctx, beat__timed_record(ctx, key, start, end - begin));
 }
 
 // Sets the chunk sizes of a grain-0 loop from the body's estimate, if the

@@ -500,14 +500,13 @@ BEAT__PRIVATE void beat__pressure_tick(beat_ctx *ctx, uint64_t now)
     beat__atomic_store_u32(&pool->pressure_sampling, 0, BEAT__MO_RELEASE);
 }
 
-// 1 when ctx should park instead of taking a job: its index is at or above
+// 1 when worker ctx should park instead of taking a job: its index is at or above
 // the run limit (never worker 0) and the pool is not stopping.
 BEAT__PRIVATE int beat__throttled(const beat_ctx *ctx)
 {
     beat_pool *pool = ctx->pool;
     // Relaxed: re-checked under the epoch protocol before sleeping.
-    return ctx->index < pool->nworkers &&
-           ctx->index >= beat__atomic_load_u32(&pool->run_limit, BEAT__MO_RELAXED) &&
+    return ctx->index >= beat__atomic_load_u32(&pool->run_limit, BEAT__MO_RELAXED) &&
            !beat__atomic_load_u32(&pool->stopping, BEAT__MO_RELAXED);
 }
 
@@ -939,6 +938,18 @@ BEAT__DEF void beat__heartbeat(beat_ctx *ctx)
 // samples this run (about one run per 32 us of fn's work; an untimed run
 // costs a compare and a decrement). Returns the clock after a timed run,
 // else 0.
+// Ends a timed run of key that began at start and covered items items:
+// records its time per item and returns the clock.
+BEAT__PRIVATE uint64_t beat__timed_record(beat_ctx *ctx, const void *key, uint64_t start,
+                                          uint64_t items)
+{
+    uint64_t now = beat__now_ns();
+    beat__predictor_record_items_owner(ctx->pool->predict, ctx->index, key, now - start, items,
+                                       now);
+    BEAT__STAT_ADD(ctx, timed, 1);
+    return now;
+}
+
 BEAT__PRIVATE uint64_t beat__call_timed(beat_ctx *ctx, beat_fn fn, void *arg)
 {
     beat__predictor *p = ctx->pool->predict;
@@ -948,10 +959,7 @@ BEAT__PRIVATE uint64_t beat__call_timed(beat_ctx *ctx, beat_fn fn, void *arg)
     }
     uint64_t start = beat__now_ns();
     fn(ctx, arg);
-    uint64_t end = beat__now_ns();
-    beat__predictor_record_owner(p, ctx->index, BEAT__PREDICT_KEY(fn), end - start, end);
-    BEAT__STAT_ADD(ctx, timed, 1);
-    return end;
+    return beat__timed_record(ctx, BEAT__PREDICT_KEY(fn), start, 1);
 }
 
 // Memory awareness looks at the clock after timed runs, and every
