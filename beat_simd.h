@@ -441,6 +441,18 @@ BEAT_API size_t beat_simd_count_f64(beat_simd_cmp op, double t, const double *x,
 #define BEAT_OUTSIDE_SLOTS 4
 #endif
 
+// Batch variants (beat_register_batch): functions per pool, and jobs per
+// batch call.
+#ifndef BEAT_BATCH_VARIANTS
+#define BEAT_BATCH_VARIANTS 32
+#endif
+#ifndef BEAT_BATCH_WIDTH
+#define BEAT_BATCH_WIDTH 16
+#endif
+#if BEAT_BATCH_WIDTH < 1 || BEAT_BATCH_VARIANTS < 1
+#error "BEAT_BATCH_WIDTH and BEAT_BATCH_VARIANTS must be at least 1"
+#endif
+
 #ifndef BEAT_HEARTBEAT_US
 #define BEAT_HEARTBEAT_US 100
 #endif
@@ -526,6 +538,10 @@ BEAT__ATOMIC_ARITH(int64_t, i64)
 // Through a typedef so that "const T *" reads "void *const *".
 typedef void *beat__ptr;
 BEAT__ATOMIC_OPS(beat__ptr, ptr)
+// Function pointers go through one generic code-pointer type: converting
+// between function pointer types is defined, to and from void * is not.
+typedef void (*beat__code)(void);
+BEAT__ATOMIC_OPS(beat__code, code)
 
 #undef BEAT__ATOMIC_OPS
 #undef BEAT__ATOMIC_ARITH

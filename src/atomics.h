@@ -54,6 +54,10 @@ BEAT__ATOMIC_ARITH(int64_t, i64)
 // Through a typedef so that "const T *" reads "void *const *".
 typedef void *beat__ptr;
 BEAT__ATOMIC_OPS(beat__ptr, ptr)
+// Function pointers go through one generic code-pointer type: converting
+// between function pointer types is defined, to and from void * is not.
+typedef void (*beat__code)(void);
+BEAT__ATOMIC_OPS(beat__code, code)
 
 #undef BEAT__ATOMIC_OPS
 #undef BEAT__ATOMIC_ARITH

@@ -69,6 +69,18 @@
 #define BEAT_OUTSIDE_SLOTS 4
 #endif
 
+// Batch variants (beat_register_batch): functions per pool, and jobs per
+// batch call.
+#ifndef BEAT_BATCH_VARIANTS
+#define BEAT_BATCH_VARIANTS 32
+#endif
+#ifndef BEAT_BATCH_WIDTH
+#define BEAT_BATCH_WIDTH 16
+#endif
+#if BEAT_BATCH_WIDTH < 1 || BEAT_BATCH_VARIANTS < 1
+#error "BEAT_BATCH_WIDTH and BEAT_BATCH_VARIANTS must be at least 1"
+#endif
+
 #ifndef BEAT_HEARTBEAT_US
 #define BEAT_HEARTBEAT_US 100
 #endif

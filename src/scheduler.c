@@ -102,6 +102,13 @@ struct beat_ctx {
                            beat__atomic_load_u64(&(ctx)->stats.field, BEAT__MO_RELAXED) + (n),     \
                            BEAT__MO_RELAXED)
 
+// A registered batch variant (see batch.c): fn never changes once the entry
+// is published, batch (a beat_batch_fn, NULL when removed) may.
+typedef struct beat__variant {
+    beat_fn fn;
+    beat__code batch;
+} beat__variant;
+
 struct beat_pool {
     uint32_t idle_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked workers
     uint32_t idle_sleepers;                            // workers between "sleepers += 1" and "-= 1"
@@ -136,6 +143,10 @@ struct beat_pool {
     uint64_t spin_ns;
     uint64_t heartbeat_ns;
     int checks;
+    // Batch variants (batch.c): entries below nvariants are published.
+    uint32_t nvariants;
+    uint32_t variants_lock; // 1 while beat_register_batch changes the table
+    beat__variant variants[BEAT_BATCH_VARIANTS];
     beat_config cfg;
 };
 

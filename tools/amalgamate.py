@@ -105,6 +105,7 @@ MANIFEST = {
                           "src/deque.c",
                           "src/scheduler.c",
                           "src/forkjoin.c",
+                          "src/batch.c",
                           "src/api.c",
                           "src/simd/isa.h",
                           "src/simd/kernels.h",

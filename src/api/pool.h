@@ -316,6 +316,27 @@ typedef struct beat_job {
 // Thread safety: any thread.
 BEAT_API beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, size_t count);
 
+// A batch variant of a job function: does what count calls fn(ctx, args[i])
+// would do, for i < count, in one call (where vector code goes: the
+// arguments of up to BEAT_BATCH_WIDTH jobs at once, e.g. to process their
+// data as lanes). args is valid during the call only.
+typedef void (*beat_batch_fn)(beat_ctx *ctx, void *const *args, size_t count);
+
+// Registers batch as fn's batch variant in pool (batch == NULL removes it;
+// registering fn again replaces it). From then on beat_submit_batch groups
+// the jobs of each submitted array whose function has a variant: their
+// arguments are gathered by function, in submission order, into groups of
+// BEAT_BATCH_WIDTH (16) and each group runs as one batch(ctx, args, n) call
+// (the last group of a function may be shorter); jobs of other functions
+// run one by one as before. Jobs still count one each for beat_pool_wait.
+// beat_submit, beat_spawn and the pool's other paths call fn itself.
+// Batches already formed keep the variant they were formed with.
+// Errors: INVALID_ARGUMENT (NULL pool or fn), OUT_OF_MEMORY (the pool has
+// BEAT_BATCH_VARIANTS (32) functions registered already; their entries stay
+// even when removed, so re-registering one of them still works).
+// Thread safety: any thread, concurrently with submits.
+BEAT_API beat_result beat_register_batch(beat_pool *pool, beat_fn fn, beat_batch_fn batch);
+
 // Like beat_submit, for a job that can wait: while the pool's memory
 // pressure is HIGH or above (see beat_config.memory_aware) the job is held
 // and queued once the level falls below HIGH; beat_pool_wait and
