@@ -4,6 +4,7 @@
 # make test SAN=tsan    the same programs under ThreadSanitizer (clang)
 # make test SAN=asan    the same programs under AddressSanitizer + UBSan (clang)
 # make fuzz             each tests/fuzz/fuzz_*.c under libFuzzer for FUZZ_SECONDS (30)
+# make install          headers, beat.pc, CMake package files (PREFIX=/usr/local, DESTDIR)
 
 SAN ?=
 PYTHON ?= python3
@@ -94,6 +95,34 @@ format:
 	@command -v clang-format >/dev/null || { echo "clang-format not installed"; exit 1; }
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 	@echo "format: $(words $(FORMAT_FILES)) files clean"
+
+# make install [PREFIX=/usr/local] [DESTDIR=] [INCLUDEDIR=] [LIBDIR=]: the
+# headers, LIBDIR/pkgconfig/beat.pc and LIBDIR/cmake/beat/beat-config*.cmake
+# (find_package(beat CONFIG)), from the templates in cmake/ that CMake's
+# install uses too. The version comes from beat.h (src/api/base.h).
+PREFIX ?= /usr/local
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR ?= $(PREFIX)/lib
+VERSION_PART = $(shell sed -n 's/^\#define BEAT_VERSION_$(1) \([0-9]*\)$$/\1/p' beat.h)
+# With the default layout beat-config.cmake finds the headers relative to
+# itself (the tree can be moved), as after cmake --install.
+CONFIG_INCLUDEDIR = $(if $(and $(filter $(PREFIX)/include,$(INCLUDEDIR)),\
+	$(filter $(PREFIX)/lib,$(LIBDIR))),../../../include,$(INCLUDEDIR))
+INSTALL_SUBST = sed -e 's|@BEAT_PREFIX@|$(PREFIX)|g' \
+	-e 's|@BEAT_PC_INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' \
+	-e 's|@BEAT_CONFIG_INCLUDEDIR@|$(CONFIG_INCLUDEDIR)|g' \
+	-e 's|@BEAT_VERSION@|$(call VERSION_PART,MAJOR).$(call VERSION_PART,MINOR).$(call VERSION_PART,PATCH)|g' \
+	-e 's|@BEAT_VERSION_MAJOR@|$(call VERSION_PART,MAJOR)|g' \
+	-e 's|@BEAT_VERSION_MINOR@|$(call VERSION_PART,MINOR)|g'
+
+.PHONY: install
+install: $(HEADERS)
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(LIBDIR)/cmake/beat
+	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)
+	$(INSTALL_SUBST) cmake/beat.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/beat.pc
+	$(INSTALL_SUBST) cmake/beat-config.cmake.in > $(DESTDIR)$(LIBDIR)/cmake/beat/beat-config.cmake
+	$(INSTALL_SUBST) cmake/beat-config-version.cmake.in \
+		> $(DESTDIR)$(LIBDIR)/cmake/beat/beat-config-version.cmake
 
 clean:
 	rm -rf build
