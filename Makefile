@@ -44,8 +44,10 @@ amalgamate:
 $(BUILD)/%: tests/%.c tests/test.h tests/fib.h tests/tree.h $(HEADERS) | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
-# Variants of test_simd.c that #include it.
+# Variants of test_simd.c and test_devmode.c that #include them.
 $(BUILD)/test_simd_scalar $(BUILD)/test_simd_only: tests/test_simd.c
+$(BUILD)/test_engine_p1: tests/test_engine.c
+$(BUILD)/test_devmode_ndebug: tests/test_devmode.c
 
 $(MODEL): tests/model/deque_model.c src/deque.c src/atomics.h src/config.h | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
@@ -62,7 +64,7 @@ $(TOPO_TOOL): examples/beat_topo.c $(HEADERS) | $(BUILD)
 # depend on the sanitizer, so they run in the plain build only.
 ifeq ($(SAN),)
 EXTRA_SUITES := "bash tests/model/check_park.sh" "bash tests/compile/check.sh" \
-	"$(PYTHON) tests/topology/check_fixtures.py --tool $(TOPO_TOOL)"
+	"$(PYTHON) tests/topology/check_fixtures.py --tool $(TOPO_TOOL)" "bash tests/examples/run.sh"
 EXTRA_DEPS := $(TOPO_TOOL)
 endif
 
@@ -80,6 +82,18 @@ build/fuzz/%: tests/fuzz/%.c $(HEADERS)
 
 fuzz: $(FUZZ_TARGETS)
 	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Soak, not part of make test or CI: 2^32 + 10 jobs through beat_submit_batch
+# and 10 minutes of deque stress (tests/soak/soak.c). Shorter, e.g.:
+#   make soak SOAK_ARGS="--jobs 100000000 --deque-seconds 10"
+.PHONY: soak
+SOAK_ARGS ?=
+soak: build/soak
+	build/soak $(SOAK_ARGS)
+
+build/soak: tests/soak/soak.c $(HEADERS)
+	@mkdir -p build
+	$(CC) -std=c11 -O2 -g $(WARN) -I. $< -o $@ $(LDLIBS)
 
 bench: $(HEADERS)
 	$(MAKE) -C bench run

@@ -31,7 +31,8 @@ QUICK START
     beat_counter for many children; beat_parallel_for and
     beat_parallel_reduce for ranges; beat_submit_batch for many small jobs;
     beat_pool_stats for per-worker counters (pcalls, promotions, steals,
-    parks, ...) when the numbers need explaining.
+    parks, busy and idle time, ...) and beat_pool_stats_print for them as a
+    table, when the numbers need explaining.
 
 CONFIGURATION
     Compile-time macros. "global": define it the same way in every file that
@@ -47,11 +48,15 @@ CONFIGURATION
     BEAT_MALLOC(n),        malloc, free             impl    fallback allocator when
     BEAT_FREE(p)                                            beat_config.allocator is empty;
                                                             define both or neither
-    BEAT_DEBUG             1 unless NDEBUG          impl    development checks and asserts
+    BEAT_DEBUG             1 unless NDEBUG          impl    development checks (DEVELOPMENT
+                                                            MODE) and asserts
     BEAT_NO_STDIO          undefined                global  no stdio: no beat_log_stderr, log
                                                             messages are unformatted
     BEAT_CACHELINE         64                       impl    padding of shared hot fields
     BEAT_HEARTBEAT_US      100                      impl    default beat_config.heartbeat_us
+    BEAT_PRIORITIES        1                        impl    job priority levels (1-3) for
+                                                            beat_submit_priority; 1 costs
+                                                            nothing
     BEAT_BATCH_WIDTH       16                       impl    jobs per batch-variant call
     BEAT_BATCH_VARIANTS    32                       impl    functions with a batch variant,
                                                             per pool
@@ -63,6 +68,9 @@ CONFIGURATION
                                                             beat_topology_detect returns
                                                             UNSUPPORTED; default workers =
                                                             the affinity mask's CPUs
+    BEAT_NO_TRACE          undefined                impl    no trace recorder: trace_path and
+                                                            BEAT_TRACE are ignored (warning)
+    BEAT_TRACE_EVENTS      65536                    impl    default beat_config.trace_events
     BEAT_SIMD_IMPLEMENTATION undefined              impl    beat_simd.h only: its implementation
     BEAT_SIMD_NO_SSE2,     undefined                impl    leave that SIMD path out (the
     BEAT_SIMD_NO_AVX2,                                      scalar path is always there);
@@ -73,7 +81,9 @@ CONFIGURATION
     beat_config_default(profile) gives the defaults of a profile:
     BASIC (short idle spin), PERFORMANCE and ADVANCED (longer spin, larger
     deques, pinned workers; ADVANCED also memory_aware), DEVELOPMENT
-    (checks even with NDEBUG, log to stderr).
+    (checks even with NDEBUG, stuck waits reported after 5 s, log to
+    stderr; see DEVELOPMENT MODE). beat_config_analyze reviews a
+    configuration against this machine.
 
 THREADING MODEL
     A pool owns N worker threads named beat-w00, beat-w01, ... Each worker
@@ -134,6 +144,42 @@ THREADING MODEL
     per job, >>batch). Only beat_submit_batch groups: beat_submit and
     beat_spawn call the function itself.
 
+PINNED JOBS AND PRIORITIES
+    beat_submit_pinned(pool, w, fn, arg) queues a job that only worker w
+    runs (before other work, in submission order); with BEAT_MAIN_THREAD
+    the job runs in the next beat_pump on whatever thread calls it (a game
+    loop pumps once per frame), or in beat_pump_wait, which sleeps until
+    such a job arrives (a dedicated I/O thread's loop). beat_pool_wait waits
+    for worker-pinned jobs but not for main-thread ones (its caller is the
+    one who pumps); beat_pool_destroy runs those left. Main-thread jobs get
+    an outside context, as in beat_run.
+
+    With BEAT_PRIORITIES 2 or 3, beat_submit_priority queues HIGH, NORMAL
+    and LOW jobs in separate queues; a worker takes HIGH before its own
+    deque, then NORMAL, then LOW. A job's wait helps only with queued jobs
+    of its priority or higher and steals only from workers running such
+    jobs, so a HIGH job never waits behind a LOW job it picked up. With one
+    level (the default) none of this is compiled.
+
+PROFILER HOOKS AND NAMES
+    beat_name_fn(pool, fn, "name") names a job function (traces and hooks
+    show it; beat_fn_name reads it). To feed a profiler (Tracy, Superluminal,
+    perf markers, your own), define in the BEAT_IMPLEMENTATION file, before
+    including beat.h:
+
+        BEAT_PROFILE_BEGIN(name, worker)  before every task a worker or an
+                                          outside context runs; name is the
+                                          job function's name or NULL,
+                                          worker the beat_ctx_worker index
+        BEAT_PROFILE_END(worker)          after it (define both or neither)
+        BEAT_PROFILE_THREAD(name)         once on each worker thread, first
+                                          ("beat-w00", ...)
+
+    Begins and ends nest per thread (a task that waits runs other tasks
+    inside its own). Undefined, they compile to nothing and no name is
+    looked up. examples/profiler_hooks.c is an adapter to a small built-in
+    profiler written against exactly this interface.
+
 ADAPTING TO WHAT IT MEASURES
     Prediction (unless beat_config.predict_off): the workers time a sample
     of what they run (about one run per 32 us of a function's work: jobs,
@@ -156,6 +202,91 @@ ADAPTING TO WHAT IT MEASURES
     each change. An idle pool samples nothing, except that while deferred
     jobs are held worker 0 parks with a timeout of one interval.
 
+STATISTICS
+    beat_pool_stats sums per-worker counters (pcalls, promotions, steals,
+    failed steals, parks, wakeups, tasks, loop chunks, ...) and busy and
+    idle time. A worker is idle from its first failed search for work
+    until it runs a task again (spinning or parked, inside a wait too) and
+    busy otherwise; the clock is read only at those changes, never per
+    pcall or per task of a busy worker. beat_pool_stats_format
+    (snprintf-like, no stdio needed) and beat_pool_stats_print make a
+    table of one row per worker, an "outside" row (beat_run callers) and a
+    "total" row, with the columns worker, tasks, chunks, pcalls,
+    promotions, steals, failed_steals, parks, wakeups, busy_ms, idle_ms
+    and util% (busy / (busy + idle)).
+
+TRACE
+    A pool records a Chrome/Perfetto trace when it is created with
+    beat_config.trace_path set, or with trace_path NULL and the environment
+    variable BEAT_TRACE set (trace_path "" turns it off whatever BEAT_TRACE
+    says). beat_pool_destroy writes the JSON file once the workers have
+    stopped; open it in ui.perfetto.dev or chrome://tracing. In a process,
+    the k-th pool (k >= 1, in order of creation) tracing to the same path
+    string writes to it with ".k" before the extension: trace.json,
+    trace.1.json, trace.2.json (".k" at the end of a path without one).
+    beat_pool_trace_status gives the path and the counts so far.
+
+    One track per worker ("beat worker N") and per outside slot that a
+    beat_run caller used ("beat_run slot N"). Complete slices for every
+    task run (args.kind job, spawn, pcall: the b of a promoted frame, run
+    by a thief or by its owner's join; loop piece, chain, task), every
+    loop chunk (with its range), every wait (beat_wait, the join of a
+    stolen frame, the end of a loop) and beat_run's function. A slice is
+    named by its function's beat_name_fn name, else by its kind, and
+    carries the function's address. Slices nest per track: what a worker
+    runs while it waits sits inside the wait. Flow arrows go from the
+    slice that pushed a task (promotion, spawn, submit from a task) to its
+    slice on the thief. Counters: each deque's depth (sampled at pushes,
+    task starts and steals) and the memory-pressure level (each sample; 0
+    at the start). Times are CLOCK_MONOTONIC in microseconds with ns
+    decimals, from the pool's creation (otherData.origin_ns).
+
+    Each worker and outside slot has a ring of beat_config.trace_events
+    records (BEAT_TRACE_EVENTS, 65536, of 48 bytes), allocated at create;
+    only its own thread writes it: no lock, no allocation. A full ring
+    stops recording and counts what it refuses, so the file keeps
+    everything before that moment; a "trace ring full" instant marks it
+    and otherData reports dropped_events and dropped_per_ring. Tracing
+    costs two clock reads per slice and one per push or steal. Off, it
+    costs a branch on a per-worker field at those points, and nothing in
+    beat_pcall (a frame shows up only once promoted). BEAT_NO_TRACE
+    removes the recorder: a requested trace is ignored with a logged
+    warning, and beat_pool_trace_status returns UNSUPPORTED.
+
+DEVELOPMENT MODE
+    Misuse checks run when BEAT_DEBUG is 1 (the default unless NDEBUG) or
+    beat_config.checks is 1 (the DEVELOPMENT profile sets it, with a
+    stderr logger and stuck_wait_ms 5000). A broken rule is reported
+    through the logger, once per pool, as "<function> [<rule>]: what
+    happened; the rule. Fix: what to do. What the call did.":
+      ctx-owner             a beat_ctx used on a thread other than its
+                            task's (beat_spawn, beat_wait, beat_parallel_for,
+                            beat_parallel_reduce): the call goes on with
+                            the thread's own context, or as from outside
+      self-wait             beat_wait on the counter its own task is counted
+                            on (it could never return): returns at once
+      counter-reuse         a counted task finishing on a counter with
+                            nothing pending (zeroed or reused while its
+                            tasks ran): the count stays at zero
+      submit-after-destroy  a submit or beat_run from outside once
+                            beat_pool_destroy began: BEAT_ERROR_SHUTDOWN
+      stuck-wait            a wait with nothing to run whose count has not
+                            moved for stuck_wait_ms: reported once per wait
+                            (pending count, queues, idle workers); it goes
+                            on waiting
+      wait-inside-pool      beat_pool_wait, beat_run or beat_pool_destroy
+                            from a task of the same pool: refused (DEADLOCK
+                            from beat_run and beat_pool_wait_checked), and
+                            reported with checks off too
+    beat_pcall has no check; elsewhere a check is a branch on a per-pool
+    flag. Not caught: a counter reset and reused before its old tasks
+    finish, a ctx handed to another task on the same thread, a pool used
+    after beat_pool_destroy returned. beat_config_analyze reviews a
+    configuration for this machine before use, one line per finding (the
+    field, the problem, the fix): workers above the CPUs the affinity mask,
+    cpuset and CPU quota allow, pinning without a readable topology,
+    heartbeat and spin extremes, memory_aware without PSI, and more.
+
 MEMORY ORDERING
     Everything a task wrote is visible to whoever observes its completion:
     beat_wait (acquire on its counter), the return of beat_pcall, beat_run,
@@ -176,6 +307,16 @@ ERROR MODEL
     lost. Invalid arguments return BEAT_ERROR_INVALID_ARGUMENT; functions
     without a result check them with BEAT_ASSERT.
 
+    fork(): the child has only the thread that forked, so a pool created
+    before the fork has no workers there. Beat notices (a pthread_atfork
+    handler, no system call per call): in the child beat_submit,
+    beat_submit_batch, beat_submit_deferrable and beat_run return
+    BEAT_ERROR_FORKED, beat_pool_wait reports it and returns at once, and
+    beat_pool_destroy frees the pool's memory without running or waiting
+    for anything. Create a new pool in the child; the parent's pool is
+    unaffected. fork() from inside a task is not supported (the child may
+    only exec or _exit).
+
 beat DOES NOT (in this version)
     - react to pressure faster than its sampling interval, or stop a job
       that is already running: memory awareness lowers how many jobs start,
@@ -185,15 +326,24 @@ beat DOES NOT (in this version)
     - place task records or user frames on NUMA nodes (deques of pinned
       workers are; frames live on the worker's stack, first-touched after
       pinning);
-    - batch SIMD work across tasks: the kernels (>>simd, also in
-      beat_simd.h) and their parallel forms (>>simd_parallel) work on
-      arrays; jobs sharing a function are not yet grouped into batches;
-    - run on Windows or macOS: Linux only (futex, sched_getaffinity);
+    - group jobs submitted one at a time (beat_submit) for batch variants:
+      only beat_submit_batch groups (>>batch);
+    - keep a pool working across fork() (see ERROR MODEL), or notice a
+      child made by a raw clone() system call;
+    - run on Windows or macOS: the implementation is Linux and POSIX only
+      (futex, sched_getaffinity, /sys). Elsewhere BEAT_IMPLEMENTATION stops
+      with one #error saying so; the declarations, and beat_simd.h alone,
+      still compile (checked with MinGW-w64 for Windows);
     - compile with MSVC or other compilers without GNU builtins;
-    - let an outside thread help except inside beat_run (no registration
-      of outside threads yet);
-    - offer priorities, pinned or main-thread tasks, traces, a stats
-      printer, or a development mode beyond the misuse reports.
+    - let an outside thread help except inside beat_pool_help, beat_run
+      or a pump of main-thread jobs (no registering outside threads as
+      permanent extra workers);
+    - pin jobs to outside threads other than the one main-thread queue
+      (BEAT_MAIN_THREAD; a dedicated thread uses it with beat_pump_wait);
+    - trace the jobs of a beat_submit_batch one by one (a batch shows as a
+      task and its chunks), or pcall frames that were never promoted;
+    - catch every misuse: development mode checks what it can tell for
+      certain and cheaply (see DEVELOPMENT MODE for what it misses).
 */
 
 #ifndef BEAT_H_INCLUDED
@@ -271,7 +421,10 @@ extern "C" {
       "from outside the pool or use a beat_counter inside it.")                                    \
     X(BEAT_ERROR_NO_DATA, -9,                                                                      \
       "Nothing measured yet (e.g. no run of the function has been timed); run it a few times "     \
-      "first, or fall back on a default.")
+      "first, or fall back on a default.")                                                         \
+    X(BEAT_ERROR_FORKED, -10,                                                                      \
+      "The pool was created before this process was forked, and its threads do not exist in "      \
+      "the child; create a new pool in the child (beat_pool_destroy only frees the old one).")
 
 typedef enum beat_result {
 #define BEAT__RESULT_ENUM(name, value, advice) name = value,
@@ -488,6 +641,19 @@ BEAT_API const char *beat_pressure_level_name(beat_pressure_level level);
 }
 #endif
 // ==== END src/api/psi.h ====
+#ifndef BEAT_NO_STDIO
+#include <stdio.h> // FILE, for beat_pool_stats_print
+#endif
+
+// The implementation is Linux and POSIX only. Elsewhere the declarations
+// still compile, and BEAT_IMPLEMENTATION stops at this one error: defining
+// BEAT_IMPLEMENTATION_INCLUDED skips the implementation section, which
+// would otherwise add a cascade of errors about missing system headers.
+#if defined(BEAT_IMPLEMENTATION) && !defined(__linux__) && !defined(BEAT_IMPLEMENTATION_INCLUDED)
+#error                                                                                             \
+    "beat.h: BEAT_IMPLEMENTATION is Linux and POSIX only (futex, sched_getaffinity, /sys); elsewhere include beat.h without it, or use beat_simd.h alone"
+#define BEAT_IMPLEMENTATION_INCLUDED 1
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -517,8 +683,9 @@ typedef enum beat_profile {
     // high memory pressure fewer workers run, deferrable jobs wait, and
     // free task records go back to the system.
     BEAT_PROFILE_ADVANCED,
-    // BASIC plus runtime misuse checks even in NDEBUG builds and a logger
-    // that prints to stderr (unless BEAT_NO_STDIO).
+    // BASIC plus runtime misuse checks even in NDEBUG builds (checks), a
+    // report of waits stuck for 5 s (stuck_wait_ms) and a logger that
+    // prints to stderr (unless BEAT_NO_STDIO). See DEVELOPMENT MODE.
     BEAT_PROFILE_DEVELOPMENT
 } beat_profile;
 
@@ -594,7 +761,8 @@ typedef struct beat_config {
     // Explicit CPUs: worker i runs on OS CPU worker_cpus[i % count].
     // Implies pinning. Every CPU must be one this process may use
     // (sched_getaffinity and the cgroup cpuset), else create fails with
-    // INVALID_ARGUMENT. The array is read during create only.
+    // INVALID_ARGUMENT (IO when the topology cannot be read to check them).
+    // The array is read during create only.
     const unsigned *worker_cpus;
     unsigned worker_cpus_count;
     // Execution-time prediction. The scheduler times a sample of what it
@@ -640,6 +808,25 @@ typedef struct beat_config {
     // Test hook: returns the level instead of reading PSI and the cgroup
     // (called where the files would be read, with user). NULL in normal use.
     beat_pressure_level (*pressure_source)(void *user);
+    // Tracing (TRACE in the manual; beat_pool_trace_status): beat_pool_destroy
+    // writes a Chrome/Perfetto JSON trace of what the pool ran to this file.
+    // NULL = the environment variable BEAT_TRACE decides (unset or empty: no
+    // trace); "" = no trace whatever BEAT_TRACE says; else the path (copied
+    // at create), which wins over BEAT_TRACE. The k-th pool of the process
+    // (k >= 1, counting from 0 in order of creation) tracing to the same path
+    // string writes to it with ".k" before the extension (trace.json,
+    // trace.1.json, ...). Ignored, with a logged warning, under BEAT_NO_TRACE.
+    const char *trace_path;
+    unsigned trace_events; // events per ring (one ring per worker and outside slot);
+                           // 0 = BEAT_TRACE_EVENTS (65536); at most 2^24
+    // Development mode (with checks, or BEAT_DEBUG): a wait (beat_wait, a
+    // join, a loop's end, beat_pool_wait, beat_pool_destroy, beat_run) that
+    // has had nothing else to run for stuck_wait_ms while its count did not
+    // move is reported once through the logger (rule stuck-wait: what it
+    // waits on, the queues, the idle workers), and goes on waiting. Such a
+    // wait then parks with a timeout instead of indefinitely. 0 = off (the
+    // default; DEVELOPMENT sets 5000); at most 3600000.
+    unsigned stuck_wait_ms;
 } beat_config;
 
 // The defaults of a profile (see beat_profile). Thread safety: any thread.
@@ -650,8 +837,10 @@ BEAT_API beat_config beat_config_default(beat_profile profile);
 
 // Creates a pool and starts its workers. cfg may be NULL (defaults).
 // Errors: INVALID_ARGUMENT (out == NULL, workers > 1024, heartbeat_us >
-// 1000000, deque_capacity not a power of two or > 2^24, half an allocator),
-// OUT_OF_MEMORY, THREAD_CREATE. On error *out is NULL and nothing leaks: the
+// 1000000, deque_capacity not a power of two or > 2^24, half an allocator,
+// worker_cpus naming a CPU this process may not use), IO (worker_cpus set
+// but the topology below sysfs_root cannot be read, so the CPUs cannot be
+// checked), OUT_OF_MEMORY, THREAD_CREATE. On error *out is NULL and nothing leaks: the
 // workers already started are stopped and joined.
 // Thread safety: any thread.
 BEAT_API beat_result beat_pool_create(const beat_config *cfg, beat_pool **out);
@@ -662,8 +851,23 @@ BEAT_API beat_result beat_pool_create(const beat_config *cfg, beat_pool **out);
 // outside threads must have stopped using the pool (a submit that races
 // destroy may fail with BEAT_ERROR_SHUTDOWN or touch freed memory).
 // Must not be called from a task of the same pool (reported, and it returns
-// without destroying). Thread safety: one call, from outside the pool.
+// without destroying). In a child of fork() (see "Fork" below) it only frees
+// the pool's memory: no job is run, no thread is waited for.
+// Thread safety: one call, from outside the pool.
 BEAT_API void beat_pool_destroy(beat_pool *pool);
+
+// Fork: the child of fork() has only the thread that forked, so a pool
+// created before the fork has no workers there. The pool notices (a
+// pthread_atfork handler, registered by the first beat_pool_create; no
+// system call per call): in the child, beat_submit, beat_submit_batch,
+// beat_submit_deferrable and beat_run (and what goes through it) return
+// BEAT_ERROR_FORKED, beat_pool_wait reports it through the logger and
+// returns at once, and beat_pool_destroy frees the memory without running
+// or waiting for anything (jobs queued before the fork never run in the
+// child; a beat_submit_batch copy still queued is not freed). Create a new
+// pool in the child if it needs one. The parent's pool is unaffected.
+// fork() from inside a task is not supported: the child may only exec or
+// _exit. A process cloned without fork() (raw clone) is not detected.
 
 // Number of worker threads. Thread safety: any thread.
 BEAT_API unsigned beat_pool_workers(const beat_pool *pool);
@@ -679,7 +883,8 @@ BEAT_API unsigned beat_pool_workers(const beat_pool *pool);
 // a worker and the caller blocks until it is done. Tasks fn spawns and
 // never waits for are finished before beat_run returns.
 // Errors: INVALID_ARGUMENT, SHUTDOWN, DEADLOCK (called from a task of the
-// same pool, which would wait for itself).
+// same pool, which would wait for itself), FORKED (the pool was created
+// before this process forked; see "Fork").
 // Thread safety: any thread outside the pool; many at once.
 BEAT_API beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg);
 
@@ -691,7 +896,9 @@ BEAT_API unsigned beat_ctx_worker(const beat_ctx *ctx);
 BEAT_API beat_pool *beat_ctx_pool(const beat_ctx *ctx);
 
 // A counter of pending spawned tasks. Zero-initialise it; no allocation,
-// no destroy. It may be reused once beat_wait has returned.
+// no destroy. It may be reused once beat_wait has returned; reset while
+// its tasks run, it is reported when a task finishes below zero (rule
+// counter-reuse, with checks; see DEVELOPMENT MODE in the manual).
 // Fields are private: use beat_counter_pending.
 typedef struct beat_counter {
     uint64_t beat__state; // bits 62-63: parked-waiter flags; bits 0..61: pending tasks
@@ -766,14 +973,21 @@ static inline void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, 
 // where idle workers can steal it; when it has run, c is decremented.
 // If the task record or the deque cannot grow (out of memory) fn runs
 // inline instead, so no task is ever lost.
-// Thread safety: only from a task, with that task's ctx.
+// Thread safety: only from a task, with that task's ctx. With checks
+// (development mode) a ctx used on another thread is reported (rule
+// ctx-owner) and the call goes on with the calling thread's own context
+// of the pool, or, from a thread outside the pool, queues the task there.
 BEAT_API void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg);
 
 // Returns when c reaches zero. Meanwhile it runs other tasks: its own deque
 // first, then it steals; with nothing to do it parks until c is done or new
 // work appears. Memory ordering: everything the counted tasks wrote is
 // visible after return (acquire). Thread safety: only from a task, with that
-// task's ctx; several tasks may wait on one counter.
+// task's ctx; several tasks may wait on one counter. With checks
+// (development mode): a ctx of another thread as in beat_spawn (outside
+// the pool the thread then sleeps until c is done); a wait on the counter
+// the running task is itself counted on, which could never end, is
+// reported (rule self-wait) and returns at once.
 BEAT_API void beat_wait(beat_ctx *ctx, beat_counter *c);
 
 // Pending tasks of c at this instant (racy unless nothing else runs).
@@ -784,7 +998,9 @@ BEAT_API uint64_t beat_counter_pending(const beat_counter *c);
 // worker of this pool it goes onto that worker's deque; from any other
 // thread through a lock-free injection queue. Errors: INVALID_ARGUMENT,
 // OUT_OF_MEMORY (the job is not queued), SHUTDOWN (after beat_pool_destroy
-// has started). Thread safety: any thread.
+// has started; reported with checks, rule submit-after-destroy), FORKED
+// (in a child of fork(); see "Fork").
+// Thread safety: any thread.
 BEAT_API beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg);
 
 // One job of a batch.
@@ -799,7 +1015,8 @@ typedef struct beat_job {
 // (each job still runs exactly once, on some worker, in no given order).
 // The way to submit many small jobs (a job of ~50 cycles is fine).
 // count == 0 does nothing. Errors: INVALID_ARGUMENT (NULL pool, NULL jobs
-// with count > 0, a NULL fn), OUT_OF_MEMORY (nothing queued), SHUTDOWN.
+// with count > 0, a NULL fn), OUT_OF_MEMORY (nothing queued), SHUTDOWN,
+// FORKED (see "Fork").
 // Thread safety: any thread.
 BEAT_API beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, size_t count);
 
@@ -836,15 +1053,99 @@ BEAT_API beat_result beat_submit_deferrable(beat_pool *pool, beat_fn fn, void *a
 // awareness is off or nothing was sampled yet). Thread safety: any thread.
 BEAT_API beat_pressure_level beat_pool_pressure(const beat_pool *pool);
 
+// ---------------------------------------------------------------------------
+// Names
+
+// Names a job function in pool, for traces, the profiler hooks
+// (BEAT_PROFILE_BEGIN, see the manual) and beat_fn_name. name is not
+// copied: a string literal, or one that outlives the pool. Naming fn again
+// replaces its name. Errors: INVALID_ARGUMENT (NULL pool, fn or name),
+// OUT_OF_MEMORY (BEAT_NAMES (64) functions are named already).
+// Thread safety: any thread.
+BEAT_API beat_result beat_name_fn(beat_pool *pool, beat_fn fn, const char *name);
+
+// fn's name in pool, or NULL when it has none (a scan of the names: meant
+// for tools and hooks, not for every job). Thread safety: any thread.
+BEAT_API const char *beat_fn_name(const beat_pool *pool, beat_fn fn);
+
+// ---------------------------------------------------------------------------
+// Pinned jobs and priorities (for engines)
+
+// beat_submit_pinned's target for jobs that run on the thread calling
+// beat_pump or beat_pump_wait (a game's main thread, a dedicated I/O thread).
+#define BEAT_MAIN_THREAD 0xFFFFFFFFu
+
+// Queues a job that runs on one thread only: worker `thread` (0 ..
+// workers-1), which takes it before other work, or, with BEAT_MAIN_THREAD,
+// the next thread to call beat_pump or beat_pump_wait. Jobs pinned to one
+// thread start in submission order. Jobs pinned to a worker count for
+// beat_pool_wait; main-thread jobs do not (the thread that waits is the one
+// that would pump them): they run at the next pump, and beat_pool_destroy
+// runs any left, on its caller. A worker parked by memory pressure still
+// runs its pinned jobs. Errors: INVALID_ARGUMENT (NULL pool or fn, thread
+// neither a worker nor BEAT_MAIN_THREAD), OUT_OF_MEMORY, SHUTDOWN.
+// Thread safety: any thread.
+BEAT_API beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_fn fn, void *arg);
+
+// Runs, on the calling thread, the main-thread jobs queued when it starts
+// (jobs they queue wait for the next pump), and stores how many ran in
+// *ran (if not NULL). Their ctx is one of the pool's outside contexts, as
+// in beat_run: they may pcall, spawn and wait. Call it once per frame, or
+// from the thread that owns BEAT_MAIN_THREAD; one pump runs at a time (a
+// second caller waits for the first). Errors: INVALID_ARGUMENT (NULL
+// pool), DEADLOCK (called from a job of this pool). Thread safety: any
+// thread that is not a worker of this pool.
+BEAT_API beat_result beat_pump(beat_pool *pool, unsigned *ran);
+
+// Like beat_pump, but first waits until a main-thread job is queued or
+// timeout_ms passes (0 = no limit), without using CPU: the loop of a
+// dedicated thread. *ran is 0 after a timeout.
+BEAT_API beat_result beat_pump_wait(beat_pool *pool, unsigned timeout_ms, unsigned *ran);
+
+// beat_pool_wait for a thread that wants to help: until every job submitted
+// so far has finished, the calling thread runs queued jobs and steals, on
+// one of the pool's outside contexts (as in beat_run), then waits as
+// beat_pool_wait does once nothing is left to take. Main-thread jobs are
+// not run (beat_pump runs them). Errors: INVALID_ARGUMENT (NULL pool),
+// DEADLOCK (from a job of this pool), FORKED. Thread safety: any thread
+// that is not a worker of this pool.
+BEAT_API beat_result beat_pool_help(beat_pool *pool);
+
+// Job priorities. With BEAT_PRIORITIES (1, 2 or 3; default 1) levels
+// compiled in, a worker choosing among queued jobs takes HIGH before
+// NORMAL before LOW; a job's beat_wait (and a stolen pcall's join) helps
+// only with queued jobs of its own priority or higher, and steals only from
+// workers running such jobs. With 2 levels LOW is NORMAL; with 1 level
+// (zero cost: no extra queue, no check) all are the same. beat_submit,
+// batches and pinned jobs are NORMAL; spawned tasks and pcall halves have
+// no priority of their own (they belong to the job that made them).
+typedef enum beat_priority {
+    BEAT_PRIORITY_HIGH = 0,
+    BEAT_PRIORITY_NORMAL = 1,
+    BEAT_PRIORITY_LOW = 2
+} beat_priority;
+
+// beat_submit at a priority. Errors: as beat_submit, and INVALID_ARGUMENT
+// for a priority other than the three. Thread safety: any thread.
+BEAT_API beat_result beat_submit_priority(beat_pool *pool, beat_priority priority, beat_fn fn,
+                                          void *arg);
+
 // Returns once every job submitted before the call has finished (not merely
 // left a queue). Workers count finished jobs in batches and report them
 // when they run out of their own work or go to sleep, so the return can
 // lag the last job by the task a worker is running then. It also waits for jobs submitted while it
 // waits, so under a never-ending stream of submits from other threads it may not return: use a
 // beat_counter for that. Called from a task of the same pool it would wait for itself: it reports
-// the misuse and returns at once. Memory ordering: the jobs' writes are visible after return.
+// the misuse and returns at once; so it does in a child of fork() (see "Fork"). Memory ordering:
+// the jobs' writes are visible after return.
 // Thread safety: any thread outside the pool; several at once.
 BEAT_API void beat_pool_wait(beat_pool *pool);
+
+// beat_pool_wait that says whether it waited: OK once the jobs have
+// finished; INVALID_ARGUMENT (NULL pool), DEADLOCK (called from a task of
+// the same pool: reported through the logger, nothing waited for), FORKED
+// (see "Fork"). Thread safety: as beat_pool_wait.
+BEAT_API beat_result beat_pool_wait_checked(beat_pool *pool);
 
 // ---------------------------------------------------------------------------
 // Statistics: cheap per-worker counters, summed on request.
@@ -862,14 +1163,66 @@ typedef struct beat_stats {
     uint64_t chained;       // tiny jobs taken from the queue in chains (see predict_off)
     uint64_t throttles;     // parks because memory pressure lowered the running workers
     uint64_t deferred;      // deferrable jobs held because of memory pressure
+    // Time, in ns. Busy: running tasks (for an outside slot, the time inside
+    // beat_run or a beat_pump). Idle: spinning or parked with nothing to run, in the main
+    // loop or inside a wait (beat_wait, a join, a loop's end). A worker is
+    // neither before its first task, an outside slot between beat_run calls.
+    // Clock reads happen only where a worker turns idle or busy (never per
+    // pcall, nor per task of a busy worker); the open stretch counts up to
+    // the read. busy / (busy + idle) is the worker's utilisation.
+    uint64_t busy_ns;
+    uint64_t idle_ns;
 } beat_stats;
 
 // Fills *total (if not NULL) with the sum over workers and outside slots
-// (beat_run callers), and per_worker[i] for i < min(capacity, workers). Counters are read while the
+// (beat_run callers), and per_worker[i] for i < min(capacity, workers +
+// BEAT_OUTSIDE_SLOTS): the workers, then the outside slots. Counters are read while the
 // pool runs: each is exact, the set is not a single snapshot. Errors: INVALID_ARGUMENT (NULL pool,
 // NULL per_worker with capacity > 0). Thread safety: any thread.
 BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
                                      beat_stats *per_worker, unsigned capacity);
+
+// The stats as a table, one row per worker, an "outside" row (the outside
+// slots summed, when beat_run was used) and a "total" row; the header row
+// names the columns:
+//   worker tasks chunks pcalls promotions steals failed_steals parks wakeups
+//   busy_ms idle_ms util%
+// Numbers are right-aligned and separated by blanks; busy_ms and idle_ms
+// have one decimal, util% = 100 * busy / (busy + idle) with one decimal
+// ("-" before any time was counted). The total row is the sum of the rows
+// printed (one reading of each worker). Like snprintf: writes at most cap
+// bytes, NUL included (nothing when cap is 0; buf may then be NULL), and
+// returns the length of the whole table, so a result >= cap means it was
+// cut. Works under BEAT_NO_STDIO. Errors (negative): INVALID_ARGUMENT
+// (NULL pool, NULL buf with cap > 0). Thread safety: any thread.
+BEAT_API int beat_pool_stats_format(const beat_pool *pool, char *buf, size_t cap);
+
+#ifndef BEAT_NO_STDIO
+// beat_pool_stats_format written to out (one allocation through the
+// pool's allocator for the text). Errors: INVALID_ARGUMENT (NULL pool or
+// out), OUT_OF_MEMORY, IO (the write failed). Absent under BEAT_NO_STDIO.
+// Thread safety: any thread.
+BEAT_API beat_result beat_pool_stats_print(const beat_pool *pool, FILE *out);
+#endif
+
+// ---------------------------------------------------------------------------
+// Configuration review
+
+// A review of cfg for this machine, one finding per line ("<field>: <the
+// problem>. Fix: <what to do>."): values beat_pool_create rejects, more
+// workers than the CPUs this process may use (affinity mask, cgroup cpuset
+// and CPU quota, read below cfg->sysfs_root), pinning where the topology
+// cannot be read or worker_cpus names CPUs not allowed, heartbeat or spin
+// times at extremes, memory_aware without PSI or a memory cgroup to read,
+// pressure fields that are ignored, a stuck_wait_ms or checks without a
+// logger, a small stack. An empty text means nothing to report. cfg NULL
+// reviews the defaults. It reads /sys, /proc and cgroup files (and
+// allocates briefly through BEAT_MALLOC) like beat_pool_create; it starts
+// no thread. Like snprintf: writes at most cap bytes (NUL included; buf may
+// be NULL when cap is 0) and returns the length of the whole review.
+// Errors (negative): INVALID_ARGUMENT (NULL buf with cap > 0).
+// Thread safety: any thread.
+BEAT_API int beat_config_analyze(const beat_config *cfg, char *buf, size_t cap);
 
 // ---------------------------------------------------------------------------
 // Loops
@@ -880,7 +1233,9 @@ BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
 // that start at the grain and double up to 1024 elements (or the grain),
 // and is split in halves only when the heartbeat or an idle worker asks,
 // so grain 0 suits tiny and huge ranges alike. begin >= end does nothing.
-// Thread safety: only from a task, with that task's ctx.
+// Thread safety: only from a task, with that task's ctx (with checks, a
+// ctx of another thread as in beat_spawn; from outside the pool the loop
+// runs through beat_pool_parallel_for).
 BEAT_API void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
                                 beat_range_fn body, void *arg);
 
@@ -892,7 +1247,9 @@ BEAT_API void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t 
 // serial left-to-right fold. result receives the total (identity for an
 // empty range). grain as in beat_parallel_for.
 // Errors: INVALID_ARGUMENT (NULL functions or pointers, partial_size 0 or
-// too large). Thread safety: only from a task, with that task's ctx.
+// too large). Thread safety: only from a task, with that task's ctx (with
+// checks, a ctx of another thread as in beat_spawn; from outside the pool
+// it runs through beat_pool_parallel_reduce, with its errors).
 #define BEAT_REDUCE_MAX_PARTIAL 256
 typedef void (*beat_reduce_fn)(beat_ctx *ctx, size_t begin, size_t end, void *partial, void *arg);
 typedef void (*beat_combine_fn)(void *left, const void *right, void *arg);
@@ -936,6 +1293,40 @@ BEAT_API beat_result beat_predict_range_ns(const beat_pool *pool, beat_range_fn 
 }
 #endif
 // ==== END src/api/pool.h ====
+
+// ==== BEGIN src/api/trace.h ====
+// >>api/trace
+// Tracing: a Chrome/Perfetto JSON trace of what a pool ran (see TRACE in
+// the manual at the top of beat.h). It is switched on per pool, when the
+// pool is created, by beat_config.trace_path or the environment variable
+// BEAT_TRACE, and written by beat_pool_destroy.
+// #include "pool.h" (already inlined above)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// What a tracing pool has recorded so far.
+typedef struct beat_trace_status {
+    const char *path;     // the file beat_pool_destroy writes (".k" rule applied); the
+                          // pool's own copy, valid until beat_pool_destroy
+    uint64_t recorded;    // events kept, over every ring
+    uint64_t dropped;     // events refused because their ring was full
+    unsigned ring_events; // capacity of each ring (beat_config.trace_events)
+    unsigned rings;       // one per worker and per outside slot (beat_run callers)
+} beat_trace_status;
+
+// Fills *out for a pool that traces. The counts are read while the pool
+// runs: each is exact, the pair is not one snapshot. Errors:
+// INVALID_ARGUMENT (NULL pool or out), NO_DATA (the pool does not trace:
+// no trace_path and no BEAT_TRACE at create), UNSUPPORTED (compiled with
+// BEAT_NO_TRACE). Thread safety: any thread.
+BEAT_API beat_result beat_pool_trace_status(const beat_pool *pool, beat_trace_status *out);
+
+#ifdef __cplusplus
+}
+#endif
+// ==== END src/api/trace.h ====
 
 // ==== BEGIN src/api/mempool.h ====
 // >>mempool
@@ -1785,6 +2176,28 @@ BEAT_API beat_result beat_simd_parallel_max_f64(beat_pool *pool, const double *x
 #error "BEAT_BATCH_WIDTH and BEAT_BATCH_VARIANTS must be at least 1"
 #endif
 
+// Job priority levels (beat_submit_priority): 1, 2 or 3.
+#ifndef BEAT_PRIORITIES
+#define BEAT_PRIORITIES 1
+#endif
+#if BEAT_PRIORITIES < 1 || BEAT_PRIORITIES > 3
+#error "BEAT_PRIORITIES must be 1, 2 or 3"
+#endif
+
+// Names per pool (beat_name_fn).
+#ifndef BEAT_NAMES
+#define BEAT_NAMES 64
+#endif
+
+// Profiler hooks: see PROFILER HOOKS in the manual. Nothing unless the
+// program defines them before including the implementation.
+#if defined(BEAT_PROFILE_BEGIN) != defined(BEAT_PROFILE_END)
+#error "define BEAT_PROFILE_BEGIN and BEAT_PROFILE_END together"
+#endif
+#ifndef BEAT_PROFILE_THREAD
+#define BEAT_PROFILE_THREAD(name) ((void)0)
+#endif
+
 #ifndef BEAT_HEARTBEAT_US
 #define BEAT_HEARTBEAT_US 100
 #endif
@@ -1818,115 +2231,10 @@ BEAT_API beat_result beat_simd_parallel_max_f64(beat_pool *pool, const double *x
 // (a Win32 back end would replace this file's bodies, not its names).
 // #include "config.h" (already inlined above)
 
-#if !BEAT__OS_LINUX
+#if !BEAT__OS_LINUX // the same check as in api/pool.h, for a header assembled otherwise
 #error                                                                                             \
-    "beat.h: the pool needs Linux (futex, sched_getaffinity); other platforms are not supported yet"
+    "beat.h: BEAT_IMPLEMENTATION is Linux and POSIX only (futex, sched_getaffinity, /sys); elsewhere include beat.h without it, or use beat_simd.h alone"
 #endif
-
-#include <errno.h>
-#include <linux/futex.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
-
-typedef struct beat__thread {
-    pthread_t handle;
-} beat__thread;
-
-// Starts fn(arg) on a new thread. stack_size 0 = system default.
-// Returns 0 or the pthread error number.
-BEAT__PRIVATE int beat__thread_start(beat__thread *t, void *(*fn)(void *), void *arg,
-                                     size_t stack_size)
-{
-    pthread_attr_t attr;
-    int err = pthread_attr_init(&attr);
-    if (err != 0)
-        return err;
-    if (stack_size != 0)
-        err = pthread_attr_setstacksize(&attr, stack_size);
-    if (err == 0)
-        err = pthread_create(&t->handle, &attr, fn, arg);
-    pthread_attr_destroy(&attr);
-    return err;
-}
-
-BEAT__PRIVATE void beat__thread_join(beat__thread *t) { pthread_join(t->handle, NULL); }
-
-// Names the calling thread (visible in top -H, gdb, perf). At most 15 chars.
-BEAT__PRIVATE void beat__thread_set_name(const char *name)
-{
-    prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
-}
-
-// Sleeps while *word == expected. Returns on a wake, on EAGAIN (the word
-// already differs), on EINTR and spuriously: callers always re-check their
-// condition in a loop.
-BEAT__PRIVATE void beat__futex_wait(uint32_t *word, uint32_t expected)
-{
-    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
-}
-
-// beat__futex_wait for at most timeout_ns (relative).
-BEAT__PRIVATE void beat__futex_wait_for(uint32_t *word, uint32_t expected, uint64_t timeout_ns)
-{
-    struct timespec ts;
-    ts.tv_sec = (time_t)(timeout_ns / 1000000000u);
-    ts.tv_nsec = (long)(timeout_ns % 1000000000u);
-    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, &ts, NULL, 0);
-}
-
-// Wakes up to count threads sleeping in beat__futex_wait(word, ...).
-BEAT__PRIVATE void beat__futex_wake(uint32_t *word, int count)
-{
-    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
-}
-
-#define BEAT__FUTEX_WAKE_ALL 0x7fffffff
-
-// Monotonic nanoseconds (CLOCK_MONOTONIC; vDSO, about 20 ns).
-BEAT__PRIVATE uint64_t beat__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-// CPUs this process may run on (its affinity mask), at least 1.
-BEAT__PRIVATE unsigned beat__cpus_allowed(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        int n = CPU_COUNT(&set);
-        if (n > 0)
-            return (unsigned)n;
-    }
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
-    return online > 0 ? (unsigned)online : 1u;
-}
-
-BEAT__PRIVATE void beat__thread_yield(void) { sched_yield(); }
-
-BEAT__PRIVATE size_t beat__page_size(void)
-{
-    long page = sysconf(_SC_PAGESIZE);
-    return page > 0 ? (size_t)page : 4096u;
-}
-
-// Gives the physical pages of [p, p + bytes) back to the system; the range
-// stays mapped and reads as zeros when touched again (anonymous memory).
-// p and bytes are whole pages. Returns 0, or -1 when the kernel refused
-// (then nothing changed).
-BEAT__PRIVATE int beat__pages_release(void *p, size_t bytes)
-{
-    return madvise(p, bytes, MADV_DONTNEED) == 0 ? 0 : -1;
-}
-// ==== END src/platform.c ====
 
 // ==== BEGIN src/atomics.h ====
 // >>atomics
@@ -2031,6 +2339,146 @@ BEAT__INLINE void beat__cpu_relax(void)
 
 #endif // BEAT__ATOMICS_H_INCLUDED
 // ==== END src/atomics.h ====
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct beat__thread {
+    pthread_t handle;
+} beat__thread;
+
+// Starts fn(arg) on a new thread. stack_size 0 = system default.
+// Returns 0 or the pthread error number.
+BEAT__PRIVATE int beat__thread_start(beat__thread *t, void *(*fn)(void *), void *arg,
+                                     size_t stack_size)
+{
+    pthread_attr_t attr;
+    int err = pthread_attr_init(&attr);
+    if (err != 0)
+        return err;
+    if (stack_size != 0)
+        err = pthread_attr_setstacksize(&attr, stack_size);
+    if (err == 0)
+        err = pthread_create(&t->handle, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return err;
+}
+
+BEAT__PRIVATE void beat__thread_join(beat__thread *t) { pthread_join(t->handle, NULL); }
+
+// Names the calling thread (visible in top -H, gdb, perf). At most 15 chars.
+BEAT__PRIVATE void beat__thread_set_name(const char *name)
+{
+    prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+}
+
+// Sleeps while *word == expected. Returns on a wake, on EAGAIN (the word
+// already differs), on EINTR and spuriously: callers always re-check their
+// condition in a loop.
+BEAT__PRIVATE void beat__futex_wait(uint32_t *word, uint32_t expected)
+{
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+// beat__futex_wait for at most timeout_ns (relative).
+BEAT__PRIVATE void beat__futex_wait_for(uint32_t *word, uint32_t expected, uint64_t timeout_ns)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)(timeout_ns / 1000000000u);
+    ts.tv_nsec = (long)(timeout_ns % 1000000000u);
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, &ts, NULL, 0);
+}
+
+// Wakes up to count threads sleeping in beat__futex_wait(word, ...).
+BEAT__PRIVATE void beat__futex_wake(uint32_t *word, int count)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
+
+#define BEAT__FUTEX_WAKE_ALL 0x7fffffff
+
+// Monotonic nanoseconds (CLOCK_MONOTONIC; vDSO, about 20 ns).
+BEAT__PRIVATE uint64_t beat__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+// CPUs this process may run on (its affinity mask), at least 1.
+BEAT__PRIVATE unsigned beat__cpus_allowed(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0)
+            return (unsigned)n;
+    }
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (unsigned)online : 1u;
+}
+
+BEAT__PRIVATE void beat__thread_yield(void) { sched_yield(); }
+
+BEAT__PRIVATE size_t beat__page_size(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    return page > 0 ? (size_t)page : 4096u;
+}
+
+// Gives the physical pages of [p, p + bytes) back to the system; the range
+// stays mapped and reads as zeros when touched again (anonymous memory).
+// p and bytes are whole pages. Returns 0, or -1 when the kernel refused
+// (then nothing changed).
+BEAT__PRIVATE int beat__pages_release(void *p, size_t bytes)
+{
+    return madvise(p, bytes, MADV_DONTNEED) == 0 ? 0 : -1;
+}
+
+// Fork detection (see api.c): a pthread_atfork child handler counts the
+// forks this process descends from, so a pool can tell that it was created
+// in a parent and has no threads here.
+static uint32_t beat__forks; // bumped in each child of fork()
+static pthread_once_t beat__fork_once = PTHREAD_ONCE_INIT;
+static int beat__fork_watch_error; // pthread_atfork's result
+
+BEAT__PRIVATE void beat__fork_child(void)
+{
+    // Relaxed: the child has one thread now; threads it starts later see
+    // the new value through pthread_create.
+    uint32_t n = beat__atomic_load_u32(&beat__forks, BEAT__MO_RELAXED);
+    beat__atomic_store_u32(&beat__forks, n + 1, BEAT__MO_RELAXED);
+}
+
+BEAT__PRIVATE void beat__fork_watch_once(void)
+{
+    beat__fork_watch_error = pthread_atfork(NULL, NULL, beat__fork_child);
+}
+
+// Starts counting forks (registers the handler once per process); returns
+// 0, or an error number (then forks are not counted).
+BEAT__PRIVATE int beat__fork_watch(void)
+{
+    int err = pthread_once(&beat__fork_once, beat__fork_watch_once);
+    return err != 0 ? err : beat__fork_watch_error;
+}
+
+// Forks counted so far in this process's line of descent.
+BEAT__PRIVATE uint32_t beat__fork_generation(void)
+{
+    // Relaxed: written only while the process has one thread (above).
+    return beat__atomic_load_u32(&beat__forks, BEAT__MO_RELAXED);
+}
+// ==== END src/platform.c ====
 
 // ==== BEGIN src/result.c ====
 // >>result
@@ -7552,6 +8000,11 @@ BEAT__PRIVATE int64_t beat__deque_size(beat__deque *d)
 #define BEAT__TASK_JOB 2u    // submitted: counted in pool->jobs
 #define BEAT__TASK_TIMED 4u  // a job or spawned task: sampled for the predictor
 #define BEAT__TASK_CHAIN 8u  // runs a chain of jobs (not counted as a task itself)
+#define BEAT__TASK_FRAME 16u // a promoted pcall frame (traces name its run)
+// A job's priority + 1 in two bits (0: none, the task runs at the priority
+// of whatever runs it).
+#define BEAT__TASK_PRIO_SHIFT 8
+#define BEAT__TASK_PRIO(p) (((uint32_t)(p) + 1u) << BEAT__TASK_PRIO_SHIFT)
 
 // Fills every field of a record before it is published.
 BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_counter *counter,
@@ -7590,6 +8043,8 @@ typedef struct beat__worker_stats {
     uint64_t promotions, steals, failed_steals, parks, wakeups, tasks;
     uint64_t chunks; // loop chunks, which also count in head.pcalls (both are heartbeat polls)
     uint64_t timed, chained, throttles;
+    uint64_t busy_ns, idle_ns;              // closed busy and idle phases (stats.c)
+    uint64_t phase, phase_since, phase_seq; // the open phase, its start, a seqlock count
 } beat__worker_stats;
 
 struct beat_ctx {
@@ -7610,8 +8065,13 @@ struct beat_ctx {
     beat_mempool_cache task_cache;          // this worker's free task records
     uint64_t jobs_done;                     // finished jobs not yet subtracted from pool->jobs
     uint32_t pressure_countdown;            // tasks until the next look at the pressure clock
+    beat_counter *running;                  // checks: counter of the innermost task running here
+    uint64_t park_limit_ns;                 // a wait's parks end after this (stuck-wait), 0 = never
     beat__worker_stats stats;
     beat__thread thread;
+    struct beat__trace_ring *trace; // trace.c: this slot's ring, NULL when not tracing
+    uint32_t prio;                  // beat_priority of the job running here; LOW when none
+    beat__inject pinned;            // workers: jobs only this worker runs (pinned.c)
 };
 
 #define BEAT__STAT_ADD(ctx, field, n)                                                              \
@@ -7639,6 +8099,8 @@ struct beat_pool {
     unsigned nworkers;
     unsigned nslots;  // nworkers + BEAT_OUTSIDE_SLOTS: every deque a thief may visit
     unsigned started; // threads running (joined by destroy)
+    // beat__fork_generation() at create (see "Fork detection" in api.c).
+    uint32_t fork_generation;
     beat_mempool *tasks;
     beat__predictor *predict; // execution times; NULL with predict_off or BEAT_NO_PREDICT
     // Memory pressure (beat_config.memory_aware; see "Memory pressure" below).
@@ -7660,10 +8122,32 @@ struct beat_pool {
     uint64_t spin_ns;
     uint64_t heartbeat_ns;
     int checks;
+    uint64_t stuck_ns; // checks and beat_config.stuck_wait_ms: a wait idle this long is reported
+    uint32_t reported; // devmode.c: rules already reported (one report each)
     // Batch variants (batch.c): entries below nvariants are published.
     uint32_t nvariants;
     uint32_t variants_lock; // 1 while beat_register_batch changes the table
     beat__variant variants[BEAT_BATCH_VARIANTS];
+#if BEAT_PRIORITIES > 1
+    beat__inject inject_high; // HIGH jobs (inject holds NORMAL, and LOW with 2 levels)
+#endif
+#if BEAT_PRIORITIES > 2
+    beat__inject inject_low;
+#endif
+    // Main-thread jobs (pinned.c): queued, counted in main_pending (also
+    // the futex of beat_pump_wait), run by one pump at a time.
+    beat__inject main_jobs;
+    uint32_t main_pending BEAT__ALIGNED(BEAT_CACHELINE);
+    uint32_t main_sleepers; // threads in beat_pump_wait's futex wait
+    uint32_t pump_lock;     // 1 while a pump runs
+    // Names (names.c): entries below nnames are published.
+    uint32_t nnames;
+    uint32_t names_lock; // 1 while beat_name_fn changes the table
+    struct {
+        beat_fn fn;
+        const char *name; // replaced atomically
+    } names[BEAT_NAMES];
+    struct beat__trace *trace; // trace.c: NULL when not tracing
     beat_config cfg;
 };
 
@@ -7677,6 +8161,879 @@ BEAT__PRIVATE beat_ctx *beat__own_ctx(const beat_pool *pool)
 {
     return beat__current != NULL && beat__current->pool == pool ? beat__current : NULL;
 }
+
+// The injection queue of a priority (see beat_submit_priority).
+BEAT__INLINE beat__inject *beat__queue_of(beat_pool *pool, unsigned prio)
+{
+#if BEAT_PRIORITIES > 1
+    if (prio == BEAT_PRIORITY_HIGH)
+        return &pool->inject_high;
+#endif
+#if BEAT_PRIORITIES > 2
+    if (prio == BEAT_PRIORITY_LOW)
+        return &pool->inject_low;
+#endif
+    (void)prio;
+    return &pool->inject;
+}
+
+// A job function's name (names.c), NULL when it has none.
+BEAT__PRIVATE const char *beat__fn_name(const beat_pool *pool, beat_fn fn);
+
+// Runs the main-thread jobs queued now on the calling thread (pinned.c);
+// returns how many ran.
+BEAT__PRIVATE unsigned beat__main_jobs_run(beat_pool *pool);
+
+// Busy and idle time (stats.c) and development-mode checks (devmode.c).
+BEAT__PRIVATE void beat__time_busy(beat_ctx *ctx);
+BEAT__PRIVATE void beat__time_idle(beat_ctx *ctx, uint64_t now);
+BEAT__PRIVATE void beat__counter_underflow(beat_pool *pool, uint64_t *word, uint64_t n);
+BEAT__PRIVATE void beat__stuck_park(beat_ctx *ctx, beat_counter *c, const beat__task *awaited,
+                                    uint64_t *watch);
+BEAT__PRIVATE void beat__stuck_sleep(beat_pool *pool, uint64_t *word, uint32_t epoch,
+                                     uint64_t *watch);
+
+// 1 in a child of fork() when pool was created before the fork (see "Fork
+// detection" in api.c): its workers do not exist in this process.
+BEAT__PRIVATE int beat__forked(const beat_pool *pool)
+{
+    return beat__fork_generation() != pool->fork_generation;
+}
+
+// ==== BEGIN src/trace.c ====
+// >>trace
+// Trace: a Chrome/Perfetto JSON trace of what a pool ran (api/trace.h,
+// beat_config.trace_path, BEAT_TRACE; TRACE in the manual). Included by
+// scheduler.c after its structures (it reads beat_ctx and beat_pool) and
+// before the code that records.
+//
+// Recording. Each slot (a worker, or an outside slot of beat_run) owns a
+// ring of fixed-size records that only the thread using the slot writes (an
+// outside slot passes from one thread to the next through its claim, an
+// acquire/release pair). A slice takes its record when it opens, so records
+// sit in the order their events began and a slice's children follow it; it
+// fills in its end, kind and arguments when it closes. A full ring refuses
+// every later record and counts it: what is kept is everything before the
+// moment the ring filled, so slices still nest and no flow is paired with a
+// stale push (below). Only the counts are shared (relaxed, for
+// beat_pool_trace_status); the writer reads the records after the workers
+// are joined, and the join orders every record before that.
+//
+// What is recorded, by one-line hooks in the scheduler, fork-join and API
+// sections (each a predictable branch on ctx->trace, NULL when off):
+//   slices    a task run (job, spawned task, promoted pcall frame, loop
+//             piece, chain of jobs, other internal task), a loop chunk, a
+//             wait (beat_wait, the join of a stolen frame, a loop's end),
+//             and a beat_run on an outside slot;
+//   pushes    onto the slot's own deque (promotion, spawn, submit from a
+//             task), and jobs moved there from the injection queue;
+//   steals    the task, the victim, the victim's deque depth after it;
+//   pressure  every sample of the memory-pressure level.
+// The inline beat_pcall records nothing: a frame appears only once promoted.
+//
+// Flows. On the thief's ring a steal is followed by the slice of what it
+// stole (no slice opens in between). The writer pairs the steal with the
+// victim's latest push of the same task record before the steal: a record
+// is pushed again only after it ran, which is after the steal. Steals of
+// jobs moved from the injection queue get no flow (they come from outside
+// threads), nor do steals whose push or slice was not kept.
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef BEAT_NO_TRACE
+
+#ifndef BEAT_TRACE_EVENTS // records per ring when beat_config.trace_events is 0
+#define BEAT_TRACE_EVENTS 65536
+#endif
+#define BEAT__TRACE_MAX_EVENTS (1u << 24)
+#define BEAT__TRACE_NO_DEPTH UINT32_MAX
+
+// Record kinds. Slices first (BEAT__TRACE_UNCLOSED while open), then
+// instants. The names are what the trace calls them.
+enum {
+    BEAT__TRACE_UNCLOSED,
+    BEAT__TRACE_JOB,   // beat_submit job
+    BEAT__TRACE_SPAWN, // beat_spawn task
+    BEAT__TRACE_PCALL, // promoted pcall frame: b, run by a thief or by its owner's join
+    BEAT__TRACE_PIECE, // piece of a loop split off by promotion
+    BEAT__TRACE_CHAIN, // tiny jobs taken from the injection queue together
+    BEAT__TRACE_TASK,  // another task (a batch, a beat_run handed to a worker)
+    BEAT__TRACE_RUN,   // beat_run's function on an outside slot
+    BEAT__TRACE_CHUNK, // a loop chunk
+    BEAT__TRACE_WAIT,  // beat_wait, a join whose frame was stolen, the end of a loop
+    BEAT__TRACE_SLICES,
+    BEAT__TRACE_PUSHED = BEAT__TRACE_SLICES, // onto the own deque
+    BEAT__TRACE_MOVED,                       // from the injection queue onto the own deque
+    BEAT__TRACE_STOLEN,                      // from another slot's deque
+    BEAT__TRACE_SAMPLED                      // the memory-pressure level
+};
+
+static const char *const beat__trace_names[BEAT__TRACE_SLICES] = {
+    "unclosed", "job", "spawn", "pcall", "loop piece", "chain", "task", "run", "chunk", "wait"};
+
+typedef struct beat__trace_rec {
+    uint64_t begin; // ns since the trace's origin
+    uint64_t end;   // slices: ns since the origin when it closed
+    uint64_t what;  // slices: the function; pushes and steals: the task record
+    uint64_t a, b;  // chunks: first and end index; steals: victim slot (a); pressure: level (a)
+    uint32_t kind;
+    uint32_t depth; // own deque (the victim's for steals) sampled with it, or NO_DEPTH
+} beat__trace_rec;
+
+typedef struct beat__trace_ring {
+    beat__trace_rec *recs BEAT__ALIGNED(BEAT_CACHELINE); // one line per ring: no false sharing
+    uint64_t origin;                                     // beat__now_ns() when the trace started
+    uint64_t dropped;  // records refused; the owner stores, status reads (relaxed)
+    uint64_t full_at;  // when the first was refused, ns since the origin
+    uint32_t used;     // records taken; the owner stores, status reads (relaxed)
+    uint32_t capacity; // records
+} beat__trace_ring;
+
+typedef struct beat__trace beat__trace;
+
+struct beat__trace {
+    beat__trace_ring *rings; // one per slot
+    beat__trace_rec *recs;   // every ring's records, one block
+    char *path;              // where destroy writes (".k" applied)
+    size_t recs_bytes, path_bytes;
+    uint64_t origin;
+    unsigned nrings, capacity, index; // index: k of the ".k" rule
+};
+
+// ---------------------------------------------------------------------------
+// Hooks (the only trace code outside this file)
+
+#define BEAT__TRACE_ADDR(p) ((uint64_t)(uintptr_t)(p))
+
+// Opens a slice on ctx's ring: its record number + 1, or 0 (off or full).
+#define BEAT__TRACE_OPEN(ctx)                                                                      \
+    (BEAT__UNLIKELY((ctx)->trace != NULL) ? beat__trace_open((ctx)->trace, -1) : 0u)
+// The same for a task run, sampling the depth of ctx's deque.
+#define BEAT__TRACE_OPEN_TASK(ctx)                                                                 \
+    (BEAT__UNLIKELY((ctx)->trace != NULL)                                                          \
+         ? beat__trace_open((ctx)->trace, beat__deque_size(&(ctx)->deque))                         \
+         : 0u)
+// Closes what BEAT__TRACE_OPEN returned: kind, function, two arguments.
+#define BEAT__TRACE_CLOSE(ctx, slot, kind, fn, a, b)                                               \
+    do {                                                                                           \
+        if (BEAT__UNLIKELY((slot) != 0))                                                           \
+            beat__trace_close((ctx)->trace, (slot), (kind), BEAT__TRACE_ADDR(fn), (a), (b));       \
+    } while (0)
+// task is about to go onto ctx's own deque; flow = 0 when it came from the
+// injection queue (no flow is drawn for its steal).
+#define BEAT__TRACE_PUSH(ctx, task, flow)                                                          \
+    do {                                                                                           \
+        if (BEAT__UNLIKELY((ctx)->trace != NULL))                                                  \
+            beat__trace_instant((ctx)->trace,                                                      \
+                                (uint32_t)((flow) ? BEAT__TRACE_PUSHED : BEAT__TRACE_MOVED),       \
+                                BEAT__TRACE_ADDR(task), 0, beat__deque_size(&(ctx)->deque) + 1);   \
+    } while (0)
+// ctx has just stolen task from victim.
+#define BEAT__TRACE_STEAL(ctx, task, victim)                                                       \
+    do {                                                                                           \
+        if (BEAT__UNLIKELY((ctx)->trace != NULL))                                                  \
+            beat__trace_instant((ctx)->trace, BEAT__TRACE_STOLEN, BEAT__TRACE_ADDR(task),          \
+                                (victim)->index, beat__deque_size(&(victim)->deque));              \
+    } while (0)
+// ctx has just sampled the pool's memory-pressure level.
+#define BEAT__TRACE_PRESSURE(ctx, level)                                                           \
+    do {                                                                                           \
+        if (BEAT__UNLIKELY((ctx)->trace != NULL))                                                  \
+            beat__trace_instant((ctx)->trace, BEAT__TRACE_SAMPLED, 0, (uint64_t)(level), -1);      \
+    } while (0)
+
+// ---------------------------------------------------------------------------
+// Recording (owner of the ring only)
+
+// The next record of r, with its begin time, or NULL when r is full (then
+// the refusal is counted).
+BEAT__PRIVATE beat__trace_rec *beat__trace_take(beat__trace_ring *r, int64_t depth)
+{
+    uint64_t now = beat__now_ns() - r->origin;
+    // Relaxed: only this thread stores used and dropped; status reads them.
+    uint32_t used = beat__atomic_load_u32(&r->used, BEAT__MO_RELAXED);
+    if (used == r->capacity) {
+        uint64_t dropped = beat__atomic_load_u64(&r->dropped, BEAT__MO_RELAXED);
+        if (dropped == 0)
+            r->full_at = now;
+        beat__atomic_store_u64(&r->dropped, dropped + 1, BEAT__MO_RELAXED);
+        return NULL;
+    }
+    beat__atomic_store_u32(&r->used, used + 1, BEAT__MO_RELAXED);
+    beat__trace_rec *rec = &r->recs[used];
+    rec->begin = now;
+    rec->end = 0;
+    rec->what = 0;
+    rec->a = 0;
+    rec->b = 0;
+    rec->kind = BEAT__TRACE_UNCLOSED;
+    rec->depth = depth < 0                                 ? BEAT__TRACE_NO_DEPTH
+                 : (uint64_t)depth >= BEAT__TRACE_NO_DEPTH ? BEAT__TRACE_NO_DEPTH - 1
+                                                           : (uint32_t)depth;
+    return rec;
+}
+
+BEAT__PRIVATE BEAT__NOINLINE uint32_t beat__trace_open(beat__trace_ring *r, int64_t depth)
+{
+    beat__trace_rec *rec = beat__trace_take(r, depth);
+    return rec == NULL ? 0u : (uint32_t)(rec - r->recs) + 1u;
+}
+
+BEAT__PRIVATE BEAT__NOINLINE void beat__trace_close(beat__trace_ring *r, uint32_t slot,
+                                                    uint32_t kind, uint64_t what, uint64_t a,
+                                                    uint64_t b)
+{
+    beat__trace_rec *rec = &r->recs[slot - 1];
+    rec->end = beat__now_ns() - r->origin;
+    rec->what = what;
+    rec->a = a;
+    rec->b = b;
+    rec->kind = kind;
+}
+
+BEAT__PRIVATE BEAT__NOINLINE void beat__trace_instant(beat__trace_ring *r, uint32_t kind,
+                                                      uint64_t what, uint64_t a, int64_t depth)
+{
+    beat__trace_rec *rec = beat__trace_take(r, depth);
+    if (rec == NULL)
+        return;
+    rec->end = rec->begin;
+    rec->what = what;
+    rec->a = a;
+    rec->kind = kind;
+}
+
+BEAT__PRIVATE void beat__loop_piece_run(beat_ctx *ctx, void *arg); // forkjoin section
+
+// What a trace calls the run of a task with these flags.
+BEAT__PRIVATE uint32_t beat__trace_task_kind(uint32_t flags, beat_fn fn)
+{
+    if (flags & BEAT__TASK_JOB)
+        return BEAT__TRACE_JOB;
+    if (flags & BEAT__TASK_FRAME)
+        return BEAT__TRACE_PCALL;
+    if (flags & BEAT__TASK_CHAIN)
+        return BEAT__TRACE_CHAIN;
+    if (flags & BEAT__TASK_TIMED)
+        return BEAT__TRACE_SPAWN;
+    return fn == beat__loop_piece_run ? BEAT__TRACE_PIECE : BEAT__TRACE_TASK;
+}
+
+// ---------------------------------------------------------------------------
+// Paths: the process-wide ".k" count per path string
+
+#define BEAT__TRACE_PATHS 256
+
+// FNV-1a hashes of the path strings seen, with the pools created for each.
+// Guarded by a spin lock: pool creation only. Past BEAT__TRACE_PATHS
+// distinct paths, new ones share the last entry's count.
+static struct {
+    uint64_t hash;
+    unsigned pools;
+} beat__trace_paths[BEAT__TRACE_PATHS];
+static unsigned beat__trace_paths_used;
+static uint32_t beat__trace_paths_lock;
+
+BEAT__PRIVATE unsigned beat__trace_path_index(const char *path)
+{
+    uint64_t hash = UINT64_C(0xcbf29ce484222325);
+    for (const unsigned char *p = (const unsigned char *)path; *p != 0; p++)
+        hash = (hash ^ *p) * UINT64_C(0x100000001b3);
+    uint32_t unlocked = 0;
+    // Acquire/release: the table passes from one creator to the next.
+    while (!beat__atomic_cas_u32(&beat__trace_paths_lock, &unlocked, 1, BEAT__MO_ACQUIRE,
+                                 BEAT__MO_RELAXED)) {
+        unlocked = 0;
+        beat__thread_yield();
+    }
+    unsigned i = 0;
+    while (i < beat__trace_paths_used && beat__trace_paths[i].hash != hash)
+        i++;
+    if (i == beat__trace_paths_used && i < BEAT__TRACE_PATHS) {
+        beat__trace_paths[i].hash = hash;
+        beat__trace_paths[i].pools = 0;
+        beat__trace_paths_used++;
+    } else if (i == BEAT__TRACE_PATHS) {
+        i = BEAT__TRACE_PATHS - 1;
+    }
+    unsigned k = beat__trace_paths[i].pools++;
+    beat__atomic_store_u32(&beat__trace_paths_lock, 0, BEAT__MO_RELEASE);
+    return k;
+}
+
+// path with ".k" before the extension of its last component (none for
+// k = 0; a leading dot starts no extension): a/t.json -> a/t.1.json, a/t ->
+// a/t.1. Allocated; *bytes receives its size. NULL when out of memory.
+BEAT__PRIVATE char *beat__trace_path_for(const beat_allocator *al, const char *path, unsigned k,
+                                         size_t *bytes)
+{
+    size_t len = strlen(path), base = len, dot = len;
+    while (base > 0 && path[base - 1] != '/')
+        base--;
+    for (size_t i = len; i > base + 1; i--)
+        if (path[i - 1] == '.') {
+            dot = i - 1;
+            break;
+        }
+    *bytes = len + 16;
+    char *out = (char *)beat__alloc(al, *bytes, 1);
+    if (out == NULL)
+        return NULL;
+    memcpy(out, path, len + 1);
+    if (k == 0)
+        return out;
+    out[dot] = '\0';
+    beat__text_append(out, *bytes, ".");
+    beat__text_append_u64(out, *bytes, k);
+    beat__text_append(out, *bytes, path + dot);
+    return out;
+}
+
+// ---------------------------------------------------------------------------
+// Start and status
+
+// The path the configuration asks to trace to, or NULL.
+BEAT__PRIVATE const char *beat__trace_requested(const beat_config *cfg)
+{
+    const char *path = cfg->trace_path != NULL ? cfg->trace_path : getenv("BEAT_TRACE");
+    return path != NULL && path[0] != '\0' ? path : NULL;
+}
+
+BEAT__PRIVATE void beat__trace_free(const beat_allocator *al, beat__trace *t)
+{
+    if (t == NULL)
+        return;
+    beat__free(al, t->recs, t->recs_bytes, BEAT_CACHELINE);
+    beat__free(al, t->rings, sizeof(beat__trace_ring) * t->nrings, BEAT_CACHELINE);
+    beat__free(al, t->path, t->path_bytes, 1);
+    beat__free(al, t, sizeof(beat__trace), BEAT_CACHELINE);
+}
+
+// Starts tracing if the configuration asks for it: every slot gets its
+// ring. Call once the slots exist, before the workers start. Errors:
+// INVALID_ARGUMENT (trace_events too large), OUT_OF_MEMORY (logged).
+BEAT__PRIVATE beat_result beat__trace_start(beat_pool *pool)
+{
+    const beat_config *cfg = &pool->cfg;
+    if (cfg->trace_events > BEAT__TRACE_MAX_EVENTS) {
+        beat__log(&cfg->logger, BEAT_LOG_ERROR,
+                  "beat_pool_create: trace_events is above 2^24; use 0 for the default 65536");
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    }
+    const char *requested = beat__trace_requested(cfg);
+    if (requested == NULL)
+        return BEAT_OK;
+    const beat_allocator *al = &cfg->allocator;
+    unsigned capacity = cfg->trace_events != 0 ? cfg->trace_events : BEAT_TRACE_EVENTS;
+    uint64_t recs_bytes = (uint64_t)pool->nslots * capacity * sizeof(beat__trace_rec);
+    beat__trace *t = (beat__trace *)beat__alloc(al, sizeof(beat__trace), BEAT_CACHELINE);
+    if (t != NULL) {
+        memset(t, 0, sizeof *t);
+        t->nrings = pool->nslots;
+        t->capacity = capacity;
+        t->index = beat__trace_path_index(requested);
+        t->path = beat__trace_path_for(al, requested, t->index, &t->path_bytes);
+        t->rings = (beat__trace_ring *)beat__alloc(al, sizeof(beat__trace_ring) * t->nrings,
+                                                   BEAT_CACHELINE);
+        if (recs_bytes <= SIZE_MAX) {
+            t->recs_bytes = (size_t)recs_bytes;
+            t->recs = (beat__trace_rec *)beat__alloc(al, t->recs_bytes, BEAT_CACHELINE);
+        }
+    }
+    if (t == NULL || t->path == NULL || t->rings == NULL || t->recs == NULL) {
+        beat__log(&cfg->logger, BEAT_LOG_ERROR,
+                  "beat_pool_create: out of memory for the trace rings (%u slots x %u events x "
+                  "%u bytes); lower beat_config.trace_events or unset BEAT_TRACE",
+                  pool->nslots, capacity, (unsigned)sizeof(beat__trace_rec));
+        beat__trace_free(al, t);
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    }
+    t->origin = beat__now_ns();
+    memset(t->rings, 0, sizeof(beat__trace_ring) * t->nrings);
+    for (unsigned i = 0; i < t->nrings; i++) {
+        beat__trace_ring *r = &t->rings[i];
+        r->recs = t->recs + (size_t)i * capacity;
+        r->capacity = capacity;
+        r->origin = t->origin;
+        pool->workers[i].trace = r;
+    }
+    pool->trace = t;
+    return BEAT_OK;
+}
+
+BEAT__DEF beat_result beat_pool_trace_status(const beat_pool *pool, beat_trace_status *out)
+{
+    if (pool == NULL || out == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    const beat__trace *t = pool->trace;
+    if (t == NULL)
+        return BEAT_ERROR_NO_DATA;
+    out->path = t->path;
+    out->ring_events = t->capacity;
+    out->rings = t->nrings;
+    for (unsigned i = 0; i < t->nrings; i++) {
+        // Relaxed: counts stored by the rings' owners while they run.
+        out->recorded += beat__atomic_load_u32(&t->rings[i].used, BEAT__MO_RELAXED);
+        out->dropped += beat__atomic_load_u64(&t->rings[i].dropped, BEAT__MO_RELAXED);
+    }
+    return BEAT_OK;
+}
+
+// ---------------------------------------------------------------------------
+// Writing the JSON file (at destroy, after the workers are joined)
+
+#define BEAT__TRACE_OUT_BUF 65536
+
+typedef struct beat__trace_out {
+    char *buf;
+    size_t len;
+    int fd;
+    int error;       // errno of the first failed write, else 0
+    uint64_t events; // written so far (for the separators)
+    uint64_t pid;
+    const beat_pool *pool; // for the names of functions (beat_name_fn)
+} beat__trace_out;
+
+BEAT__PRIVATE void beat__trace_flush(beat__trace_out *o)
+{
+    size_t done = 0;
+    while (done < o->len && o->error == 0) {
+        ssize_t n = write(o->fd, o->buf + done, o->len - done);
+        if (n > 0)
+            done += (size_t)n;
+        else if (n < 0 && errno != EINTR)
+            o->error = errno;
+    }
+    o->len = 0;
+}
+
+BEAT__PRIVATE void beat__trace_put(beat__trace_out *o, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (o->len == BEAT__TRACE_OUT_BUF)
+            beat__trace_flush(o);
+        o->buf[o->len++] = *s;
+    }
+}
+
+// s as the inside of a JSON string: quotes, backslashes and control
+// characters escaped (other bytes as they are: names should be UTF-8).
+BEAT__PRIVATE void beat__trace_put_escaped(beat__trace_out *o, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        char one[7] = {(char)c, '\0'};
+        if (c == '"' || c == '\\') {
+            one[0] = '\\';
+            one[1] = (char)c;
+            one[2] = '\0';
+        } else if (c < 0x20) {
+            memcpy(one, "\\u00", 4);
+            one[4] = "0123456789abcdef"[c >> 4];
+            one[5] = "0123456789abcdef"[c & 15];
+            one[6] = '\0';
+        }
+        beat__trace_put(o, one);
+    }
+}
+
+BEAT__PRIVATE void beat__trace_put_u64(beat__trace_out *o, uint64_t v)
+{
+    char digits[24];
+    digits[0] = '\0';
+    beat__text_append_u64(digits, sizeof digits, v);
+    beat__trace_put(o, digits);
+}
+
+// ns as microseconds with three decimals: exact, so slices that nest in ns
+// nest in the file.
+BEAT__PRIVATE void beat__trace_put_us(beat__trace_out *o, uint64_t ns)
+{
+    char frac[5] = {'.', (char)('0' + ns / 100 % 10), (char)('0' + ns / 10 % 10),
+                    (char)('0' + ns % 10), '\0'};
+    beat__trace_put_u64(o, ns / 1000);
+    beat__trace_put(o, frac);
+}
+
+BEAT__PRIVATE void beat__trace_put_hex(beat__trace_out *o, uint64_t v)
+{
+    char text[20];
+    size_t i = sizeof text - 1;
+    text[i] = '\0';
+    do {
+        text[--i] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v != 0);
+    text[--i] = 'x';
+    text[--i] = '0';
+    beat__trace_put(o, text + i);
+}
+
+// Opens one event: {"ph":ph,"cat":"beat","name":name,"pid":..,"tid":..,"ts":..
+// (name escaped). The caller adds its fields and the closing brace.
+BEAT__PRIVATE void beat__trace_event(beat__trace_out *o, const char *ph, const char *name,
+                                     unsigned tid, uint64_t ns)
+{
+    beat__trace_put(o, o->events++ != 0 ? ",\n{\"ph\":\"" : "{\"ph\":\"");
+    beat__trace_put(o, ph);
+    beat__trace_put(o, "\",\"cat\":\"beat\",\"name\":\"");
+    beat__trace_put_escaped(o, name);
+    beat__trace_put(o, "\",\"pid\":");
+    beat__trace_put_u64(o, o->pid);
+    beat__trace_put(o, ",\"tid\":");
+    beat__trace_put_u64(o, tid);
+    beat__trace_put(o, ",\"ts\":");
+    beat__trace_put_us(o, ns);
+}
+
+// The track name of a slot: "beat worker 3", "beat_run slot 0", after prefix.
+BEAT__PRIVATE const char *beat__trace_label(char *out, size_t cap, const char *prefix,
+                                            unsigned nworkers, unsigned slot)
+{
+    out[0] = '\0';
+    beat__text_append(out, cap, prefix);
+    beat__text_append(out, cap, slot < nworkers ? "beat worker " : "beat_run slot ");
+    beat__text_append_u64(out, cap, slot < nworkers ? slot : slot - nworkers);
+    return out;
+}
+
+// Slot tids start at 1 (viewers treat tid 0 as special).
+#define BEAT__TRACE_TID(slot) ((slot) + 1u)
+
+BEAT__PRIVATE void beat__trace_counter(beat__trace_out *o, const char *name, unsigned tid,
+                                       uint64_t ns, const char *key, uint64_t value)
+{
+    beat__trace_event(o, "C", name, tid, ns);
+    beat__trace_put(o, ",\"args\":{\"");
+    beat__trace_put(o, key);
+    beat__trace_put(o, "\":");
+    beat__trace_put_u64(o, value);
+    beat__trace_put(o, "}}");
+}
+
+// A push as the flow pairing sees it.
+typedef struct beat__trace_push {
+    uint64_t what, begin;
+    uint32_t slot, kind;
+} beat__trace_push;
+
+BEAT__PRIVATE int beat__trace_push_cmp(const void *x, const void *y)
+{
+    const beat__trace_push *p = (const beat__trace_push *)x, *q = (const beat__trace_push *)y;
+    if (p->slot != q->slot)
+        return p->slot < q->slot ? -1 : 1;
+    if (p->what != q->what)
+        return p->what < q->what ? -1 : 1;
+    return p->begin < q->begin ? -1 : p->begin > q->begin;
+}
+
+// Every push of t, sorted by slot, task and time; NULL (no flows) when
+// there is none or no memory.
+BEAT__PRIVATE beat__trace_push *beat__trace_pushes(const beat__trace *t, const beat_allocator *al,
+                                                   size_t *count)
+{
+    size_t n = 0;
+    for (unsigned s = 0; s < t->nrings; s++)
+        for (uint32_t i = 0; i < t->rings[s].used; i++)
+            n += t->rings[s].recs[i].kind == BEAT__TRACE_PUSHED ||
+                 t->rings[s].recs[i].kind == BEAT__TRACE_MOVED;
+    *count = n;
+    beat__trace_push *pushes =
+        n == 0 ? NULL : (beat__trace_push *)beat__alloc(al, n * sizeof *pushes, 8);
+    if (pushes == NULL)
+        return NULL;
+    n = 0;
+    for (unsigned s = 0; s < t->nrings; s++)
+        for (uint32_t i = 0; i < t->rings[s].used; i++) {
+            const beat__trace_rec *rec = &t->rings[s].recs[i];
+            if (rec->kind != BEAT__TRACE_PUSHED && rec->kind != BEAT__TRACE_MOVED)
+                continue;
+            beat__trace_push p = {rec->what, rec->begin, s, rec->kind};
+            pushes[n++] = p;
+        }
+    qsort(pushes, n, sizeof *pushes, beat__trace_push_cmp);
+    return pushes;
+}
+
+// The push that a steal of what from slot at time ns took, or NULL: the
+// latest push of it there before the steal, if that was a push with a flow
+// and the victim's ring had not filled by then.
+BEAT__PRIVATE const beat__trace_push *beat__trace_push_of(const beat__trace *t,
+                                                          const beat__trace_push *pushes, size_t n,
+                                                          uint32_t slot, uint64_t what, uint64_t ns)
+{
+    if (pushes == NULL || slot >= t->nrings ||
+        (t->rings[slot].dropped != 0 && t->rings[slot].full_at <= ns))
+        return NULL;
+    beat__trace_push key = {what, ns, slot, 0};
+    size_t lo = 0, hi = n; // first push after key
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (beat__trace_push_cmp(&pushes[mid], &key) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const beat__trace_push *p = &pushes[lo - 1];
+    return p->slot == slot && p->what == what && p->kind == BEAT__TRACE_PUSHED ? p : NULL;
+}
+
+// Where a flow ends in the stolen slice rec (followed by next, or NULL): a
+// moment inside it before its first child, so that the slice is the
+// innermost one there.
+BEAT__PRIVATE uint64_t beat__trace_flow_end(const beat__trace_rec *rec, const beat__trace_rec *next)
+{
+    uint64_t limit = next != NULL && next->begin < rec->end ? next->begin : rec->end;
+    return rec->begin + (limit - rec->begin) / 2;
+}
+
+BEAT__PRIVATE const char *beat__fn_name(const beat_pool *pool, beat_fn fn); // names section
+
+// One slice: an X event named by its function's name (beat_name_fn) or else
+// by its kind, and the deque counter it sampled.
+BEAT__PRIVATE void beat__trace_write_slice(beat__trace_out *o, const beat__trace_rec *rec,
+                                           unsigned tid, int stolen, const char *deque)
+{
+    const char *kind = beat__trace_names[rec->kind];
+    const char *name =
+        rec->what != 0 ? beat__fn_name(o->pool, (beat_fn)(uintptr_t)rec->what) : NULL;
+    beat__trace_event(o, "X", name != NULL ? name : kind, tid, rec->begin);
+    beat__trace_put(o, ",\"dur\":");
+    beat__trace_put_us(o, rec->end - rec->begin);
+    beat__trace_put(o, ",\"args\":{\"kind\":\"");
+    beat__trace_put(o, kind);
+    beat__trace_put(o, "\",\"fn\":\"");
+    beat__trace_put_hex(o, rec->what);
+    beat__trace_put(o, "\"");
+    if (rec->kind == BEAT__TRACE_CHUNK) {
+        beat__trace_put(o, ",\"begin\":");
+        beat__trace_put_u64(o, rec->a);
+        beat__trace_put(o, ",\"end\":");
+        beat__trace_put_u64(o, rec->b);
+    }
+    if (stolen)
+        beat__trace_put(o, ",\"stolen\":true");
+    beat__trace_put(o, "}}");
+    if (rec->depth != BEAT__TRACE_NO_DEPTH)
+        beat__trace_counter(o, deque, tid, rec->begin, "depth", rec->depth);
+}
+
+// The events of slot's ring. Returns the flows drawn.
+BEAT__PRIVATE uint64_t beat__trace_write_ring(beat__trace_out *o, const beat__trace *t,
+                                              unsigned nworkers, unsigned slot,
+                                              const beat__trace_push *pushes, size_t npushes,
+                                              uint64_t flows)
+{
+    const beat__trace_ring *r = &t->rings[slot];
+    unsigned tid = BEAT__TRACE_TID(slot);
+    char deque[48], victim_deque[48];
+    beat__trace_label(deque, sizeof deque, "deque: ", nworkers, slot);
+    const beat__trace_rec *steal = NULL; // a steal waiting for its slice
+    for (uint32_t i = 0; i < r->used; i++) {
+        const beat__trace_rec *rec = &r->recs[i];
+        if (rec->kind == BEAT__TRACE_UNCLOSED)
+            continue; // cannot happen once the workers are joined
+        if (rec->kind < BEAT__TRACE_SLICES) {
+            beat__trace_write_slice(o, rec, tid, steal != NULL, deque);
+            const beat__trace_push *push =
+                steal != NULL ? beat__trace_push_of(t, pushes, npushes, (uint32_t)steal->a,
+                                                    steal->what, steal->begin)
+                              : NULL;
+            if (push != NULL) {
+                flows++;
+                beat__trace_event(o, "s", "steal", BEAT__TRACE_TID(push->slot), push->begin);
+                beat__trace_put(o, ",\"id\":");
+                beat__trace_put_u64(o, flows);
+                beat__trace_put(o, "}");
+                beat__trace_event(o, "f", "steal", tid,
+                                  beat__trace_flow_end(rec, i + 1 < r->used ? rec + 1 : NULL));
+                beat__trace_put(o, ",\"bp\":\"e\",\"id\":");
+                beat__trace_put_u64(o, flows);
+                beat__trace_put(o, "}");
+            }
+            steal = NULL;
+        } else if (rec->kind == BEAT__TRACE_STOLEN) {
+            steal = rec;
+            beat__trace_counter(o,
+                                beat__trace_label(victim_deque, sizeof victim_deque,
+                                                  "deque: ", nworkers, (unsigned)rec->a),
+                                tid, rec->begin, "depth", rec->depth);
+        } else if (rec->kind == BEAT__TRACE_SAMPLED) {
+            beat__trace_counter(o, "memory pressure", tid, rec->begin, "level", rec->a);
+        } else { // pushed or moved
+            beat__trace_counter(o, deque, tid, rec->begin, "depth", rec->depth);
+        }
+    }
+    if (r->dropped != 0) {
+        beat__trace_event(o, "i", "trace ring full", tid, r->full_at);
+        beat__trace_put(o, ",\"s\":\"t\",\"args\":{\"dropped\":");
+        beat__trace_put_u64(o, r->dropped);
+        beat__trace_put(o, "}}");
+    }
+    return flows;
+}
+
+// Metadata: the process and one named track per worker (outside slots only
+// when they recorded something), and the pressure level at the start.
+BEAT__PRIVATE void beat__trace_write_names(beat__trace_out *o, const beat__trace *t,
+                                           unsigned nworkers)
+{
+    beat__trace_event(o, "M", "process_name", 0, 0);
+    beat__trace_put(o, ",\"args\":{\"name\":\"beat pool\"}}");
+    for (unsigned s = 0; s < t->nrings; s++) {
+        if (s >= nworkers && t->rings[s].used == 0 && t->rings[s].dropped == 0)
+            continue;
+        char name[48];
+        beat__trace_event(o, "M", "thread_name", BEAT__TRACE_TID(s), 0);
+        beat__trace_put(o, ",\"args\":{\"name\":\"");
+        beat__trace_put(o, beat__trace_label(name, sizeof name, "", nworkers, s));
+        beat__trace_put(o, "\"}}");
+        beat__trace_event(o, "M", "thread_sort_index", BEAT__TRACE_TID(s), 0);
+        beat__trace_put(o, ",\"args\":{\"sort_index\":");
+        beat__trace_put_u64(o, s);
+        beat__trace_put(o, "}}");
+    }
+    beat__trace_counter(o, "memory pressure", BEAT__TRACE_TID(0), 0, "level", BEAT_PRESSURE_NONE);
+}
+
+BEAT__PRIVATE void beat__trace_write_meta(beat__trace_out *o, const beat__trace *t,
+                                          unsigned nworkers, uint64_t flows)
+{
+    uint64_t recorded = 0, dropped = 0;
+    for (unsigned s = 0; s < t->nrings; s++) {
+        recorded += t->rings[s].used;
+        dropped += t->rings[s].dropped;
+    }
+    beat__trace_put(o, "\n],\n\"otherData\":{\"beat_version\":\"" BEAT_VERSION_STRING "\"");
+    const char *keys[] = {
+        ",\"workers\":",        ",\"rings\":", ",\"ring_events\":", ",\"recorded_events\":",
+        ",\"dropped_events\":", ",\"flows\":", ",\"origin_ns\":",   ",\"trace_index\":"};
+    uint64_t values[] = {nworkers, t->nrings, t->capacity, recorded,
+                         dropped,  flows,     t->origin,   t->index};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        beat__trace_put(o, keys[i]);
+        beat__trace_put_u64(o, values[i]);
+    }
+    beat__trace_put(o, ",\"dropped_per_ring\":[");
+    for (unsigned s = 0; s < t->nrings; s++) {
+        beat__trace_put(o, s != 0 ? "," : "");
+        beat__trace_put_u64(o, t->rings[s].dropped);
+    }
+    beat__trace_put(o, "],\"clock\":\"CLOCK_MONOTONIC\"}}\n");
+}
+
+// Writes the pool's trace to its path. Returns 0, or the errno of the
+// failure.
+BEAT__PRIVATE int beat__trace_write(const beat_pool *pool, uint64_t *flows)
+{
+    const beat__trace *t = pool->trace;
+    const beat_allocator *al = &pool->cfg.allocator;
+    unsigned nworkers = pool->nworkers;
+    beat__trace_out o;
+    memset(&o, 0, sizeof o);
+    o.pool = pool;
+    o.buf = (char *)beat__alloc(al, BEAT__TRACE_OUT_BUF, BEAT_CACHELINE);
+    if (o.buf == NULL)
+        return ENOMEM;
+    o.pid = (uint64_t)getpid();
+    do
+        o.fd = open(t->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    while (o.fd < 0 && errno == EINTR);
+    if (o.fd < 0) {
+        int err = errno;
+        beat__free(al, o.buf, BEAT__TRACE_OUT_BUF, BEAT_CACHELINE);
+        return err;
+    }
+    size_t npushes = 0;
+    beat__trace_push *pushes = beat__trace_pushes(t, al, &npushes);
+    beat__trace_put(&o, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
+    beat__trace_write_names(&o, t, nworkers);
+    *flows = 0;
+    for (unsigned s = 0; s < t->nrings; s++)
+        *flows = beat__trace_write_ring(&o, t, nworkers, s, pushes, npushes, *flows);
+    beat__trace_write_meta(&o, t, nworkers, *flows);
+    beat__trace_flush(&o);
+    if (close(o.fd) != 0 && o.error == 0 && errno != EINTR)
+        o.error = errno;
+    beat__free(al, pushes, npushes * sizeof *pushes, 8);
+    beat__free(al, o.buf, BEAT__TRACE_OUT_BUF, BEAT_CACHELINE);
+    return o.error;
+}
+
+// Ends the pool's trace: writes the file when write is set (a pool that
+// ran; not the error path of create, nor a child of fork()), then frees
+// it. Call after the workers are joined.
+BEAT__PRIVATE void beat__trace_finish(beat_pool *pool, int write)
+{
+    beat__trace *t = pool->trace;
+    if (t == NULL)
+        return;
+    const beat_config *cfg = &pool->cfg;
+    if (write) {
+        uint64_t flows = 0;
+        int err = beat__trace_write(pool, &flows);
+        beat_trace_status status;
+        beat_pool_trace_status(pool, &status);
+        if (err != 0)
+            beat__log(&cfg->logger, BEAT_LOG_WARN,
+                      "beat_pool_destroy: cannot write the trace to \"%s\" (%s); check that its "
+                      "directory exists and is writable",
+                      t->path, strerror(err));
+        else
+            beat__log(&cfg->logger, BEAT_LOG_INFO,
+                      "beat_pool_destroy: trace written to \"%s\" (%llu events, %llu dropped "
+                      "because a ring was full, %llu flows)",
+                      t->path, (unsigned long long)status.recorded,
+                      (unsigned long long)status.dropped, (unsigned long long)flows);
+    }
+    pool->trace = NULL;
+    for (unsigned i = 0; i < pool->nslots; i++)
+        pool->workers[i].trace = NULL;
+    beat__trace_free(&cfg->allocator, t);
+}
+
+#else // BEAT_NO_TRACE: hooks compile to nothing; a requested trace is refused with a warning
+
+#define BEAT__TRACE_OPEN(ctx) 0u
+#define BEAT__TRACE_OPEN_TASK(ctx) 0u
+#define BEAT__TRACE_CLOSE(ctx, slot, kind, fn, a, b) ((void)(slot))
+#define BEAT__TRACE_PUSH(ctx, task, flow) ((void)0)
+#define BEAT__TRACE_STEAL(ctx, task, victim) ((void)0)
+#define BEAT__TRACE_PRESSURE(ctx, level) ((void)0)
+
+BEAT__PRIVATE beat_result beat__trace_start(beat_pool *pool)
+{
+    const beat_config *cfg = &pool->cfg;
+    const char *path = cfg->trace_path != NULL ? cfg->trace_path : getenv("BEAT_TRACE");
+    if (path != NULL && path[0] != '\0')
+        beat__log(&cfg->logger, BEAT_LOG_WARN,
+                  "beat_pool_create: a trace to \"%s\" was asked for (trace_path or BEAT_TRACE), "
+                  "but this build has BEAT_NO_TRACE; no trace is written (rebuild without it)",
+                  path);
+    return BEAT_OK;
+}
+
+BEAT__PRIVATE void beat__trace_finish(beat_pool *pool, int write)
+{
+    (void)pool;
+    (void)write;
+}
+
+BEAT__DEF beat_result beat_pool_trace_status(const beat_pool *pool, beat_trace_status *out)
+{
+    if (out != NULL)
+        memset(out, 0, sizeof *out);
+    return pool == NULL || out == NULL ? BEAT_ERROR_INVALID_ARGUMENT : BEAT_ERROR_UNSUPPORTED;
+}
+
+#endif // BEAT_NO_TRACE
+// ==== END src/trace.c ====
 
 // ---------------------------------------------------------------------------
 // Parking and waking
@@ -7722,6 +9079,14 @@ BEAT__PRIVATE int beat__work_visible(beat_pool *pool)
 {
     if (beat__inject_maybe_nonempty(&pool->inject))
         return 1;
+#if BEAT_PRIORITIES > 1
+    if (beat__inject_maybe_nonempty(&pool->inject_high))
+        return 1;
+#endif
+#if BEAT_PRIORITIES > 2
+    if (beat__inject_maybe_nonempty(&pool->inject_low))
+        return 1;
+#endif
     for (unsigned i = 0; i < pool->nslots; i++)
         if (beat__deque_size(&pool->workers[i].deque) > 0)
             return 1;
@@ -7732,10 +9097,14 @@ BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
 {
     beat_pool *pool = ctx->pool;
     BEAT__STAT_ADD(ctx, parks, 1);
+    uint64_t limit = ctx->park_limit_ns; // a wait watching for stuck-wait (devmode.c), or 0
     // Relaxed: a stale count only makes one sleep timed or untimed.
     if (ctx->index == 0 && pool->cfg.memory_aware &&
-        beat__atomic_load_u64(&pool->deferred_held, BEAT__MO_RELAXED) != 0)
-        beat__futex_wait_for(&pool->idle_epoch, epoch, pool->pressure_interval_ns);
+        beat__atomic_load_u64(&pool->deferred_held, BEAT__MO_RELAXED) != 0 &&
+        (limit == 0 || limit > pool->pressure_interval_ns))
+        limit = pool->pressure_interval_ns;
+    if (limit != 0)
+        beat__futex_wait_for(&pool->idle_epoch, epoch, limit);
     else
         beat__futex_wait(&pool->idle_epoch, epoch);
     if (beat__atomic_load_u32(&ctx->pool->idle_epoch, BEAT__MO_RELAXED) != epoch)
@@ -7759,7 +9128,9 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     // while the sleepers were between this check and the futex): leave, so
     // the flag is cleared below and no one sleeps while it mutes notifiers
     // (found by the Promela model).
-    if (beat__work_visible(pool) || beat__atomic_load_u32(&pool->idle_waking, BEAT__MO_RELAXED)) {
+    // Jobs pinned to us count too (their submitter wakes every sleeper).
+    if (beat__work_visible(pool) || beat__inject_maybe_nonempty(&ctx->pinned) ||
+        beat__atomic_load_u32(&pool->idle_waking, BEAT__MO_RELAXED)) {
     } else if (waiting != NULL) {
         // Acquire: pairs with the decrement that made the count zero.
         uint64_t state = beat__atomic_load_u64(&waiting->beat__state, BEAT__MO_ACQUIRE);
@@ -7788,6 +9159,8 @@ BEAT__PRIVATE void beat__count_done_n(beat_pool *pool, uint64_t *word, uint64_t 
     // Release: the task's writes happen before the waiter's acquire load
     // that sees the decrement. The waiter bits are read from this same RMW.
     uint64_t old = beat__atomic_fetch_sub_u64(word, n, BEAT__MO_ACQ_REL);
+    if (BEAT__UNLIKELY((old & BEAT__COUNT_MASK) < n) && pool->checks)
+        beat__counter_underflow(pool, word, n); // a counter reused while pending
     if ((old & BEAT__COUNT_MASK) != n)
         return;
     if (old & BEAT__WAITER_WORKER)
@@ -7822,6 +9195,7 @@ BEAT__PRIVATE void beat__jobs_flush(beat_ctx *ctx)
 BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
 {
     uint64_t spin_until = beat__now_ns() + pool->spin_ns;
+    uint64_t watch[2] = {0, 0}; // stuck-wait (devmode.c)
     for (;;) {
         if ((beat__atomic_load_u64(word, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) == 0)
             break;
@@ -7839,7 +9213,10 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
         // bumped the epoch before our read, so the futex would not wake us.
         if ((beat__atomic_load_u64(word, BEAT__MO_SEQ_CST) & BEAT__COUNT_MASK) == 0)
             break;
-        beat__futex_wait(&pool->outside_epoch, epoch);
+        if (BEAT__UNLIKELY(pool->stuck_ns != 0))
+            beat__stuck_sleep(pool, word, epoch, watch);
+        else
+            beat__futex_wait(&pool->outside_epoch, epoch);
     }
     // Clear our bit while the count is zero. Relaxed: the bit only steers
     // wakes, and the acquire load above already ordered the results.
@@ -7989,6 +9366,7 @@ BEAT__PRIVATE void beat__pressure_sample(beat_ctx *ctx)
     // after this store is released by its submitter, before it by us).
     uint32_t old =
         beat__atomic_exchange_u32(&pool->pressure_level, (uint32_t)level, BEAT__MO_SEQ_CST);
+    BEAT__TRACE_PRESSURE(ctx, level);
     if (old == (uint32_t)level)
         return;
     uint32_t limit = beat__pressure_run_limit(pool, level);
@@ -8046,6 +9424,7 @@ BEAT__PRIVATE void beat__throttle_park(beat_ctx *ctx)
     beat__jobs_flush(ctx);
     beat_mempool_cache_flush(pool->tasks, &ctx->task_cache);
     BEAT__STAT_ADD(ctx, throttles, 1);
+    beat__time_idle(ctx, beat__now_ns());
     // Pass the wake on: a notifier may have woken us (we were a sleeper of
     // the idle park) for work that we now leave, while a worker that may
     // run it sleeps on. Without this the pool hung (TSan run of
@@ -8056,8 +9435,13 @@ BEAT__PRIVATE void beat__throttle_park(beat_ctx *ctx)
         // stores the limit before bumping the epoch: either we see the new
         // limit, or the futex sees the new epoch and does not sleep.
         uint32_t epoch = beat__atomic_load_u32(&pool->throttle_epoch, BEAT__MO_SEQ_CST);
+        // Jobs pinned to us run whatever the level: only we can run them.
+        // The fence pairs with the submitter's (push, fence, bump): we see
+        // its job, or it bumps the epoch after our read.
+        beat__fence_seq_cst();
         if (ctx->index < beat__atomic_load_u32(&pool->run_limit, BEAT__MO_SEQ_CST) ||
-            beat__atomic_load_u32(&pool->stopping, BEAT__MO_SEQ_CST))
+            beat__atomic_load_u32(&pool->stopping, BEAT__MO_SEQ_CST) ||
+            beat__inject_maybe_nonempty(&ctx->pinned))
             return;
         beat__futex_wait(&pool->throttle_epoch, epoch);
     }
@@ -8072,6 +9456,7 @@ BEAT__PRIVATE void beat__throttle_park(beat_ctx *ctx)
 // Returns 0, or -1 when the deque could not grow.
 BEAT__PRIVATE int beat__push_local(beat_ctx *ctx, beat__task *t)
 {
+    BEAT__TRACE_PUSH(ctx, t, 1);
     int64_t before = beat__deque_push_owner(&ctx->deque, t);
     if (before < 0)
         return -1;
@@ -8150,9 +9535,8 @@ BEAT__PRIVATE beat__task *beat__chain_take(beat_ctx *ctx, beat__inject *q, unsig
 // Takes the oldest injected task and moves up to BEAT__INJECT_BATCH more
 // (or chains of them, see above) onto ctx's deque, where other workers can
 // steal them.
-BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
+BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
 {
-    beat__inject *q = &ctx->pool->inject;
     if (!beat__inject_maybe_nonempty(q))
         return NULL;
     uint32_t unlocked = 0;
@@ -8173,6 +9557,7 @@ BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
         }
         if (t == NULL)
             break;
+        BEAT__TRACE_PUSH(ctx, t, 0);
         if (beat__deque_push_owner(&ctx->deque, t) < 0) {
             // Out of memory: back into the queue (a chain as one task).
             beat__inject_push(q, t);
@@ -8184,6 +9569,42 @@ BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
     if (moved != 0)
         beat__idle_notify(ctx->pool);
     return first;
+}
+
+// A job from the injection queues, most important first; a worker running
+// a job (a wait helping) takes none less important than that job.
+BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
+{
+#if BEAT_PRIORITIES > 1
+    beat__task *t = beat__inject_take_from(ctx, &ctx->pool->inject_high);
+    if (t != NULL || ctx->prio == BEAT_PRIORITY_HIGH)
+        return t;
+#else
+    beat__task *t;
+#endif
+    t = beat__inject_take_from(ctx, &ctx->pool->inject);
+#if BEAT_PRIORITIES > 2
+    if (t == NULL && ctx->prio == BEAT_PRIORITY_LOW)
+        t = beat__inject_take_from(ctx, &ctx->pool->inject_low);
+#endif
+    return t;
+}
+
+// The oldest job pinned to this worker, or NULL. Only the owner consumes
+// its queue, so the try-lock always succeeds; it is kept for the queue's
+// contract.
+BEAT__INLINE beat__task *beat__pinned_take(beat_ctx *ctx)
+{
+    beat__inject *q = &ctx->pinned;
+    if (!beat__inject_maybe_nonempty(q))
+        return NULL;
+    uint32_t unlocked = 0;
+    // Acquire: as in beat__inject_take_from.
+    if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+        return NULL;
+    beat__task *t = beat__inject_pop_locked(q);
+    beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELEASE);
+    return t;
 }
 
 BEAT__PRIVATE uint32_t beat__rng_next(uint64_t *state)
@@ -8201,6 +9622,13 @@ BEAT__PRIVATE uint32_t beat__rng_next(uint64_t *state)
 // and a victim with more work left wakes the next sleeper (wake cascade).
 BEAT__PRIVATE beat__task *beat__steal_from(beat_ctx *ctx, beat_ctx *victim)
 {
+#if BEAT_PRIORITIES > 1
+    // A job's wait helps only with work of its priority or higher: the
+    // victim's deque holds what its current job made. Relaxed: a hint; a
+    // stale value steals or skips one round early or late.
+    if (beat__atomic_load_u32(&victim->prio, BEAT__MO_RELAXED) > ctx->prio)
+        return NULL;
+#endif
     for (int attempt = 0; attempt < 4; attempt++) {
         void *item = NULL;
         beat__steal_result r = beat__deque_steal(&victim->deque, &item);
@@ -8211,6 +9639,7 @@ BEAT__PRIVATE beat__task *beat__steal_from(beat_ctx *ctx, beat_ctx *victim)
             // Relaxed: a hint for the joiner, read while it helps.
             beat__atomic_store_u32(&t->thief, ctx->index + 1, BEAT__MO_RELAXED);
             BEAT__STAT_ADD(ctx, steals, 1);
+            BEAT__TRACE_STEAL(ctx, t, victim);
             if (beat__deque_size(&victim->deque) > 0)
                 beat__idle_notify(ctx->pool);
             return t;
@@ -8287,7 +9716,17 @@ BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
 // then the injection queue, then everyone.
 BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
 {
-    beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
+    beat__task *t = beat__pinned_take(ctx);
+    if (t != NULL)
+        return t;
+#if BEAT_PRIORITIES > 1
+    // HIGH jobs go before our own deque (which may hold less important work).
+    if (ctx->prio != BEAT_PRIORITY_HIGH || beat__deque_size(&ctx->deque) == 0)
+        t = beat__inject_take_from(ctx, &ctx->pool->inject_high);
+    if (t != NULL)
+        return t;
+#endif
+    t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
     if (t == NULL)
         beat__jobs_flush(ctx); // own work done: let waiters see it
     if (t == NULL && prefer != NULL && prefer != ctx)
@@ -8413,7 +9852,8 @@ BEAT__PRIVATE int beat__promote_oldest(beat_ctx *ctx)
         BEAT__STAT_ADD(ctx, promotions, 1);
         return 1;
     }
-    beat__task_init(&oldest->task, oldest->task.fn, oldest->task.arg, &oldest->done, 0);
+    beat__task_init(&oldest->task, oldest->task.fn, oldest->task.arg, &oldest->done,
+                    BEAT__TASK_FRAME);
     // Relaxed: the push below publishes it with release.
     beat__atomic_store_u64(&oldest->done.beat__state, 1, BEAT__MO_RELAXED);
     if (beat__push_local(ctx, &oldest->task) != 0)
@@ -8514,6 +9954,19 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
     uint32_t flags = t->flags;
     if (flags & BEAT__TASK_POOLED)
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);
+    beat__time_busy(ctx);
+    beat_counter *outer = ctx->running; // what the self-wait check compares with (devmode.c)
+    ctx->running = counter;
+#if BEAT_PRIORITIES > 1
+    uint32_t outer_prio = ctx->prio;
+    if (flags >> BEAT__TASK_PRIO_SHIFT)
+        // Relaxed: thieves read it as a hint (see beat__steal_from).
+        beat__atomic_store_u32(&ctx->prio, (flags >> BEAT__TASK_PRIO_SHIFT) - 1, BEAT__MO_RELAXED);
+#endif
+    uint32_t traced = BEAT__TRACE_OPEN_TASK(ctx);
+#ifdef BEAT_PROFILE_BEGIN
+    BEAT_PROFILE_BEGIN(beat__fn_name(pool, fn), ctx->index);
+#endif
     if (flags & BEAT__TASK_TIMED) {
         BEAT__STAT_ADD(ctx, tasks, 1);
         beat__pressure_after_task(ctx, beat__call_timed(ctx, fn, arg));
@@ -8522,6 +9975,14 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
             BEAT__STAT_ADD(ctx, tasks, 1);
         fn(ctx, arg);
     }
+#ifdef BEAT_PROFILE_END
+    BEAT_PROFILE_END(ctx->index);
+#endif
+    BEAT__TRACE_CLOSE(ctx, traced, beat__trace_task_kind(flags, fn), fn, 0, 0);
+    ctx->running = outer;
+#if BEAT_PRIORITIES > 1
+    beat__atomic_store_u32(&ctx->prio, outer_prio, BEAT__MO_RELAXED);
+#endif
     if (counter != NULL)
         beat__count_done(pool, &counter->beat__state);
     if ((flags & BEAT__TASK_JOB) && ++ctx->jobs_done >= BEAT__JOBS_BATCH)
@@ -8530,12 +9991,15 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
 
 // The idle spin of a worker that found nothing: returns 1 (after a pause)
 // while the window opened by the first failed search is open, 0 when it is
-// time to park. *spin_until is 0 while the worker is busy.
-BEAT__PRIVATE int beat__idle_spin(const beat_ctx *ctx, uint64_t *spin_until)
+// time to park. *spin_until is 0 while the worker is busy. The worker's
+// idle time starts at the first failed search.
+BEAT__PRIVATE int beat__idle_spin(beat_ctx *ctx, uint64_t *spin_until)
 {
     uint64_t now = beat__now_ns();
-    if (*spin_until == 0)
+    if (*spin_until == 0) {
         *spin_until = now + ctx->pool->spin_ns;
+        beat__time_idle(ctx, now);
+    }
     if (now >= *spin_until)
         return 0;
     beat__cpu_relax();
@@ -8549,6 +10013,8 @@ BEAT__PRIVATE int beat__idle_spin(const beat_ctx *ctx, uint64_t *spin_until)
 BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat__task *awaited)
 {
     uint64_t spin_until = 0;
+    uint64_t watch[2] = {0, 0}; // stuck-wait (devmode.c)
+    uint32_t traced = BEAT__TRACE_OPEN(ctx);
     while ((beat__atomic_load_u64(&c->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
         beat_ctx *prefer = NULL;
         if (awaited != NULL) {
@@ -8569,11 +10035,16 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
         if ((seen & BEAT__COUNT_MASK) == 0)
             break;
         beat__jobs_flush(ctx);
-        beat__idle_park(ctx, c);
+        if (BEAT__UNLIKELY(ctx->pool->stuck_ns != 0))
+            beat__stuck_park(ctx, c, awaited, watch);
+        else
+            beat__idle_park(ctx, c);
         spin_until = 0;
     }
+    beat__time_busy(ctx); // the waiting task goes on
     beat__atomic_fetch_and_u64(&c->beat__state, ~BEAT__WAITER_WORKER, BEAT__MO_RELAXED);
     beat__fence_acquire(); // the counted tasks' writes, if the loop ended on the RMW
+    BEAT__TRACE_CLOSE(ctx, traced, BEAT__TRACE_WAIT, awaited != NULL ? awaited->fn : NULL, 0, 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -8601,6 +10072,7 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
     name[6] = (char)('0' + ctx->index / 10 % 10);
     name[7] = (char)('0' + ctx->index % 10);
     beat__thread_set_name(name);
+    BEAT_PROFILE_THREAD(name);
     beat__current = ctx;
     beat__worker_pin(ctx);
     if (pool->cfg.on_worker_start != NULL)
@@ -8638,11 +10110,656 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
 }
 // ==== END src/scheduler.c ====
 
+// ==== BEGIN src/stats.c ====
+// >>stats
+// Statistics: busy and idle time of each context, and the stats table
+// (beat_pool_stats_format, beat_pool_stats_print). The counters themselves
+// are bumped where things happen (BEAT__STAT_ADD in the scheduler).
+//
+// Time is kept as phases. BUSY: running tasks (a worker from the first task
+// after an idle spell to its next failed search; an outside slot for all of
+// beat_run except where it waits with nothing to run). IDLE: spinning or
+// parked for want of work, in the main loop or inside a wait. OFF: an
+// outside slot between beat_run calls, a worker before its first task. The
+// owner changes phase only at transitions the scheduler has anyway: the
+// first failed search of an idle spin (which reads the clock already), the
+// first task after it, the end of a wait that went idle, a throttled park,
+// and the start and end of beat_run. A busy worker pays one predictable
+// branch per task and nothing per pcall. A change adds the phase that ended
+// to its total. Readers add the open phase up to their own clock, and read
+// the four words under a sequence count (a seqlock, as in Boehm, "Can
+// seqlocks get along with programming language memory models?", MSPC 2012),
+// so a total and the start of the open phase always belong together and a
+// reading never counts a stretch of time twice.
+// #include "scheduler.c" (already inlined above)
+
+#define BEAT__PHASE_OFF 0u
+#define BEAT__PHASE_BUSY 1u
+#define BEAT__PHASE_IDLE 2u
+
+// Owner only: ends the open phase at now and opens phase.
+BEAT__PRIVATE void beat__time_phase(beat_ctx *ctx, uint64_t now, uint64_t phase)
+{
+    beat__worker_stats *s = &ctx->stats;
+    // Relaxed loads: the owner is the only writer of these words.
+    uint64_t seq = beat__atomic_load_u64(&s->phase_seq, BEAT__MO_RELAXED);
+    uint64_t open = beat__atomic_load_u64(&s->phase, BEAT__MO_RELAXED);
+    uint64_t since = beat__atomic_load_u64(&s->phase_since, BEAT__MO_RELAXED);
+    uint64_t spent = now > since ? now - since : 0;
+    // Relaxed odd count, then a release fence before the data stores: it
+    // pairs with the reader's acquire fence, so a reader that loads any of
+    // the stores below also loads (at least) this odd count afterwards.
+    beat__atomic_store_u64(&s->phase_seq, seq + 1, BEAT__MO_RELAXED);
+    beat__fence_release();
+    // Relaxed data stores: ordered by the fence above and the release below.
+    if (open == BEAT__PHASE_BUSY)
+        beat__atomic_store_u64(&s->busy_ns,
+                               beat__atomic_load_u64(&s->busy_ns, BEAT__MO_RELAXED) + spent,
+                               BEAT__MO_RELAXED);
+    else if (open == BEAT__PHASE_IDLE)
+        beat__atomic_store_u64(&s->idle_ns,
+                               beat__atomic_load_u64(&s->idle_ns, BEAT__MO_RELAXED) + spent,
+                               BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&s->phase_since, now, BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&s->phase, phase, BEAT__MO_RELAXED);
+    // Release: a reader whose acquire load sees this even count sees the data.
+    beat__atomic_store_u64(&s->phase_seq, seq + 2, BEAT__MO_RELEASE);
+}
+
+BEAT__PRIVATE uint64_t beat__time_phase_of(const beat_ctx *ctx)
+{
+    // Relaxed: the owner reads its own word; other readers use beat__time_read.
+    return beat__atomic_load_u64(&ctx->stats.phase, BEAT__MO_RELAXED);
+}
+
+// Owner only: ctx runs a task. Reads the clock only when it was not busy.
+BEAT__PRIVATE void beat__time_busy(beat_ctx *ctx)
+{
+    if (BEAT__UNLIKELY(beat__time_phase_of(ctx) != BEAT__PHASE_BUSY))
+        beat__time_phase(ctx, beat__now_ns(), BEAT__PHASE_BUSY);
+}
+
+// Owner only: ctx has nothing to run since now (a clock just read).
+BEAT__PRIVATE void beat__time_idle(beat_ctx *ctx, uint64_t now)
+{
+    if (beat__time_phase_of(ctx) != BEAT__PHASE_IDLE)
+        beat__time_phase(ctx, now, BEAT__PHASE_IDLE);
+}
+
+// Any thread: ctx's busy and idle ns up to now, the open phase included.
+// Retries while the owner is between the two stores of its sequence count
+// (a few instructions).
+BEAT__PRIVATE void beat__time_read(const beat_ctx *ctx, uint64_t now, uint64_t *busy,
+                                   uint64_t *idle, uint64_t *phase)
+{
+    const beat__worker_stats *s = &ctx->stats;
+    for (;;) {
+        // Acquire: pairs with the release store that ends the owner's change.
+        uint64_t seq = beat__atomic_load_u64(&s->phase_seq, BEAT__MO_ACQUIRE);
+        // Relaxed: validated by the second load of the count below.
+        uint64_t b = beat__atomic_load_u64(&s->busy_ns, BEAT__MO_RELAXED);
+        uint64_t i = beat__atomic_load_u64(&s->idle_ns, BEAT__MO_RELAXED);
+        uint64_t since = beat__atomic_load_u64(&s->phase_since, BEAT__MO_RELAXED);
+        uint64_t open = beat__atomic_load_u64(&s->phase, BEAT__MO_RELAXED);
+        beat__fence_acquire(); // pairs with the owner's release fence
+        // Relaxed: ordered after the data loads by the fence.
+        if ((seq & 1) == 0 && beat__atomic_load_u64(&s->phase_seq, BEAT__MO_RELAXED) == seq) {
+            uint64_t spent = now > since ? now - since : 0;
+            *busy = b + (open == BEAT__PHASE_BUSY ? spent : 0);
+            *idle = i + (open == BEAT__PHASE_IDLE ? spent : 0);
+            *phase = open;
+            return;
+        }
+        beat__cpu_relax();
+    }
+}
+
+// One context's counters. Each is exact, the set is not one snapshot.
+BEAT__PRIVATE void beat__stats_read(const beat_ctx *ctx, uint64_t now, beat_stats *w)
+{
+    uint64_t phase;
+    memset(w, 0, sizeof *w);
+    // Relaxed: counters are monotonic and read while workers run.
+    w->chunks = beat__atomic_load_u64(&ctx->stats.chunks, BEAT__MO_RELAXED);
+    w->pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED) - w->chunks;
+    w->promotions = beat__atomic_load_u64(&ctx->stats.promotions, BEAT__MO_RELAXED);
+    w->steals = beat__atomic_load_u64(&ctx->stats.steals, BEAT__MO_RELAXED);
+    w->failed_steals = beat__atomic_load_u64(&ctx->stats.failed_steals, BEAT__MO_RELAXED);
+    w->parks = beat__atomic_load_u64(&ctx->stats.parks, BEAT__MO_RELAXED);
+    w->wakeups = beat__atomic_load_u64(&ctx->stats.wakeups, BEAT__MO_RELAXED);
+    w->tasks = beat__atomic_load_u64(&ctx->stats.tasks, BEAT__MO_RELAXED);
+    w->timed = beat__atomic_load_u64(&ctx->stats.timed, BEAT__MO_RELAXED);
+    w->chained = beat__atomic_load_u64(&ctx->stats.chained, BEAT__MO_RELAXED);
+    w->throttles = beat__atomic_load_u64(&ctx->stats.throttles, BEAT__MO_RELAXED);
+    w->deferred = 0; // held by the pool, not by a worker: in the total only
+    beat__time_read(ctx, now, &w->busy_ns, &w->idle_ns, &phase);
+}
+
+BEAT__PRIVATE void beat__stats_add(beat_stats *sum, const beat_stats *w)
+{
+    sum->pcalls += w->pcalls;
+    sum->promotions += w->promotions;
+    sum->steals += w->steals;
+    sum->failed_steals += w->failed_steals;
+    sum->parks += w->parks;
+    sum->wakeups += w->wakeups;
+    sum->tasks += w->tasks;
+    sum->chunks += w->chunks;
+    sum->timed += w->timed;
+    sum->chained += w->chained;
+    sum->throttles += w->throttles;
+    sum->deferred += w->deferred;
+    sum->busy_ns += w->busy_ns;
+    sum->idle_ns += w->idle_ns;
+}
+
+// ---------------------------------------------------------------------------
+// Text output into a caller's buffer, snprintf-style and without stdio:
+// writes what fits (NUL-terminated when cap > 0) and counts the full
+// length. Also used by the development-mode reports and the config review.
+
+typedef struct beat__sink {
+    char *buf;
+    size_t cap, len;
+} beat__sink;
+
+BEAT__PRIVATE void beat__sink_init(beat__sink *o, char *buf, size_t cap)
+{
+    o->buf = cap != 0 ? buf : NULL;
+    o->cap = o->buf != NULL ? cap : 0;
+    o->len = 0;
+    if (o->cap != 0)
+        o->buf[0] = '\0';
+}
+
+BEAT__PRIVATE void beat__sink_put(beat__sink *o, const char *s)
+{
+    for (; *s != '\0'; s++, o->len++)
+        if (o->len + 1 < o->cap)
+            o->buf[o->len] = *s;
+    if (o->cap != 0)
+        o->buf[o->len < o->cap ? o->len : o->cap - 1] = '\0';
+}
+
+// v in decimal; with tenths, v is in tenths and gets one decimal ("12.3").
+BEAT__PRIVATE void beat__sink_number(char *out, uint64_t v, int tenths)
+{
+    char digits[32];
+    size_t i = sizeof digits - 1;
+    digits[i] = '\0';
+    if (tenths) {
+        digits[--i] = (char)('0' + v % 10);
+        digits[--i] = '.';
+        v /= 10;
+    }
+    do {
+        digits[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    memcpy(out, digits + i, sizeof digits - i);
+}
+
+BEAT__PRIVATE void beat__sink_u64(beat__sink *o, uint64_t v)
+{
+    char text[32];
+    beat__sink_number(text, v, 0);
+    beat__sink_put(o, text);
+}
+
+// " " then s right-aligned in width columns (wider text is not cut).
+BEAT__PRIVATE void beat__sink_field(beat__sink *o, const char *s, size_t width)
+{
+    beat__sink_put(o, " ");
+    for (size_t n = strlen(s); n < width; n++)
+        beat__sink_put(o, " ");
+    beat__sink_put(o, s);
+}
+
+BEAT__PRIVATE void beat__sink_field_u64(beat__sink *o, uint64_t v, size_t width, int tenths)
+{
+    char text[32];
+    beat__sink_number(text, v, tenths);
+    beat__sink_field(o, text, width);
+}
+
+// ---------------------------------------------------------------------------
+// The table
+
+#define BEAT__STATS_COLUMNS 12
+static const struct {
+    const char *name;
+    size_t width;
+} beat__stats_columns[BEAT__STATS_COLUMNS] = {
+    {"worker", 7},      {"tasks", 10},   {"chunks", 10},        {"pcalls", 12},
+    {"promotions", 10}, {"steals", 9},   {"failed_steals", 13}, {"parks", 8},
+    {"wakeups", 8},     {"busy_ms", 10}, {"idle_ms", 10},       {"util%", 6},
+};
+
+BEAT__PRIVATE void beat__stats_row(beat__sink *o, const char *name, const beat_stats *w)
+{
+    const uint64_t counts[8] = {w->tasks,  w->chunks,        w->pcalls, w->promotions,
+                                w->steals, w->failed_steals, w->parks,  w->wakeups};
+    beat__sink_field(o, name, beat__stats_columns[0].width);
+    for (unsigned i = 0; i < 8; i++)
+        beat__sink_field_u64(o, counts[i], beat__stats_columns[i + 1].width, 0);
+    beat__sink_field_u64(o, w->busy_ns / 100000u, beat__stats_columns[9].width, 1);
+    beat__sink_field_u64(o, w->idle_ns / 100000u, beat__stats_columns[10].width, 1);
+    uint64_t busy = w->busy_ns, all = w->busy_ns + w->idle_ns;
+    if (all > UINT64_MAX / 1000u) { // keep busy * 1000 in range
+        busy /= 1000u;
+        all /= 1000u;
+    }
+    if (all == 0)
+        beat__sink_field(o, "-", beat__stats_columns[11].width);
+    else
+        beat__sink_field_u64(o, (busy * 1000u + all / 2) / all, beat__stats_columns[11].width, 1);
+    beat__sink_put(o, "\n");
+}
+
+BEAT__DEF int beat_pool_stats_format(const beat_pool *pool, char *buf, size_t cap)
+{
+    if (pool == NULL || (buf == NULL && cap != 0))
+        return (int)BEAT_ERROR_INVALID_ARGUMENT;
+    beat__sink o;
+    beat__sink_init(&o, buf, cap);
+    for (unsigned c = 0; c < BEAT__STATS_COLUMNS; c++)
+        beat__sink_field(&o, beat__stats_columns[c].name, beat__stats_columns[c].width);
+    beat__sink_put(&o, "\n");
+    uint64_t now = beat__now_ns();
+    beat_stats total, outside, w;
+    memset(&total, 0, sizeof total);
+    memset(&outside, 0, sizeof outside);
+    for (unsigned i = 0; i < pool->nslots; i++) {
+        beat__stats_read(&pool->workers[i], now, &w);
+        beat__stats_add(&total, &w);
+        if (i >= pool->nworkers) {
+            beat__stats_add(&outside, &w);
+            continue;
+        }
+        char name[32];
+        beat__sink_number(name, i, 0);
+        beat__stats_row(&o, name, &w);
+    }
+    beat_stats none;
+    memset(&none, 0, sizeof none);
+    if (memcmp(&outside, &none, sizeof none) != 0)
+        beat__stats_row(&o, "outside", &outside);
+    beat__stats_row(&o, "total", &total);
+    return o.len > (size_t)INT32_MAX ? INT32_MAX : (int)o.len;
+}
+
+#ifndef BEAT_NO_STDIO
+BEAT__DEF beat_result beat_pool_stats_print(const beat_pool *pool, FILE *out)
+{
+    if (pool == NULL || out == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    // Measure, then format; counters may grow in between, so leave room
+    // and try again if they outgrew it.
+    const beat_allocator *allocator = &pool->cfg.allocator;
+    size_t cap = (size_t)beat_pool_stats_format(pool, NULL, 0) + 256u;
+    for (;;) {
+        char *text = (char *)beat__alloc(allocator, cap, 1);
+        if (text == NULL)
+            return BEAT_ERROR_OUT_OF_MEMORY;
+        size_t len = (size_t)beat_pool_stats_format(pool, text, cap);
+        int failed = len < cap && fputs(text, out) == EOF;
+        beat__free(allocator, text, cap, 1);
+        if (len < cap)
+            return failed ? BEAT_ERROR_IO : BEAT_OK;
+        cap = len + 256u;
+    }
+}
+#endif
+// ==== END src/stats.c ====
+
+// ==== BEGIN src/devmode.c ====
+// >>devmode
+// Development mode: misuse checks and their reports. On when pool->checks
+// is set (BEAT_DEBUG, i.e. builds without NDEBUG; beat_config.checks; the
+// DEVELOPMENT profile). Each check is a predictable branch on pool->checks
+// outside beat_pcall's unstolen fast path, which has none.
+//
+// Rules, each reported through beat_config.logger as
+//   "<function> [<rule>]: <what happened>; <the rule>. Fix: <what to do>. <what the call did>"
+// the first time it is broken in a pool (so a loop breaking it does not
+// flood the log), after which the call fails or goes on safely:
+//   ctx-owner             a ctx used on a thread other than its owner's
+//                         (beat_spawn, beat_wait, beat_parallel_for,
+//                         beat_parallel_reduce): the call goes on with the
+//                         thread's own ctx of the pool, or as from outside
+//   self-wait             beat_wait on the counter the running task is
+//                         counted on (it can never reach zero): returns
+//   counter-reuse         a counted task finishing on a counter that has
+//                         nothing pending (it was zeroed or reused while its
+//                         tasks ran): the count is put back to zero
+//   submit-after-destroy  an outside thread submitting once destroy began:
+//                         BEAT_ERROR_SHUTDOWN
+//   stuck-wait            a wait idle for beat_config.stuck_wait_ms while
+//                         its count did not move: reported once per wait,
+//                         with what it waits on, the queues and idle workers
+// Waiting for the pool from one of its own tasks (rule wait-inside-pool,
+// api.c) is reported every time, checks or not: the call is refused.
+// #include "stats.c" (already inlined above)
+
+#define BEAT__RULE_CTX_OWNER 1u
+#define BEAT__RULE_SELF_WAIT 2u
+#define BEAT__RULE_COUNTER_REUSE 4u
+#define BEAT__RULE_SUBMIT_AFTER_DESTROY 8u
+
+#define BEAT__REPORT_MAX 1024
+
+// 1 the first time rule is broken in pool.
+BEAT__PRIVATE int beat__rule_first(beat_pool *pool, uint32_t rule)
+{
+    // Relaxed: the bit only keeps reports to one per rule; nothing is published.
+    return (beat__atomic_fetch_or_u32(&pool->reported, rule, BEAT__MO_RELAXED) & rule) == 0;
+}
+
+BEAT__PRIVATE void beat__report(const beat_pool *pool, beat_log_level level, const char *text)
+{
+    const beat_logger *logger = &pool->cfg.logger;
+    if (logger->fn != NULL)
+        logger->fn(level, text, logger->user);
+}
+
+// "worker 3" or "outside slot 1" (a beat_run caller).
+BEAT__PRIVATE void beat__sink_ctx_name(beat__sink *o, const beat_ctx *ctx)
+{
+    const beat_pool *pool = ctx->pool;
+    int outside = ctx->index >= pool->nworkers;
+    beat__sink_put(o, outside ? "outside slot " : "worker ");
+    beat__sink_u64(o, outside ? ctx->index - pool->nworkers : ctx->index);
+}
+
+// ---------------------------------------------------------------------------
+// ctx-owner
+
+// For functions taking a ctx, with checks on: 1 when *ctx may be used on
+// this thread. A ctx of another thread is reported; then *ctx becomes the
+// calling thread's own ctx in that pool (a worker, or a beat_run caller)
+// and the result is 1, or, for a thread outside the pool, the result is 0
+// and *ctx is left alone (the caller then goes on as from outside).
+BEAT__PRIVATE int beat__ctx_owned(beat_ctx **ctx, const char *fn)
+{
+    if (beat__current == *ctx)
+        return 1;
+    beat_pool *pool = (*ctx)->pool;
+    beat_ctx *own = beat__own_ctx(pool);
+    if (beat__rule_first(pool, BEAT__RULE_CTX_OWNER)) {
+        char text[BEAT__REPORT_MAX];
+        beat__sink o;
+        beat__sink_init(&o, text, sizeof text);
+        beat__sink_put(&o, fn);
+        beat__sink_put(&o, " [ctx-owner]: called with the ctx of ");
+        beat__sink_ctx_name(&o, *ctx);
+        beat__sink_put(&o, own != NULL ? " on another thread (a thread of the same pool)"
+                                       : " on a thread outside the pool");
+        beat__sink_put(&o, "; a beat_ctx belongs to the task it was passed to and may be used "
+                           "only on that task's thread. Fix: use the ctx your own task "
+                           "received; from outside the pool use beat_submit or beat_run. ");
+        beat__sink_put(&o, own != NULL ? "The call went on with this thread's own ctx."
+                                       : "The call went on as from outside the pool.");
+        beat__report(pool, BEAT_LOG_ERROR, text);
+    }
+    if (own == NULL)
+        return 0;
+    *ctx = own;
+    return 1;
+}
+
+// beat_spawn from a thread outside the pool: the task goes through the
+// injection queue. Out of memory, it runs here through beat_run.
+BEAT__PRIVATE void beat__spawn_outside(beat_pool *pool, beat_counter *c, beat_fn fn, void *arg)
+{
+    if (c != NULL) // Relaxed: published with the task by the queue's release.
+        beat__atomic_fetch_add_u64(&c->beat__state, 1, BEAT__MO_RELAXED);
+    beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, NULL);
+    if (t != NULL) {
+        beat__task_init(t, fn, arg, c, BEAT__TASK_POOLED | BEAT__TASK_TIMED);
+        beat__inject_push(&pool->inject, t);
+        beat__idle_notify(pool);
+        return;
+    }
+    (void)beat_run(pool, fn, arg);
+    if (c != NULL)
+        beat__count_done(pool, &c->beat__state);
+}
+
+// beat_parallel_for from a thread outside the pool: through beat_run.
+BEAT__PRIVATE void beat__parallel_for_outside(beat_pool *pool, size_t begin, size_t end,
+                                              size_t grain, beat_range_fn body, void *arg)
+{
+    beat_result r = beat_pool_parallel_for(pool, begin, end, grain, body, arg);
+    if (r != BEAT_OK)
+        beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
+                  "beat_parallel_for [ctx-owner]: the loop could not run from outside the pool "
+                  "(%s); it did not run. Fix: %s",
+                  beat_result_string(r), beat_result_advice(r));
+}
+
+// ---------------------------------------------------------------------------
+// self-wait
+
+// beat_wait with checks on.
+BEAT__PRIVATE void beat__wait_checked(beat_ctx *ctx, beat_counter *c)
+{
+    if (!beat__ctx_owned(&ctx, "beat_wait")) {
+        beat__outside_wait(ctx->pool, &c->beat__state);
+        return;
+    }
+    if (ctx->running != c) {
+        beat__worker_wait(ctx, c, NULL);
+        return;
+    }
+    if (beat__rule_first(ctx->pool, BEAT__RULE_SELF_WAIT))
+        beat__report(ctx->pool, BEAT_LOG_ERROR,
+                     "beat_wait [self-wait]: the running task was spawned on this very counter, "
+                     "so the counter cannot reach zero while the task waits; a task must not "
+                     "wait on the counter it is counted on. Fix: wait in the task that spawned "
+                     "it, or give the task's own children a counter of their own. The wait "
+                     "returned at once.");
+}
+
+// ---------------------------------------------------------------------------
+// counter-reuse
+
+// A counted task finished on word, whose count was below n (old is the
+// value before the subtraction): the count wrapped. It is put back (add n:
+// exactly undoes the subtraction) and the misuse reported.
+BEAT__PRIVATE void beat__counter_underflow(beat_pool *pool, uint64_t *word, uint64_t n)
+{
+    // Relaxed: undoes our own relaxed-equivalent effect on the count.
+    beat__atomic_fetch_add_u64(word, n, BEAT__MO_RELAXED);
+    if (!beat__rule_first(pool, BEAT__RULE_COUNTER_REUSE))
+        return;
+    if (word == &pool->jobs)
+        beat__report(pool, BEAT_LOG_ERROR,
+                     "internal [counter-reuse]: the pool's count of unfinished jobs went below "
+                     "zero; this is a bug in Beat. Fix: please report it with the program that "
+                     "shows it.");
+    else
+        beat__report(pool, BEAT_LOG_ERROR,
+                     "beat_counter [counter-reuse]: a task spawned on a counter finished when "
+                     "the counter had no pending tasks, so the counter was zeroed or reused "
+                     "while its tasks were still running; a counter may be reset or reused "
+                     "only after beat_wait on it has returned. Fix: beat_wait on it before "
+                     "reusing it, or use a fresh counter per round. The count was left at zero.");
+}
+
+// ---------------------------------------------------------------------------
+// submit-after-destroy
+
+// An outside thread submitted after beat_pool_destroy began: reports it
+// (checks on) and returns BEAT_ERROR_SHUTDOWN.
+BEAT__PRIVATE beat_result beat__refuse_shutdown(beat_pool *pool, const char *fn)
+{
+    if (!pool->checks || !beat__rule_first(pool, BEAT__RULE_SUBMIT_AFTER_DESTROY))
+        return BEAT_ERROR_SHUTDOWN;
+    char text[BEAT__REPORT_MAX];
+    beat__sink o;
+    beat__sink_init(&o, text, sizeof text);
+    beat__sink_put(&o, fn);
+    beat__sink_put(&o, " [submit-after-destroy]: called from outside the pool after "
+                       "beat_pool_destroy began; once destroy has begun only the pool's own "
+                       "tasks may add work. Fix: finish submitting (and join the threads that "
+                       "submit) before calling beat_pool_destroy. Returned BEAT_ERROR_SHUTDOWN.");
+    beat__report(pool, BEAT_LOG_ERROR, text);
+    return BEAT_ERROR_SHUTDOWN;
+}
+
+// ---------------------------------------------------------------------------
+// stuck-wait
+//
+// A wait watches itself only while it parks (the spin before is short): a
+// watch is two words, the count last seen and when it last moved. It is
+// stuck once it has been idle, with the count unchanged, for stuck_wait_ms
+// (a worker's idle time comes from its time phase, so a wait that runs
+// other tasks meanwhile is not idle). Parks are bounded by the time left,
+// so the report comes on time although nothing wakes the waiter.
+
+#define BEAT__STUCK_REPORTED UINT64_MAX
+
+// Appends what the pool holds: queued tasks, unfinished jobs, idle workers.
+BEAT__PRIVATE void beat__sink_pool_state(beat__sink *o, beat_pool *pool, uint64_t now)
+{
+    uint64_t queued = 0;
+    for (unsigned i = 0; i < pool->nslots; i++) {
+        int64_t size = beat__deque_size(&pool->workers[i].deque);
+        queued += size > 0 ? (uint64_t)size : 0;
+    }
+    beat__sink_put(o, "; queued: ");
+    beat__sink_u64(o, queued);
+    beat__sink_put(o, " tasks in deques, injection queue ");
+    beat__sink_put(o, beat__inject_maybe_nonempty(&pool->inject) ? "not empty" : "empty");
+    beat__sink_put(o, ", ");
+    // Acquire: as beat_counter_pending (a count, nothing read through it).
+    beat__sink_u64(o, beat__atomic_load_u64(&pool->jobs, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK);
+    beat__sink_put(o, " jobs unfinished; idle workers (spinning or parked):");
+    unsigned listed = 0, idle = 0;
+    for (unsigned i = 0; i < pool->nworkers; i++) {
+        uint64_t busy, idle_ns, phase;
+        beat__time_read(&pool->workers[i], now, &busy, &idle_ns, &phase);
+        if (phase != BEAT__PHASE_IDLE)
+            continue;
+        idle++;
+        if (listed++ < 32) {
+            beat__sink_put(o, " ");
+            beat__sink_u64(o, i);
+        } else if (listed == 33) {
+            beat__sink_put(o, " ...");
+        }
+    }
+    if (idle == 0)
+        beat__sink_put(o, " none");
+    beat__sink_put(o, " (");
+    beat__sink_u64(o, idle);
+    beat__sink_put(o, " of ");
+    beat__sink_u64(o, pool->nworkers);
+    beat__sink_put(o, ")");
+}
+
+// Reports a stuck wait. who: NULL for a thread outside the pool.
+BEAT__PRIVATE void beat__stuck_report(beat_pool *pool, const beat_ctx *who, const char *what,
+                                      const char *target, uint64_t pending, uint64_t waited_ns)
+{
+    char text[BEAT__REPORT_MAX];
+    beat__sink o;
+    beat__sink_init(&o, text, sizeof text);
+    beat__sink_put(&o, what);
+    beat__sink_put(&o, " [stuck-wait]: ");
+    if (who != NULL)
+        beat__sink_ctx_name(&o, who);
+    else
+        beat__sink_put(&o, "a thread outside the pool");
+    beat__sink_put(&o, " has waited at least ");
+    beat__sink_u64(&o, waited_ns / 1000000u);
+    beat__sink_put(&o, " ms with nothing else to run while ");
+    beat__sink_put(&o, target);
+    beat__sink_put(&o, " stayed at ");
+    beat__sink_u64(&o, pending);
+    beat__sink_put(&o, " pending");
+    beat__sink_pool_state(&o, pool, beat__now_ns());
+    beat__sink_put(&o, ". A wait ends only when everything it counts has finished. Fix: look "
+                       "for a counted task that waits for something that never comes, or a "
+                       "count raised without a task; if the tasks are merely long, raise "
+                       "beat_config.stuck_wait_ms (0 turns this report off).");
+    beat__report(pool, BEAT_LOG_WARN, text);
+}
+
+// Updates watch for a wait about to park with pending left; since: when
+// the waiter became idle (0 when unknown). Returns how long the park may
+// last (0: untimed), or reports (once) and returns 0.
+BEAT__PRIVATE uint64_t beat__stuck_watch(const beat_pool *pool, uint64_t *watch, uint64_t pending,
+                                         uint64_t since, uint64_t now, int *report)
+{
+    *report = 0;
+    if (watch[0] == BEAT__STUCK_REPORTED)
+        return 0;
+    if (watch[0] == 0 || watch[1] != pending) { // first park, or the count moved
+        watch[0] = now;
+        watch[1] = pending;
+    }
+    uint64_t start = since > watch[0] ? since : watch[0];
+    if (now - start >= pool->stuck_ns) {
+        watch[0] = BEAT__STUCK_REPORTED;
+        *report = 1;
+        return 0;
+    }
+    return start + pool->stuck_ns - now;
+}
+
+// A worker (or beat_run caller) parks in a wait on c, with stuck_wait_ms
+// set: beat__idle_park, bounded by the time left before c counts as stuck.
+// awaited: the stolen pcall branch being joined, or NULL.
+BEAT__PRIVATE void beat__stuck_park(beat_ctx *ctx, beat_counter *c, const beat__task *awaited,
+                                    uint64_t *watch)
+{
+    uint64_t now = beat__now_ns(), busy, idle, phase;
+    beat__time_read(ctx, now, &busy, &idle, &phase);
+    // Relaxed: the owner reads its own phase start.
+    uint64_t since = phase == BEAT__PHASE_IDLE
+                         ? beat__atomic_load_u64(&ctx->stats.phase_since, BEAT__MO_RELAXED)
+                         : now;
+    uint64_t pending = beat_counter_pending(c);
+    int report;
+    ctx->park_limit_ns = beat__stuck_watch(ctx->pool, watch, pending, since, now, &report);
+    if (report)
+        beat__stuck_report(ctx->pool, ctx, awaited != NULL ? "beat_pcall (join)" : "beat_wait",
+                           awaited != NULL ? "the branch that another worker stole" : "the counter",
+                           pending, ctx->pool->stuck_ns);
+    beat__idle_park(ctx, c);
+    ctx->park_limit_ns = 0;
+}
+
+// An outside thread sleeps in beat__outside_wait on word (epoch read),
+// with stuck_wait_ms set: the futex wait, bounded likewise.
+BEAT__PRIVATE void beat__stuck_sleep(beat_pool *pool, uint64_t *word, uint32_t epoch,
+                                     uint64_t *watch)
+{
+    uint64_t now = beat__now_ns();
+    // Acquire: as beat_counter_pending.
+    uint64_t pending = beat__atomic_load_u64(word, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK;
+    int report;
+    uint64_t limit = beat__stuck_watch(pool, watch, pending, 0, now, &report);
+    if (report) {
+        int jobs = word == &pool->jobs;
+        beat__stuck_report(pool, NULL, jobs ? "beat_pool_wait/beat_pool_destroy" : "beat_run",
+                           jobs ? "the pool's unfinished jobs" : "the task handed to a worker",
+                           pending, pool->stuck_ns);
+    }
+    if (limit != 0)
+        beat__futex_wait_for(&pool->outside_epoch, epoch, limit);
+    else
+        beat__futex_wait(&pool->outside_epoch, epoch);
+}
+// ==== END src/devmode.c ====
+
 // ==== BEGIN src/forkjoin.c ====
 // >>forkjoin
 // Fork-join: the slow path of beat_pcall (its fast path is inline in the
 // public header), spawn/wait, and loops and reduce built on pcall.
 // #include "scheduler.c" (already inlined above)
+// #include "devmode.c" (already inlined above)
 
 // Joins a frame that the heartbeat promoted. Tasks that a left on the deque
 // sit above the frame; run them, then the frame itself unless a thief took
@@ -8654,7 +10771,9 @@ BEAT__DEF void beat__join_promoted(beat_ctx *ctx, beat__frame *frame)
     for (;;) {
         beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
         if (t == &frame->task) {
+            uint32_t traced = BEAT__TRACE_OPEN_TASK(ctx);
             frame->task.fn(ctx, frame->task.arg);
+            BEAT__TRACE_CLOSE(ctx, traced, BEAT__TRACE_PCALL, frame->task.fn, 0, 0);
             return;
         }
         if (t == NULL)
@@ -8668,6 +10787,10 @@ BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
 {
     BEAT_ASSERT(ctx != NULL && fn != NULL && "beat_spawn: ctx and fn are required");
     beat_pool *pool = ctx->pool;
+    if (BEAT__UNLIKELY(pool->checks) && !beat__ctx_owned(&ctx, "beat_spawn")) {
+        beat__spawn_outside(pool, c, fn, arg); // rule ctx-owner, from outside the pool
+        return;
+    }
     if (c != NULL) {
         // Relaxed: the push below publishes (release) the increment together
         // with the task, so the decrement is ordered after it.
@@ -8688,7 +10811,10 @@ BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
 BEAT__DEF void beat_wait(beat_ctx *ctx, beat_counter *c)
 {
     BEAT_ASSERT(ctx != NULL && c != NULL && "beat_wait: ctx and c are required");
-    beat__worker_wait(ctx, c, NULL);
+    if (BEAT__UNLIKELY(ctx->pool->checks))
+        beat__wait_checked(ctx, c); // rules ctx-owner and self-wait
+    else
+        beat__worker_wait(ctx, c, NULL);
 }
 
 BEAT__DEF uint64_t beat_counter_pending(const beat_counter *c)
@@ -8791,7 +10917,9 @@ BEAT__PRIVATE void beat__loop_run(beat_ctx *ctx, const beat__loop_desc *desc, si
             n = left;
         size_t first = loop.cur;
         loop.cur += n; // before the body: a pcall in it may split what is left
+        uint32_t traced = BEAT__TRACE_OPEN(ctx);
         beat__chunk_call(ctx, desc, first, first + n);
+        BEAT__TRACE_CLOSE(ctx, traced, BEAT__TRACE_CHUNK, desc->body, first, first + n);
         if (chunk < desc->max_chunk)
             chunk = chunk * 2 < desc->max_chunk ? chunk * 2 : desc->max_chunk;
         beat__loop_poll(ctx);
@@ -8834,6 +10962,10 @@ BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t
                                  beat_range_fn body, void *arg)
 {
     BEAT_ASSERT(ctx != NULL && body != NULL && "beat_parallel_for: ctx and body are required");
+    if (BEAT__UNLIKELY(ctx->pool->checks) && !beat__ctx_owned(&ctx, "beat_parallel_for")) {
+        beat__parallel_for_outside(ctx->pool, begin, end, grain, body, arg);
+        return;
+    }
     beat__parallel_for(ctx, begin, end, grain, body, arg, 1);
 }
 
@@ -8888,6 +11020,9 @@ BEAT__DEF beat_result beat_parallel_reduce(beat_ctx *ctx, size_t begin, size_t e
     if (ctx == NULL || identity == NULL || body == NULL || combine == NULL || result == NULL ||
         partial_size == 0 || partial_size > BEAT_REDUCE_MAX_PARTIAL)
         return BEAT_ERROR_INVALID_ARGUMENT;
+    if (BEAT__UNLIKELY(ctx->pool->checks) && !beat__ctx_owned(&ctx, "beat_parallel_reduce"))
+        return beat_pool_parallel_reduce(ctx->pool, begin, end, grain, identity, partial_size, body,
+                                         combine, arg, result); // from outside the pool
     if (begin >= end) {
         memcpy(result, identity, partial_size);
         return BEAT_OK;
@@ -9161,9 +11296,11 @@ BEAT__DEF beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, s
             return BEAT_ERROR_INVALID_ARGUMENT;
     if (count == 0)
         return BEAT_OK;
+    if (beat__forked(pool)) // fork detection (api.c): the workers do not exist here
+        return BEAT_ERROR_FORKED;
     beat_ctx *self = beat__own_ctx(pool);
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
-        return BEAT_ERROR_SHUTDOWN;
+        return beat__refuse_shutdown(pool, "beat_submit_batch"); // devmode.c
     beat__variant_view view;
     beat__variant_view_read(pool, &view);
     beat__batch *batch = beat__batch_form(pool, jobs, count, &view);
@@ -9180,6 +11317,70 @@ BEAT__DEF beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, s
 }
 // ==== END src/batch.c ====
 
+// ==== BEGIN src/names.c ====
+// >>names
+// ---------------------------------------------------------------------------
+// Names of job functions (beat_name_fn)
+//
+// A table like the batch variants': entries are appended under a try-lock
+// and published by a release store of nnames; a name is replaced with a
+// release store of its pointer. Readers take no lock.
+
+BEAT__DEF beat_result beat_name_fn(beat_pool *pool, beat_fn fn, const char *name)
+{
+    if (pool == NULL || fn == NULL || name == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    uint32_t unlocked = 0;
+    // Acquire/release: the lock orders writers; readers never take it.
+    while (!beat__atomic_cas_u32(&pool->names_lock, &unlocked, 1, BEAT__MO_ACQUIRE,
+                                 BEAT__MO_RELAXED)) {
+        unlocked = 0;
+        beat__cpu_relax();
+    }
+    beat_result r = BEAT_OK;
+    // Relaxed: nnames only changes under the lock we hold.
+    uint32_t n = beat__atomic_load_u32(&pool->nnames, BEAT__MO_RELAXED), i = 0;
+    while (i < n && pool->names[i].fn != fn)
+        i++;
+    if (i < n) {
+        // Release: a reader that sees the new pointer sees the string.
+        beat__atomic_store_ptr((void **)&pool->names[i].name, (void *)(uintptr_t)name,
+                               BEAT__MO_RELEASE);
+    } else if (n == BEAT_NAMES) {
+        r = BEAT_ERROR_OUT_OF_MEMORY;
+    } else {
+        pool->names[n].fn = fn;
+        beat__atomic_store_ptr((void **)&pool->names[n].name, (void *)(uintptr_t)name,
+                               BEAT__MO_RELAXED);
+        // Release: publishes the entry to readers that acquire nnames.
+        beat__atomic_store_u32(&pool->nnames, n + 1, BEAT__MO_RELEASE);
+    }
+    beat__atomic_store_u32(&pool->names_lock, 0, BEAT__MO_RELEASE);
+    if (r != BEAT_OK)
+        beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
+                  "beat_name_fn: %d functions are named already; raise BEAT_NAMES or name fewer",
+                  BEAT_NAMES);
+    return r;
+}
+
+BEAT__PRIVATE const char *beat__fn_name(const beat_pool *pool, beat_fn fn)
+{
+    // Acquire: pairs with the release in beat_name_fn.
+    uint32_t n = beat__atomic_load_u32(&pool->nnames, BEAT__MO_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++)
+        if (pool->names[i].fn == fn)
+            // Acquire: pairs with the release store of a replacement.
+            return (const char *)beat__atomic_load_ptr((void *const *)&pool->names[i].name,
+                                                       BEAT__MO_ACQUIRE);
+    return NULL;
+}
+
+BEAT__DEF const char *beat_fn_name(const beat_pool *pool, beat_fn fn)
+{
+    return pool == NULL || fn == NULL ? NULL : beat__fn_name(pool, fn);
+}
+// ==== END src/names.c ====
+
 // ==== BEGIN src/api.c ====
 // >>api
 // Public API definitions: configuration, pool lifecycle, jobs from any
@@ -9195,6 +11396,29 @@ BEAT__DEF beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, s
 #define BEAT__PERFORMANCE_DEQUE_CAPACITY 1024u
 #define BEAT__DEFAULT_PRESSURE_INTERVAL_MS 100u
 #define BEAT__MAX_PREDICT_SLOTS 65536u
+#define BEAT__DEVELOPMENT_STUCK_WAIT_MS 5000u
+#define BEAT__MAX_STUCK_WAIT_MS 3600000u
+
+// ---------------------------------------------------------------------------
+// Fork detection. The child of fork() has one thread, the one that forked:
+// the pool's workers do not exist there, so a job queued in the child would
+// never run and a wait would sleep forever. Each pool keeps the fork
+// generation it was created in (platform.c counts forks with a
+// pthread_atfork handler), and the entry points compare it with the
+// current one (beat__forked in scheduler.c: one load; a getpid() per submit
+// would be a system call). In a child, submits and beat_run return
+// BEAT_ERROR_FORKED, beat_pool_wait reports and returns, and
+// beat_pool_destroy frees the memory without waiting or joining.
+
+// Reports a blocking call on a pool inherited through fork(); returns 1 then.
+BEAT__PRIVATE int beat__forked_report(const beat_pool *pool, const char *what)
+{
+    if (!beat__forked(pool))
+        return 0;
+    beat__log(&pool->cfg.logger, BEAT_LOG_ERROR, "%s: %s", what,
+              beat_result_advice(BEAT_ERROR_FORKED));
+    return 1;
+}
 
 BEAT__DEF beat_config beat_config_default(beat_profile profile)
 {
@@ -9214,6 +11438,7 @@ BEAT__DEF beat_config beat_config_default(beat_profile profile)
         break;
     case BEAT_PROFILE_DEVELOPMENT:
         cfg.checks = 1;
+        cfg.stuck_wait_ms = BEAT__DEVELOPMENT_STUCK_WAIT_MS;
 #ifndef BEAT_NO_STDIO
         cfg.logger.fn = beat_log_stderr;
 #endif
@@ -9224,8 +11449,8 @@ BEAT__DEF beat_config beat_config_default(beat_profile profile)
     return cfg;
 }
 
-// Logs why cfg is invalid and returns INVALID_ARGUMENT, or returns OK.
-BEAT__PRIVATE beat_result beat__config_check(const beat_config *cfg)
+// Why beat_pool_create rejects cfg, or NULL (also beat_config_analyze).
+BEAT__PRIVATE const char *beat__config_problem(const beat_config *cfg)
 {
     const char *problem = NULL;
     if (cfg->workers > BEAT__MAX_WORKERS)
@@ -9252,6 +11477,15 @@ BEAT__PRIVATE beat_result beat__config_check(const beat_config *cfg)
         problem = "pressure_interval_ms is above 60000 (1 min); use 0 for the default 100 ms";
     else if (cfg->memory_aware && cfg->pressure_workers > BEAT__MAX_WORKERS)
         problem = "pressure_workers is above 1024; use 0 for half the workers";
+    else if (cfg->stuck_wait_ms > BEAT__MAX_STUCK_WAIT_MS)
+        problem = "stuck_wait_ms is above 3600000 (1 h); use 0 to turn the report off";
+    return problem;
+}
+
+// Logs why cfg is invalid and returns INVALID_ARGUMENT, or returns OK.
+BEAT__PRIVATE beat_result beat__config_check(const beat_config *cfg)
+{
+    const char *problem = beat__config_problem(cfg);
     if (problem == NULL)
         return BEAT_OK;
     beat__log(&cfg->logger, BEAT_LOG_ERROR, "beat_pool_create: %s", problem);
@@ -9341,6 +11575,20 @@ BEAT__PRIVATE beat_result beat__pool_place(beat_pool *pool)
     return r;
 }
 
+// Locates the pressure files below root into files; UNSUPPORTED when
+// neither a PSI file nor a memory cgroup limit can be read there (nothing
+// to sample). Also used by beat_config_analyze.
+BEAT__PRIVATE beat_result beat__pressure_probe(const char *root, beat_pressure_files *files)
+{
+    beat_result r = beat_pressure_locate(root, files);
+    beat_psi psi;
+    beat_memory_headroom room;
+    if (r == BEAT_OK && beat_psi_read_at(root, files->pressure, &psi, NULL, 0) != BEAT_OK &&
+        (beat_memory_headroom_read(root, files, &room) != BEAT_OK || room.limit == 0))
+        r = BEAT_ERROR_UNSUPPORTED;
+    return r;
+}
+
 // Memory awareness: the interval, the thresholds, and where to read.
 // Without the files (BEAT_NO_PSI, or nothing found) the level stays NONE,
 // with a warning. Returns OK or OUT_OF_MEMORY.
@@ -9359,13 +11607,7 @@ BEAT__PRIVATE beat_result beat__pool_pressure_init(beat_pool *pool)
         &pool->cfg.allocator, sizeof(beat_pressure_files), BEAT_CACHELINE);
     if (files == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
-    beat_result r = beat_pressure_locate(cfg->sysfs_root, files);
-    beat_psi psi;
-    beat_memory_headroom room;
-    if (r == BEAT_OK &&
-        beat_psi_read_at(cfg->sysfs_root, files->pressure, &psi, NULL, 0) != BEAT_OK &&
-        (beat_memory_headroom_read(cfg->sysfs_root, files, &room) != BEAT_OK || room.limit == 0))
-        r = BEAT_ERROR_UNSUPPORTED; // neither signal: nothing to sample
+    beat_result r = beat__pressure_probe(cfg->sysfs_root, files);
     if (r != BEAT_OK) {
         beat__free(&pool->cfg.allocator, files, sizeof(beat_pressure_files), BEAT_CACHELINE);
         if (r == BEAT_ERROR_OUT_OF_MEMORY)
@@ -9401,6 +11643,7 @@ BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
     beat__futex_bump_wake(&pool->throttle_epoch, BEAT__FUTEX_WAKE_ALL);
     for (unsigned i = 0; i < pool->started; i++)
         beat__thread_join(&pool->workers[i].thread);
+    beat__trace_finish(pool, pool->started == pool->nworkers && deques == pool->nslots); // ran
     for (unsigned i = 0; i < deques; i++)
         beat__deque_destroy(&pool->workers[i].deque);
     beat_allocator allocator = pool->cfg.allocator;
@@ -9475,9 +11718,22 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->spin_ns = (uint64_t)cfg.spin_us * 1000u;
     pool->heartbeat_ns = (uint64_t)cfg.heartbeat_us * 1000u;
     pool->checks = cfg.checks || BEAT_DEBUG;
+    pool->stuck_ns = pool->checks ? (uint64_t)cfg.stuck_wait_ms * 1000000u : 0;
     pool->accepting = 1;
+    if (beat__fork_watch() != 0) // fork detection (see above)
+        beat__log(&cfg.logger, BEAT_LOG_WARN,
+                  "beat_pool_create: pthread_atfork failed; a fork() child using this pool will "
+                  "not be told (BEAT_ERROR_FORKED) and may hang");
+    pool->fork_generation = beat__fork_generation();
     beat__inject_init(&pool->inject);
     beat__inject_init(&pool->deferred);
+    beat__inject_init(&pool->main_jobs);
+#if BEAT_PRIORITIES > 1
+    beat__inject_init(&pool->inject_high);
+#endif
+#if BEAT_PRIORITIES > 2
+    beat__inject_init(&pool->inject_low);
+#endif
     pool->run_limit = pool->nworkers;
 
     size_t record = sizeof(beat__task) > sizeof(beat__loop_piece) ? sizeof(beat__task)
@@ -9507,6 +11763,8 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
             ctx->index = deques;
             ctx->rng = UINT64_C(0x9E3779B97F4A7C15) * (deques + 1);
             ctx->poll_interval = BEAT__POLL_MIN;
+            ctx->prio = BEAT_PRIORITY_LOW; // no job running: takes any
+            beat__inject_init(&ctx->pinned);
             if (beat__deque_init(&ctx->deque, cfg.deque_capacity, &mem) != 0) {
                 beat__deque_destroy(&ctx->deque);
                 r = BEAT_ERROR_OUT_OF_MEMORY;
@@ -9514,6 +11772,8 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
             }
         }
     }
+    if (r == BEAT_OK)
+        r = beat__trace_start(pool);
     if (r == BEAT_OK)
         r = beat__pool_start_workers(pool);
     if (r != BEAT_OK) {
@@ -9533,8 +11793,9 @@ BEAT__PRIVATE int beat__called_from_own_worker(const beat_pool *pool, const char
     if (beat__own_ctx(pool) == NULL)
         return 0;
     beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
-              "%s called from a task of the same pool would wait for itself; call it from outside "
-              "the pool, or wait on a beat_counter inside it",
+              "%s [wait-inside-pool]: called from a task of the same pool, it would wait for "
+              "itself; it is for threads outside the pool. Fix: call it from outside the pool, "
+              "or wait on a beat_counter inside it. The call was refused.",
               what);
     return 1;
 }
@@ -9543,32 +11804,25 @@ BEAT__DEF void beat_pool_destroy(beat_pool *pool)
 {
     if (pool == NULL || beat__called_from_own_worker(pool, "beat_pool_destroy"))
         return;
+    if (beat__forked(pool)) { // fork detection: no workers here to drain or join
+        pool->started = 0;
+        beat__pool_free(pool, pool->nslots);
+        return;
+    }
     // Relaxed: only a best-effort report of misuse (an outside submit that
     // races destroy is undefined); jobs running now may still submit.
     beat__atomic_store_u32(&pool->accepting, 0, BEAT__MO_RELAXED);
-    beat__pool_drain(pool);
+    // Jobs may queue main-thread jobs and those may submit jobs: alternate
+    // until both are done.
+    do
+        beat__pool_drain(pool);
+    while (beat__main_jobs_run(pool) != 0);
     beat__pool_free(pool, pool->nslots);
 }
 
 BEAT__DEF unsigned beat_pool_workers(const beat_pool *pool)
 {
     return pool == NULL ? 0 : pool->nworkers;
-}
-
-BEAT__PRIVATE void beat__stats_add(beat_stats *sum, const beat_stats *w)
-{
-    sum->pcalls += w->pcalls;
-    sum->promotions += w->promotions;
-    sum->steals += w->steals;
-    sum->failed_steals += w->failed_steals;
-    sum->parks += w->parks;
-    sum->wakeups += w->wakeups;
-    sum->tasks += w->tasks;
-    sum->chunks += w->chunks;
-    sum->timed += w->timed;
-    sum->chained += w->chained;
-    sum->throttles += w->throttles;
-    sum->deferred += w->deferred;
 }
 
 BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
@@ -9578,22 +11832,10 @@ BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
         return BEAT_ERROR_INVALID_ARGUMENT;
     beat_stats sum;
     memset(&sum, 0, sizeof sum);
+    uint64_t now = beat__now_ns(); // the open busy or idle phases count up to now
     for (unsigned i = 0; i < pool->nslots; i++) {
-        const beat_ctx *ctx = &pool->workers[i];
         beat_stats w;
-        // Relaxed: counters are monotonic and read while workers run.
-        w.chunks = beat__atomic_load_u64(&ctx->stats.chunks, BEAT__MO_RELAXED);
-        w.pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED) - w.chunks;
-        w.promotions = beat__atomic_load_u64(&ctx->stats.promotions, BEAT__MO_RELAXED);
-        w.steals = beat__atomic_load_u64(&ctx->stats.steals, BEAT__MO_RELAXED);
-        w.failed_steals = beat__atomic_load_u64(&ctx->stats.failed_steals, BEAT__MO_RELAXED);
-        w.parks = beat__atomic_load_u64(&ctx->stats.parks, BEAT__MO_RELAXED);
-        w.wakeups = beat__atomic_load_u64(&ctx->stats.wakeups, BEAT__MO_RELAXED);
-        w.tasks = beat__atomic_load_u64(&ctx->stats.tasks, BEAT__MO_RELAXED);
-        w.timed = beat__atomic_load_u64(&ctx->stats.timed, BEAT__MO_RELAXED);
-        w.chained = beat__atomic_load_u64(&ctx->stats.chained, BEAT__MO_RELAXED);
-        w.throttles = beat__atomic_load_u64(&ctx->stats.throttles, BEAT__MO_RELAXED);
-        w.deferred = 0; // held by the pool, not by a worker: in the total only
+        beat__stats_read(&pool->workers[i], now, &w); // stats.c
         if (i < capacity)
             per_worker[i] = w;
         beat__stats_add(&sum, &w);
@@ -9611,19 +11853,26 @@ BEAT__DEF beat_pool *beat_ctx_pool(const beat_ctx *ctx) { return ctx == NULL ? N
 
 // beat_submit; deferrable jobs go to the deferred queue while the pressure
 // level is HIGH or above.
-BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, int deferrable)
+// prio: the job's beat_priority (a NORMAL job from a worker goes to its
+// deque; other priorities always go to their queue).
+BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, int deferrable,
+                                       unsigned prio)
 {
     if (pool == NULL || fn == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
+    if (beat__forked(pool)) // fork detection: the workers do not exist here
+        return BEAT_ERROR_FORKED;
     beat_ctx *self = beat__own_ctx(pool);
     // Jobs of this pool may submit while destroy drains (they are part of
     // the work it finishes); outside threads may not.
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
-        return BEAT_ERROR_SHUTDOWN;
+        return beat__refuse_shutdown(pool, deferrable ? "beat_submit_deferrable" : "beat_submit");
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
     if (t == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
-    beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED);
+    beat__task_init(t, fn, arg, NULL,
+                    BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED |
+                        (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(prio) : 0));
     // Relaxed: the push below publishes the job (release) after this
     // increment, so its decrement is ordered after it.
     beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
@@ -9644,7 +11893,7 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
             beat__deferred_release(pool);
         return BEAT_OK;
     }
-    if (self != NULL) {
+    if (self != NULL && (BEAT_PRIORITIES == 1 || prio == BEAT_PRIORITY_NORMAL)) {
         if (beat__push_local(self, t) != 0) {
             beat_mempool_free(pool->tasks, &self->task_cache, t);
             beat__count_done(pool, &pool->jobs);
@@ -9652,19 +11901,19 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
         }
         return BEAT_OK;
     }
-    beat__inject_push(&pool->inject, t);
+    beat__inject_push(beat__queue_of(pool, prio), t);
     beat__idle_notify(pool);
     return BEAT_OK;
 }
 
 BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
 {
-    return beat__submit(pool, fn, arg, 0);
+    return beat__submit(pool, fn, arg, 0, BEAT_PRIORITY_NORMAL);
 }
 
 BEAT__DEF beat_result beat_submit_deferrable(beat_pool *pool, beat_fn fn, void *arg)
 {
-    return beat__submit(pool, fn, arg, 1);
+    return beat__submit(pool, fn, arg, 1, BEAT_PRIORITY_NORMAL);
 }
 
 BEAT__DEF beat_pressure_level beat_pool_pressure(const beat_pool *pool)
@@ -9675,12 +11924,19 @@ BEAT__DEF beat_pressure_level beat_pool_pressure(const beat_pool *pool)
                                                                      BEAT__MO_RELAXED);
 }
 
-BEAT__DEF void beat_pool_wait(beat_pool *pool)
+BEAT__DEF beat_result beat_pool_wait_checked(beat_pool *pool)
 {
-    if (pool == NULL || beat__called_from_own_worker(pool, "beat_pool_wait"))
-        return;
+    if (pool == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (beat__called_from_own_worker(pool, "beat_pool_wait"))
+        return BEAT_ERROR_DEADLOCK;
+    if (beat__forked_report(pool, "beat_pool_wait"))
+        return BEAT_ERROR_FORKED;
     beat__pool_drain(pool);
+    return BEAT_OK;
 }
+
+BEAT__DEF void beat_pool_wait(beat_pool *pool) { (void)beat_pool_wait_checked(pool); }
 
 // Claims a free outside slot, or NULL when all are in use.
 BEAT__PRIVATE beat_ctx *beat__outside_claim(beat_pool *pool)
@@ -9705,10 +11961,14 @@ BEAT__PRIVATE void beat__outside_run(beat_ctx *slot, beat_fn fn, void *arg)
     beat_ctx *outer = beat__current; // a worker of another pool, or NULL
     beat__current = slot;
     beat__heartbeat_restart(slot);
+    beat__time_busy(slot); // an outside slot is busy for all of beat_run but its idle waits
+    uint32_t traced = BEAT__TRACE_OPEN(slot);
     fn(slot, arg);
+    BEAT__TRACE_CLOSE(slot, traced, BEAT__TRACE_RUN, fn, 0, 0);
     for (beat__task *t; (t = (beat__task *)beat__deque_pop_owner(&slot->deque)) != NULL;)
         beat__task_run(slot, t);
     beat__jobs_flush(slot);
+    beat__time_phase(slot, beat__now_ns(), BEAT__PHASE_OFF);
     beat__current = outer;
     beat__atomic_store_u32(&slot->claimed, 0, BEAT__MO_RELEASE);
 }
@@ -9719,8 +11979,10 @@ BEAT__DEF beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg)
         return BEAT_ERROR_INVALID_ARGUMENT;
     if (beat__called_from_own_worker(pool, "beat_run"))
         return BEAT_ERROR_DEADLOCK;
+    if (beat__forked_report(pool, "beat_run"))
+        return BEAT_ERROR_FORKED;
     if (!beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
-        return BEAT_ERROR_SHUTDOWN;
+        return beat__refuse_shutdown(pool, "beat_run");
     beat_ctx *slot = beat__outside_claim(pool);
     if (slot != NULL) {
         beat__outside_run(slot, fn, arg);
@@ -9820,6 +12082,444 @@ BEAT__DEF beat_result beat_predict_range_ns(const beat_pool *pool, beat_range_fn
                                (double)items, ns);
 }
 // ==== END src/api.c ====
+
+// ==== BEGIN src/pinned.c ====
+// >>pinned
+// ---------------------------------------------------------------------------
+// Pinned jobs, main-thread jobs and priorities
+//
+// A job pinned to worker w goes to w's own queue (ctx->pinned), which only
+// w consumes, first thing whenever it looks for work (its loop and its
+// waits). Parked workers share one futex, so the submitter wakes all of
+// them (the others park again), and a worker parked by memory pressure
+// through throttle_epoch. Worker-pinned jobs count in pool->jobs.
+//
+// Main-thread jobs go to pool->main_jobs and are counted in main_pending,
+// which is also the futex word beat_pump_wait sleeps on. They are not in
+// pool->jobs: beat_pool_wait's caller is usually the thread that pumps. A
+// pump holds pump_lock, borrows an outside context (as beat_run does), and
+// runs as many jobs as main_pending held when it started, so jobs queued
+// by those jobs wait for the next pump instead of keeping it going.
+
+BEAT__DEF beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_fn fn, void *arg)
+{
+    if (pool == NULL || fn == NULL || (thread != BEAT_MAIN_THREAD && thread >= pool->nworkers))
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (beat__forked(pool)) // fork detection: the workers do not exist here
+        return BEAT_ERROR_FORKED;
+    beat_ctx *self = beat__own_ctx(pool);
+    if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
+        return beat__refuse_shutdown(pool, "beat_submit_pinned");
+    beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
+    if (t == NULL)
+        return BEAT_ERROR_OUT_OF_MEMORY;
+    if (thread == BEAT_MAIN_THREAD) {
+        beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_TIMED);
+        beat__inject_push(&pool->main_jobs, t);
+        // Seq_cst, after the push: a pump that reads the count finds the
+        // job linked; with the seq_cst increment of main_sleepers in
+        // beat_pump_wait, either we see the sleeper or its futex sees the
+        // new count.
+        beat__atomic_fetch_add_u32(&pool->main_pending, 1, BEAT__MO_SEQ_CST);
+        if (beat__atomic_load_u32(&pool->main_sleepers, BEAT__MO_SEQ_CST) != 0)
+            beat__futex_wake(&pool->main_pending, BEAT__FUTEX_WAKE_ALL);
+        return BEAT_OK;
+    }
+    beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED);
+    // Relaxed: the push below publishes the job, as in beat_submit.
+    beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
+    beat__inject_push(&pool->workers[thread].pinned, t);
+    // Pairs with the fence in beat__idle_park (after the sleeper count) and
+    // in beat__throttle_park (after the epoch): the worker sees the job, or
+    // we see it sleeping and wake it.
+    beat__fence_seq_cst();
+    if (beat__atomic_load_u32(&pool->idle_sleepers, BEAT__MO_RELAXED) != 0)
+        beat__idle_wake_all(pool);
+    // Relaxed: a stale limit only costs a spurious wake, or (limit just
+    // lowered) the sampler's own bump wakes the worker's next park check.
+    if (thread >= beat__atomic_load_u32(&pool->run_limit, BEAT__MO_RELAXED))
+        beat__futex_bump_wake(&pool->throttle_epoch, BEAT__FUTEX_WAKE_ALL);
+    return BEAT_OK;
+}
+
+BEAT__DEF beat_result beat_submit_priority(beat_pool *pool, beat_priority priority, beat_fn fn,
+                                           void *arg)
+{
+    if ((unsigned)priority > BEAT_PRIORITY_LOW)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+#if BEAT_PRIORITIES == 2
+    if (priority == BEAT_PRIORITY_LOW) // two levels: LOW is NORMAL
+        priority = BEAT_PRIORITY_NORMAL;
+#endif
+    return beat__submit(pool, fn, arg, 0, (unsigned)priority);
+}
+
+// What a pump runs on its borrowed context.
+typedef struct beat__pump_state {
+    uint32_t count; // jobs to run
+    uint32_t ran;
+} beat__pump_state;
+
+BEAT__PRIVATE void beat__pump_body(beat_ctx *ctx, void *arg)
+{
+    beat__pump_state *s = (beat__pump_state *)arg;
+    beat__inject *q = &ctx->pool->main_jobs;
+    while (s->ran < s->count) {
+        // A counted job is linked, but one queued before it may still be
+        // between its producer's exchange and link (a few instructions).
+        beat__task *t = beat__inject_pop_locked(q);
+        if (t == NULL) {
+            beat__cpu_relax();
+            continue;
+        }
+        beat__task_run(ctx, t);
+        s->ran++;
+    }
+}
+
+BEAT__PRIVATE unsigned beat__main_jobs_run(beat_pool *pool)
+{
+    // Acquire: pairs with the release of the previous pump.
+    for (uint32_t unlocked = 0;
+         !beat__atomic_cas_u32(&pool->pump_lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED);
+         unlocked = 0)
+        beat__thread_yield();
+    beat__pump_state s = {0, 0};
+    // Acquire: pairs with the submitters' increments (after their pushes).
+    s.count = beat__atomic_load_u32(&pool->main_pending, BEAT__MO_ACQUIRE);
+    if (s.count != 0) {
+        beat__inject *q = &pool->main_jobs;
+        // The queue's consumer lock: the pump lock already excludes other
+        // consumers; taken for the queue's contract.
+        beat__atomic_store_u32(&q->lock, 1, BEAT__MO_RELAXED);
+        beat_ctx *slot;
+        while ((slot = beat__outside_claim(pool)) == NULL)
+            beat__thread_yield(); // every outside context is in a beat_run
+        beat__outside_run(slot, beat__pump_body, &s);
+        beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELAXED);
+        // Relaxed: only pumps (serialised by the lock) and submitters
+        // (adding) touch the count.
+        beat__atomic_fetch_sub_u32(&pool->main_pending, s.ran, BEAT__MO_RELAXED);
+    }
+    beat__atomic_store_u32(&pool->pump_lock, 0, BEAT__MO_RELEASE);
+    return s.ran;
+}
+
+// beat_pool_help's body on its borrowed context: the worker loop, ending
+// when the pool's job count is zero.
+BEAT__PRIVATE void beat__help_body(beat_ctx *ctx, void *arg)
+{
+    beat_pool *pool = ctx->pool;
+    uint64_t spin_until = 0;
+    (void)arg;
+    // Acquire: the finished jobs' writes are visible to our caller.
+    while ((beat__atomic_load_u64(&pool->jobs, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
+        beat__task *t = beat__find_work(ctx, NULL);
+        if (t != NULL) {
+            beat__task_run(ctx, t);
+            spin_until = 0;
+            continue;
+        }
+        if (beat__idle_spin(ctx, &spin_until))
+            continue;
+        beat__jobs_flush(ctx); // ours must count before we wait for the count
+        beat__outside_wait(pool, &pool->jobs);
+        break;
+    }
+}
+
+BEAT__DEF beat_result beat_pool_help(beat_pool *pool)
+{
+    if (pool == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (beat__called_from_own_worker(pool, "beat_pool_help"))
+        return BEAT_ERROR_DEADLOCK;
+    if (beat__forked_report(pool, "beat_pool_help"))
+        return BEAT_ERROR_FORKED;
+    beat_ctx *slot = beat__outside_claim(pool);
+    if (slot == NULL) { // every outside context is in use: wait without helping
+        beat__pool_drain(pool);
+        return BEAT_OK;
+    }
+    // As beat__pool_drain: held deferrable jobs are released while we wait.
+    // Seq_cst: pairs with the fence in beat__submit (see there).
+    beat__atomic_fetch_add_u32(&pool->draining, 1, BEAT__MO_SEQ_CST);
+    beat__deferred_release(pool);
+    beat__outside_run(slot, beat__help_body, NULL);
+    beat__atomic_fetch_sub_u32(&pool->draining, 1, BEAT__MO_RELAXED);
+    return BEAT_OK;
+}
+
+BEAT__DEF beat_result beat_pump(beat_pool *pool, unsigned *ran)
+{
+    if (ran != NULL)
+        *ran = 0;
+    if (pool == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (beat__called_from_own_worker(pool, "beat_pump"))
+        return BEAT_ERROR_DEADLOCK;
+    if (beat__forked_report(pool, "beat_pump"))
+        return BEAT_ERROR_FORKED;
+    unsigned n = beat__main_jobs_run(pool);
+    if (ran != NULL)
+        *ran = n;
+    return BEAT_OK;
+}
+
+BEAT__DEF beat_result beat_pump_wait(beat_pool *pool, unsigned timeout_ms, unsigned *ran)
+{
+    if (ran != NULL)
+        *ran = 0;
+    if (pool == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (beat__called_from_own_worker(pool, "beat_pump_wait"))
+        return BEAT_ERROR_DEADLOCK;
+    if (beat__forked_report(pool, "beat_pump_wait"))
+        return BEAT_ERROR_FORKED;
+    uint64_t deadline = timeout_ms ? beat__now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+    // Acquire: as in beat__main_jobs_run.
+    while (beat__atomic_load_u32(&pool->main_pending, BEAT__MO_ACQUIRE) == 0) {
+        uint64_t now = deadline ? beat__now_ns() : 0;
+        if (deadline && now >= deadline)
+            return BEAT_OK;
+        // Seq_cst: pairs with the submitter's increment, then its read of
+        // the sleepers; the futex sleeps only while the count is still 0.
+        beat__atomic_fetch_add_u32(&pool->main_sleepers, 1, BEAT__MO_SEQ_CST);
+        if (deadline)
+            beat__futex_wait_for(&pool->main_pending, 0, deadline - now);
+        else
+            beat__futex_wait(&pool->main_pending, 0);
+        // Relaxed: a submitter that still counts us makes one spare wake.
+        beat__atomic_fetch_sub_u32(&pool->main_sleepers, 1, BEAT__MO_RELAXED);
+    }
+    unsigned n = beat__main_jobs_run(pool);
+    if (ran != NULL)
+        *ran = n;
+    return BEAT_OK;
+}
+// ==== END src/pinned.c ====
+
+// ==== BEGIN src/analyze.c ====
+// >>analyze
+// Configuration review (beat_config_analyze): what a configuration would do
+// on this machine, one finding per line, "<field>: <the problem>. Fix: <what
+// to do>." It reads what beat_pool_create would read (the topology and
+// process limits, the PSI and cgroup files below sysfs_root) and starts
+// nothing.
+// #include "api.c" (already inlined above)
+
+// "1.50" for 1.5 (two decimals, rounded; negative values print as 0).
+BEAT__PRIVATE void beat__sink_hundredths(beat__sink *o, double v)
+{
+    uint64_t n = v > 0 && v < 1e15 ? (uint64_t)(v * 100.0 + 0.5) : 0;
+    beat__sink_u64(o, n / 100u);
+    beat__sink_put(o, n % 100u < 10u ? ".0" : ".");
+    beat__sink_u64(o, n % 100u);
+}
+
+BEAT__PRIVATE void beat__sink_root(beat__sink *o, const char *root)
+{
+    beat__sink_put(o, "\"");
+    beat__sink_put(o, root != NULL && root[0] != '\0' ? root : "/");
+    beat__sink_put(o, "\"");
+}
+
+// Workers and pinning against the CPUs this process may use. Returns the
+// number of workers the pool would have.
+BEAT__PRIVATE unsigned beat__analyze_cpus(beat__sink *o, const beat_config *cfg)
+{
+    beat_topology topo;
+    beat_result tr = beat_topology_detect(cfg->sysfs_root, &topo);
+    unsigned usable =
+        tr == BEAT_OK ? topo.default_workers : beat__topology_default_workers(cfg->sysfs_root);
+    unsigned workers = cfg->workers != 0 ? cfg->workers : usable;
+    if (cfg->workers > usable) {
+        beat__sink_put(o, "workers: ");
+        beat__sink_u64(o, cfg->workers);
+        beat__sink_put(o, " workers for ");
+        beat__sink_u64(o, usable);
+        beat__sink_put(o, " usable CPUs (");
+        if (tr == BEAT_OK) {
+            beat__sink_u64(o, topo.npus_allowed);
+            beat__sink_put(o, " allowed by the affinity mask and cgroup cpuset");
+            if (topo.cpu_quota > 0) {
+                beat__sink_put(o, ", a cgroup CPU quota of ");
+                beat__sink_hundredths(o, topo.cpu_quota);
+            }
+        } else {
+            beat__sink_put(o, "the affinity mask");
+        }
+        beat__sink_put(o, "); workers beyond the CPUs preempt each other in the middle of tasks, "
+                          "and a join may wait for a thread that is not running. Fix: workers = "
+                          "0 (one per usable CPU) or at most ");
+        beat__sink_u64(o, usable);
+        beat__sink_put(o, ".\n");
+    }
+    if ((cfg->pin_workers || cfg->worker_cpus != NULL) && tr != BEAT_OK) {
+        beat__sink_put(o, cfg->worker_cpus != NULL ? "worker_cpus" : "pin_workers");
+        beat__sink_put(o, ": pinning needs the CPU topology, which cannot be read below ");
+        beat__sink_root(o, cfg->sysfs_root);
+        beat__sink_put(o, " (");
+        beat__sink_put(o, beat_result_string(tr));
+        beat__sink_put(o, cfg->worker_cpus != NULL ? "), so beat_pool_create fails"
+                                                   : "), so the workers run unpinned");
+        beat__sink_put(o, ". Fix: point sysfs_root at a tree holding sys/devices/system/cpu "
+                          "(NULL for this system), or leave pinning off.\n");
+    }
+    if (cfg->worker_cpus != NULL && tr == BEAT_OK) {
+        for (unsigned i = 0; i < cfg->worker_cpus_count; i++) {
+            unsigned cpu = cfg->worker_cpus[i], p = 0;
+            while (p < topo.npus && topo.pus[p].os_index != cpu)
+                p++;
+            if (p < topo.npus && topo.pus[p].allowed)
+                continue;
+            beat__sink_put(o, "worker_cpus: CPU ");
+            beat__sink_u64(o, cpu);
+            beat__sink_put(o, " is not one this process may use (");
+            beat__sink_u64(o, topo.npus_allowed);
+            beat__sink_put(o, " allowed by the affinity mask and cgroup cpuset), so "
+                              "beat_pool_create fails with BEAT_ERROR_INVALID_ARGUMENT. Fix: "
+                              "list allowed CPUs only (beat-topo --tree marks them), or set "
+                              "pin_workers instead.\n");
+            break;
+        }
+        if (cfg->worker_cpus_count < workers) {
+            beat__sink_put(o, "worker_cpus: ");
+            beat__sink_u64(o, cfg->worker_cpus_count);
+            beat__sink_put(o, " CPUs for ");
+            beat__sink_u64(o, workers);
+            beat__sink_put(o, " workers, so workers share CPUs (worker i runs on worker_cpus[i % "
+                              "count]). Fix: one CPU per worker, or workers = ");
+            beat__sink_u64(o, cfg->worker_cpus_count);
+            beat__sink_put(o, ".\n");
+        }
+    }
+    if (tr == BEAT_OK)
+        beat_topology_release(&topo);
+    return workers;
+}
+
+// Heartbeat, spin and stack.
+BEAT__PRIVATE void beat__analyze_timing(beat__sink *o, const beat_config *cfg)
+{
+    if (cfg->heartbeat_us != 0 && cfg->heartbeat_us < 20) {
+        beat__sink_put(o, "heartbeat_us: ");
+        beat__sink_u64(o, cfg->heartbeat_us);
+        beat__sink_put(o, " us is very short: every busy worker reads the clock and promotes a "
+                          "frame that often, which costs fork-join throughput (at 100 us the "
+                          "cost stays within a few percent). Fix: 0 (100 us), or 50 to 1000.\n");
+    } else if (cfg->heartbeat_us > 10000) {
+        beat__sink_put(o, "heartbeat_us: ");
+        beat__sink_u64(o, cfg->heartbeat_us);
+        beat__sink_put(o, " us is long: without hungry thieves a worker shares work once per "
+                          "heartbeat, and parked workers are woken only after a tenth of one, so "
+                          "short parallel phases run serially. Fix: 0 (100 us), or at most "
+                          "1000.\n");
+    }
+    if (cfg->spin_us > 1000) {
+        beat__sink_put(o, "spin_us: ");
+        beat__sink_u64(o, cfg->spin_us);
+        beat__sink_put(o, " us: each time a worker runs out of work it keeps its CPU busy that "
+                          "long before it parks, CPU time other threads cannot use. Fix: 0 (the "
+                          "profile default, 10 or 50 us), or at most 100.\n");
+    }
+    if (cfg->stack_size != 0 && cfg->stack_size < 65536) {
+        beat__sink_put(o, "stack_size: ");
+        beat__sink_u64(o, cfg->stack_size);
+        beat__sink_put(o, " bytes is small: every pcall keeps a frame on the worker's stack and "
+                          "joins run other tasks on top of it, so deep recursion may overflow "
+                          "it. Fix: 0 (the system default), or 256 KiB or more.\n");
+    }
+}
+
+// Memory awareness.
+BEAT__PRIVATE void beat__analyze_pressure(beat__sink *o, const beat_config *cfg, unsigned workers)
+{
+    if (!cfg->memory_aware) {
+        if (cfg->pressure_workers != 0 || cfg->pressure_interval_ms != 0 ||
+            cfg->pressure_thresholds != NULL || cfg->on_pressure != NULL ||
+            cfg->pressure_source != NULL)
+            beat__sink_put(o, "memory_aware: 0, so the pressure_* fields and on_pressure are "
+                              "ignored. Fix: memory_aware = 1 (or the ADVANCED profile) if memory "
+                              "pressure should matter, else leave them 0.\n");
+        return;
+    }
+    if (cfg->pressure_source == NULL) {
+        beat_pressure_files *files = (beat_pressure_files *)BEAT_MALLOC(sizeof *files);
+        beat_result r =
+            files != NULL ? beat__pressure_probe(cfg->sysfs_root, files) : BEAT_ERROR_OUT_OF_MEMORY;
+        BEAT_FREE(files);
+        if (r != BEAT_OK && r != BEAT_ERROR_OUT_OF_MEMORY) {
+            beat__sink_put(o, "memory_aware: neither a PSI file nor a memory cgroup limit can be "
+                              "read below ");
+            beat__sink_root(o, cfg->sysfs_root);
+            beat__sink_put(o, " (");
+            beat__sink_put(o, beat_result_string(r));
+            beat__sink_put(o, "), so the pressure level stays NONE and memory awareness does "
+                              "nothing. Fix: a kernel with PSI (CONFIG_PSI, psi=1), or a memory "
+                              "cgroup with a limit, or leave memory_aware 0.\n");
+        }
+    }
+    if (cfg->pressure_workers > workers) {
+        beat__sink_put(o, "pressure_workers: ");
+        beat__sink_u64(o, cfg->pressure_workers);
+        beat__sink_put(o, " is not fewer than the ");
+        beat__sink_u64(o, workers);
+        beat__sink_put(o, " workers, so high memory pressure throttles nobody. Fix: 0 (half the "
+                          "workers) or fewer than the workers.\n");
+    }
+    if (cfg->pressure_interval_ms != 0 && cfg->pressure_interval_ms < 10) {
+        beat__sink_put(o, "pressure_interval_ms: ");
+        beat__sink_u64(o, cfg->pressure_interval_ms);
+        beat__sink_put(o, " ms: a busy pool reads the PSI and cgroup files that often (several "
+                          "system calls each time). Fix: 0 (100 ms), or 10 or more.\n");
+    }
+}
+
+// Development mode.
+BEAT__PRIVATE void beat__analyze_checks(beat__sink *o, const beat_config *cfg)
+{
+    int checks = cfg->checks || BEAT_DEBUG;
+    if (cfg->stuck_wait_ms != 0 && !checks) {
+        beat__sink_put(o, "stuck_wait_ms: set, but checks are off (checks = 0 in an NDEBUG "
+                          "build), so no wait is watched. Fix: checks = 1 (or the DEVELOPMENT "
+                          "profile).\n");
+    } else if (cfg->stuck_wait_ms != 0 && cfg->stuck_wait_ms < 100) {
+        beat__sink_put(o, "stuck_wait_ms: ");
+        beat__sink_u64(o, cfg->stuck_wait_ms);
+        beat__sink_put(o, " ms is short: waits for tasks that are merely long get reported as "
+                          "stuck. Fix: 1000 or more (DEVELOPMENT uses 5000).\n");
+    }
+    if ((cfg->checks || cfg->stuck_wait_ms != 0) && cfg->logger.fn == NULL)
+        beat__sink_put(o, "logger: checks or stuck_wait_ms are set but there is no logger, so "
+                          "their reports go nowhere. Fix: logger.fn = beat_log_stderr (the "
+                          "DEVELOPMENT profile sets it) or a function of your own.\n");
+}
+
+BEAT__DEF int beat_config_analyze(const beat_config *cfg_in, char *buf, size_t cap)
+{
+    if (buf == NULL && cap != 0)
+        return (int)BEAT_ERROR_INVALID_ARGUMENT;
+    beat_config cfg;
+    if (cfg_in != NULL)
+        cfg = *cfg_in;
+    else
+        memset(&cfg, 0, sizeof cfg);
+    beat__sink o;
+    beat__sink_init(&o, buf, cap);
+    const char *problem = beat__config_problem(&cfg);
+    if (problem != NULL) {
+        beat__sink_put(&o, problem);
+        beat__sink_put(&o, " (beat_pool_create rejects this configuration with "
+                           "BEAT_ERROR_INVALID_ARGUMENT).\n");
+    }
+    unsigned workers = beat__analyze_cpus(&o, &cfg);
+    beat__analyze_timing(&o, &cfg);
+    beat__analyze_pressure(&o, &cfg, workers);
+    beat__analyze_checks(&o, &cfg);
+    return o.len > (size_t)INT32_MAX ? INT32_MAX : (int)o.len;
+}
+// ==== END src/analyze.c ====
 
 // ==== BEGIN src/simd/isa.h ====
 // >>isa

@@ -115,7 +115,10 @@ extern "C" {
       "from outside the pool or use a beat_counter inside it.")                                    \
     X(BEAT_ERROR_NO_DATA, -9,                                                                      \
       "Nothing measured yet (e.g. no run of the function has been timed); run it a few times "     \
-      "first, or fall back on a default.")
+      "first, or fall back on a default.")                                                         \
+    X(BEAT_ERROR_FORKED, -10,                                                                      \
+      "The pool was created before this process was forked, and its threads do not exist in "      \
+      "the child; create a new pool in the child (beat_pool_destroy only frees the old one).")
 
 typedef enum beat_result {
 #define BEAT__RESULT_ENUM(name, value, advice) name = value,
@@ -451,6 +454,28 @@ BEAT_API size_t beat_simd_count_f64(beat_simd_cmp op, double t, const double *x,
 #endif
 #if BEAT_BATCH_WIDTH < 1 || BEAT_BATCH_VARIANTS < 1
 #error "BEAT_BATCH_WIDTH and BEAT_BATCH_VARIANTS must be at least 1"
+#endif
+
+// Job priority levels (beat_submit_priority): 1, 2 or 3.
+#ifndef BEAT_PRIORITIES
+#define BEAT_PRIORITIES 1
+#endif
+#if BEAT_PRIORITIES < 1 || BEAT_PRIORITIES > 3
+#error "BEAT_PRIORITIES must be 1, 2 or 3"
+#endif
+
+// Names per pool (beat_name_fn).
+#ifndef BEAT_NAMES
+#define BEAT_NAMES 64
+#endif
+
+// Profiler hooks: see PROFILER HOOKS in the manual. Nothing unless the
+// program defines them before including the implementation.
+#if defined(BEAT_PROFILE_BEGIN) != defined(BEAT_PROFILE_END)
+#error "define BEAT_PROFILE_BEGIN and BEAT_PROFILE_END together"
+#endif
+#ifndef BEAT_PROFILE_THREAD
+#define BEAT_PROFILE_THREAD(name) ((void)0)
 #endif
 
 #ifndef BEAT_HEARTBEAT_US

@@ -15,9 +15,10 @@
 // Pools: one per worker count, created outside every timer
 
 static beat_pool *pools[1025];
-static unsigned config_spin_us; // --spin-us; 0 = Beat's default
-static int config_pin;          // --pin: pinned workers, nearest-first stealing
-static int config_predict_off;  // --predict-off: no execution-time prediction
+static unsigned config_spin_us;  // --spin-us; 0 = Beat's default
+static int config_pin;           // --pin: pinned workers, nearest-first stealing
+static int config_predict_off;   // --predict-off: no execution-time prediction
+static const char *config_trace; // --trace PATH: beat_config.trace_path
 
 static beat_pool *pool_for(unsigned workers)
 {
@@ -28,6 +29,7 @@ static beat_pool *pool_for(unsigned workers)
         cfg.spin_us = config_spin_us;
         cfg.pin_workers = config_pin;
         cfg.predict_off = config_predict_off;
+        cfg.trace_path = config_trace;
         beat_result r = beat_pool_create(&cfg, &pools[workers]);
         if (r != BEAT_OK)
             bench_die("beat_pool_create(%u workers): %s", workers, beat_result_string(r));
@@ -67,6 +69,7 @@ static void beat_init(const bench_opts *o)
     config_spin_us = o->spin_us;
     config_pin = o->pin;
     config_predict_off = o->predict_off;
+    config_trace = o->trace_path;
 }
 
 static void beat_prepare(const bench_opts *o)

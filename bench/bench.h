@@ -203,11 +203,12 @@ typedef struct bench_opts {
     unsigned workers[BENCH_MAX_WORKERS]; // parallel phases; empty = the serial baseline alone
     unsigned nworkers;
     unsigned rounds;
-    long size;        // 0 = the workload's standard sizes
-    unsigned reps;    // 0 = calibrate so that a sample lasts >= 20 ms
-    unsigned spin_us; // beat_bench only: beat_config.spin_us (0 = Beat's default)
-    int pin;          // beat_bench only: beat_config.pin_workers
-    int predict_off;  // beat_bench only: beat_config.predict_off
+    long size;              // 0 = the workload's standard sizes
+    unsigned reps;          // 0 = calibrate so that a sample lasts >= 20 ms
+    unsigned spin_us;       // beat_bench only: beat_config.spin_us (0 = Beat's default)
+    int pin;                // beat_bench only: beat_config.pin_workers
+    int predict_off;        // beat_bench only: beat_config.predict_off
+    const char *trace_path; // beat_bench only: beat_config.trace_path (NULL = BEAT_TRACE decides)
     int quick;
     int serial; // 1: measure the serial baseline (Ts)
     const char *json_path;
@@ -219,6 +220,7 @@ static inline void bench_usage(const char *prog, const char *workloads)
     fprintf(stderr,
             "usage: %s WORKLOAD [--workers N|N,M,..] [--rounds R] [--size S] [--json FILE]\n"
             "          [--quick] [--reps K] [--phase W] [--spin-us U] [--pin] [--predict-off]\n"
+            "          [--trace PATH]\n"
             "       %s --list\n"
             "workloads: %s\n"
             "  --workers  worker counts of the parallel phases (default 1,2; a single N means\n"
@@ -232,7 +234,9 @@ static inline void bench_usage(const char *prog, const char *workloads)
             "             (absolute times, no ratios: for whole-process timing by hyperfine)\n"
             "  --spin-us  beat_bench: beat_config.spin_us (default: Beat's own)\n"
             "  --pin      beat_bench: pin workers (beat_config.pin_workers = 1)\n"
-            "  --predict-off  beat_bench: no execution-time prediction (beat_config.predict_off)\n",
+            "  --predict-off  beat_bench: no execution-time prediction (beat_config.predict_off)\n"
+            "  --trace    beat_bench: trace its pools to PATH (beat_config.trace_path); one pool\n"
+            "             per worker count; the k-th created adds .k before PATH's extension\n",
             prog, prog, workloads);
 }
 
@@ -300,6 +304,8 @@ static inline int bench_parse_args(int argc, char **argv, bench_opts *o, const c
             o->pin = 1;
         else if (strcmp(a, "--predict-off") == 0)
             o->predict_off = 1;
+        else if (strcmp(a, "--trace") == 0)
+            o->trace_path = bench_next_arg(argc, argv, &i);
         else if (strcmp(a, "--json") == 0)
             o->json_path = bench_next_arg(argc, argv, &i);
         else if (strcmp(a, "--quick") == 0)

@@ -11,6 +11,29 @@
 #define BEAT__PERFORMANCE_DEQUE_CAPACITY 1024u
 #define BEAT__DEFAULT_PRESSURE_INTERVAL_MS 100u
 #define BEAT__MAX_PREDICT_SLOTS 65536u
+#define BEAT__DEVELOPMENT_STUCK_WAIT_MS 5000u
+#define BEAT__MAX_STUCK_WAIT_MS 3600000u
+
+// ---------------------------------------------------------------------------
+// Fork detection. The child of fork() has one thread, the one that forked:
+// the pool's workers do not exist there, so a job queued in the child would
+// never run and a wait would sleep forever. Each pool keeps the fork
+// generation it was created in (platform.c counts forks with a
+// pthread_atfork handler), and the entry points compare it with the
+// current one (beat__forked in scheduler.c: one load; a getpid() per submit
+// would be a system call). In a child, submits and beat_run return
+// BEAT_ERROR_FORKED, beat_pool_wait reports and returns, and
+// beat_pool_destroy frees the memory without waiting or joining.
+
+// Reports a blocking call on a pool inherited through fork(); returns 1 then.
+BEAT__PRIVATE int beat__forked_report(const beat_pool *pool, const char *what)
+{
+    if (!beat__forked(pool))
+        return 0;
+    beat__log(&pool->cfg.logger, BEAT_LOG_ERROR, "%s: %s", what,
+              beat_result_advice(BEAT_ERROR_FORKED));
+    return 1;
+}
 
 BEAT__DEF beat_config beat_config_default(beat_profile profile)
 {
@@ -30,6 +53,7 @@ BEAT__DEF beat_config beat_config_default(beat_profile profile)
         break;
     case BEAT_PROFILE_DEVELOPMENT:
         cfg.checks = 1;
+        cfg.stuck_wait_ms = BEAT__DEVELOPMENT_STUCK_WAIT_MS;
 #ifndef BEAT_NO_STDIO
         cfg.logger.fn = beat_log_stderr;
 #endif
@@ -40,8 +64,8 @@ BEAT__DEF beat_config beat_config_default(beat_profile profile)
     return cfg;
 }
 
-// Logs why cfg is invalid and returns INVALID_ARGUMENT, or returns OK.
-BEAT__PRIVATE beat_result beat__config_check(const beat_config *cfg)
+// Why beat_pool_create rejects cfg, or NULL (also beat_config_analyze).
+BEAT__PRIVATE const char *beat__config_problem(const beat_config *cfg)
 {
     const char *problem = NULL;
     if (cfg->workers > BEAT__MAX_WORKERS)
@@ -68,6 +92,15 @@ BEAT__PRIVATE beat_result beat__config_check(const beat_config *cfg)
         problem = "pressure_interval_ms is above 60000 (1 min); use 0 for the default 100 ms";
     else if (cfg->memory_aware && cfg->pressure_workers > BEAT__MAX_WORKERS)
         problem = "pressure_workers is above 1024; use 0 for half the workers";
+    else if (cfg->stuck_wait_ms > BEAT__MAX_STUCK_WAIT_MS)
+        problem = "stuck_wait_ms is above 3600000 (1 h); use 0 to turn the report off";
+    return problem;
+}
+
+// Logs why cfg is invalid and returns INVALID_ARGUMENT, or returns OK.
+BEAT__PRIVATE beat_result beat__config_check(const beat_config *cfg)
+{
+    const char *problem = beat__config_problem(cfg);
     if (problem == NULL)
         return BEAT_OK;
     beat__log(&cfg->logger, BEAT_LOG_ERROR, "beat_pool_create: %s", problem);
@@ -157,6 +190,20 @@ BEAT__PRIVATE beat_result beat__pool_place(beat_pool *pool)
     return r;
 }
 
+// Locates the pressure files below root into files; UNSUPPORTED when
+// neither a PSI file nor a memory cgroup limit can be read there (nothing
+// to sample). Also used by beat_config_analyze.
+BEAT__PRIVATE beat_result beat__pressure_probe(const char *root, beat_pressure_files *files)
+{
+    beat_result r = beat_pressure_locate(root, files);
+    beat_psi psi;
+    beat_memory_headroom room;
+    if (r == BEAT_OK && beat_psi_read_at(root, files->pressure, &psi, NULL, 0) != BEAT_OK &&
+        (beat_memory_headroom_read(root, files, &room) != BEAT_OK || room.limit == 0))
+        r = BEAT_ERROR_UNSUPPORTED;
+    return r;
+}
+
 // Memory awareness: the interval, the thresholds, and where to read.
 // Without the files (BEAT_NO_PSI, or nothing found) the level stays NONE,
 // with a warning. Returns OK or OUT_OF_MEMORY.
@@ -175,13 +222,7 @@ BEAT__PRIVATE beat_result beat__pool_pressure_init(beat_pool *pool)
         &pool->cfg.allocator, sizeof(beat_pressure_files), BEAT_CACHELINE);
     if (files == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
-    beat_result r = beat_pressure_locate(cfg->sysfs_root, files);
-    beat_psi psi;
-    beat_memory_headroom room;
-    if (r == BEAT_OK &&
-        beat_psi_read_at(cfg->sysfs_root, files->pressure, &psi, NULL, 0) != BEAT_OK &&
-        (beat_memory_headroom_read(cfg->sysfs_root, files, &room) != BEAT_OK || room.limit == 0))
-        r = BEAT_ERROR_UNSUPPORTED; // neither signal: nothing to sample
+    beat_result r = beat__pressure_probe(cfg->sysfs_root, files);
     if (r != BEAT_OK) {
         beat__free(&pool->cfg.allocator, files, sizeof(beat_pressure_files), BEAT_CACHELINE);
         if (r == BEAT_ERROR_OUT_OF_MEMORY)
@@ -217,6 +258,7 @@ BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
     beat__futex_bump_wake(&pool->throttle_epoch, BEAT__FUTEX_WAKE_ALL);
     for (unsigned i = 0; i < pool->started; i++)
         beat__thread_join(&pool->workers[i].thread);
+    beat__trace_finish(pool, pool->started == pool->nworkers && deques == pool->nslots); // ran
     for (unsigned i = 0; i < deques; i++)
         beat__deque_destroy(&pool->workers[i].deque);
     beat_allocator allocator = pool->cfg.allocator;
@@ -291,9 +333,22 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->spin_ns = (uint64_t)cfg.spin_us * 1000u;
     pool->heartbeat_ns = (uint64_t)cfg.heartbeat_us * 1000u;
     pool->checks = cfg.checks || BEAT_DEBUG;
+    pool->stuck_ns = pool->checks ? (uint64_t)cfg.stuck_wait_ms * 1000000u : 0;
     pool->accepting = 1;
+    if (beat__fork_watch() != 0) // fork detection (see above)
+        beat__log(&cfg.logger, BEAT_LOG_WARN,
+                  "beat_pool_create: pthread_atfork failed; a fork() child using this pool will "
+                  "not be told (BEAT_ERROR_FORKED) and may hang");
+    pool->fork_generation = beat__fork_generation();
     beat__inject_init(&pool->inject);
     beat__inject_init(&pool->deferred);
+    beat__inject_init(&pool->main_jobs);
+#if BEAT_PRIORITIES > 1
+    beat__inject_init(&pool->inject_high);
+#endif
+#if BEAT_PRIORITIES > 2
+    beat__inject_init(&pool->inject_low);
+#endif
     pool->run_limit = pool->nworkers;
 
     size_t record = sizeof(beat__task) > sizeof(beat__loop_piece) ? sizeof(beat__task)
@@ -323,6 +378,8 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
             ctx->index = deques;
             ctx->rng = UINT64_C(0x9E3779B97F4A7C15) * (deques + 1);
             ctx->poll_interval = BEAT__POLL_MIN;
+            ctx->prio = BEAT_PRIORITY_LOW; // no job running: takes any
+            beat__inject_init(&ctx->pinned);
             if (beat__deque_init(&ctx->deque, cfg.deque_capacity, &mem) != 0) {
                 beat__deque_destroy(&ctx->deque);
                 r = BEAT_ERROR_OUT_OF_MEMORY;
@@ -330,6 +387,8 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
             }
         }
     }
+    if (r == BEAT_OK)
+        r = beat__trace_start(pool);
     if (r == BEAT_OK)
         r = beat__pool_start_workers(pool);
     if (r != BEAT_OK) {
@@ -349,8 +408,9 @@ BEAT__PRIVATE int beat__called_from_own_worker(const beat_pool *pool, const char
     if (beat__own_ctx(pool) == NULL)
         return 0;
     beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
-              "%s called from a task of the same pool would wait for itself; call it from outside "
-              "the pool, or wait on a beat_counter inside it",
+              "%s [wait-inside-pool]: called from a task of the same pool, it would wait for "
+              "itself; it is for threads outside the pool. Fix: call it from outside the pool, "
+              "or wait on a beat_counter inside it. The call was refused.",
               what);
     return 1;
 }
@@ -359,32 +419,25 @@ BEAT__DEF void beat_pool_destroy(beat_pool *pool)
 {
     if (pool == NULL || beat__called_from_own_worker(pool, "beat_pool_destroy"))
         return;
+    if (beat__forked(pool)) { // fork detection: no workers here to drain or join
+        pool->started = 0;
+        beat__pool_free(pool, pool->nslots);
+        return;
+    }
     // Relaxed: only a best-effort report of misuse (an outside submit that
     // races destroy is undefined); jobs running now may still submit.
     beat__atomic_store_u32(&pool->accepting, 0, BEAT__MO_RELAXED);
-    beat__pool_drain(pool);
+    // Jobs may queue main-thread jobs and those may submit jobs: alternate
+    // until both are done.
+    do
+        beat__pool_drain(pool);
+    while (beat__main_jobs_run(pool) != 0);
     beat__pool_free(pool, pool->nslots);
 }
 
 BEAT__DEF unsigned beat_pool_workers(const beat_pool *pool)
 {
     return pool == NULL ? 0 : pool->nworkers;
-}
-
-BEAT__PRIVATE void beat__stats_add(beat_stats *sum, const beat_stats *w)
-{
-    sum->pcalls += w->pcalls;
-    sum->promotions += w->promotions;
-    sum->steals += w->steals;
-    sum->failed_steals += w->failed_steals;
-    sum->parks += w->parks;
-    sum->wakeups += w->wakeups;
-    sum->tasks += w->tasks;
-    sum->chunks += w->chunks;
-    sum->timed += w->timed;
-    sum->chained += w->chained;
-    sum->throttles += w->throttles;
-    sum->deferred += w->deferred;
 }
 
 BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
@@ -394,22 +447,10 @@ BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
         return BEAT_ERROR_INVALID_ARGUMENT;
     beat_stats sum;
     memset(&sum, 0, sizeof sum);
+    uint64_t now = beat__now_ns(); // the open busy or idle phases count up to now
     for (unsigned i = 0; i < pool->nslots; i++) {
-        const beat_ctx *ctx = &pool->workers[i];
         beat_stats w;
-        // Relaxed: counters are monotonic and read while workers run.
-        w.chunks = beat__atomic_load_u64(&ctx->stats.chunks, BEAT__MO_RELAXED);
-        w.pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED) - w.chunks;
-        w.promotions = beat__atomic_load_u64(&ctx->stats.promotions, BEAT__MO_RELAXED);
-        w.steals = beat__atomic_load_u64(&ctx->stats.steals, BEAT__MO_RELAXED);
-        w.failed_steals = beat__atomic_load_u64(&ctx->stats.failed_steals, BEAT__MO_RELAXED);
-        w.parks = beat__atomic_load_u64(&ctx->stats.parks, BEAT__MO_RELAXED);
-        w.wakeups = beat__atomic_load_u64(&ctx->stats.wakeups, BEAT__MO_RELAXED);
-        w.tasks = beat__atomic_load_u64(&ctx->stats.tasks, BEAT__MO_RELAXED);
-        w.timed = beat__atomic_load_u64(&ctx->stats.timed, BEAT__MO_RELAXED);
-        w.chained = beat__atomic_load_u64(&ctx->stats.chained, BEAT__MO_RELAXED);
-        w.throttles = beat__atomic_load_u64(&ctx->stats.throttles, BEAT__MO_RELAXED);
-        w.deferred = 0; // held by the pool, not by a worker: in the total only
+        beat__stats_read(&pool->workers[i], now, &w); // stats.c
         if (i < capacity)
             per_worker[i] = w;
         beat__stats_add(&sum, &w);
@@ -427,19 +468,26 @@ BEAT__DEF beat_pool *beat_ctx_pool(const beat_ctx *ctx) { return ctx == NULL ? N
 
 // beat_submit; deferrable jobs go to the deferred queue while the pressure
 // level is HIGH or above.
-BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, int deferrable)
+// prio: the job's beat_priority (a NORMAL job from a worker goes to its
+// deque; other priorities always go to their queue).
+BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, int deferrable,
+                                       unsigned prio)
 {
     if (pool == NULL || fn == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
+    if (beat__forked(pool)) // fork detection: the workers do not exist here
+        return BEAT_ERROR_FORKED;
     beat_ctx *self = beat__own_ctx(pool);
     // Jobs of this pool may submit while destroy drains (they are part of
     // the work it finishes); outside threads may not.
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
-        return BEAT_ERROR_SHUTDOWN;
+        return beat__refuse_shutdown(pool, deferrable ? "beat_submit_deferrable" : "beat_submit");
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
     if (t == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
-    beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED);
+    beat__task_init(t, fn, arg, NULL,
+                    BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED |
+                        (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(prio) : 0));
     // Relaxed: the push below publishes the job (release) after this
     // increment, so its decrement is ordered after it.
     beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
@@ -460,7 +508,7 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
             beat__deferred_release(pool);
         return BEAT_OK;
     }
-    if (self != NULL) {
+    if (self != NULL && (BEAT_PRIORITIES == 1 || prio == BEAT_PRIORITY_NORMAL)) {
         if (beat__push_local(self, t) != 0) {
             beat_mempool_free(pool->tasks, &self->task_cache, t);
             beat__count_done(pool, &pool->jobs);
@@ -468,19 +516,19 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
         }
         return BEAT_OK;
     }
-    beat__inject_push(&pool->inject, t);
+    beat__inject_push(beat__queue_of(pool, prio), t);
     beat__idle_notify(pool);
     return BEAT_OK;
 }
 
 BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
 {
-    return beat__submit(pool, fn, arg, 0);
+    return beat__submit(pool, fn, arg, 0, BEAT_PRIORITY_NORMAL);
 }
 
 BEAT__DEF beat_result beat_submit_deferrable(beat_pool *pool, beat_fn fn, void *arg)
 {
-    return beat__submit(pool, fn, arg, 1);
+    return beat__submit(pool, fn, arg, 1, BEAT_PRIORITY_NORMAL);
 }
 
 BEAT__DEF beat_pressure_level beat_pool_pressure(const beat_pool *pool)
@@ -491,12 +539,19 @@ BEAT__DEF beat_pressure_level beat_pool_pressure(const beat_pool *pool)
                                                                      BEAT__MO_RELAXED);
 }
 
-BEAT__DEF void beat_pool_wait(beat_pool *pool)
+BEAT__DEF beat_result beat_pool_wait_checked(beat_pool *pool)
 {
-    if (pool == NULL || beat__called_from_own_worker(pool, "beat_pool_wait"))
-        return;
+    if (pool == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (beat__called_from_own_worker(pool, "beat_pool_wait"))
+        return BEAT_ERROR_DEADLOCK;
+    if (beat__forked_report(pool, "beat_pool_wait"))
+        return BEAT_ERROR_FORKED;
     beat__pool_drain(pool);
+    return BEAT_OK;
 }
+
+BEAT__DEF void beat_pool_wait(beat_pool *pool) { (void)beat_pool_wait_checked(pool); }
 
 // Claims a free outside slot, or NULL when all are in use.
 BEAT__PRIVATE beat_ctx *beat__outside_claim(beat_pool *pool)
@@ -521,10 +576,14 @@ BEAT__PRIVATE void beat__outside_run(beat_ctx *slot, beat_fn fn, void *arg)
     beat_ctx *outer = beat__current; // a worker of another pool, or NULL
     beat__current = slot;
     beat__heartbeat_restart(slot);
+    beat__time_busy(slot); // an outside slot is busy for all of beat_run but its idle waits
+    uint32_t traced = BEAT__TRACE_OPEN(slot);
     fn(slot, arg);
+    BEAT__TRACE_CLOSE(slot, traced, BEAT__TRACE_RUN, fn, 0, 0);
     for (beat__task *t; (t = (beat__task *)beat__deque_pop_owner(&slot->deque)) != NULL;)
         beat__task_run(slot, t);
     beat__jobs_flush(slot);
+    beat__time_phase(slot, beat__now_ns(), BEAT__PHASE_OFF);
     beat__current = outer;
     beat__atomic_store_u32(&slot->claimed, 0, BEAT__MO_RELEASE);
 }
@@ -535,8 +594,10 @@ BEAT__DEF beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg)
         return BEAT_ERROR_INVALID_ARGUMENT;
     if (beat__called_from_own_worker(pool, "beat_run"))
         return BEAT_ERROR_DEADLOCK;
+    if (beat__forked_report(pool, "beat_run"))
+        return BEAT_ERROR_FORKED;
     if (!beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
-        return BEAT_ERROR_SHUTDOWN;
+        return beat__refuse_shutdown(pool, "beat_run");
     beat_ctx *slot = beat__outside_claim(pool);
     if (slot != NULL) {
         beat__outside_run(slot, fn, arg);

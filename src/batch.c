@@ -256,9 +256,11 @@ BEAT__DEF beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, s
             return BEAT_ERROR_INVALID_ARGUMENT;
     if (count == 0)
         return BEAT_OK;
+    if (beat__forked(pool)) // fork detection (api.c): the workers do not exist here
+        return BEAT_ERROR_FORKED;
     beat_ctx *self = beat__own_ctx(pool);
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
-        return BEAT_ERROR_SHUTDOWN;
+        return beat__refuse_shutdown(pool, "beat_submit_batch"); // devmode.c
     beat__variant_view view;
     beat__variant_view_read(pool, &view);
     beat__batch *batch = beat__batch_form(pool, jobs, count, &view);

@@ -81,6 +81,28 @@
 #error "BEAT_BATCH_WIDTH and BEAT_BATCH_VARIANTS must be at least 1"
 #endif
 
+// Job priority levels (beat_submit_priority): 1, 2 or 3.
+#ifndef BEAT_PRIORITIES
+#define BEAT_PRIORITIES 1
+#endif
+#if BEAT_PRIORITIES < 1 || BEAT_PRIORITIES > 3
+#error "BEAT_PRIORITIES must be 1, 2 or 3"
+#endif
+
+// Names per pool (beat_name_fn).
+#ifndef BEAT_NAMES
+#define BEAT_NAMES 64
+#endif
+
+// Profiler hooks: see PROFILER HOOKS in the manual. Nothing unless the
+// program defines them before including the implementation.
+#if defined(BEAT_PROFILE_BEGIN) != defined(BEAT_PROFILE_END)
+#error "define BEAT_PROFILE_BEGIN and BEAT_PROFILE_END together"
+#endif
+#ifndef BEAT_PROFILE_THREAD
+#define BEAT_PROFILE_THREAD(name) ((void)0)
+#endif
+
 #ifndef BEAT_HEARTBEAT_US
 #define BEAT_HEARTBEAT_US 100
 #endif

@@ -1,6 +1,7 @@
 // Fork-join: the slow path of beat_pcall (its fast path is inline in the
 // public header), spawn/wait, and loops and reduce built on pcall.
 #include "scheduler.c"
+#include "devmode.c" // misuse checks in spawn, wait and loops
 
 // Joins a frame that the heartbeat promoted. Tasks that a left on the deque
 // sit above the frame; run them, then the frame itself unless a thief took
@@ -12,7 +13,9 @@ BEAT__DEF void beat__join_promoted(beat_ctx *ctx, beat__frame *frame)
     for (;;) {
         beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
         if (t == &frame->task) {
+            uint32_t traced = BEAT__TRACE_OPEN_TASK(ctx);
             frame->task.fn(ctx, frame->task.arg);
+            BEAT__TRACE_CLOSE(ctx, traced, BEAT__TRACE_PCALL, frame->task.fn, 0, 0);
             return;
         }
         if (t == NULL)
@@ -26,6 +29,10 @@ BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
 {
     BEAT_ASSERT(ctx != NULL && fn != NULL && "beat_spawn: ctx and fn are required");
     beat_pool *pool = ctx->pool;
+    if (BEAT__UNLIKELY(pool->checks) && !beat__ctx_owned(&ctx, "beat_spawn")) {
+        beat__spawn_outside(pool, c, fn, arg); // rule ctx-owner, from outside the pool
+        return;
+    }
     if (c != NULL) {
         // Relaxed: the push below publishes (release) the increment together
         // with the task, so the decrement is ordered after it.
@@ -46,7 +53,10 @@ BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
 BEAT__DEF void beat_wait(beat_ctx *ctx, beat_counter *c)
 {
     BEAT_ASSERT(ctx != NULL && c != NULL && "beat_wait: ctx and c are required");
-    beat__worker_wait(ctx, c, NULL);
+    if (BEAT__UNLIKELY(ctx->pool->checks))
+        beat__wait_checked(ctx, c); // rules ctx-owner and self-wait
+    else
+        beat__worker_wait(ctx, c, NULL);
 }
 
 BEAT__DEF uint64_t beat_counter_pending(const beat_counter *c)
@@ -149,7 +159,9 @@ BEAT__PRIVATE void beat__loop_run(beat_ctx *ctx, const beat__loop_desc *desc, si
             n = left;
         size_t first = loop.cur;
         loop.cur += n; // before the body: a pcall in it may split what is left
+        uint32_t traced = BEAT__TRACE_OPEN(ctx);
         beat__chunk_call(ctx, desc, first, first + n);
+        BEAT__TRACE_CLOSE(ctx, traced, BEAT__TRACE_CHUNK, desc->body, first, first + n);
         if (chunk < desc->max_chunk)
             chunk = chunk * 2 < desc->max_chunk ? chunk * 2 : desc->max_chunk;
         beat__loop_poll(ctx);
@@ -192,6 +204,10 @@ BEAT__DEF void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t
                                  beat_range_fn body, void *arg)
 {
     BEAT_ASSERT(ctx != NULL && body != NULL && "beat_parallel_for: ctx and body are required");
+    if (BEAT__UNLIKELY(ctx->pool->checks) && !beat__ctx_owned(&ctx, "beat_parallel_for")) {
+        beat__parallel_for_outside(ctx->pool, begin, end, grain, body, arg);
+        return;
+    }
     beat__parallel_for(ctx, begin, end, grain, body, arg, 1);
 }
 
@@ -246,6 +262,9 @@ BEAT__DEF beat_result beat_parallel_reduce(beat_ctx *ctx, size_t begin, size_t e
     if (ctx == NULL || identity == NULL || body == NULL || combine == NULL || result == NULL ||
         partial_size == 0 || partial_size > BEAT_REDUCE_MAX_PARTIAL)
         return BEAT_ERROR_INVALID_ARGUMENT;
+    if (BEAT__UNLIKELY(ctx->pool->checks) && !beat__ctx_owned(&ctx, "beat_parallel_reduce"))
+        return beat_pool_parallel_reduce(ctx->pool, begin, end, grain, identity, partial_size, body,
+                                         combine, arg, result); // from outside the pool
     if (begin >= end) {
         memcpy(result, identity, partial_size);
         return BEAT_OK;

@@ -2,10 +2,12 @@
 // (a Win32 back end would replace this file's bodies, not its names).
 #include "config.h"
 
-#if !BEAT__OS_LINUX
+#if !BEAT__OS_LINUX // the same check as in api/pool.h, for a header assembled otherwise
 #error                                                                                             \
-    "beat.h: the pool needs Linux (futex, sched_getaffinity); other platforms are not supported yet"
+    "beat.h: BEAT_IMPLEMENTATION is Linux and POSIX only (futex, sched_getaffinity, /sys); elsewhere include beat.h without it, or use beat_simd.h alone"
 #endif
+
+#include "atomics.h" // fork detection, at the end
 
 #include <errno.h>
 #include <linux/futex.h>
@@ -109,4 +111,39 @@ BEAT__PRIVATE size_t beat__page_size(void)
 BEAT__PRIVATE int beat__pages_release(void *p, size_t bytes)
 {
     return madvise(p, bytes, MADV_DONTNEED) == 0 ? 0 : -1;
+}
+
+// Fork detection (see api.c): a pthread_atfork child handler counts the
+// forks this process descends from, so a pool can tell that it was created
+// in a parent and has no threads here.
+static uint32_t beat__forks; // bumped in each child of fork()
+static pthread_once_t beat__fork_once = PTHREAD_ONCE_INIT;
+static int beat__fork_watch_error; // pthread_atfork's result
+
+BEAT__PRIVATE void beat__fork_child(void)
+{
+    // Relaxed: the child has one thread now; threads it starts later see
+    // the new value through pthread_create.
+    uint32_t n = beat__atomic_load_u32(&beat__forks, BEAT__MO_RELAXED);
+    beat__atomic_store_u32(&beat__forks, n + 1, BEAT__MO_RELAXED);
+}
+
+BEAT__PRIVATE void beat__fork_watch_once(void)
+{
+    beat__fork_watch_error = pthread_atfork(NULL, NULL, beat__fork_child);
+}
+
+// Starts counting forks (registers the handler once per process); returns
+// 0, or an error number (then forks are not counted).
+BEAT__PRIVATE int beat__fork_watch(void)
+{
+    int err = pthread_once(&beat__fork_once, beat__fork_watch_once);
+    return err != 0 ? err : beat__fork_watch_error;
+}
+
+// Forks counted so far in this process's line of descent.
+BEAT__PRIVATE uint32_t beat__fork_generation(void)
+{
+    // Relaxed: written only while the process has one thread (above).
+    return beat__atomic_load_u32(&beat__forks, BEAT__MO_RELAXED);
 }

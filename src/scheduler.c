@@ -35,6 +35,11 @@
 #define BEAT__TASK_JOB 2u    // submitted: counted in pool->jobs
 #define BEAT__TASK_TIMED 4u  // a job or spawned task: sampled for the predictor
 #define BEAT__TASK_CHAIN 8u  // runs a chain of jobs (not counted as a task itself)
+#define BEAT__TASK_FRAME 16u // a promoted pcall frame (traces name its run)
+// A job's priority + 1 in two bits (0: none, the task runs at the priority
+// of whatever runs it).
+#define BEAT__TASK_PRIO_SHIFT 8
+#define BEAT__TASK_PRIO(p) (((uint32_t)(p) + 1u) << BEAT__TASK_PRIO_SHIFT)
 
 // Fills every field of a record before it is published.
 BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_counter *counter,
@@ -73,6 +78,8 @@ typedef struct beat__worker_stats {
     uint64_t promotions, steals, failed_steals, parks, wakeups, tasks;
     uint64_t chunks; // loop chunks, which also count in head.pcalls (both are heartbeat polls)
     uint64_t timed, chained, throttles;
+    uint64_t busy_ns, idle_ns;              // closed busy and idle phases (stats.c)
+    uint64_t phase, phase_since, phase_seq; // the open phase, its start, a seqlock count
 } beat__worker_stats;
 
 struct beat_ctx {
@@ -93,8 +100,13 @@ struct beat_ctx {
     beat_mempool_cache task_cache;          // this worker's free task records
     uint64_t jobs_done;                     // finished jobs not yet subtracted from pool->jobs
     uint32_t pressure_countdown;            // tasks until the next look at the pressure clock
+    beat_counter *running;                  // checks: counter of the innermost task running here
+    uint64_t park_limit_ns;                 // a wait's parks end after this (stuck-wait), 0 = never
     beat__worker_stats stats;
     beat__thread thread;
+    struct beat__trace_ring *trace; // trace.c: this slot's ring, NULL when not tracing
+    uint32_t prio;                  // beat_priority of the job running here; LOW when none
+    beat__inject pinned;            // workers: jobs only this worker runs (pinned.c)
 };
 
 #define BEAT__STAT_ADD(ctx, field, n)                                                              \
@@ -122,6 +134,8 @@ struct beat_pool {
     unsigned nworkers;
     unsigned nslots;  // nworkers + BEAT_OUTSIDE_SLOTS: every deque a thief may visit
     unsigned started; // threads running (joined by destroy)
+    // beat__fork_generation() at create (see "Fork detection" in api.c).
+    uint32_t fork_generation;
     beat_mempool *tasks;
     beat__predictor *predict; // execution times; NULL with predict_off or BEAT_NO_PREDICT
     // Memory pressure (beat_config.memory_aware; see "Memory pressure" below).
@@ -143,10 +157,32 @@ struct beat_pool {
     uint64_t spin_ns;
     uint64_t heartbeat_ns;
     int checks;
+    uint64_t stuck_ns; // checks and beat_config.stuck_wait_ms: a wait idle this long is reported
+    uint32_t reported; // devmode.c: rules already reported (one report each)
     // Batch variants (batch.c): entries below nvariants are published.
     uint32_t nvariants;
     uint32_t variants_lock; // 1 while beat_register_batch changes the table
     beat__variant variants[BEAT_BATCH_VARIANTS];
+#if BEAT_PRIORITIES > 1
+    beat__inject inject_high; // HIGH jobs (inject holds NORMAL, and LOW with 2 levels)
+#endif
+#if BEAT_PRIORITIES > 2
+    beat__inject inject_low;
+#endif
+    // Main-thread jobs (pinned.c): queued, counted in main_pending (also
+    // the futex of beat_pump_wait), run by one pump at a time.
+    beat__inject main_jobs;
+    uint32_t main_pending BEAT__ALIGNED(BEAT_CACHELINE);
+    uint32_t main_sleepers; // threads in beat_pump_wait's futex wait
+    uint32_t pump_lock;     // 1 while a pump runs
+    // Names (names.c): entries below nnames are published.
+    uint32_t nnames;
+    uint32_t names_lock; // 1 while beat_name_fn changes the table
+    struct {
+        beat_fn fn;
+        const char *name; // replaced atomically
+    } names[BEAT_NAMES];
+    struct beat__trace *trace; // trace.c: NULL when not tracing
     beat_config cfg;
 };
 
@@ -160,6 +196,46 @@ BEAT__PRIVATE beat_ctx *beat__own_ctx(const beat_pool *pool)
 {
     return beat__current != NULL && beat__current->pool == pool ? beat__current : NULL;
 }
+
+// The injection queue of a priority (see beat_submit_priority).
+BEAT__INLINE beat__inject *beat__queue_of(beat_pool *pool, unsigned prio)
+{
+#if BEAT_PRIORITIES > 1
+    if (prio == BEAT_PRIORITY_HIGH)
+        return &pool->inject_high;
+#endif
+#if BEAT_PRIORITIES > 2
+    if (prio == BEAT_PRIORITY_LOW)
+        return &pool->inject_low;
+#endif
+    (void)prio;
+    return &pool->inject;
+}
+
+// A job function's name (names.c), NULL when it has none.
+BEAT__PRIVATE const char *beat__fn_name(const beat_pool *pool, beat_fn fn);
+
+// Runs the main-thread jobs queued now on the calling thread (pinned.c);
+// returns how many ran.
+BEAT__PRIVATE unsigned beat__main_jobs_run(beat_pool *pool);
+
+// Busy and idle time (stats.c) and development-mode checks (devmode.c).
+BEAT__PRIVATE void beat__time_busy(beat_ctx *ctx);
+BEAT__PRIVATE void beat__time_idle(beat_ctx *ctx, uint64_t now);
+BEAT__PRIVATE void beat__counter_underflow(beat_pool *pool, uint64_t *word, uint64_t n);
+BEAT__PRIVATE void beat__stuck_park(beat_ctx *ctx, beat_counter *c, const beat__task *awaited,
+                                    uint64_t *watch);
+BEAT__PRIVATE void beat__stuck_sleep(beat_pool *pool, uint64_t *word, uint32_t epoch,
+                                     uint64_t *watch);
+
+// 1 in a child of fork() when pool was created before the fork (see "Fork
+// detection" in api.c): its workers do not exist in this process.
+BEAT__PRIVATE int beat__forked(const beat_pool *pool)
+{
+    return beat__fork_generation() != pool->fork_generation;
+}
+
+#include "trace.c" // the trace recorder: reads the structures above, hooked below
 
 // ---------------------------------------------------------------------------
 // Parking and waking
@@ -205,6 +281,14 @@ BEAT__PRIVATE int beat__work_visible(beat_pool *pool)
 {
     if (beat__inject_maybe_nonempty(&pool->inject))
         return 1;
+#if BEAT_PRIORITIES > 1
+    if (beat__inject_maybe_nonempty(&pool->inject_high))
+        return 1;
+#endif
+#if BEAT_PRIORITIES > 2
+    if (beat__inject_maybe_nonempty(&pool->inject_low))
+        return 1;
+#endif
     for (unsigned i = 0; i < pool->nslots; i++)
         if (beat__deque_size(&pool->workers[i].deque) > 0)
             return 1;
@@ -215,10 +299,14 @@ BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
 {
     beat_pool *pool = ctx->pool;
     BEAT__STAT_ADD(ctx, parks, 1);
+    uint64_t limit = ctx->park_limit_ns; // a wait watching for stuck-wait (devmode.c), or 0
     // Relaxed: a stale count only makes one sleep timed or untimed.
     if (ctx->index == 0 && pool->cfg.memory_aware &&
-        beat__atomic_load_u64(&pool->deferred_held, BEAT__MO_RELAXED) != 0)
-        beat__futex_wait_for(&pool->idle_epoch, epoch, pool->pressure_interval_ns);
+        beat__atomic_load_u64(&pool->deferred_held, BEAT__MO_RELAXED) != 0 &&
+        (limit == 0 || limit > pool->pressure_interval_ns))
+        limit = pool->pressure_interval_ns;
+    if (limit != 0)
+        beat__futex_wait_for(&pool->idle_epoch, epoch, limit);
     else
         beat__futex_wait(&pool->idle_epoch, epoch);
     if (beat__atomic_load_u32(&ctx->pool->idle_epoch, BEAT__MO_RELAXED) != epoch)
@@ -242,7 +330,9 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     // while the sleepers were between this check and the futex): leave, so
     // the flag is cleared below and no one sleeps while it mutes notifiers
     // (found by the Promela model).
-    if (beat__work_visible(pool) || beat__atomic_load_u32(&pool->idle_waking, BEAT__MO_RELAXED)) {
+    // Jobs pinned to us count too (their submitter wakes every sleeper).
+    if (beat__work_visible(pool) || beat__inject_maybe_nonempty(&ctx->pinned) ||
+        beat__atomic_load_u32(&pool->idle_waking, BEAT__MO_RELAXED)) {
     } else if (waiting != NULL) {
         // Acquire: pairs with the decrement that made the count zero.
         uint64_t state = beat__atomic_load_u64(&waiting->beat__state, BEAT__MO_ACQUIRE);
@@ -271,6 +361,8 @@ BEAT__PRIVATE void beat__count_done_n(beat_pool *pool, uint64_t *word, uint64_t 
     // Release: the task's writes happen before the waiter's acquire load
     // that sees the decrement. The waiter bits are read from this same RMW.
     uint64_t old = beat__atomic_fetch_sub_u64(word, n, BEAT__MO_ACQ_REL);
+    if (BEAT__UNLIKELY((old & BEAT__COUNT_MASK) < n) && pool->checks)
+        beat__counter_underflow(pool, word, n); // a counter reused while pending
     if ((old & BEAT__COUNT_MASK) != n)
         return;
     if (old & BEAT__WAITER_WORKER)
@@ -305,6 +397,7 @@ BEAT__PRIVATE void beat__jobs_flush(beat_ctx *ctx)
 BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
 {
     uint64_t spin_until = beat__now_ns() + pool->spin_ns;
+    uint64_t watch[2] = {0, 0}; // stuck-wait (devmode.c)
     for (;;) {
         if ((beat__atomic_load_u64(word, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) == 0)
             break;
@@ -322,7 +415,10 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
         // bumped the epoch before our read, so the futex would not wake us.
         if ((beat__atomic_load_u64(word, BEAT__MO_SEQ_CST) & BEAT__COUNT_MASK) == 0)
             break;
-        beat__futex_wait(&pool->outside_epoch, epoch);
+        if (BEAT__UNLIKELY(pool->stuck_ns != 0))
+            beat__stuck_sleep(pool, word, epoch, watch);
+        else
+            beat__futex_wait(&pool->outside_epoch, epoch);
     }
     // Clear our bit while the count is zero. Relaxed: the bit only steers
     // wakes, and the acquire load above already ordered the results.
@@ -472,6 +568,7 @@ BEAT__PRIVATE void beat__pressure_sample(beat_ctx *ctx)
     // after this store is released by its submitter, before it by us).
     uint32_t old =
         beat__atomic_exchange_u32(&pool->pressure_level, (uint32_t)level, BEAT__MO_SEQ_CST);
+    BEAT__TRACE_PRESSURE(ctx, level);
     if (old == (uint32_t)level)
         return;
     uint32_t limit = beat__pressure_run_limit(pool, level);
@@ -529,6 +626,7 @@ BEAT__PRIVATE void beat__throttle_park(beat_ctx *ctx)
     beat__jobs_flush(ctx);
     beat_mempool_cache_flush(pool->tasks, &ctx->task_cache);
     BEAT__STAT_ADD(ctx, throttles, 1);
+    beat__time_idle(ctx, beat__now_ns());
     // Pass the wake on: a notifier may have woken us (we were a sleeper of
     // the idle park) for work that we now leave, while a worker that may
     // run it sleeps on. Without this the pool hung (TSan run of
@@ -539,8 +637,13 @@ BEAT__PRIVATE void beat__throttle_park(beat_ctx *ctx)
         // stores the limit before bumping the epoch: either we see the new
         // limit, or the futex sees the new epoch and does not sleep.
         uint32_t epoch = beat__atomic_load_u32(&pool->throttle_epoch, BEAT__MO_SEQ_CST);
+        // Jobs pinned to us run whatever the level: only we can run them.
+        // The fence pairs with the submitter's (push, fence, bump): we see
+        // its job, or it bumps the epoch after our read.
+        beat__fence_seq_cst();
         if (ctx->index < beat__atomic_load_u32(&pool->run_limit, BEAT__MO_SEQ_CST) ||
-            beat__atomic_load_u32(&pool->stopping, BEAT__MO_SEQ_CST))
+            beat__atomic_load_u32(&pool->stopping, BEAT__MO_SEQ_CST) ||
+            beat__inject_maybe_nonempty(&ctx->pinned))
             return;
         beat__futex_wait(&pool->throttle_epoch, epoch);
     }
@@ -555,6 +658,7 @@ BEAT__PRIVATE void beat__throttle_park(beat_ctx *ctx)
 // Returns 0, or -1 when the deque could not grow.
 BEAT__PRIVATE int beat__push_local(beat_ctx *ctx, beat__task *t)
 {
+    BEAT__TRACE_PUSH(ctx, t, 1);
     int64_t before = beat__deque_push_owner(&ctx->deque, t);
     if (before < 0)
         return -1;
@@ -633,9 +737,8 @@ BEAT__PRIVATE beat__task *beat__chain_take(beat_ctx *ctx, beat__inject *q, unsig
 // Takes the oldest injected task and moves up to BEAT__INJECT_BATCH more
 // (or chains of them, see above) onto ctx's deque, where other workers can
 // steal them.
-BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
+BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
 {
-    beat__inject *q = &ctx->pool->inject;
     if (!beat__inject_maybe_nonempty(q))
         return NULL;
     uint32_t unlocked = 0;
@@ -656,6 +759,7 @@ BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
         }
         if (t == NULL)
             break;
+        BEAT__TRACE_PUSH(ctx, t, 0);
         if (beat__deque_push_owner(&ctx->deque, t) < 0) {
             // Out of memory: back into the queue (a chain as one task).
             beat__inject_push(q, t);
@@ -667,6 +771,42 @@ BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
     if (moved != 0)
         beat__idle_notify(ctx->pool);
     return first;
+}
+
+// A job from the injection queues, most important first; a worker running
+// a job (a wait helping) takes none less important than that job.
+BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
+{
+#if BEAT_PRIORITIES > 1
+    beat__task *t = beat__inject_take_from(ctx, &ctx->pool->inject_high);
+    if (t != NULL || ctx->prio == BEAT_PRIORITY_HIGH)
+        return t;
+#else
+    beat__task *t;
+#endif
+    t = beat__inject_take_from(ctx, &ctx->pool->inject);
+#if BEAT_PRIORITIES > 2
+    if (t == NULL && ctx->prio == BEAT_PRIORITY_LOW)
+        t = beat__inject_take_from(ctx, &ctx->pool->inject_low);
+#endif
+    return t;
+}
+
+// The oldest job pinned to this worker, or NULL. Only the owner consumes
+// its queue, so the try-lock always succeeds; it is kept for the queue's
+// contract.
+BEAT__INLINE beat__task *beat__pinned_take(beat_ctx *ctx)
+{
+    beat__inject *q = &ctx->pinned;
+    if (!beat__inject_maybe_nonempty(q))
+        return NULL;
+    uint32_t unlocked = 0;
+    // Acquire: as in beat__inject_take_from.
+    if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+        return NULL;
+    beat__task *t = beat__inject_pop_locked(q);
+    beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELEASE);
+    return t;
 }
 
 BEAT__PRIVATE uint32_t beat__rng_next(uint64_t *state)
@@ -684,6 +824,13 @@ BEAT__PRIVATE uint32_t beat__rng_next(uint64_t *state)
 // and a victim with more work left wakes the next sleeper (wake cascade).
 BEAT__PRIVATE beat__task *beat__steal_from(beat_ctx *ctx, beat_ctx *victim)
 {
+#if BEAT_PRIORITIES > 1
+    // A job's wait helps only with work of its priority or higher: the
+    // victim's deque holds what its current job made. Relaxed: a hint; a
+    // stale value steals or skips one round early or late.
+    if (beat__atomic_load_u32(&victim->prio, BEAT__MO_RELAXED) > ctx->prio)
+        return NULL;
+#endif
     for (int attempt = 0; attempt < 4; attempt++) {
         void *item = NULL;
         beat__steal_result r = beat__deque_steal(&victim->deque, &item);
@@ -694,6 +841,7 @@ BEAT__PRIVATE beat__task *beat__steal_from(beat_ctx *ctx, beat_ctx *victim)
             // Relaxed: a hint for the joiner, read while it helps.
             beat__atomic_store_u32(&t->thief, ctx->index + 1, BEAT__MO_RELAXED);
             BEAT__STAT_ADD(ctx, steals, 1);
+            BEAT__TRACE_STEAL(ctx, t, victim);
             if (beat__deque_size(&victim->deque) > 0)
                 beat__idle_notify(ctx->pool);
             return t;
@@ -770,7 +918,17 @@ BEAT__PRIVATE beat__task *beat__steal_any(beat_ctx *ctx)
 // then the injection queue, then everyone.
 BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
 {
-    beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
+    beat__task *t = beat__pinned_take(ctx);
+    if (t != NULL)
+        return t;
+#if BEAT_PRIORITIES > 1
+    // HIGH jobs go before our own deque (which may hold less important work).
+    if (ctx->prio != BEAT_PRIORITY_HIGH || beat__deque_size(&ctx->deque) == 0)
+        t = beat__inject_take_from(ctx, &ctx->pool->inject_high);
+    if (t != NULL)
+        return t;
+#endif
+    t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
     if (t == NULL)
         beat__jobs_flush(ctx); // own work done: let waiters see it
     if (t == NULL && prefer != NULL && prefer != ctx)
@@ -896,7 +1054,8 @@ BEAT__PRIVATE int beat__promote_oldest(beat_ctx *ctx)
         BEAT__STAT_ADD(ctx, promotions, 1);
         return 1;
     }
-    beat__task_init(&oldest->task, oldest->task.fn, oldest->task.arg, &oldest->done, 0);
+    beat__task_init(&oldest->task, oldest->task.fn, oldest->task.arg, &oldest->done,
+                    BEAT__TASK_FRAME);
     // Relaxed: the push below publishes it with release.
     beat__atomic_store_u64(&oldest->done.beat__state, 1, BEAT__MO_RELAXED);
     if (beat__push_local(ctx, &oldest->task) != 0)
@@ -997,6 +1156,19 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
     uint32_t flags = t->flags;
     if (flags & BEAT__TASK_POOLED)
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);
+    beat__time_busy(ctx);
+    beat_counter *outer = ctx->running; // what the self-wait check compares with (devmode.c)
+    ctx->running = counter;
+#if BEAT_PRIORITIES > 1
+    uint32_t outer_prio = ctx->prio;
+    if (flags >> BEAT__TASK_PRIO_SHIFT)
+        // Relaxed: thieves read it as a hint (see beat__steal_from).
+        beat__atomic_store_u32(&ctx->prio, (flags >> BEAT__TASK_PRIO_SHIFT) - 1, BEAT__MO_RELAXED);
+#endif
+    uint32_t traced = BEAT__TRACE_OPEN_TASK(ctx);
+#ifdef BEAT_PROFILE_BEGIN
+    BEAT_PROFILE_BEGIN(beat__fn_name(pool, fn), ctx->index);
+#endif
     if (flags & BEAT__TASK_TIMED) {
         BEAT__STAT_ADD(ctx, tasks, 1);
         beat__pressure_after_task(ctx, beat__call_timed(ctx, fn, arg));
@@ -1005,6 +1177,14 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
             BEAT__STAT_ADD(ctx, tasks, 1);
         fn(ctx, arg);
     }
+#ifdef BEAT_PROFILE_END
+    BEAT_PROFILE_END(ctx->index);
+#endif
+    BEAT__TRACE_CLOSE(ctx, traced, beat__trace_task_kind(flags, fn), fn, 0, 0);
+    ctx->running = outer;
+#if BEAT_PRIORITIES > 1
+    beat__atomic_store_u32(&ctx->prio, outer_prio, BEAT__MO_RELAXED);
+#endif
     if (counter != NULL)
         beat__count_done(pool, &counter->beat__state);
     if ((flags & BEAT__TASK_JOB) && ++ctx->jobs_done >= BEAT__JOBS_BATCH)
@@ -1013,12 +1193,15 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
 
 // The idle spin of a worker that found nothing: returns 1 (after a pause)
 // while the window opened by the first failed search is open, 0 when it is
-// time to park. *spin_until is 0 while the worker is busy.
-BEAT__PRIVATE int beat__idle_spin(const beat_ctx *ctx, uint64_t *spin_until)
+// time to park. *spin_until is 0 while the worker is busy. The worker's
+// idle time starts at the first failed search.
+BEAT__PRIVATE int beat__idle_spin(beat_ctx *ctx, uint64_t *spin_until)
 {
     uint64_t now = beat__now_ns();
-    if (*spin_until == 0)
+    if (*spin_until == 0) {
         *spin_until = now + ctx->pool->spin_ns;
+        beat__time_idle(ctx, now);
+    }
     if (now >= *spin_until)
         return 0;
     beat__cpu_relax();
@@ -1032,6 +1215,8 @@ BEAT__PRIVATE int beat__idle_spin(const beat_ctx *ctx, uint64_t *spin_until)
 BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat__task *awaited)
 {
     uint64_t spin_until = 0;
+    uint64_t watch[2] = {0, 0}; // stuck-wait (devmode.c)
+    uint32_t traced = BEAT__TRACE_OPEN(ctx);
     while ((beat__atomic_load_u64(&c->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
         beat_ctx *prefer = NULL;
         if (awaited != NULL) {
@@ -1052,11 +1237,16 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
         if ((seen & BEAT__COUNT_MASK) == 0)
             break;
         beat__jobs_flush(ctx);
-        beat__idle_park(ctx, c);
+        if (BEAT__UNLIKELY(ctx->pool->stuck_ns != 0))
+            beat__stuck_park(ctx, c, awaited, watch);
+        else
+            beat__idle_park(ctx, c);
         spin_until = 0;
     }
+    beat__time_busy(ctx); // the waiting task goes on
     beat__atomic_fetch_and_u64(&c->beat__state, ~BEAT__WAITER_WORKER, BEAT__MO_RELAXED);
     beat__fence_acquire(); // the counted tasks' writes, if the loop ended on the RMW
+    BEAT__TRACE_CLOSE(ctx, traced, BEAT__TRACE_WAIT, awaited != NULL ? awaited->fn : NULL, 0, 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -1084,6 +1274,7 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
     name[6] = (char)('0' + ctx->index / 10 % 10);
     name[7] = (char)('0' + ctx->index % 10);
     beat__thread_set_name(name);
+    BEAT_PROFILE_THREAD(name);
     beat__current = ctx;
     beat__worker_pin(ctx);
     if (pool->cfg.on_worker_start != NULL)

@@ -68,7 +68,10 @@ extern "C" {
       "from outside the pool or use a beat_counter inside it.")                                    \
     X(BEAT_ERROR_NO_DATA, -9,                                                                      \
       "Nothing measured yet (e.g. no run of the function has been timed); run it a few times "     \
-      "first, or fall back on a default.")
+      "first, or fall back on a default.")                                                         \
+    X(BEAT_ERROR_FORKED, -10,                                                                      \
+      "The pool was created before this process was forked, and its threads do not exist in "      \
+      "the child; create a new pool in the child (beat_pool_destroy only frees the old one).")
 
 typedef enum beat_result {
 #define BEAT__RESULT_ENUM(name, value, advice) name = value,

@@ -1,6 +1,19 @@
 // The pool, its contexts, fork-join, counters, jobs and loops.
 #include "base.h"
 #include "psi.h" // beat_pressure_level and thresholds, for memory awareness
+#ifndef BEAT_NO_STDIO
+#include <stdio.h> // FILE, for beat_pool_stats_print
+#endif
+
+// The implementation is Linux and POSIX only. Elsewhere the declarations
+// still compile, and BEAT_IMPLEMENTATION stops at this one error: defining
+// BEAT_IMPLEMENTATION_INCLUDED skips the implementation section, which
+// would otherwise add a cascade of errors about missing system headers.
+#if defined(BEAT_IMPLEMENTATION) && !defined(__linux__) && !defined(BEAT_IMPLEMENTATION_INCLUDED)
+#error                                                                                             \
+    "beat.h: BEAT_IMPLEMENTATION is Linux and POSIX only (futex, sched_getaffinity, /sys); elsewhere include beat.h without it, or use beat_simd.h alone"
+#define BEAT_IMPLEMENTATION_INCLUDED 1
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,8 +43,9 @@ typedef enum beat_profile {
     // high memory pressure fewer workers run, deferrable jobs wait, and
     // free task records go back to the system.
     BEAT_PROFILE_ADVANCED,
-    // BASIC plus runtime misuse checks even in NDEBUG builds and a logger
-    // that prints to stderr (unless BEAT_NO_STDIO).
+    // BASIC plus runtime misuse checks even in NDEBUG builds (checks), a
+    // report of waits stuck for 5 s (stuck_wait_ms) and a logger that
+    // prints to stderr (unless BEAT_NO_STDIO). See DEVELOPMENT MODE.
     BEAT_PROFILE_DEVELOPMENT
 } beat_profile;
 
@@ -107,7 +121,8 @@ typedef struct beat_config {
     // Explicit CPUs: worker i runs on OS CPU worker_cpus[i % count].
     // Implies pinning. Every CPU must be one this process may use
     // (sched_getaffinity and the cgroup cpuset), else create fails with
-    // INVALID_ARGUMENT. The array is read during create only.
+    // INVALID_ARGUMENT (IO when the topology cannot be read to check them).
+    // The array is read during create only.
     const unsigned *worker_cpus;
     unsigned worker_cpus_count;
     // Execution-time prediction. The scheduler times a sample of what it
@@ -153,6 +168,25 @@ typedef struct beat_config {
     // Test hook: returns the level instead of reading PSI and the cgroup
     // (called where the files would be read, with user). NULL in normal use.
     beat_pressure_level (*pressure_source)(void *user);
+    // Tracing (TRACE in the manual; beat_pool_trace_status): beat_pool_destroy
+    // writes a Chrome/Perfetto JSON trace of what the pool ran to this file.
+    // NULL = the environment variable BEAT_TRACE decides (unset or empty: no
+    // trace); "" = no trace whatever BEAT_TRACE says; else the path (copied
+    // at create), which wins over BEAT_TRACE. The k-th pool of the process
+    // (k >= 1, counting from 0 in order of creation) tracing to the same path
+    // string writes to it with ".k" before the extension (trace.json,
+    // trace.1.json, ...). Ignored, with a logged warning, under BEAT_NO_TRACE.
+    const char *trace_path;
+    unsigned trace_events; // events per ring (one ring per worker and outside slot);
+                           // 0 = BEAT_TRACE_EVENTS (65536); at most 2^24
+    // Development mode (with checks, or BEAT_DEBUG): a wait (beat_wait, a
+    // join, a loop's end, beat_pool_wait, beat_pool_destroy, beat_run) that
+    // has had nothing else to run for stuck_wait_ms while its count did not
+    // move is reported once through the logger (rule stuck-wait: what it
+    // waits on, the queues, the idle workers), and goes on waiting. Such a
+    // wait then parks with a timeout instead of indefinitely. 0 = off (the
+    // default; DEVELOPMENT sets 5000); at most 3600000.
+    unsigned stuck_wait_ms;
 } beat_config;
 
 // The defaults of a profile (see beat_profile). Thread safety: any thread.
@@ -163,8 +197,10 @@ BEAT_API beat_config beat_config_default(beat_profile profile);
 
 // Creates a pool and starts its workers. cfg may be NULL (defaults).
 // Errors: INVALID_ARGUMENT (out == NULL, workers > 1024, heartbeat_us >
-// 1000000, deque_capacity not a power of two or > 2^24, half an allocator),
-// OUT_OF_MEMORY, THREAD_CREATE. On error *out is NULL and nothing leaks: the
+// 1000000, deque_capacity not a power of two or > 2^24, half an allocator,
+// worker_cpus naming a CPU this process may not use), IO (worker_cpus set
+// but the topology below sysfs_root cannot be read, so the CPUs cannot be
+// checked), OUT_OF_MEMORY, THREAD_CREATE. On error *out is NULL and nothing leaks: the
 // workers already started are stopped and joined.
 // Thread safety: any thread.
 BEAT_API beat_result beat_pool_create(const beat_config *cfg, beat_pool **out);
@@ -175,8 +211,23 @@ BEAT_API beat_result beat_pool_create(const beat_config *cfg, beat_pool **out);
 // outside threads must have stopped using the pool (a submit that races
 // destroy may fail with BEAT_ERROR_SHUTDOWN or touch freed memory).
 // Must not be called from a task of the same pool (reported, and it returns
-// without destroying). Thread safety: one call, from outside the pool.
+// without destroying). In a child of fork() (see "Fork" below) it only frees
+// the pool's memory: no job is run, no thread is waited for.
+// Thread safety: one call, from outside the pool.
 BEAT_API void beat_pool_destroy(beat_pool *pool);
+
+// Fork: the child of fork() has only the thread that forked, so a pool
+// created before the fork has no workers there. The pool notices (a
+// pthread_atfork handler, registered by the first beat_pool_create; no
+// system call per call): in the child, beat_submit, beat_submit_batch,
+// beat_submit_deferrable and beat_run (and what goes through it) return
+// BEAT_ERROR_FORKED, beat_pool_wait reports it through the logger and
+// returns at once, and beat_pool_destroy frees the memory without running
+// or waiting for anything (jobs queued before the fork never run in the
+// child; a beat_submit_batch copy still queued is not freed). Create a new
+// pool in the child if it needs one. The parent's pool is unaffected.
+// fork() from inside a task is not supported: the child may only exec or
+// _exit. A process cloned without fork() (raw clone) is not detected.
 
 // Number of worker threads. Thread safety: any thread.
 BEAT_API unsigned beat_pool_workers(const beat_pool *pool);
@@ -192,7 +243,8 @@ BEAT_API unsigned beat_pool_workers(const beat_pool *pool);
 // a worker and the caller blocks until it is done. Tasks fn spawns and
 // never waits for are finished before beat_run returns.
 // Errors: INVALID_ARGUMENT, SHUTDOWN, DEADLOCK (called from a task of the
-// same pool, which would wait for itself).
+// same pool, which would wait for itself), FORKED (the pool was created
+// before this process forked; see "Fork").
 // Thread safety: any thread outside the pool; many at once.
 BEAT_API beat_result beat_run(beat_pool *pool, beat_fn fn, void *arg);
 
@@ -204,7 +256,9 @@ BEAT_API unsigned beat_ctx_worker(const beat_ctx *ctx);
 BEAT_API beat_pool *beat_ctx_pool(const beat_ctx *ctx);
 
 // A counter of pending spawned tasks. Zero-initialise it; no allocation,
-// no destroy. It may be reused once beat_wait has returned.
+// no destroy. It may be reused once beat_wait has returned; reset while
+// its tasks run, it is reported when a task finishes below zero (rule
+// counter-reuse, with checks; see DEVELOPMENT MODE in the manual).
 // Fields are private: use beat_counter_pending.
 typedef struct beat_counter {
     uint64_t beat__state; // bits 62-63: parked-waiter flags; bits 0..61: pending tasks
@@ -279,14 +333,21 @@ static inline void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, 
 // where idle workers can steal it; when it has run, c is decremented.
 // If the task record or the deque cannot grow (out of memory) fn runs
 // inline instead, so no task is ever lost.
-// Thread safety: only from a task, with that task's ctx.
+// Thread safety: only from a task, with that task's ctx. With checks
+// (development mode) a ctx used on another thread is reported (rule
+// ctx-owner) and the call goes on with the calling thread's own context
+// of the pool, or, from a thread outside the pool, queues the task there.
 BEAT_API void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg);
 
 // Returns when c reaches zero. Meanwhile it runs other tasks: its own deque
 // first, then it steals; with nothing to do it parks until c is done or new
 // work appears. Memory ordering: everything the counted tasks wrote is
 // visible after return (acquire). Thread safety: only from a task, with that
-// task's ctx; several tasks may wait on one counter.
+// task's ctx; several tasks may wait on one counter. With checks
+// (development mode): a ctx of another thread as in beat_spawn (outside
+// the pool the thread then sleeps until c is done); a wait on the counter
+// the running task is itself counted on, which could never end, is
+// reported (rule self-wait) and returns at once.
 BEAT_API void beat_wait(beat_ctx *ctx, beat_counter *c);
 
 // Pending tasks of c at this instant (racy unless nothing else runs).
@@ -297,7 +358,9 @@ BEAT_API uint64_t beat_counter_pending(const beat_counter *c);
 // worker of this pool it goes onto that worker's deque; from any other
 // thread through a lock-free injection queue. Errors: INVALID_ARGUMENT,
 // OUT_OF_MEMORY (the job is not queued), SHUTDOWN (after beat_pool_destroy
-// has started). Thread safety: any thread.
+// has started; reported with checks, rule submit-after-destroy), FORKED
+// (in a child of fork(); see "Fork").
+// Thread safety: any thread.
 BEAT_API beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg);
 
 // One job of a batch.
@@ -312,7 +375,8 @@ typedef struct beat_job {
 // (each job still runs exactly once, on some worker, in no given order).
 // The way to submit many small jobs (a job of ~50 cycles is fine).
 // count == 0 does nothing. Errors: INVALID_ARGUMENT (NULL pool, NULL jobs
-// with count > 0, a NULL fn), OUT_OF_MEMORY (nothing queued), SHUTDOWN.
+// with count > 0, a NULL fn), OUT_OF_MEMORY (nothing queued), SHUTDOWN,
+// FORKED (see "Fork").
 // Thread safety: any thread.
 BEAT_API beat_result beat_submit_batch(beat_pool *pool, const beat_job *jobs, size_t count);
 
@@ -349,15 +413,99 @@ BEAT_API beat_result beat_submit_deferrable(beat_pool *pool, beat_fn fn, void *a
 // awareness is off or nothing was sampled yet). Thread safety: any thread.
 BEAT_API beat_pressure_level beat_pool_pressure(const beat_pool *pool);
 
+// ---------------------------------------------------------------------------
+// Names
+
+// Names a job function in pool, for traces, the profiler hooks
+// (BEAT_PROFILE_BEGIN, see the manual) and beat_fn_name. name is not
+// copied: a string literal, or one that outlives the pool. Naming fn again
+// replaces its name. Errors: INVALID_ARGUMENT (NULL pool, fn or name),
+// OUT_OF_MEMORY (BEAT_NAMES (64) functions are named already).
+// Thread safety: any thread.
+BEAT_API beat_result beat_name_fn(beat_pool *pool, beat_fn fn, const char *name);
+
+// fn's name in pool, or NULL when it has none (a scan of the names: meant
+// for tools and hooks, not for every job). Thread safety: any thread.
+BEAT_API const char *beat_fn_name(const beat_pool *pool, beat_fn fn);
+
+// ---------------------------------------------------------------------------
+// Pinned jobs and priorities (for engines)
+
+// beat_submit_pinned's target for jobs that run on the thread calling
+// beat_pump or beat_pump_wait (a game's main thread, a dedicated I/O thread).
+#define BEAT_MAIN_THREAD 0xFFFFFFFFu
+
+// Queues a job that runs on one thread only: worker `thread` (0 ..
+// workers-1), which takes it before other work, or, with BEAT_MAIN_THREAD,
+// the next thread to call beat_pump or beat_pump_wait. Jobs pinned to one
+// thread start in submission order. Jobs pinned to a worker count for
+// beat_pool_wait; main-thread jobs do not (the thread that waits is the one
+// that would pump them): they run at the next pump, and beat_pool_destroy
+// runs any left, on its caller. A worker parked by memory pressure still
+// runs its pinned jobs. Errors: INVALID_ARGUMENT (NULL pool or fn, thread
+// neither a worker nor BEAT_MAIN_THREAD), OUT_OF_MEMORY, SHUTDOWN.
+// Thread safety: any thread.
+BEAT_API beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_fn fn, void *arg);
+
+// Runs, on the calling thread, the main-thread jobs queued when it starts
+// (jobs they queue wait for the next pump), and stores how many ran in
+// *ran (if not NULL). Their ctx is one of the pool's outside contexts, as
+// in beat_run: they may pcall, spawn and wait. Call it once per frame, or
+// from the thread that owns BEAT_MAIN_THREAD; one pump runs at a time (a
+// second caller waits for the first). Errors: INVALID_ARGUMENT (NULL
+// pool), DEADLOCK (called from a job of this pool). Thread safety: any
+// thread that is not a worker of this pool.
+BEAT_API beat_result beat_pump(beat_pool *pool, unsigned *ran);
+
+// Like beat_pump, but first waits until a main-thread job is queued or
+// timeout_ms passes (0 = no limit), without using CPU: the loop of a
+// dedicated thread. *ran is 0 after a timeout.
+BEAT_API beat_result beat_pump_wait(beat_pool *pool, unsigned timeout_ms, unsigned *ran);
+
+// beat_pool_wait for a thread that wants to help: until every job submitted
+// so far has finished, the calling thread runs queued jobs and steals, on
+// one of the pool's outside contexts (as in beat_run), then waits as
+// beat_pool_wait does once nothing is left to take. Main-thread jobs are
+// not run (beat_pump runs them). Errors: INVALID_ARGUMENT (NULL pool),
+// DEADLOCK (from a job of this pool), FORKED. Thread safety: any thread
+// that is not a worker of this pool.
+BEAT_API beat_result beat_pool_help(beat_pool *pool);
+
+// Job priorities. With BEAT_PRIORITIES (1, 2 or 3; default 1) levels
+// compiled in, a worker choosing among queued jobs takes HIGH before
+// NORMAL before LOW; a job's beat_wait (and a stolen pcall's join) helps
+// only with queued jobs of its own priority or higher, and steals only from
+// workers running such jobs. With 2 levels LOW is NORMAL; with 1 level
+// (zero cost: no extra queue, no check) all are the same. beat_submit,
+// batches and pinned jobs are NORMAL; spawned tasks and pcall halves have
+// no priority of their own (they belong to the job that made them).
+typedef enum beat_priority {
+    BEAT_PRIORITY_HIGH = 0,
+    BEAT_PRIORITY_NORMAL = 1,
+    BEAT_PRIORITY_LOW = 2
+} beat_priority;
+
+// beat_submit at a priority. Errors: as beat_submit, and INVALID_ARGUMENT
+// for a priority other than the three. Thread safety: any thread.
+BEAT_API beat_result beat_submit_priority(beat_pool *pool, beat_priority priority, beat_fn fn,
+                                          void *arg);
+
 // Returns once every job submitted before the call has finished (not merely
 // left a queue). Workers count finished jobs in batches and report them
 // when they run out of their own work or go to sleep, so the return can
 // lag the last job by the task a worker is running then. It also waits for jobs submitted while it
 // waits, so under a never-ending stream of submits from other threads it may not return: use a
 // beat_counter for that. Called from a task of the same pool it would wait for itself: it reports
-// the misuse and returns at once. Memory ordering: the jobs' writes are visible after return.
+// the misuse and returns at once; so it does in a child of fork() (see "Fork"). Memory ordering:
+// the jobs' writes are visible after return.
 // Thread safety: any thread outside the pool; several at once.
 BEAT_API void beat_pool_wait(beat_pool *pool);
+
+// beat_pool_wait that says whether it waited: OK once the jobs have
+// finished; INVALID_ARGUMENT (NULL pool), DEADLOCK (called from a task of
+// the same pool: reported through the logger, nothing waited for), FORKED
+// (see "Fork"). Thread safety: as beat_pool_wait.
+BEAT_API beat_result beat_pool_wait_checked(beat_pool *pool);
 
 // ---------------------------------------------------------------------------
 // Statistics: cheap per-worker counters, summed on request.
@@ -375,14 +523,66 @@ typedef struct beat_stats {
     uint64_t chained;       // tiny jobs taken from the queue in chains (see predict_off)
     uint64_t throttles;     // parks because memory pressure lowered the running workers
     uint64_t deferred;      // deferrable jobs held because of memory pressure
+    // Time, in ns. Busy: running tasks (for an outside slot, the time inside
+    // beat_run or a beat_pump). Idle: spinning or parked with nothing to run, in the main
+    // loop or inside a wait (beat_wait, a join, a loop's end). A worker is
+    // neither before its first task, an outside slot between beat_run calls.
+    // Clock reads happen only where a worker turns idle or busy (never per
+    // pcall, nor per task of a busy worker); the open stretch counts up to
+    // the read. busy / (busy + idle) is the worker's utilisation.
+    uint64_t busy_ns;
+    uint64_t idle_ns;
 } beat_stats;
 
 // Fills *total (if not NULL) with the sum over workers and outside slots
-// (beat_run callers), and per_worker[i] for i < min(capacity, workers). Counters are read while the
+// (beat_run callers), and per_worker[i] for i < min(capacity, workers +
+// BEAT_OUTSIDE_SLOTS): the workers, then the outside slots. Counters are read while the
 // pool runs: each is exact, the set is not a single snapshot. Errors: INVALID_ARGUMENT (NULL pool,
 // NULL per_worker with capacity > 0). Thread safety: any thread.
 BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
                                      beat_stats *per_worker, unsigned capacity);
+
+// The stats as a table, one row per worker, an "outside" row (the outside
+// slots summed, when beat_run was used) and a "total" row; the header row
+// names the columns:
+//   worker tasks chunks pcalls promotions steals failed_steals parks wakeups
+//   busy_ms idle_ms util%
+// Numbers are right-aligned and separated by blanks; busy_ms and idle_ms
+// have one decimal, util% = 100 * busy / (busy + idle) with one decimal
+// ("-" before any time was counted). The total row is the sum of the rows
+// printed (one reading of each worker). Like snprintf: writes at most cap
+// bytes, NUL included (nothing when cap is 0; buf may then be NULL), and
+// returns the length of the whole table, so a result >= cap means it was
+// cut. Works under BEAT_NO_STDIO. Errors (negative): INVALID_ARGUMENT
+// (NULL pool, NULL buf with cap > 0). Thread safety: any thread.
+BEAT_API int beat_pool_stats_format(const beat_pool *pool, char *buf, size_t cap);
+
+#ifndef BEAT_NO_STDIO
+// beat_pool_stats_format written to out (one allocation through the
+// pool's allocator for the text). Errors: INVALID_ARGUMENT (NULL pool or
+// out), OUT_OF_MEMORY, IO (the write failed). Absent under BEAT_NO_STDIO.
+// Thread safety: any thread.
+BEAT_API beat_result beat_pool_stats_print(const beat_pool *pool, FILE *out);
+#endif
+
+// ---------------------------------------------------------------------------
+// Configuration review
+
+// A review of cfg for this machine, one finding per line ("<field>: <the
+// problem>. Fix: <what to do>."): values beat_pool_create rejects, more
+// workers than the CPUs this process may use (affinity mask, cgroup cpuset
+// and CPU quota, read below cfg->sysfs_root), pinning where the topology
+// cannot be read or worker_cpus names CPUs not allowed, heartbeat or spin
+// times at extremes, memory_aware without PSI or a memory cgroup to read,
+// pressure fields that are ignored, a stuck_wait_ms or checks without a
+// logger, a small stack. An empty text means nothing to report. cfg NULL
+// reviews the defaults. It reads /sys, /proc and cgroup files (and
+// allocates briefly through BEAT_MALLOC) like beat_pool_create; it starts
+// no thread. Like snprintf: writes at most cap bytes (NUL included; buf may
+// be NULL when cap is 0) and returns the length of the whole review.
+// Errors (negative): INVALID_ARGUMENT (NULL buf with cap > 0).
+// Thread safety: any thread.
+BEAT_API int beat_config_analyze(const beat_config *cfg, char *buf, size_t cap);
 
 // ---------------------------------------------------------------------------
 // Loops
@@ -393,7 +593,9 @@ BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
 // that start at the grain and double up to 1024 elements (or the grain),
 // and is split in halves only when the heartbeat or an idle worker asks,
 // so grain 0 suits tiny and huge ranges alike. begin >= end does nothing.
-// Thread safety: only from a task, with that task's ctx.
+// Thread safety: only from a task, with that task's ctx (with checks, a
+// ctx of another thread as in beat_spawn; from outside the pool the loop
+// runs through beat_pool_parallel_for).
 BEAT_API void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t grain,
                                 beat_range_fn body, void *arg);
 
@@ -405,7 +607,9 @@ BEAT_API void beat_parallel_for(beat_ctx *ctx, size_t begin, size_t end, size_t 
 // serial left-to-right fold. result receives the total (identity for an
 // empty range). grain as in beat_parallel_for.
 // Errors: INVALID_ARGUMENT (NULL functions or pointers, partial_size 0 or
-// too large). Thread safety: only from a task, with that task's ctx.
+// too large). Thread safety: only from a task, with that task's ctx (with
+// checks, a ctx of another thread as in beat_spawn; from outside the pool
+// it runs through beat_pool_parallel_reduce, with its errors).
 #define BEAT_REDUCE_MAX_PARTIAL 256
 typedef void (*beat_reduce_fn)(beat_ctx *ctx, size_t begin, size_t end, void *partial, void *arg);
 typedef void (*beat_combine_fn)(void *left, const void *right, void *arg);

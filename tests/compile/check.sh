@@ -44,6 +44,7 @@ for cc in gcc clang; do
         case_ "$cc $std: BEAT_NO_PSI" $cc $flags -DBEAT_NO_PSI -c "$here/impl.c" -o "$out/np.o"
         case_ "$cc $std: BEAT_NO_PREDICT" $cc $flags -DBEAT_NO_PREDICT -c "$here/impl.c" -o "$out/npr.o"
         case_ "$cc $std: BEAT_NO_TOPOLOGY" $cc $flags -DBEAT_NO_TOPOLOGY -c "$here/impl.c" -o "$out/nt.o"
+        case_ "$cc $std: BEAT_NO_TRACE" $cc $flags -DBEAT_NO_TRACE -c "$here/impl.c" -o "$out/ntr.o"
     done
 done
 for cxx in g++ clang++; do
@@ -60,6 +61,40 @@ for cxx in g++ clang++; do
     case_ "$cxx c++11: BEAT_NO_PSI" $cxx $flags -DBEAT_NO_PSI -c "$here/impl.c" -o "$out/np.o"
     case_ "$cxx c++11: BEAT_NO_PREDICT" $cxx $flags -DBEAT_NO_PREDICT -c "$here/impl.c" -o "$out/npr.o"
     case_ "$cxx c++11: BEAT_NO_TOPOLOGY" $cxx $flags -DBEAT_NO_TOPOLOGY -c "$here/impl.c" -o "$out/nt.o"
+    case_ "$cxx c++11: BEAT_NO_TRACE" $cxx $flags -DBEAT_NO_TRACE -c "$here/impl.c" -o "$out/ntr.o"
+done
+
+# Every configuration macro under C and C++: all BEAT_NO_* the header knows
+# (found in it, so a new one is covered at once) together, the allocator,
+# assert and debug macros replaced, the size macros changed, BEAT_API set;
+# and for C++ also BEAT_NO_STDIO, a two-user link, -O2 and C++20.
+no_all=$(grep -ohE 'BEAT_NO_[A-Z0-9_]+' "$root/beat.h" | sort -u | sed 's/^/-D/' | tr '\n' ' ')
+hooks=(-D'BEAT_MALLOC(n)=__builtin_malloc(n)' -D'BEAT_FREE(p)=__builtin_free(p)'
+    -D'BEAT_ASSERT(c)=((void)(c))' -DBEAT_DEBUG=0)
+sizes="-DBEAT_OUTSIDE_SLOTS=1 -DBEAT_CACHELINE=128 -DBEAT_HEARTBEAT_US=50"
+for lang in "gcc -std=c11" "clang -std=c11" "g++ -std=c++11 -x c++" "clang++ -std=c++11 -x c++"; do
+    set -- $lang
+    command -v "$1" >/dev/null || continue
+    tool=$1
+    flags="${*:2} $warn -I$root"
+    [ "${lang#*c++}" = "$lang" ] && flags="$flags -Wstrict-prototypes"
+    case_ "$tool $2: every BEAT_NO_* at once ($(echo $no_all | wc -w))" $tool $flags $no_all \
+        -c "$here/impl.c" -o "$out/na.o"
+    case_ "$tool $2: BEAT_MALLOC/FREE, BEAT_ASSERT, BEAT_DEBUG=0" $tool $flags "${hooks[@]}" \
+        -c "$here/impl.c" -o "$out/hk.o"
+    case_ "$tool $2: BEAT_OUTSIDE_SLOTS, BEAT_CACHELINE, BEAT_HEARTBEAT_US" $tool $flags $sizes \
+        -c "$here/impl.c" -o "$out/sz.o"
+    case_ "$tool $2: BEAT_API with a visibility attribute" $tool $flags \
+        -D'BEAT_API=extern __attribute__((visibility("default")))' -c "$here/impl.c" -o "$out/ap.o"
+done
+for cxx in g++ clang++; do
+    command -v $cxx >/dev/null || continue
+    flags="-std=c++11 $warn -I$root -x c++"
+    case_ "$cxx c++11: BEAT_NO_STDIO, NDEBUG" $cxx $flags -DBEAT_NO_STDIO -DNDEBUG -c "$here/impl.c" -o "$out/ns.o"
+    case_ "$cxx c++11: two users + one implementation link" \
+        $cxx $flags "$here/user_a.c" "$here/user_b.c" "$here/impl.c" -DBEAT_WITH_MAIN -o "$out/two" -pthread
+    case_ "$cxx c++11: implementation, -O2" $cxx $flags -O2 -c "$here/impl.c" -o "$out/o2.o"
+    case_ "$cxx c++20: implementation" $cxx -std=c++20 $warn -I"$root" -x c++ -c "$here/impl.c" -o "$out/20.o"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
