@@ -76,6 +76,8 @@ CONFIGURATION
     BEAT_SIMD_NO_AVX2,                                      scalar path is always there);
     BEAT_SIMD_NO_AVX512,                                    beat_simd_force(it) returns
     BEAT_SIMD_NO_NEON                                       UNSUPPORTED
+    BEAT_SIMD_PARALLEL_MIN_BYTES 16 MiB             impl    beat_simd_parallel_* on arrays
+                                                            up to this size run serially
 
     Runtime configuration is beat_config (zero-initialised == defaults);
     beat_config_default(profile) gives the defaults of a profile:
@@ -2035,8 +2037,11 @@ BEAT_API size_t beat_simd_count_f64(beat_simd_cmp op, double t, const double *x,
 // of 16 KiB whose boundaries are 64-byte aligned in memory (in y for axpy,
 // the array written, so no two workers write one cache line), so every
 // piece starts on a vector and cache-line boundary; each worker runs the
-// active SIMD path on whole runs of blocks. Inputs under one block run on
-// the calling thread inside beat_run.
+// active SIMD path on whole runs of blocks. Arrays of at most
+// BEAT_SIMD_PARALLEL_MIN_BYTES (16 MiB of x; impl macro) are one call of
+// the serial kernel on the calling thread: below that, on the 2-CPU
+// machine it was measured on, handing the work to the pool cost more than
+// it gained (the errors stay those of the pool, below).
 //
 // The split depends only on n and on the address of x (y for axpy) modulo
 // 64, never on the number of workers or on timing, so a result is the same
@@ -2335,6 +2340,23 @@ BEAT__INLINE void beat__cpu_relax(void)
 #elif BEAT__ARCH_ARM
     __asm__ __volatile__("yield" ::: "memory");
 #endif
+}
+
+// A spin lock for rare, short writer sections (the batch-variant and name
+// tables). Acquire on taking and release on giving back: each holder sees
+// what the previous one wrote. Readers of what it guards take no lock.
+BEAT__INLINE void beat__spin_lock(uint32_t *lock)
+{
+    uint32_t unlocked = 0;
+    while (!beat__atomic_cas_u32(lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED)) {
+        unlocked = 0;
+        beat__cpu_relax();
+    }
+}
+
+BEAT__INLINE void beat__spin_unlock(uint32_t *lock)
+{
+    beat__atomic_store_u32(lock, 0, BEAT__MO_RELEASE);
 }
 
 #endif // BEAT__ATOMICS_H_INCLUDED
@@ -8349,19 +8371,19 @@ struct beat__trace {
 // Recording (owner of the ring only)
 
 // The next record of r, with its begin time, or NULL when r is full (then
-// the refusal is counted).
+// the refusal is counted; only the first refusal reads the clock).
 BEAT__PRIVATE beat__trace_rec *beat__trace_take(beat__trace_ring *r, int64_t depth)
 {
-    uint64_t now = beat__now_ns() - r->origin;
     // Relaxed: only this thread stores used and dropped; status reads them.
     uint32_t used = beat__atomic_load_u32(&r->used, BEAT__MO_RELAXED);
     if (used == r->capacity) {
         uint64_t dropped = beat__atomic_load_u64(&r->dropped, BEAT__MO_RELAXED);
         if (dropped == 0)
-            r->full_at = now;
+            r->full_at = beat__now_ns() - r->origin;
         beat__atomic_store_u64(&r->dropped, dropped + 1, BEAT__MO_RELAXED);
         return NULL;
     }
+    uint64_t now = beat__now_ns() - r->origin;
     beat__atomic_store_u32(&r->used, used + 1, BEAT__MO_RELAXED);
     beat__trace_rec *rec = &r->recs[used];
     rec->begin = now;
@@ -10010,6 +10032,19 @@ BEAT__PRIVATE int beat__idle_spin(beat_ctx *ctx, uint64_t *spin_until)
 // awaited: the task being waited for, if there is one; the deque of the
 // worker that stole it is tried first (its children are likely there).
 // Memory ordering: acquire on return.
+// One step of a loop that helps while it waits: runs a task if one can be
+// found, else spins a while. Returns 0 once the spin is over (time to park).
+BEAT__PRIVATE int beat__help_step(beat_ctx *ctx, beat_ctx *prefer, uint64_t *spin_until)
+{
+    beat__task *t = beat__find_work(ctx, prefer);
+    if (t != NULL) {
+        beat__task_run(ctx, t);
+        *spin_until = 0;
+        return 1;
+    }
+    return beat__idle_spin(ctx, spin_until);
+}
+
 BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat__task *awaited)
 {
     uint64_t spin_until = 0;
@@ -10021,13 +10056,7 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
             uint32_t thief = beat__atomic_load_u32(&awaited->thief, BEAT__MO_RELAXED);
             prefer = thief != 0 ? &ctx->pool->workers[thief - 1] : NULL;
         }
-        beat__task *t = beat__find_work(ctx, prefer);
-        if (t != NULL) {
-            beat__task_run(ctx, t);
-            spin_until = 0;
-            continue;
-        }
-        if (beat__idle_spin(ctx, &spin_until))
+        if (beat__help_step(ctx, prefer, &spin_until))
             continue;
         // Seq_cst RMW on the counter word: see beat__outside_wait.
         uint64_t seen =
@@ -11118,13 +11147,7 @@ BEAT__DEF beat_result beat_register_batch(beat_pool *pool, beat_fn fn, beat_batc
 {
     if (pool == NULL || fn == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
-    uint32_t unlocked = 0;
-    // Acquire/release: the lock orders writers; readers never take it.
-    while (!beat__atomic_cas_u32(&pool->variants_lock, &unlocked, 1, BEAT__MO_ACQUIRE,
-                                 BEAT__MO_RELAXED)) {
-        unlocked = 0;
-        beat__cpu_relax();
-    }
+    beat__spin_lock(&pool->variants_lock); // orders writers; readers never take it
     beat_result r = BEAT_OK;
     // Relaxed: nvariants only changes under the lock we hold.
     uint32_t n = beat__atomic_load_u32(&pool->nvariants, BEAT__MO_RELAXED), i = 0;
@@ -11145,7 +11168,7 @@ BEAT__DEF beat_result beat_register_batch(beat_pool *pool, beat_fn fn, beat_batc
         // acquire nvariants.
         beat__atomic_store_u32(&pool->nvariants, n + 1, BEAT__MO_RELEASE);
     }
-    beat__atomic_store_u32(&pool->variants_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&pool->variants_lock);
     if (r != BEAT_OK)
         beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
                   "beat_register_batch: %d functions have batch variants already; raise "
@@ -11330,13 +11353,7 @@ BEAT__DEF beat_result beat_name_fn(beat_pool *pool, beat_fn fn, const char *name
 {
     if (pool == NULL || fn == NULL || name == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
-    uint32_t unlocked = 0;
-    // Acquire/release: the lock orders writers; readers never take it.
-    while (!beat__atomic_cas_u32(&pool->names_lock, &unlocked, 1, BEAT__MO_ACQUIRE,
-                                 BEAT__MO_RELAXED)) {
-        unlocked = 0;
-        beat__cpu_relax();
-    }
+    beat__spin_lock(&pool->names_lock); // orders writers; readers never take it
     beat_result r = BEAT_OK;
     // Relaxed: nnames only changes under the lock we hold.
     uint32_t n = beat__atomic_load_u32(&pool->nnames, BEAT__MO_RELAXED), i = 0;
@@ -11355,7 +11372,7 @@ BEAT__DEF beat_result beat_name_fn(beat_pool *pool, beat_fn fn, const char *name
         // Release: publishes the entry to readers that acquire nnames.
         beat__atomic_store_u32(&pool->nnames, n + 1, BEAT__MO_RELEASE);
     }
-    beat__atomic_store_u32(&pool->names_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&pool->names_lock);
     if (r != BEAT_OK)
         beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
                   "beat_name_fn: %d functions are named already; raise BEAT_NAMES or name fewer",
@@ -12214,13 +12231,7 @@ BEAT__PRIVATE void beat__help_body(beat_ctx *ctx, void *arg)
     (void)arg;
     // Acquire: the finished jobs' writes are visible to our caller.
     while ((beat__atomic_load_u64(&pool->jobs, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
-        beat__task *t = beat__find_work(ctx, NULL);
-        if (t != NULL) {
-            beat__task_run(ctx, t);
-            spin_until = 0;
-            continue;
-        }
-        if (beat__idle_spin(ctx, &spin_until))
+        if (beat__help_step(ctx, NULL, &spin_until))
             continue;
         beat__jobs_flush(ctx); // ours must count before we wait for the count
         beat__outside_wait(pool, &pool->jobs);
@@ -14186,6 +14197,18 @@ BEAT__SIMD_DEFINE_PUBLIC(f64, double)
 #define BEAT__SIMD_PAR_BLOCK_BYTES 16384u
 #define BEAT__SIMD_PAR_PIECES 256u
 
+// Arrays of at most BEAT_SIMD_PARALLEL_MIN_BYTES (x's bytes) run as one
+// serial kernel call on the calling thread. Splitting pays only once the
+// kernel is bound by memory bandwidth that more cores can pull: on the
+// 2-CPU test VM (32 MiB L3) 2 workers were 0.5-0.9x the serial kernel from
+// 8 KiB to 8 MiB, about even at 12-16 MiB, and 1.1-1.5x from 32 MiB
+// (make -C bench simd ARGS="--sizes 4M,16M,64M"). Machines with more cores
+// gain earlier: lower it there.
+#ifndef BEAT_SIMD_PARALLEL_MIN_BYTES
+#define BEAT_SIMD_PARALLEL_MIN_BYTES (16u * 1024u * 1024u)
+#endif
+#define BEAT__SIMD_PAR_SERIAL_BYTES ((size_t)BEAT_SIMD_PARALLEL_MIN_BYTES)
+
 typedef enum beat__simd_par_op {
     BEAT__SIMD_PAR_SUM,
     BEAT__SIMD_PAR_DOT,
@@ -14204,6 +14227,23 @@ typedef struct beat__simd_par {
     double a;          // axpy's a (a float converts exactly)
     size_t n, head, block;
 } beat__simd_par;
+
+// Whether an array of n elements of size bytes stays on the calling thread,
+// and if so what the pool would have answered (the same errors either way:
+// DEADLOCK from a task of the pool, SHUTDOWN once destroy has begun).
+BEAT__PRIVATE int beat__simd_par_serial(beat_pool *pool, size_t n, size_t size, beat_result *r)
+{
+    if (n > BEAT__SIMD_PAR_SERIAL_BYTES / size)
+        return 0;
+    *r = BEAT_OK;
+    if (beat__called_from_own_worker(pool, "beat_simd_parallel_*"))
+        *r = BEAT_ERROR_DEADLOCK;
+    else if (!beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED)) // relaxed, as beat_run
+        *r = BEAT_ERROR_SHUTDOWN;
+    else if (beat__forked(pool))
+        *r = BEAT_ERROR_FORKED;
+    return 1;
+}
 
 // Where block k starts; k = the number of blocks gives n.
 BEAT__PRIVATE size_t beat__simd_par_at(const beat__simd_par *p, size_t k)
@@ -14311,10 +14351,16 @@ BEAT__PRIVATE beat__simd_par beat__simd_par_make(beat__simd_par_op op, const voi
             *out = identity;                                                                       \
             return BEAT_OK;                                                                        \
         }                                                                                          \
+        beat_result r;                                                                             \
+        if (beat__simd_par_serial(pool, p->n, sizeof(T), &r)) {                                    \
+            if (r == BEAT_OK)                                                                      \
+                *out = beat__simd_par_piece_##sfx(p, 0, p->n);                                     \
+            return r;                                                                              \
+        }                                                                                          \
         size_t nblocks = beat__simd_par_split(p, p->x, sizeof(T));                                 \
-        beat_result r = beat_pool_parallel_reduce(                                                 \
-            pool, 0, nblocks, beat__simd_par_grain(nblocks), &identity, sizeof identity,           \
-            beat__simd_par_fold_##sfx, beat__simd_par_combine_##sfx, p, &result);                  \
+        r = beat_pool_parallel_reduce(pool, 0, nblocks, beat__simd_par_grain(nblocks), &identity,  \
+                                      sizeof identity, beat__simd_par_fold_##sfx,                  \
+                                      beat__simd_par_combine_##sfx, p, &result);                   \
         if (r == BEAT_OK)                                                                          \
             *out = result;                                                                         \
         return r;                                                                                  \
@@ -14358,6 +14404,12 @@ BEAT__PRIVATE beat__simd_par beat__simd_par_make(beat__simd_par_op op, const voi
             return BEAT_ERROR_INVALID_ARGUMENT;                                                    \
         if (n == 0)                                                                                \
             return BEAT_OK;                                                                        \
+        beat_result r;                                                                             \
+        if (beat__simd_par_serial(pool, n, sizeof(T), &r)) {                                       \
+            if (r == BEAT_OK)                                                                      \
+                beat_simd_axpy_##sfx(a, x, y, n);                                                  \
+            return r;                                                                              \
+        }                                                                                          \
         size_t nblocks = beat__simd_par_split(&p, y, sizeof(T));                                   \
         return beat_pool_parallel_for(pool, 0, nblocks, 1, beat__simd_par_axpy_##sfx, &p);         \
     }

@@ -97,4 +97,21 @@ BEAT__INLINE void beat__cpu_relax(void)
 #endif
 }
 
+// A spin lock for rare, short writer sections (the batch-variant and name
+// tables). Acquire on taking and release on giving back: each holder sees
+// what the previous one wrote. Readers of what it guards take no lock.
+BEAT__INLINE void beat__spin_lock(uint32_t *lock)
+{
+    uint32_t unlocked = 0;
+    while (!beat__atomic_cas_u32(lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED)) {
+        unlocked = 0;
+        beat__cpu_relax();
+    }
+}
+
+BEAT__INLINE void beat__spin_unlock(uint32_t *lock)
+{
+    beat__atomic_store_u32(lock, 0, BEAT__MO_RELEASE);
+}
+
 #endif // BEAT__ATOMICS_H_INCLUDED

@@ -78,13 +78,7 @@ BEAT__DEF beat_result beat_register_batch(beat_pool *pool, beat_fn fn, beat_batc
 {
     if (pool == NULL || fn == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
-    uint32_t unlocked = 0;
-    // Acquire/release: the lock orders writers; readers never take it.
-    while (!beat__atomic_cas_u32(&pool->variants_lock, &unlocked, 1, BEAT__MO_ACQUIRE,
-                                 BEAT__MO_RELAXED)) {
-        unlocked = 0;
-        beat__cpu_relax();
-    }
+    beat__spin_lock(&pool->variants_lock); // orders writers; readers never take it
     beat_result r = BEAT_OK;
     // Relaxed: nvariants only changes under the lock we hold.
     uint32_t n = beat__atomic_load_u32(&pool->nvariants, BEAT__MO_RELAXED), i = 0;
@@ -105,7 +99,7 @@ BEAT__DEF beat_result beat_register_batch(beat_pool *pool, beat_fn fn, beat_batc
         // acquire nvariants.
         beat__atomic_store_u32(&pool->nvariants, n + 1, BEAT__MO_RELEASE);
     }
-    beat__atomic_store_u32(&pool->variants_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&pool->variants_lock);
     if (r != BEAT_OK)
         beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
                   "beat_register_batch: %d functions have batch variants already; raise "

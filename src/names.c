@@ -9,13 +9,7 @@ BEAT__DEF beat_result beat_name_fn(beat_pool *pool, beat_fn fn, const char *name
 {
     if (pool == NULL || fn == NULL || name == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
-    uint32_t unlocked = 0;
-    // Acquire/release: the lock orders writers; readers never take it.
-    while (!beat__atomic_cas_u32(&pool->names_lock, &unlocked, 1, BEAT__MO_ACQUIRE,
-                                 BEAT__MO_RELAXED)) {
-        unlocked = 0;
-        beat__cpu_relax();
-    }
+    beat__spin_lock(&pool->names_lock); // orders writers; readers never take it
     beat_result r = BEAT_OK;
     // Relaxed: nnames only changes under the lock we hold.
     uint32_t n = beat__atomic_load_u32(&pool->nnames, BEAT__MO_RELAXED), i = 0;
@@ -34,7 +28,7 @@ BEAT__DEF beat_result beat_name_fn(beat_pool *pool, beat_fn fn, const char *name
         // Release: publishes the entry to readers that acquire nnames.
         beat__atomic_store_u32(&pool->nnames, n + 1, BEAT__MO_RELEASE);
     }
-    beat__atomic_store_u32(&pool->names_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&pool->names_lock);
     if (r != BEAT_OK)
         beat__log(&pool->cfg.logger, BEAT_LOG_ERROR,
                   "beat_name_fn: %d functions are named already; raise BEAT_NAMES or name fewer",

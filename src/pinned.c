@@ -127,13 +127,7 @@ BEAT__PRIVATE void beat__help_body(beat_ctx *ctx, void *arg)
     (void)arg;
     // Acquire: the finished jobs' writes are visible to our caller.
     while ((beat__atomic_load_u64(&pool->jobs, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
-        beat__task *t = beat__find_work(ctx, NULL);
-        if (t != NULL) {
-            beat__task_run(ctx, t);
-            spin_until = 0;
-            continue;
-        }
-        if (beat__idle_spin(ctx, &spin_until))
+        if (beat__help_step(ctx, NULL, &spin_until))
             continue;
         beat__jobs_flush(ctx); // ours must count before we wait for the count
         beat__outside_wait(pool, &pool->jobs);

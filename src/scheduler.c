@@ -1212,6 +1212,19 @@ BEAT__PRIVATE int beat__idle_spin(beat_ctx *ctx, uint64_t *spin_until)
 // awaited: the task being waited for, if there is one; the deque of the
 // worker that stole it is tried first (its children are likely there).
 // Memory ordering: acquire on return.
+// One step of a loop that helps while it waits: runs a task if one can be
+// found, else spins a while. Returns 0 once the spin is over (time to park).
+BEAT__PRIVATE int beat__help_step(beat_ctx *ctx, beat_ctx *prefer, uint64_t *spin_until)
+{
+    beat__task *t = beat__find_work(ctx, prefer);
+    if (t != NULL) {
+        beat__task_run(ctx, t);
+        *spin_until = 0;
+        return 1;
+    }
+    return beat__idle_spin(ctx, spin_until);
+}
+
 BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat__task *awaited)
 {
     uint64_t spin_until = 0;
@@ -1223,13 +1236,7 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
             uint32_t thief = beat__atomic_load_u32(&awaited->thief, BEAT__MO_RELAXED);
             prefer = thief != 0 ? &ctx->pool->workers[thief - 1] : NULL;
         }
-        beat__task *t = beat__find_work(ctx, prefer);
-        if (t != NULL) {
-            beat__task_run(ctx, t);
-            spin_until = 0;
-            continue;
-        }
-        if (beat__idle_spin(ctx, &spin_until))
+        if (beat__help_step(ctx, prefer, &spin_until))
             continue;
         // Seq_cst RMW on the counter word: see beat__outside_wait.
         uint64_t seen =

@@ -145,19 +145,19 @@ struct beat__trace {
 // Recording (owner of the ring only)
 
 // The next record of r, with its begin time, or NULL when r is full (then
-// the refusal is counted).
+// the refusal is counted; only the first refusal reads the clock).
 BEAT__PRIVATE beat__trace_rec *beat__trace_take(beat__trace_ring *r, int64_t depth)
 {
-    uint64_t now = beat__now_ns() - r->origin;
     // Relaxed: only this thread stores used and dropped; status reads them.
     uint32_t used = beat__atomic_load_u32(&r->used, BEAT__MO_RELAXED);
     if (used == r->capacity) {
         uint64_t dropped = beat__atomic_load_u64(&r->dropped, BEAT__MO_RELAXED);
         if (dropped == 0)
-            r->full_at = now;
+            r->full_at = beat__now_ns() - r->origin;
         beat__atomic_store_u64(&r->dropped, dropped + 1, BEAT__MO_RELAXED);
         return NULL;
     }
+    uint64_t now = beat__now_ns() - r->origin;
     beat__atomic_store_u32(&r->used, used + 1, BEAT__MO_RELAXED);
     beat__trace_rec *rec = &r->recs[used];
     rec->begin = now;

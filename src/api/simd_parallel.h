@@ -6,8 +6,11 @@
 // of 16 KiB whose boundaries are 64-byte aligned in memory (in y for axpy,
 // the array written, so no two workers write one cache line), so every
 // piece starts on a vector and cache-line boundary; each worker runs the
-// active SIMD path on whole runs of blocks. Inputs under one block run on
-// the calling thread inside beat_run.
+// active SIMD path on whole runs of blocks. Arrays of at most
+// BEAT_SIMD_PARALLEL_MIN_BYTES (16 MiB of x; impl macro) are one call of
+// the serial kernel on the calling thread: below that, on the 2-CPU
+// machine it was measured on, handing the work to the pool cost more than
+// it gained (the errors stay those of the pool, below).
 //
 // The split depends only on n and on the address of x (y for axpy) modulo
 // 64, never on the number of workers or on timing, so a result is the same

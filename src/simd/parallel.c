@@ -10,6 +10,18 @@
 #define BEAT__SIMD_PAR_BLOCK_BYTES 16384u
 #define BEAT__SIMD_PAR_PIECES 256u
 
+// Arrays of at most BEAT_SIMD_PARALLEL_MIN_BYTES (x's bytes) run as one
+// serial kernel call on the calling thread. Splitting pays only once the
+// kernel is bound by memory bandwidth that more cores can pull: on the
+// 2-CPU test VM (32 MiB L3) 2 workers were 0.5-0.9x the serial kernel from
+// 8 KiB to 8 MiB, about even at 12-16 MiB, and 1.1-1.5x from 32 MiB
+// (make -C bench simd ARGS="--sizes 4M,16M,64M"). Machines with more cores
+// gain earlier: lower it there.
+#ifndef BEAT_SIMD_PARALLEL_MIN_BYTES
+#define BEAT_SIMD_PARALLEL_MIN_BYTES (16u * 1024u * 1024u)
+#endif
+#define BEAT__SIMD_PAR_SERIAL_BYTES ((size_t)BEAT_SIMD_PARALLEL_MIN_BYTES)
+
 typedef enum beat__simd_par_op {
     BEAT__SIMD_PAR_SUM,
     BEAT__SIMD_PAR_DOT,
@@ -28,6 +40,23 @@ typedef struct beat__simd_par {
     double a;          // axpy's a (a float converts exactly)
     size_t n, head, block;
 } beat__simd_par;
+
+// Whether an array of n elements of size bytes stays on the calling thread,
+// and if so what the pool would have answered (the same errors either way:
+// DEADLOCK from a task of the pool, SHUTDOWN once destroy has begun).
+BEAT__PRIVATE int beat__simd_par_serial(beat_pool *pool, size_t n, size_t size, beat_result *r)
+{
+    if (n > BEAT__SIMD_PAR_SERIAL_BYTES / size)
+        return 0;
+    *r = BEAT_OK;
+    if (beat__called_from_own_worker(pool, "beat_simd_parallel_*"))
+        *r = BEAT_ERROR_DEADLOCK;
+    else if (!beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED)) // relaxed, as beat_run
+        *r = BEAT_ERROR_SHUTDOWN;
+    else if (beat__forked(pool))
+        *r = BEAT_ERROR_FORKED;
+    return 1;
+}
 
 // Where block k starts; k = the number of blocks gives n.
 BEAT__PRIVATE size_t beat__simd_par_at(const beat__simd_par *p, size_t k)
@@ -135,10 +164,16 @@ BEAT__PRIVATE beat__simd_par beat__simd_par_make(beat__simd_par_op op, const voi
             *out = identity;                                                                       \
             return BEAT_OK;                                                                        \
         }                                                                                          \
+        beat_result r;                                                                             \
+        if (beat__simd_par_serial(pool, p->n, sizeof(T), &r)) {                                    \
+            if (r == BEAT_OK)                                                                      \
+                *out = beat__simd_par_piece_##sfx(p, 0, p->n);                                     \
+            return r;                                                                              \
+        }                                                                                          \
         size_t nblocks = beat__simd_par_split(p, p->x, sizeof(T));                                 \
-        beat_result r = beat_pool_parallel_reduce(                                                 \
-            pool, 0, nblocks, beat__simd_par_grain(nblocks), &identity, sizeof identity,           \
-            beat__simd_par_fold_##sfx, beat__simd_par_combine_##sfx, p, &result);                  \
+        r = beat_pool_parallel_reduce(pool, 0, nblocks, beat__simd_par_grain(nblocks), &identity,  \
+                                      sizeof identity, beat__simd_par_fold_##sfx,                  \
+                                      beat__simd_par_combine_##sfx, p, &result);                   \
         if (r == BEAT_OK)                                                                          \
             *out = result;                                                                         \
         return r;                                                                                  \
@@ -182,6 +217,12 @@ BEAT__PRIVATE beat__simd_par beat__simd_par_make(beat__simd_par_op op, const voi
             return BEAT_ERROR_INVALID_ARGUMENT;                                                    \
         if (n == 0)                                                                                \
             return BEAT_OK;                                                                        \
+        beat_result r;                                                                             \
+        if (beat__simd_par_serial(pool, n, sizeof(T), &r)) {                                       \
+            if (r == BEAT_OK)                                                                      \
+                beat_simd_axpy_##sfx(a, x, y, n);                                                  \
+            return r;                                                                              \
+        }                                                                                          \
         size_t nblocks = beat__simd_par_split(&p, y, sizeof(T));                                   \
         return beat_pool_parallel_for(pool, 0, nblocks, 1, beat__simd_par_axpy_##sfx, &p);         \
     }

@@ -222,6 +222,13 @@ static double fz_cpu_max(const char *text, size_t len)
         s++;
     if (*s == '\n')
         s++;
+    // cpu.max is read whole (not cut at 63 bytes like the number files):
+    // leading zeros never cut the value off (found by this target in CI:
+    // 54 zeros, then a quota of 19 digits).
+    while (qlen > 1 && *digits == '0')
+        digits++, qlen--;
+    while (plen > 1 && *pdigits == '0')
+        pdigits++, plen--;
     int neg;
     ok = ok && *s == '\0' && fz_number(digits, qlen, 0, &neg, &quota) &&
          (plen == 0 || fz_number(pdigits, plen, 0, &neg, &period));
