@@ -742,7 +742,7 @@ typedef struct beat_config {
     beat_logger logger;      // optional, see beat_logger
     unsigned spin_us;        // idle spin before parking; 0 = profile default (10 us)
     unsigned deque_capacity; // initial slots per worker deque, power of two; 0 = 256
-    size_t stack_size;       // worker stack bytes; 0 = the system default
+    size_t stack_size;       // worker stack bytes; 0 = the system default, else at least 64 KiB
     int checks;              // 1: misuse checks and reports even with NDEBUG; 0: per BEAT_DEBUG
     // Fault injection for tests: called before each worker thread is
     // created; a result other than BEAT_OK makes that creation fail as if
@@ -11484,8 +11484,10 @@ BEAT__PRIVATE const char *beat__config_problem(const beat_config *cfg)
         problem = "allocator has only one of alloc and free; set both or neither";
     else if ((unsigned)cfg->profile > (unsigned)BEAT_PROFILE_DEVELOPMENT)
         problem = "profile is not a beat_profile value";
-    else if (cfg->stack_size != 0 && cfg->stack_size < 16384)
-        problem = "stack_size is below 16 KiB; use 0 for the system default";
+    // The pool's own code needs some of it (pressure sampling builds paths
+    // in PATH_MAX buffers): 16 KiB overflowed under ASan (found by fuzz_config).
+    else if (cfg->stack_size != 0 && cfg->stack_size < 65536)
+        problem = "stack_size is below 64 KiB; use 0 for the system default";
     else if ((cfg->worker_cpus == NULL) != (cfg->worker_cpus_count == 0))
         problem = "worker_cpus and worker_cpus_count must be set together (or both left 0)";
     else if (cfg->predict_slots > BEAT__MAX_PREDICT_SLOTS)

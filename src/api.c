@@ -82,8 +82,10 @@ BEAT__PRIVATE const char *beat__config_problem(const beat_config *cfg)
         problem = "allocator has only one of alloc and free; set both or neither";
     else if ((unsigned)cfg->profile > (unsigned)BEAT_PROFILE_DEVELOPMENT)
         problem = "profile is not a beat_profile value";
-    else if (cfg->stack_size != 0 && cfg->stack_size < 16384)
-        problem = "stack_size is below 16 KiB; use 0 for the system default";
+    // The pool's own code needs some of it (pressure sampling builds paths
+    // in PATH_MAX buffers): 16 KiB overflowed under ASan (found by fuzz_config).
+    else if (cfg->stack_size != 0 && cfg->stack_size < 65536)
+        problem = "stack_size is below 64 KiB; use 0 for the system default";
     else if ((cfg->worker_cpus == NULL) != (cfg->worker_cpus_count == 0))
         problem = "worker_cpus and worker_cpus_count must be set together (or both left 0)";
     else if (cfg->predict_slots > BEAT__MAX_PREDICT_SLOTS)

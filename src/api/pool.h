@@ -100,7 +100,7 @@ typedef struct beat_config {
     beat_logger logger;      // optional, see beat_logger
     unsigned spin_us;        // idle spin before parking; 0 = profile default (10 us)
     unsigned deque_capacity; // initial slots per worker deque, power of two; 0 = 256
-    size_t stack_size;       // worker stack bytes; 0 = the system default
+    size_t stack_size;       // worker stack bytes; 0 = the system default, else at least 64 KiB
     int checks;              // 1: misuse checks and reports even with NDEBUG; 0: per BEAT_DEBUG
     // Fault injection for tests: called before each worker thread is
     // created; a result other than BEAT_OK makes that creation fail as if

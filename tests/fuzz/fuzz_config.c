@@ -130,7 +130,7 @@ static beat_result fz_expected(const beat_config *c, int root_missing)
         (cap != 0 && (cap < 2 || cap > (1u << 24) || (cap & (cap - 1)) != 0)) ||
         (c->allocator.alloc == NULL) != (c->allocator.free == NULL) ||
         (unsigned)c->profile > (unsigned)BEAT_PROFILE_DEVELOPMENT ||
-        (c->stack_size != 0 && c->stack_size < 16384) ||
+        (c->stack_size != 0 && c->stack_size < 65536) ||
         (c->worker_cpus == NULL) != (c->worker_cpus_count == 0) || c->predict_slots > 65536 ||
         c->pressure_interval_ms > 60000 || (c->memory_aware && c->pressure_workers > 1024))
         return BEAT_ERROR_INVALID_ARGUMENT;
