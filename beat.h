@@ -6330,15 +6330,19 @@ BEAT__PRIVATE beat_result beat__placement_choose(const beat_topology *topo, unsi
                                                  unsigned *pu_of_worker, unsigned *bad_cpu)
 {
     if (worker_cpus != NULL && ncpus > 0) {
-        for (unsigned w = 0; w < nworkers; w++) {
-            unsigned os = worker_cpus[w % ncpus];
-            unsigned pu = beat__placement_pu(topo, os);
+        // Every entry is checked, also those beyond nworkers that no worker
+        // uses: the contract is "every CPU must be allowed", and a wrong
+        // number in the list is a mistake whether or not it is reached
+        // (found by fuzz_config: 3 CPUs for 2 workers, the third not allowed).
+        for (unsigned i = 0; i < ncpus; i++) {
+            unsigned pu = beat__placement_pu(topo, worker_cpus[i]);
             if (pu == BEAT_TOPO_NONE || !topo->pus[pu].allowed) {
-                *bad_cpu = os;
+                *bad_cpu = worker_cpus[i];
                 return BEAT_ERROR_INVALID_ARGUMENT;
             }
-            pu_of_worker[w] = pu;
         }
+        for (unsigned w = 0; w < nworkers; w++)
+            pu_of_worker[w] = beat__placement_pu(topo, worker_cpus[w % ncpus]);
         return BEAT_OK;
     }
     unsigned *order = (unsigned *)BEAT_MALLOC(sizeof(unsigned) * (topo->npus + 1u));

@@ -88,6 +88,11 @@ static void pinning_uses_only_allowed_cpus_and_wraps_around(void)
     const unsigned fine[] = {5};
     CHECK_EQ(beat__placement_choose(&t, 3, fine, 1, pu, &bad), BEAT_OK);
     CHECK_EQ(os_of(&t, pu[2]), 5u);
+    // An entry no worker reaches (3 CPUs for 1 worker) is still checked.
+    const unsigned unused_bad[] = {5, 1, 2};
+    bad = 0;
+    CHECK_EQ(beat__placement_choose(&t, 1, unused_bad, 3, pu, &bad), BEAT_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ(bad, 2u);
     beat_topology_release(&t);
 }
 
@@ -213,6 +218,11 @@ static void asking_for_a_cpu_outside_the_allowed_set_is_an_error(void)
     cfg.worker_cpus = cpus;
     cfg.worker_cpus_count = 2;
     beat_pool *pool = (beat_pool *)&cfg; // must be reset to NULL
+    CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_ERROR_INVALID_ARGUMENT);
+    CHECK(pool == NULL);
+    static const unsigned unused_bad[] = {0, 0, 100000}; // third entry reached by no worker
+    cfg.worker_cpus = unused_bad;
+    cfg.worker_cpus_count = 3;
     CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_ERROR_INVALID_ARGUMENT);
     CHECK(pool == NULL);
     cfg.worker_cpus = NULL; // count without array
