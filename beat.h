@@ -127,9 +127,12 @@ THREADING MODEL
     Waiting never idles a worker while work exists: beat_wait and the join
     of a stolen frame run other tasks (own deque, the thief's deque first,
     the injection queue, steals) until their counter is done. A worker with nothing to do spins
-    for spin_us (10 us by default), then parks on a futex; publishing work
-    wakes one parked worker, and a thief that finds more work wakes the
-    next. An idle pool uses no CPU: no thread ticks.
+    for spin_us (10 us by default; after the first 500 ns each round
+    yields the CPU, so that a thread just woken onto the spinner's own CPU
+    runs at once), then parks on a futex; beat_pool_wait spins the same
+    way before it sleeps. Publishing work wakes one parked worker, and a
+    thief that finds more work wakes the next. An idle pool uses no CPU:
+    no thread ticks.
 
     No allocation in steady state: task records come from a lock-free
     fixed-size pool with per-worker caches; pcall frames and beat_run tasks
@@ -740,7 +743,7 @@ typedef struct beat_config {
                              // at a captured tree)
     beat_profile profile;    // informational: the profile beat_config_default started from
     beat_logger logger;      // optional, see beat_logger
-    unsigned spin_us;        // idle spin before parking; 0 = profile default (10 us)
+    unsigned spin_us;        // idle spin (yields after 500 ns), then park; 0 = default 10 us
     unsigned deque_capacity; // initial slots per worker deque, power of two; 0 = 256
     size_t stack_size;       // worker stack bytes; 0 = the system default, else at least 64 KiB
     int checks;              // 1: misuse checks and reports even with NDEBUG; 0: per BEAT_DEBUG
