@@ -716,6 +716,33 @@ static void idle_workers_park_and_burn_no_cpu(void)
     bt_note("after a job: all workers parked; %.3f ms CPU in 300 ms idle", used * 1e3);
 }
 
+// The injection queue's emptiness check (reads head and the stub's link,
+// never the tail) through every state: empty, one task, the stub pushed
+// back behind the last task, several tasks, and empty again.
+static void injection_queue_reports_empty_exactly_when_nothing_is_left(void)
+{
+    static beat__inject q;
+    beat__task t[3];
+    memset(t, 0, sizeof t);
+    beat__inject_init(&q);
+    CHECK(!beat__inject_maybe_nonempty(&q));
+    CHECK(beat__inject_pop_locked(&q) == NULL);
+    for (int round = 0; round < 3; round++) { // the stub goes out and back in each round
+        beat__inject_push(&q, &t[0]);
+        CHECK(beat__inject_maybe_nonempty(&q));
+        CHECK(beat__inject_pop_locked(&q) == &t[0]); // the last task: the stub is pushed behind it
+        CHECK(!beat__inject_maybe_nonempty(&q));
+        CHECK(beat__inject_pop_locked(&q) == NULL);
+        beat__inject_push(&q, &t[1]);
+        beat__inject_push(&q, &t[2]);
+        CHECK(beat__inject_maybe_nonempty(&q));
+        CHECK(beat__inject_pop_locked(&q) == &t[1]);
+        CHECK(beat__inject_maybe_nonempty(&q)); // t[2] is the head now, a real task
+        CHECK(beat__inject_pop_locked(&q) == &t[2]);
+        CHECK(!beat__inject_maybe_nonempty(&q));
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const bt_case cases[] = {
@@ -737,6 +764,7 @@ int main(int argc, char **argv)
         BT_CASE(reduce_keeps_the_order_of_a_non_commutative_operation),
         BT_CASE(create_destroy_1000_times_leaves_no_thread_and_no_allocation),
         BT_CASE(idle_workers_park_and_burn_no_cpu),
+        BT_CASE(injection_queue_reports_empty_exactly_when_nothing_is_left),
     };
     return BT_RUN(cases);
 }
