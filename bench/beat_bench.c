@@ -113,6 +113,33 @@ static uint64_t beat_fib(int n, unsigned w)
     return a.result;
 }
 
+// The same on values: beat_pcall_u64, no argument structs.
+static uint64_t fib_u64_task(beat_ctx *ctx, uint64_t n)
+{
+    if (n < 2)
+        return n;
+    beat_pair_u64 r = beat_pcall_u64(ctx, fib_u64_task, n - 1, fib_u64_task, n - 2);
+    return r.a + r.b;
+}
+
+typedef struct u64_call {
+    beat_fn_u64 fn;
+    uint64_t arg, result;
+} u64_call;
+
+static void u64_call_run(beat_ctx *ctx, void *p)
+{
+    u64_call *c = (u64_call *)p;
+    c->result = c->fn(ctx, c->arg);
+}
+
+static uint64_t beat_fib_u64(int n, unsigned w)
+{
+    u64_call c = {fib_u64_task, (uint64_t)n, 0};
+    beat_call(w, u64_call_run, &c);
+    return c.result;
+}
+
 // ---------------------------------------------------------------------------
 // tree: call(left) / fork(right) / join at each node with two children
 
@@ -143,6 +170,28 @@ static int64_t beat_tree(const tree_node *root, unsigned w)
     tree_arg a = {root, 0};
     beat_call(w, tree_task, &a);
     return a.sum;
+}
+
+// The same on values: the node's address in, the sum (two's complement) out.
+static uint64_t tree_u64_task(beat_ctx *ctx, uint64_t p)
+{
+    const tree_node *node = (const tree_node *)(uintptr_t)p;
+    uint64_t sum = (uint64_t)node->value;
+    if (node->left != NULL && node->right != NULL) {
+        beat_pair_u64 r = beat_pcall_u64(ctx, tree_u64_task, (uintptr_t)node->left, tree_u64_task,
+                                         (uintptr_t)node->right);
+        sum += r.a + r.b;
+    } else if (node->left != NULL || node->right != NULL) {
+        sum += tree_u64_task(ctx, (uintptr_t)(node->left != NULL ? node->left : node->right));
+    }
+    return sum;
+}
+
+static int64_t beat_tree_u64(const tree_node *root, unsigned w)
+{
+    u64_call c = {tree_u64_task, (uintptr_t)root, 0};
+    beat_call(w, u64_call_run, &c);
+    return (int64_t)c.result;
 }
 
 // ---------------------------------------------------------------------------
@@ -606,8 +655,8 @@ int main(int argc, char **argv)
         "beat " BEAT_VERSION_STRING,
         beat_init,
         beat_prepare,
-        beat_fib,
-        beat_tree,
+        {{"", beat_fib}, {"u64", beat_fib_u64}},
+        {{"", beat_tree}, {"u64", beat_tree_u64}},
         {{"submit", beat_tasks_submit}, {"batch", beat_tasks_batch}},
         beat_sum,
         beat_map,

@@ -212,8 +212,10 @@ int main(int argc, char **argv)
     tbb.name = "tbb";
     tbb.runtime = runtime;
     tbb.prepare = tbb_prepare;
-    tbb.fib = tbb_fib;
-    tbb.tree = tbb_tree;
+    tbb.fib[0].variant = "";
+    tbb.fib[0].run = tbb_fib;
+    tbb.tree[0].variant = "";
+    tbb.tree[0].run = tbb_tree;
     tbb.tasks[0].variant = "task_group";
     tbb.tasks[0].run = tbb_tasks;
     tbb.sum = tbb_sum;

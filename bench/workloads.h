@@ -165,6 +165,19 @@ typedef struct bench_tasks_way {
     void (*run)(uint64_t *out, size_t n, uint64_t iters, unsigned w);
 } bench_tasks_way;
 
+// fib and tree may be measured in more than one way (beat: beat_pcall on
+// argument structs, and beat_pcall_u64 on values); variant "" is the plain
+// one, a NULL run ends the list.
+typedef struct bench_fib_way {
+    const char *variant;
+    uint64_t (*run)(int n, unsigned w);
+} bench_fib_way;
+
+typedef struct bench_tree_way {
+    const char *variant;
+    int64_t (*run)(const tree_node *root, unsigned w);
+} bench_tree_way;
+
 typedef struct bench_workload {
     const char *name;
     void (*run)(const bench_opts *o, bench_out *out, const bench_contestant *c);
@@ -178,8 +191,8 @@ struct bench_contestant {
     void (*init)(const bench_opts *o);
     // Creates and warms the pools for o->workers (outside every timer).
     void (*prepare)(const bench_opts *o);
-    uint64_t (*fib)(int n, unsigned w);
-    int64_t (*tree)(const tree_node *root, unsigned w);
+    bench_fib_way fib[2];
+    bench_tree_way tree[2];
     bench_tasks_way tasks[2];
     double (*sum)(const double *x, size_t n, unsigned w);
     void (*map)(const double *x, double *y, size_t n, unsigned w);
@@ -228,7 +241,7 @@ static void wl_prepare(const bench_opts *o, const bench_contestant *c)
 // fib
 
 typedef struct fib_state {
-    const bench_contestant *c;
+    const bench_fib_way *way;
     int n;
     uint64_t expect;
 } fib_state;
@@ -240,7 +253,7 @@ static double fib_sample(void *p, unsigned w, unsigned reps)
     for (unsigned r = 0; r < reps; r++) {
         int n = s->n;
         BENCH_OPAQUE(n);
-        uint64_t v = w == 0 ? fib_serial(n) : s->c->fib(n, w);
+        uint64_t v = w == 0 ? fib_serial(n) : s->way->run(n, w);
         if (v != s->expect)
             bench_wrong("fib", "fib(%d) = %llu with %u workers, expected %llu", s->n,
                         (unsigned long long)v, w, (unsigned long long)s->expect);
@@ -255,10 +268,12 @@ static void wl_fib(const bench_opts *o, bench_out *out, const bench_contestant *
     size_t n = bench_sizes(o, full, WL_COUNT(full), quick, WL_COUNT(quick), sizes);
     wl_prepare(o, c);
     for (size_t i = 0; i < n; i++) {
-        fib_state s = {c, (int)sizes[i], fib_expected((int)sizes[i])};
         char label[32];
         snprintf(label, sizeof label, "n=%ld", sizes[i]);
-        bench_ratio_case(o, out, "fib", label, "", fib_sample, &s, 0);
+        for (size_t k = 0; k < WL_COUNT(c->fib) && c->fib[k].run != NULL; k++) {
+            fib_state s = {&c->fib[k], (int)sizes[i], fib_expected((int)sizes[i])};
+            bench_ratio_case(o, out, "fib", label, c->fib[k].variant, fib_sample, &s, 0);
+        }
     }
 }
 
@@ -266,7 +281,7 @@ static void wl_fib(const bench_opts *o, bench_out *out, const bench_contestant *
 // tree
 
 typedef struct tree_state {
-    const bench_contestant *c;
+    const bench_tree_way *way;
     const tree_node *root;
     int64_t expect;
 } tree_state;
@@ -278,7 +293,7 @@ static double tree_sample(void *p, unsigned w, unsigned reps)
     for (unsigned r = 0; r < reps; r++) {
         const tree_node *root = s->root;
         BENCH_OPAQUE(root);
-        int64_t v = w == 0 ? tree_sum_serial(root) : s->c->tree(root, w);
+        int64_t v = w == 0 ? tree_sum_serial(root) : s->way->run(root, w);
         if (v != s->expect)
             bench_wrong("tree", "sum = %lld with %u workers, expected %lld", (long long)v, w,
                         (long long)s->expect);
@@ -295,11 +310,13 @@ static void wl_tree(const bench_opts *o, bench_out *out, const bench_contestant 
     for (size_t i = 0; i < n; i++) {
         size_t count = (size_t)sizes[i], next = 0;
         tree_node *nodes = (tree_node *)bench_alloc(count * sizeof *nodes);
-        tree_state s = {c, tree_build(nodes, &next, 0, (int64_t)count - 1),
-                        (int64_t)count * ((int64_t)count - 1) / 2};
+        const tree_node *root = tree_build(nodes, &next, 0, (int64_t)count - 1);
         char label[32];
         snprintf(label, sizeof label, "N=%zu", count);
-        bench_ratio_case(o, out, "tree", label, "", tree_sample, &s, 0);
+        for (size_t k = 0; k < WL_COUNT(c->tree) && c->tree[k].run != NULL; k++) {
+            tree_state s = {&c->tree[k], root, (int64_t)count * ((int64_t)count - 1) / 2};
+            bench_ratio_case(o, out, "tree", label, c->tree[k].variant, tree_sample, &s, 0);
+        }
         free(nodes);
     }
 }
@@ -794,9 +811,9 @@ static int wl_supported(const bench_contestant *c, const bench_workload *w)
 {
     const char *n = w->name;
     if (strcmp(n, "fib") == 0)
-        return c->fib != NULL;
+        return c->fib[0].run != NULL;
     if (strcmp(n, "tree") == 0)
-        return c->tree != NULL;
+        return c->tree[0].run != NULL;
     if (strcmp(n, "tasks") == 0)
         return c->tasks[0].run != NULL;
     if (strcmp(n, "sum") == 0)

@@ -25,6 +25,12 @@ BEAT__DEF void beat__join_promoted(beat_ctx *ctx, beat__frame *frame)
     beat__worker_wait(ctx, &frame->done, &frame->task);
 }
 
+BEAT__DEF void beat__frame_u64_run(beat_ctx *ctx, void *frame)
+{
+    beat__frame_u64 *f = (beat__frame_u64 *)frame;
+    f->value = f->fn(ctx, f->value);
+}
+
 BEAT__DEF void beat_spawn(beat_ctx *ctx, beat_counter *c, beat_fn fn, void *arg)
 {
     BEAT_ASSERT(ctx != NULL && fn != NULL && "beat_spawn: ctx and fn are required");

@@ -1078,8 +1078,9 @@ BEAT__PRIVATE int beat__promote_oldest(beat_ctx *ctx)
         BEAT__STAT_ADD(ctx, promotions, 1);
         return 1;
     }
-    beat__task_init(&oldest->task, oldest->task.fn, oldest->task.arg, &oldest->done,
-                    BEAT__TASK_FRAME);
+    // A pcall_u64 frame is its own task argument (its fast path leaves arg unset).
+    void *arg = oldest->task.fn == beat__frame_u64_run ? (void *)oldest : oldest->task.arg;
+    beat__task_init(&oldest->task, oldest->task.fn, arg, &oldest->done, BEAT__TASK_FRAME);
     // Relaxed: the push below publishes it with release.
     beat__atomic_store_u64(&oldest->done.beat__state, 1, BEAT__MO_RELAXED);
     if (beat__push_local(ctx, &oldest->task) != 0)

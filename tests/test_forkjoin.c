@@ -2,7 +2,8 @@
 // answer at every worker count (more workers than cores included), mixed
 // pcall/spawn DAGs match a serial evaluation, loops nest inside pcalls and
 // pcalls inside loops, a long chain of pcalls does not grow the stack, the
-// stats count every pcall, and frames really are promoted and stolen.
+// stats count every pcall, and frames really are promoted and stolen; the
+// same for beat_pcall_u64, whose results come back through registers.
 #define BEAT_IMPLEMENTATION
 #include "beat.h"
 
@@ -47,6 +48,103 @@ static void fib_with_a_pcall_at_every_level_is_right_with_1_2_3_and_8_workers(vo
 }
 
 // ---------------------------------------------------------------------------
+// fib on values (beat_pcall_u64), made asymmetric: a and b are different
+// functions and the parent weighs their results differently, so a result
+// returned for the wrong half, or lost, changes the answer.
+
+static uint64_t afib_b(beat_ctx *ctx, uint64_t n);
+
+static uint64_t afib(beat_ctx *ctx, uint64_t n)
+{
+    if (n < 2)
+        return n;
+    beat_pair_u64 r = beat_pcall_u64(ctx, afib, n - 1, afib_b, n - 2);
+    return 3 * r.a + r.b;
+}
+
+static uint64_t afib_b(beat_ctx *ctx, uint64_t n) { return afib(ctx, n) + 1; }
+
+static uint64_t afib_serial(uint64_t n)
+{
+    return n < 2 ? n : 3 * afib_serial(n - 1) + afib_serial(n - 2) + 1;
+}
+
+typedef struct afib_call {
+    uint64_t n, result;
+} afib_call;
+
+static void afib_run(beat_ctx *ctx, void *p)
+{
+    afib_call *c = (afib_call *)p;
+    c->result = afib(ctx, c->n);
+}
+
+static void pcall_u64_fib_is_right_with_1_2_3_and_8_workers(void)
+{
+    const int n = BT_SCALE(30, 22);
+    const uint64_t want = afib_serial((uint64_t)n);
+    for (size_t i = 0; i < N_COUNTS; i++) {
+        beat_pool *pool = make_pool(worker_counts[i]);
+        CHECK(pool != NULL);
+        for (int round = 0; round < 3; round++) {
+            afib_call c = {(uint64_t)n, 0};
+            CHECK_EQ(beat_run(pool, afib_run, &c), BEAT_OK);
+            CHECK_MSG(c.result == want, "afib(%d) = %llu with %u workers, want %llu", n,
+                      (unsigned long long)c.result, worker_counts[i], (unsigned long long)want);
+        }
+        beat_stats st;
+        CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
+        // Stolen b halves are what this test is for: with 2 or more workers
+        // run until some were (retried, as a loaded machine may not give
+        // the thieves a CPU during one short run).
+        double start = bt_seconds();
+        uint64_t runs = 3;
+        while (worker_counts[i] > 1 && st.steals == 0 && bt_seconds() - start < 10) {
+            afib_call c = {(uint64_t)n, 0};
+            CHECK_EQ(beat_run(pool, afib_run, &c), BEAT_OK);
+            CHECK_EQ(c.result, want);
+            CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
+            runs++;
+        }
+        beat_pool_destroy(pool);
+        CHECK_EQ(st.pcalls, runs * fib_pcalls(n));
+        if (worker_counts[i] > 1)
+            CHECK_MSG(st.steals > 0, "%u workers: no b half was stolen in 10 s", worker_counts[i]);
+        bt_note("afib(%d), %u workers: %llu runs, %llu promoted, %llu stolen", n, worker_counts[i],
+                (unsigned long long)runs, (unsigned long long)st.promotions,
+                (unsigned long long)st.steals);
+    }
+}
+
+// With one worker and no outside thief, every promoted frame is popped
+// back and run by its owner's join: b's result must come back through the
+// frame just the same.
+static void pcall_u64_frames_promoted_and_joined_by_their_owner_return_b(void)
+{
+    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+    cfg.workers = 1;
+    cfg.heartbeat_us = 10;
+    beat_pool *pool = NULL;
+    CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+    const uint64_t n = BT_SCALE(27, 22);
+    beat_stats st;
+    memset(&st, 0, sizeof st);
+    double start = bt_seconds();
+    while (st.promotions == 0 && bt_seconds() - start < 10) {
+        afib_call c = {n, 0};
+        CHECK_EQ(beat_submit(pool, afib_run, &c), BEAT_OK);
+        beat_pool_wait(pool);
+        CHECK_EQ(c.result, afib_serial(n));
+        CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
+    }
+    beat_pool_destroy(pool);
+    CHECK(st.promotions > 0);
+    CHECK_EQ(st.steals, 0);
+    bt_note("afib(%llu), 1 worker, 10 us heartbeat: %llu frames promoted and joined",
+            (unsigned long long)n, (unsigned long long)st.promotions);
+}
+
+// ---------------------------------------------------------------------------
 // Spice's tree sum: a balanced tree in pre-order, fork(right)/call(left)/join.
 
 typedef struct node {
@@ -86,6 +184,27 @@ static void tree_sum(beat_ctx *ctx, void *p)
     a->sum = sum;
 }
 
+// The same sum on values: the node's address in, the sum out.
+static uint64_t tree_sum_u64(beat_ctx *ctx, uint64_t p)
+{
+    const node *n = (const node *)(uintptr_t)p;
+    uint64_t sum = (uint64_t)n->value;
+    if (n->left != NULL && n->right != NULL) {
+        beat_pair_u64 r = beat_pcall_u64(ctx, tree_sum_u64, (uintptr_t)n->left, tree_sum_u64,
+                                         (uintptr_t)n->right);
+        sum += r.a + r.b;
+    } else if (n->left != NULL || n->right != NULL) {
+        sum += tree_sum_u64(ctx, (uintptr_t)(n->left != NULL ? n->left : n->right));
+    }
+    return sum;
+}
+
+static void tree_sum_u64_run(beat_ctx *ctx, void *p)
+{
+    sum_arg *a = (sum_arg *)p;
+    a->sum = (int64_t)tree_sum_u64(ctx, (uintptr_t)a->n);
+}
+
 static void tree_sum_is_right_at_every_size_and_worker_count(void)
 {
     const int64_t sizes[] = {1, 2, 3, 1023, 65535, BT_SCALE(1000000, 100000)};
@@ -101,6 +220,10 @@ static void tree_sum_is_right_at_every_size_and_worker_count(void)
             CHECK_EQ(beat_run(pool, tree_sum, &a), BEAT_OK);
             CHECK_MSG(a.sum == sizes[s] * (sizes[s] + 1) / 2, "tree of %lld nodes: %lld",
                       (long long)sizes[s], (long long)a.sum);
+            sum_arg v = {root, 0};
+            CHECK_EQ(beat_run(pool, tree_sum_u64_run, &v), BEAT_OK);
+            CHECK_MSG(v.sum == a.sum, "tree of %lld nodes on values: %lld, want %lld",
+                      (long long)sizes[s], (long long)v.sum, (long long)a.sum);
         }
         beat_pool_destroy(pool);
     }
@@ -108,8 +231,9 @@ static void tree_sum_is_right_at_every_size_and_worker_count(void)
 }
 
 // ---------------------------------------------------------------------------
-// Random fork-join DAGs: each node is a leaf, a pcall of two children, or a
-// spawn of up to 5 children waited on a counter; its value mixes its
+// Random fork-join DAGs: each node is a leaf, a pcall of two children, a
+// pcall_u64 of two children, or a spawn of up to 5 children waited on a
+// counter; its value mixes its
 // children's values in order. The serial evaluation of the same recursion
 // gives the expected checksum.
 
@@ -127,28 +251,47 @@ static uint64_t mix(uint64_t h, uint64_t v)
 
 static uint64_t next_seed(uint64_t s, uint64_t i) { return mix(s, i + 1); }
 
+// Node kinds: 0 leaf, 1 pcall, 2 spawn/wait, 3 pcall_u64.
+static unsigned dag_kind(uint64_t seed, int depth) { return depth == 0 ? 0 : (unsigned)(seed % 4); }
+
+static unsigned dag_children(uint64_t seed, unsigned kind)
+{
+    return kind == 2 ? 1 + (unsigned)(seed >> 8) % 5 : 2;
+}
+
 static uint64_t dag_serial(uint64_t seed, int depth)
 {
-    unsigned kind = depth == 0 ? 0 : (unsigned)(seed % 3);
+    unsigned kind = dag_kind(seed, depth);
     if (kind == 0)
         return mix(seed, 7);
-    unsigned children = kind == 1 ? 2 : 1 + (unsigned)(seed >> 8) % 5;
+    unsigned children = dag_children(seed, kind);
     uint64_t h = seed;
     for (unsigned i = 0; i < children; i++)
         h = mix(h, dag_serial(next_seed(seed, i), depth - 1));
     return h;
 }
 
+static void dag_task(beat_ctx *ctx, void *p);
+
+// A child on values: it works on a copy, so its value reaches the parent
+// only through beat_pcall_u64's result.
+static uint64_t dag_u64(beat_ctx *ctx, uint64_t p)
+{
+    dag copy = *(const dag *)(uintptr_t)p;
+    dag_task(ctx, &copy);
+    return copy.value;
+}
+
 static void dag_task(beat_ctx *ctx, void *p)
 {
     dag *d = (dag *)p;
-    unsigned kind = d->depth == 0 ? 0 : (unsigned)(d->seed % 3);
+    unsigned kind = dag_kind(d->seed, d->depth);
     if (kind == 0) {
         d->value = mix(d->seed, 7);
         return;
     }
     dag child[5];
-    unsigned children = kind == 1 ? 2 : 1 + (unsigned)(d->seed >> 8) % 5;
+    unsigned children = dag_children(d->seed, kind);
     for (unsigned i = 0; i < children; i++) {
         child[i].seed = next_seed(d->seed, i);
         child[i].depth = d->depth - 1;
@@ -156,6 +299,11 @@ static void dag_task(beat_ctx *ctx, void *p)
     }
     if (kind == 1) {
         beat_pcall(ctx, dag_task, &child[0], dag_task, &child[1]);
+    } else if (kind == 3) {
+        beat_pair_u64 r =
+            beat_pcall_u64(ctx, dag_u64, (uintptr_t)&child[0], dag_u64, (uintptr_t)&child[1]);
+        child[0].value = r.a;
+        child[1].value = r.b;
     } else {
         beat_counter c = {0};
         for (unsigned i = 0; i < children; i++)
@@ -183,7 +331,8 @@ static void random_fork_join_dags_match_their_serial_checksum(void)
         }
         beat_pool_destroy(pool);
     }
-    bt_note("%d random DAGs (depth 9-12, pcall and spawn/wait nodes) x 1/2/3/8 workers", dags);
+    bt_note("%d random DAGs (depth 9-12, pcall, pcall_u64 and spawn/wait nodes) x 1/2/3/8 workers",
+            dags);
 }
 
 // ---------------------------------------------------------------------------
@@ -397,6 +546,8 @@ int main(int argc, char **argv)
 {
     static const bt_case cases[] = {
         BT_CASE(fib_with_a_pcall_at_every_level_is_right_with_1_2_3_and_8_workers),
+        BT_CASE(pcall_u64_fib_is_right_with_1_2_3_and_8_workers),
+        BT_CASE(pcall_u64_frames_promoted_and_joined_by_their_owner_return_b),
         BT_CASE(tree_sum_is_right_at_every_size_and_worker_count),
         BT_CASE(random_fork_join_dags_match_their_serial_checksum),
         BT_CASE(pcall_inside_parallel_for_inside_pcall_is_right),
