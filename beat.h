@@ -132,12 +132,22 @@ THREADING MODEL
     Waiting never idles a worker while work exists: beat_wait and the join
     of a stolen frame run other tasks (own deque, the thief's deque first,
     the injection queue, steals) until their counter is done. A worker with nothing to do spins
-    for spin_us (10 us by default; after the first 500 ns each round
-    yields the CPU, so that a thread just woken onto the spinner's own CPU
-    runs at once), then parks on a futex; beat_pool_wait spins the same
-    way before it sleeps. Publishing work wakes one parked worker, and a
-    thief that finds more work wakes the next. An idle pool uses no CPU:
-    no thread ticks.
+    for a while (after the first 500 ns each round yields the CPU, so that
+    a thread just woken onto the spinner's own CPU runs at once), then
+    parks on a futex; beat_pool_wait spins the same way before it sleeps.
+    How long adapts, as KVM's halt polling does: each worker, and the
+    outside waits of a pool, start at spin_us (10 us by default). A wait
+    that parked learns from its waker's time stamp how long a spin would
+    have needed to see the wake: up to 20 x spin_us its spin grows to
+    twice that (at most 20 x spin_us), past it the spin halves (down to
+    spin_us). A wake of a parked thread can cost tens of microseconds
+    (50-100 us on a 2-vCPU KVM guest when the waker was busy), so a loop
+    that submits 100 us jobs and waits for each stops parking after one
+    job, while a pool that gets work once a millisecond keeps the short
+    spin. Publishing work
+    wakes one parked worker, and a thief that finds more work wakes the
+    next. An idle pool uses no CPU: a worker going idle spins at most 20 x
+    spin_us once, then parks, and no thread ticks.
 
     No allocation in steady state: task records come from a lock-free
     fixed-size pool with per-worker caches; pcall frames and beat_run tasks
@@ -748,7 +758,8 @@ typedef struct beat_config {
                              // at a captured tree)
     beat_profile profile;    // informational: the profile beat_config_default started from
     beat_logger logger;      // optional, see beat_logger
-    unsigned spin_us;        // idle spin (yields after 500 ns), then park; 0 = default 10 us
+    unsigned spin_us;        // idle spin (yields after 500 ns), then park; 0 = default 10 us.
+                             // Adapts per waiter between spin_us and 20 x spin_us (manual)
     unsigned deque_capacity; // initial slots per worker deque, power of two; 0 = 256
     size_t stack_size;       // worker stack bytes; 0 = the system default, else at least 64 KiB
     int checks;              // 1: misuse checks and reports even with NDEBUG; 0: per BEAT_DEBUG
@@ -8157,6 +8168,7 @@ struct beat_ctx {
     uint64_t last_beat;  // ns of busy time at the last promotion by heartbeat
     uint64_t busy_since; // ns when this worker last became busy
     uint64_t last_poll, last_poll_pcalls, poll_interval; // heartbeat check pacing
+    uint64_t spin_window;                                // idle spin now (beat__spin_adapt)
     beat__deque deque;                                   // cache-line aligned
     beat_pool *pool;
     unsigned index;
@@ -8193,9 +8205,13 @@ typedef struct beat__variant {
 struct beat_pool {
     uint32_t idle_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked workers
     uint32_t idle_sleepers;                            // workers between "sleepers += 1" and "-= 1"
-    uint32_t idle_waking; // 1 from a notifier's wake until a worker leaves the park
-    uint32_t stopping;    // 1 once destroy has drained the jobs
+    uint32_t idle_waking;   // 1 from a notifier's wake until a worker leaves the park
+    uint64_t idle_woken_at; // ns of the last wake of parked workers (relaxed)
+    uint32_t stopping;      // 1 once destroy has drained the jobs
     uint32_t outside_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked outside threads
+    uint64_t outside_spin_window; // outside waits' spin now (beat__spin_adapt; relaxed)
+    uint64_t outside_woken_at;    // ns of the last wake of outside waiters (relaxed)
+    uint64_t outside_parks;       // futex sleeps of outside waits (relaxed; tests read it)
     uint64_t jobs BEAT__ALIGNED(BEAT_CACHELINE); // submitted, unfinished jobs + waiter bits
     uint32_t accepting;                          // 0 once destroy has started
     beat__inject inject;
@@ -9151,6 +9167,14 @@ BEAT__PRIVATE void beat__futex_bump_wake(uint32_t *epoch, int count)
 }
 
 // Wakes one parked worker if there is one. Call after publishing work.
+// Records when parked threads were woken: the woken compute from it how
+// long a spin would have had to last to see the wake (beat__spin_adapt).
+// Relaxed: a stale or mixed-up stamp only misjudges one window.
+BEAT__PRIVATE void beat__wake_stamp(uint64_t *at)
+{
+    beat__atomic_store_u64(at, beat__now_ns(), BEAT__MO_RELAXED);
+}
+
 BEAT__PRIVATE void beat__idle_notify(beat_pool *pool)
 {
     // Pairs with the fences in beat__idle_park (store-buffering pairs).
@@ -9160,12 +9184,15 @@ BEAT__PRIVATE void beat__idle_notify(beat_pool *pool)
         return;
     uint32_t idle = 0;
     // Relaxed: the flag only limits wakes; the fences order the rest.
-    if (beat__atomic_cas_u32(&pool->idle_waking, &idle, 1, BEAT__MO_RELAXED, BEAT__MO_RELAXED))
+    if (beat__atomic_cas_u32(&pool->idle_waking, &idle, 1, BEAT__MO_RELAXED, BEAT__MO_RELAXED)) {
+        beat__wake_stamp(&pool->idle_woken_at);
         beat__futex_bump_wake(&pool->idle_epoch, 1);
+    }
 }
 
 BEAT__PRIVATE void beat__idle_wake_all(beat_pool *pool)
 {
+    beat__wake_stamp(&pool->idle_woken_at);
     beat__futex_bump_wake(&pool->idle_epoch, BEAT__FUTEX_WAKE_ALL);
 }
 
@@ -9204,6 +9231,56 @@ BEAT__PRIVATE int beat__work_visible(beat_pool *pool)
     return 0;
 }
 
+// One round of a spin that ends at spin_until and lasted spin_ns in all:
+// the first BEAT__SPIN_PAUSE_NS pause, the rest yields the CPU. Linux
+// often puts the thread a spinner has just woken on the spinner's own CPU
+// (measured on a 2-vCPU KVM guest: the woken worker waited out the whole
+// spin of beat_pool_wait, 20 us wake latency with spin_us 10, 61 us with
+// 50); a yield lets it run now. Both cost the same CPU time.
+#define BEAT__SPIN_PAUSE_NS 500u
+
+BEAT__PRIVATE void beat__spin_round(uint64_t now, uint64_t spin_until, uint64_t spin_ns)
+{
+    if (now + spin_ns < spin_until + BEAT__SPIN_PAUSE_NS)
+        beat__cpu_relax();
+    else
+        beat__thread_yield();
+}
+
+// Adaptive spin windows, after KVM's halt polling. A park costs more than
+// its futex calls: on a 2-vCPU KVM guest a thread woken onto an idle vCPU
+// starts 50-100 us after the wake when the waker had been busy (6 us when
+// it had slept; measured with a bare futex pair), so a submit-and-wait
+// loop of 100 us jobs lost half its time to parks with a 10 us spin. Each
+// waiter (a worker, or the outside waits of a pool) spins for its own
+// window, which starts at spin_ns. A wait that parks learns from the
+// waker's time stamp how long a spin would have had to last to see the
+// wake (needed): up to BEAT__SPIN_GROW_MAX x spin_ns the window grows to
+// twice that (a margin for the next wait, at most the bound), past it the
+// window halves (down to spin_ns). Waits that come every millisecond or
+// so, as an idle pool's, keep the window at spin_ns, and a pool going idle
+// spins at most the bound once per thread (200 us with the default 10 us)
+// before it sleeps.
+#define BEAT__SPIN_GROW_MAX 20u
+
+BEAT__PRIVATE uint64_t beat__spin_adapt(uint64_t window, uint64_t spin_ns, uint64_t needed)
+{
+    uint64_t max = spin_ns * BEAT__SPIN_GROW_MAX;
+    if (needed > max)
+        return window / 2 > spin_ns ? window / 2 : spin_ns;
+    uint64_t want = 2 * needed < max ? 2 * needed : max;
+    return want > window ? want : window;
+}
+
+// How long a wait that began at start and was woken by now would have had
+// to spin: up to the waker's stamp, or up to now when the stamp is from
+// before the wait (another wake, or a timeout).
+BEAT__PRIVATE uint64_t beat__spin_needed(uint64_t start, uint64_t now, const uint64_t *stamp)
+{
+    uint64_t at = beat__atomic_load_u64(stamp, BEAT__MO_RELAXED);
+    return at >= start && at <= now ? at - start : now - start;
+}
+
 BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
 {
     beat_pool *pool = ctx->pool;
@@ -9214,12 +9291,18 @@ BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
         beat__atomic_load_u64(&pool->deferred_held, BEAT__MO_RELAXED) != 0 &&
         (limit == 0 || limit > pool->pressure_interval_ns))
         limit = pool->pressure_interval_ns;
+    uint64_t start = beat__now_ns();
     if (limit != 0)
         beat__futex_wait_for(&pool->idle_epoch, epoch, limit);
     else
         beat__futex_wait(&pool->idle_epoch, epoch);
     if (beat__atomic_load_u32(&ctx->pool->idle_epoch, BEAT__MO_RELAXED) != epoch)
         BEAT__STAT_ADD(ctx, wakeups, 1);
+    // The idle stretch began a window's spin before this park.
+    uint64_t spun_from = start - ctx->spin_window;
+    ctx->spin_window =
+        beat__spin_adapt(ctx->spin_window, pool->spin_ns,
+                         beat__spin_needed(spun_from, beat__now_ns(), &pool->idle_woken_at));
 }
 
 // Parks the calling worker until something may have changed. waiting: the
@@ -9276,8 +9359,10 @@ BEAT__PRIVATE void beat__count_done_n(beat_pool *pool, uint64_t *word, uint64_t 
         return;
     if (old & BEAT__WAITER_WORKER)
         beat__idle_wake_all(pool);
-    if (old & BEAT__WAITER_OUTSIDE)
+    if (old & BEAT__WAITER_OUTSIDE) {
+        beat__wake_stamp(&pool->outside_woken_at);
         beat__futex_bump_wake(&pool->outside_epoch, BEAT__FUTEX_WAKE_ALL);
+    }
 }
 
 BEAT__PRIVATE void beat__count_done(beat_pool *pool, uint64_t *word)
@@ -9301,34 +9386,22 @@ BEAT__PRIVATE void beat__jobs_flush(beat_ctx *ctx)
     beat__count_done_n(ctx->pool, &ctx->pool->jobs, n);
 }
 
-// One round of a spin that ends at spin_until and lasted spin_ns in all:
-// the first BEAT__SPIN_PAUSE_NS pause, the rest yields the CPU. Linux
-// often puts the thread a spinner has just woken on the spinner's own CPU
-// (measured on a 2-vCPU KVM guest: the woken worker waited out the whole
-// spin of beat_pool_wait, 20 us wake latency with spin_us 10, 61 us with
-// 50); a yield lets it run now. Both cost the same CPU time.
-#define BEAT__SPIN_PAUSE_NS 500u
-
-BEAT__PRIVATE void beat__spin_round(uint64_t now, uint64_t spin_until, uint64_t spin_ns)
-{
-    if (now + spin_ns < spin_until + BEAT__SPIN_PAUSE_NS)
-        beat__cpu_relax();
-    else
-        beat__thread_yield();
-}
-
 // An outside thread waits until the count of word is zero: a short spin,
 // then the outside futex. Memory ordering: acquire on return.
 BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
 {
-    uint64_t spin_until = beat__now_ns() + pool->spin_ns;
+    // Relaxed: outside waits share one window, and a lost update only
+    // costs one wait the window of another.
+    uint64_t window = beat__atomic_load_u64(&pool->outside_spin_window, BEAT__MO_RELAXED);
+    uint64_t start = beat__now_ns(), spin_until = start + window;
+    int parked = 0;
     uint64_t watch[2] = {0, 0}; // stuck-wait (devmode.c)
     for (;;) {
         if ((beat__atomic_load_u64(word, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) == 0)
             break;
         uint64_t now = beat__now_ns();
         if (now < spin_until) {
-            beat__spin_round(now, spin_until, pool->spin_ns);
+            beat__spin_round(now, spin_until, window);
             continue;
         }
         // Seq_cst RMW: the decrementer's RMW on the same word either comes
@@ -9341,14 +9414,21 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
         // bumped the epoch before our read, so the futex would not wake us.
         if ((beat__atomic_load_u64(word, BEAT__MO_SEQ_CST) & BEAT__COUNT_MASK) == 0)
             break;
+        beat__atomic_fetch_add_u64(&pool->outside_parks, 1, BEAT__MO_RELAXED);
         if (BEAT__UNLIKELY(pool->stuck_ns != 0))
             beat__stuck_sleep(pool, word, epoch, watch);
         else
             beat__futex_wait(&pool->outside_epoch, epoch);
+        parked = 1;
     }
     // Clear our bit while the count is zero. Relaxed: the bit only steers
     // wakes, and the acquire load above already ordered the results.
     beat__atomic_fetch_and_u64(word, ~BEAT__WAITER_OUTSIDE, BEAT__MO_RELAXED);
+    if (parked) {
+        uint64_t needed = beat__spin_needed(start, beat__now_ns(), &pool->outside_woken_at);
+        beat__atomic_store_u64(&pool->outside_spin_window,
+                               beat__spin_adapt(window, pool->spin_ns, needed), BEAT__MO_RELAXED);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -10126,12 +10206,12 @@ BEAT__PRIVATE int beat__idle_spin(beat_ctx *ctx, uint64_t *spin_until)
 {
     uint64_t now = beat__now_ns();
     if (*spin_until == 0) {
-        *spin_until = now + ctx->pool->spin_ns;
+        *spin_until = now + ctx->spin_window;
         beat__time_idle(ctx, now);
     }
     if (now >= *spin_until)
         return 0;
-    beat__spin_round(now, *spin_until, ctx->pool->spin_ns);
+    beat__spin_round(now, *spin_until, ctx->spin_window);
     return 1;
 }
 
@@ -11848,6 +11928,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->nworkers = cfg.workers;
     pool->nslots = cfg.workers + BEAT_OUTSIDE_SLOTS;
     pool->spin_ns = (uint64_t)cfg.spin_us * 1000u;
+    pool->outside_spin_window = pool->spin_ns;
     pool->heartbeat_ns = (uint64_t)cfg.heartbeat_us * 1000u;
     pool->checks = cfg.checks || BEAT_DEBUG;
     pool->stuck_ns = pool->checks ? (uint64_t)cfg.stuck_wait_ms * 1000000u : 0;
@@ -11895,6 +11976,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
             ctx->index = deques;
             ctx->rng = UINT64_C(0x9E3779B97F4A7C15) * (deques + 1);
             ctx->poll_interval = BEAT__POLL_MIN;
+            ctx->spin_window = pool->spin_ns;
             ctx->prio = BEAT_PRIORITY_LOW; // no job running: takes any
             beat__inject_init(&ctx->pinned);
             if (beat__deque_init(&ctx->deque, cfg.deque_capacity, &mem) != 0) {

@@ -333,6 +333,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->nworkers = cfg.workers;
     pool->nslots = cfg.workers + BEAT_OUTSIDE_SLOTS;
     pool->spin_ns = (uint64_t)cfg.spin_us * 1000u;
+    pool->outside_spin_window = pool->spin_ns;
     pool->heartbeat_ns = (uint64_t)cfg.heartbeat_us * 1000u;
     pool->checks = cfg.checks || BEAT_DEBUG;
     pool->stuck_ns = pool->checks ? (uint64_t)cfg.stuck_wait_ms * 1000000u : 0;
@@ -380,6 +381,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
             ctx->index = deques;
             ctx->rng = UINT64_C(0x9E3779B97F4A7C15) * (deques + 1);
             ctx->poll_interval = BEAT__POLL_MIN;
+            ctx->spin_window = pool->spin_ns;
             ctx->prio = BEAT_PRIORITY_LOW; // no job running: takes any
             beat__inject_init(&ctx->pinned);
             if (beat__deque_init(&ctx->deque, cfg.deque_capacity, &mem) != 0) {

@@ -716,6 +716,106 @@ static void idle_workers_park_and_burn_no_cpu(void)
     bt_note("after a job: all workers parked; %.3f ms CPU in 300 ms idle", used * 1e3);
 }
 
+// Adaptive spin windows: a wait that parked although a spin of `needed`
+// would have seen its wake grows the window to twice that (at most 20 x
+// spin_ns, never shrinking it); a longer one halves the window, down to
+// spin_ns. The stamp a waiter reads is used only when it falls inside the
+// wait.
+static void spin_windows_grow_to_cover_short_waits_and_shrink_on_long_ones(void)
+{
+    const uint64_t base = 10000, max = base * BEAT__SPIN_GROW_MAX;
+    CHECK_EQ(beat__spin_adapt(base, base, 30000), 60000);  // twice the need
+    CHECK_EQ(beat__spin_adapt(80000, base, 30000), 80000); // never shrinks on a short wait
+    CHECK_EQ(beat__spin_adapt(base, base, 150000), max);   // capped
+    CHECK_EQ(beat__spin_adapt(max, base, max), max);       // the cap itself still counts as short
+    CHECK_EQ(beat__spin_adapt(max, base, max + 1), max / 2);
+    uint64_t w = max;
+    for (int i = 0; i < 10; i++)
+        w = beat__spin_adapt(w, base, 1000000000);
+    CHECK_EQ(w, base); // never below spin_ns
+    uint64_t stamp = 1500;
+    CHECK_EQ(beat__spin_needed(1000, 9000, &stamp), 500); // the waker's stamp
+    stamp = 500;
+    CHECK_EQ(beat__spin_needed(1000, 9000, &stamp), 8000); // stamp before the wait: all of it
+    stamp = 9500;
+    CHECK_EQ(beat__spin_needed(1000, 9000, &stamp), 8000); // a later wake's stamp: all of it
+}
+
+typedef struct busy_job {
+    double seconds;
+} busy_job;
+
+static void busy_for(beat_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    double until = bt_seconds() + ((busy_job *)arg)->seconds;
+    while (bt_seconds() < until) {
+    }
+}
+
+// A thread that submits a 100 us job and waits for it, over and over, on
+// another CPU than the worker's: with a fixed 10 us spin the waiter parked
+// on every job, and on a 2-vCPU KVM guest each wake of a thread on an idle
+// vCPU took ~50 us. The waiters' window doubles after each such park until
+// it covers the job (10, 20, 40, 80, 160 us), so the waiter stops parking;
+// once the loop ends the pool still parks and burns nothing. The two are
+// pinned apart because on one CPU the waiter's yields let the job finish
+// within its spin anyway. (Retried: a loaded machine can stall a wait past
+// the 200 us cap, which halves the window.)
+static void an_outside_waiter_stops_parking_on_a_loop_of_short_jobs(void)
+{
+    cpu_set_t saved, one;
+    CHECK_EQ(sched_getaffinity(0, sizeof saved, &saved), 0);
+    unsigned cpus[2], found = 0;
+    for (unsigned c = 0; c < CPU_SETSIZE && found < 2; c++)
+        if (CPU_ISSET(c, &saved))
+            cpus[found++] = c;
+    if (found < 2) {
+        bt_skip("needs 2 CPUs");
+        return;
+    }
+    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+    cfg.workers = 1;
+    cfg.worker_cpus = &cpus[1];
+    cfg.worker_cpus_count = 1;
+    beat_pool *pool = NULL;
+    CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+    CPU_ZERO(&one);
+    CPU_SET(cpus[0], &one);
+    CHECK_EQ(sched_setaffinity(0, sizeof one, &one), 0);
+    CHECK_EQ(pool->outside_spin_window, pool->spin_ns);
+    busy_job job = {100e-6};
+    const int warm = 20, measured = 40;
+    uint64_t parks = measured;
+    for (int attempt = 0; attempt < 3 && parks * 4 > (uint64_t)measured; attempt++) {
+        for (int i = 0; i < warm; i++) {
+            CHECK_EQ(beat_submit(pool, busy_for, &job), BEAT_OK);
+            beat_pool_wait(pool);
+        }
+        uint64_t before = __atomic_load_n(&pool->outside_parks, __ATOMIC_RELAXED);
+        for (int i = 0; i < measured; i++) {
+            CHECK_EQ(beat_submit(pool, busy_for, &job), BEAT_OK);
+            beat_pool_wait(pool);
+        }
+        parks = __atomic_load_n(&pool->outside_parks, __ATOMIC_RELAXED) - before;
+    }
+    uint64_t window = __atomic_load_n(&pool->outside_spin_window, __ATOMIC_RELAXED);
+    CHECK_MSG(parks * 4 <= (uint64_t)measured,
+              "the waiter parked in %llu of %d waits for 100 us jobs (window %llu ns)",
+              (unsigned long long)parks, measured, (unsigned long long)window);
+    CHECK(window >= pool->spin_ns && window <= BEAT__SPIN_GROW_MAX * pool->spin_ns);
+    CHECK_EQ(sched_setaffinity(0, sizeof saved, &saved), 0);
+    CHECK(all_workers_parked(pool));
+    double before = process_cpu_seconds();
+    sleep_us(300000);
+    double used = process_cpu_seconds() - before;
+    beat_pool_destroy(pool);
+    CHECK_MSG(used < 0.03, "an idle pool used %.1f ms of CPU in 300 ms", used * 1e3);
+    bt_note("100 us jobs: the waiter parked in %llu of %d waits (window %llu us); then %.3f ms "
+            "CPU in 300 ms idle",
+            (unsigned long long)parks, measured, (unsigned long long)(window / 1000), used * 1e3);
+}
+
 // The injection queue's emptiness check (reads head and the stub's link,
 // never the tail) through every state: empty, one task, the stub pushed
 // back behind the last task, several tasks, and empty again.
@@ -765,6 +865,8 @@ int main(int argc, char **argv)
         BT_CASE(create_destroy_1000_times_leaves_no_thread_and_no_allocation),
         BT_CASE(idle_workers_park_and_burn_no_cpu),
         BT_CASE(injection_queue_reports_empty_exactly_when_nothing_is_left),
+        BT_CASE(spin_windows_grow_to_cover_short_waits_and_shrink_on_long_ones),
+        BT_CASE(an_outside_waiter_stops_parking_on_a_loop_of_short_jobs),
     };
     return BT_RUN(cases);
 }
