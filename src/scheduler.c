@@ -1382,20 +1382,24 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
         pool->cfg.on_worker_start(ctx->index, pool->cfg.user);
     beat__heartbeat_restart(ctx);
     uint64_t spin_until = 0;
+    int idle = 0; // found nothing since the last task (spinning, or back from a park)
     for (;;) {
         if (BEAT__UNLIKELY(beat__throttled(ctx))) {
             beat__throttle_park(ctx);
             spin_until = 0;
+            idle = 1;
             continue;
         }
         beat__task *t = beat__find_work(ctx, NULL);
         if (t != NULL) {
-            if (spin_until != 0)
+            if (idle)
                 beat__heartbeat_restart(ctx); // busy again: the heartbeat counts busy time
+            idle = 0;
             beat__task_run(ctx, t);
             spin_until = 0;
             continue;
         }
+        idle = 1;
         if (beat__idle_spin(ctx, &spin_until))
             continue;
         beat__jobs_flush(ctx);

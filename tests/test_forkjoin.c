@@ -521,6 +521,43 @@ static void idle_workers_get_promoted_frames_to_steal(void)
     CHECK(st.steals > 0);
 }
 
+// A worker that parked restarts its heartbeat when it finds work again, as
+// one that only spun does: the busy stretch, which paces promotion and the
+// waking of parked workers, starts with the new work (it used to go on
+// from the worker's last busy stretch before the park).
+typedef struct busy_probe {
+    uint64_t submitted, busy_since;
+} busy_probe;
+
+static void read_busy_since(beat_ctx *ctx, void *p)
+{
+    busy_probe *b = (busy_probe *)p;
+    b->busy_since = ctx->busy_since;
+}
+
+static void a_worker_back_from_a_park_restarts_its_heartbeat(void)
+{
+    beat_pool *pool = make_pool(1);
+    CHECK(pool != NULL);
+    busy_probe b = {0, 0};
+    CHECK_EQ(beat_submit(pool, read_busy_since, &b), BEAT_OK); // a first busy stretch
+    beat_pool_wait(pool);
+    for (int round = 0; round < 3; round++) {
+        double start = bt_seconds();
+        while (__atomic_load_n(&pool->idle_sleepers, __ATOMIC_ACQUIRE) != 1 &&
+               bt_seconds() - start < 10) {
+        }
+        CHECK_EQ(__atomic_load_n(&pool->idle_sleepers, __ATOMIC_ACQUIRE), 1u);
+        b.submitted = beat__now_ns();
+        CHECK_EQ(beat_submit(pool, read_busy_since, &b), BEAT_OK);
+        beat_pool_wait(pool);
+        CHECK_MSG(b.busy_since >= b.submitted,
+                  "round %d: the woken worker's busy stretch began %lld ns before the submit",
+                  round, (long long)(b.submitted - b.busy_since));
+    }
+    beat_pool_destroy(pool);
+}
+
 // A pool's stats: per worker and total agree.
 static void stats_per_worker_sum_to_the_total(void)
 {
@@ -555,6 +592,7 @@ int main(int argc, char **argv)
         BT_CASE(a_million_sequential_pcalls_keep_the_stack_flat),
         BT_CASE(idle_workers_get_promoted_frames_to_steal),
         BT_CASE(stats_per_worker_sum_to_the_total),
+        BT_CASE(a_worker_back_from_a_park_restarts_its_heartbeat),
     };
     return BT_RUN(cases);
 }
