@@ -1035,7 +1035,7 @@ BEAT_API void beat__frame_u64_run(beat_ctx *ctx, void *frame);
 // heartbeat and promotion as beat_pcall; what it saves is the argument
 // structs, whose stores and reloads cost more than the pcall itself in
 // fine-grained recursion: fib(35) with a pcall at every level runs in about
-// 70 % of the time it takes with beat_pcall on structs (bench/beat_bench.c,
+// two thirds of the time it takes with beat_pcall on structs (bench/beat_bench.c,
 // fib and tree, the "u64" rows). A b stolen by another worker returns its
 // result through the frame; either way the results are visible on return.
 // Example: beat_pair_u64 r = beat_pcall_u64(ctx, fib, n - 1, fib, n - 2);
@@ -8206,8 +8206,8 @@ struct beat_pool {
     uint32_t idle_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked workers
     uint32_t idle_sleepers;                            // workers between "sleepers += 1" and "-= 1"
     uint32_t idle_waking;   // 1 from a notifier's wake until a worker leaves the park
-    uint64_t idle_woken_at; // ns of the last wake of parked workers (relaxed)
     uint32_t stopping;      // 1 once destroy has drained the jobs
+    uint64_t idle_woken_at; // ns of the last wake of parked workers (relaxed)
     uint32_t outside_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked outside threads
     uint64_t outside_spin_window; // outside waits' spin now (beat__spin_adapt; relaxed)
     uint64_t outside_woken_at;    // ns of the last wake of outside waiters (relaxed)
@@ -9166,7 +9166,6 @@ BEAT__PRIVATE void beat__futex_bump_wake(uint32_t *epoch, int count)
     beat__futex_wake(epoch, count);
 }
 
-// Wakes one parked worker if there is one. Call after publishing work.
 // Records when parked threads were woken: the woken compute from it how
 // long a spin would have had to last to see the wake (beat__spin_adapt).
 // Relaxed: a stale or mixed-up stamp only misjudges one window.
@@ -9175,6 +9174,7 @@ BEAT__PRIVATE void beat__wake_stamp(uint64_t *at)
     beat__atomic_store_u64(at, beat__now_ns(), BEAT__MO_RELAXED);
 }
 
+// Wakes one parked worker if there is one. Call after publishing work.
 BEAT__PRIVATE void beat__idle_notify(beat_pool *pool)
 {
     // Pairs with the fences in beat__idle_park (store-buffering pairs).

@@ -126,8 +126,8 @@ struct beat_pool {
     uint32_t idle_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked workers
     uint32_t idle_sleepers;                            // workers between "sleepers += 1" and "-= 1"
     uint32_t idle_waking;   // 1 from a notifier's wake until a worker leaves the park
-    uint64_t idle_woken_at; // ns of the last wake of parked workers (relaxed)
     uint32_t stopping;      // 1 once destroy has drained the jobs
+    uint64_t idle_woken_at; // ns of the last wake of parked workers (relaxed)
     uint32_t outside_epoch BEAT__ALIGNED(BEAT_CACHELINE); // futex of parked outside threads
     uint64_t outside_spin_window; // outside waits' spin now (beat__spin_adapt; relaxed)
     uint64_t outside_woken_at;    // ns of the last wake of outside waiters (relaxed)
@@ -253,7 +253,6 @@ BEAT__PRIVATE void beat__futex_bump_wake(uint32_t *epoch, int count)
     beat__futex_wake(epoch, count);
 }
 
-// Wakes one parked worker if there is one. Call after publishing work.
 // Records when parked threads were woken: the woken compute from it how
 // long a spin would have had to last to see the wake (beat__spin_adapt).
 // Relaxed: a stale or mixed-up stamp only misjudges one window.
@@ -262,6 +261,7 @@ BEAT__PRIVATE void beat__wake_stamp(uint64_t *at)
     beat__atomic_store_u64(at, beat__now_ns(), BEAT__MO_RELAXED);
 }
 
+// Wakes one parked worker if there is one. Call after publishing work.
 BEAT__PRIVATE void beat__idle_notify(beat_pool *pool)
 {
     // Pairs with the fences in beat__idle_park (store-buffering pairs).

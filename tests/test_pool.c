@@ -765,8 +765,9 @@ static void busy_for(beat_ctx *ctx, void *arg)
 // A thread that submits a 100 us job and waits for it, over and over, on
 // another CPU than the worker's: with a fixed 10 us spin the waiter parked
 // on every job, and on a 2-vCPU KVM guest each wake of a thread on an idle
-// vCPU took ~50 us. The waiters' window doubles after each such park until
-// it covers the job (10, 20, 40, 80, 160 us), so the waiter stops parking;
+// vCPU took 50-100 us. After one such park the waiters' window grows to
+// twice what the wait needed (capped at 200 us), so it covers the job and
+// the waiter stops parking;
 // once the loop ends the pool still parks and burns nothing. The two are
 // pinned apart because on one CPU the waiter's yields let the job finish
 // within its spin anyway. (Retried: a loaded machine can stall a wait past
