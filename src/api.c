@@ -268,6 +268,7 @@ BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
     if (pool->workers != NULL)
         beat__free(&allocator, pool->workers, sizeof(beat_ctx) * pool->nslots, BEAT_CACHELINE);
     beat_mempool_destroy(pool->tasks);
+    beat__arena_destroy(&pool->arena, &allocator);
     beat__predictor_destroy(pool->predict);
     beat__free(&allocator, pool->pressure_files, sizeof(beat_pressure_files), BEAT_CACHELINE);
     beat__free(&allocator, pool, sizeof(beat_pool), BEAT_CACHELINE);
@@ -344,6 +345,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
                   "not be told (BEAT_ERROR_FORKED) and may hang");
     pool->fork_generation = beat__fork_generation();
     beat__inject_init(&pool->inject);
+    beat__arena_init(&pool->arena);
     beat__inject_init(&pool->deferred);
     beat__inject_init(&pool->main_jobs);
 #if BEAT_PRIORITIES > 1
@@ -486,12 +488,20 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // the work it finishes); outside threads may not.
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
         return beat__refuse_shutdown(pool, deferrable ? "beat_submit_deferrable" : "beat_submit");
-    beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
+    // Outside threads take records in address order from the submit arena
+    // (submit_arena.c); workers, and outside threads when the arena is
+    // busy or out of memory, take them from the mempool.
+    beat__arena_block *block = NULL;
+    beat__task *t =
+        self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block) : NULL;
+    if (t == NULL)
+        t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
     if (t == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
-    beat__task_init(t, fn, arg, NULL,
-                    BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED |
-                        (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(prio) : 0));
+    // An arena record names its block in its counter field (jobs have no counter).
+    beat__task_init(t, fn, arg, (beat_counter *)(void *)block,
+                    (block == NULL ? BEAT__TASK_POOLED : BEAT__TASK_ARENA) | BEAT__TASK_JOB |
+                        BEAT__TASK_TIMED | (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(prio) : 0));
     // Relaxed: the push below publishes the job (release) after this
     // increment, so its decrement is ordered after it.
     beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);

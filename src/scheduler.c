@@ -36,6 +36,7 @@
 #define BEAT__TASK_TIMED 4u  // a job or spawned task: sampled for the predictor
 #define BEAT__TASK_CHAIN 8u  // runs a chain of jobs (not counted as a task itself)
 #define BEAT__TASK_FRAME 16u // a promoted pcall frame (traces name its run)
+#define BEAT__TASK_ARENA 32u // from the submit arena: its counter field names its block
 // A job's priority + 1 in two bits (0: none, the task runs at the priority
 // of whatever runs it).
 #define BEAT__TASK_PRIO_SHIFT 8
@@ -72,6 +73,8 @@ typedef struct beat__inject {
     beat__task stub;
 } beat__inject;
 
+#include "submit_arena.c" // records of outside submits
+
 // Per-worker counters. The owner updates them with relaxed load + store (no
 // RMW: it is the only writer); beat_pool_stats reads them relaxed.
 typedef struct beat__worker_stats {
@@ -100,6 +103,7 @@ struct beat_ctx {
     int node;                               // its NUMA node when memory is placed, or -1
     beat_mempool_cache task_cache;          // this worker's free task records
     uint64_t jobs_done;                     // finished jobs not yet subtracted from pool->jobs
+    beat__arena_tally arena_done;           // retired arena records not yet subtracted
     uint32_t pressure_countdown;            // tasks until the next look at the pressure clock
     beat_counter *running;                  // checks: counter of the innermost task running here
     uint64_t park_limit_ns;                 // a wait's parks end after this (stuck-wait), 0 = never
@@ -142,6 +146,7 @@ struct beat_pool {
     // beat__fork_generation() at create (see "Fork detection" in api.c).
     uint32_t fork_generation;
     beat_mempool *tasks;
+    beat__submit_arena arena; // records of outside submits (submit_arena.c)
     beat__predictor *predict; // execution times; NULL with predict_off or BEAT_NO_PREDICT
     // Memory pressure (beat_config.memory_aware; see "Memory pressure" below).
     uint32_t pressure_level BEAT__ALIGNED(BEAT_CACHELINE); // beat_pressure_level, last sampled
@@ -461,11 +466,14 @@ BEAT__PRIVATE void beat__count_done(beat_pool *pool, uint64_t *word)
 // per batch instead of one per job. A worker flushes every
 // BEAT__JOBS_BATCH jobs, whenever its own deque runs dry (before it looks
 // elsewhere), and before it parks, so beat_pool_wait sees every finished
-// job once that worker is done with its own deque.
+// job once that worker is done with its own deque. Its tally of retired
+// arena records goes back with them: when a wait returns, every block
+// whose records have all run is recycled.
 #define BEAT__JOBS_BATCH 64u
 
 BEAT__PRIVATE void beat__jobs_flush(beat_ctx *ctx)
 {
+    beat__arena_flush(&ctx->pool->arena, &ctx->arena_done);
     if (ctx->jobs_done == 0)
         return;
     uint64_t n = ctx->jobs_done;
@@ -673,6 +681,8 @@ BEAT__PRIVATE void beat__pressure_sample(beat_ctx *ctx)
     if (level >= BEAT_PRESSURE_HIGH) {
         beat_mempool_cache_flush(pool->tasks, &ctx->task_cache);
         beat_mempool_trim(pool->tasks);
+        beat__arena_flush(&pool->arena, &ctx->arena_done);
+        beat__arena_trim(&pool->arena, &pool->cfg.allocator);
     } else {
         beat__deferred_release(pool);
     }
@@ -1248,8 +1258,12 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
     void *arg = t->arg;
     beat_counter *counter = t->counter;
     uint32_t flags = t->flags;
-    if (flags & BEAT__TASK_POOLED)
+    if (flags & BEAT__TASK_POOLED) {
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);
+    } else if (flags & BEAT__TASK_ARENA) {
+        beat__arena_retire(&pool->arena, &ctx->arena_done, (beat__arena_block *)(void *)counter);
+        counter = NULL;
+    }
     beat__time_busy(ctx);
     beat_counter *outer = ctx->running; // what the self-wait check compares with (devmode.c)
     ctx->running = counter;

@@ -772,6 +772,20 @@ static void busy_for(beat_ctx *ctx, void *arg)
 // pinned apart because on one CPU the waiter's yields let the job finish
 // within its spin anyway. (Retried: a loaded machine can stall a wait past
 // the 200 us cap, which halves the window.)
+// Microseconds during which some task of the machine waited for a CPU
+// ("some total=" of /proc/pressure/cpu), or -1 without PSI.
+static double cpu_pressure_us(void)
+{
+    FILE *f = fopen("/proc/pressure/cpu", "r");
+    double total = -1;
+    if (f != NULL) {
+        if (fscanf(f, "some avg10=%*f avg60=%*f avg300=%*f total=%lf", &total) != 1)
+            total = -1;
+        fclose(f);
+    }
+    return total;
+}
+
 static void an_outside_waiter_stops_parking_on_a_loop_of_short_jobs(void)
 {
 #ifdef BEAT_TEST_EMULATED
@@ -805,7 +819,13 @@ static void an_outside_waiter_stops_parking_on_a_loop_of_short_jobs(void)
     busy_job job = {100e-6};
     const int warm = 20, measured = 40;
     uint64_t parks = measured;
-    for (int attempt = 0; attempt < 3 && parks * 4 > (uint64_t)measured; attempt++) {
+    // The waiter and the worker each have a CPU of their own; another
+    // process on one of them stretches waits past the window's cap, and
+    // then parking is right. Attempts during which something waited for a
+    // CPU more than 5 % of the time do not count.
+    int attempts = 0, contended = 0;
+    for (; attempts < 6 && parks * 4 > (uint64_t)measured; attempts++) {
+        double pressure = cpu_pressure_us(), start = bt_seconds();
         for (int i = 0; i < warm; i++) {
             CHECK_EQ(beat_submit(pool, busy_for, &job), BEAT_OK);
             beat_pool_wait(pool);
@@ -816,8 +836,22 @@ static void an_outside_waiter_stops_parking_on_a_loop_of_short_jobs(void)
             beat_pool_wait(pool);
         }
         parks = __atomic_load_n(&pool->outside_parks, __ATOMIC_RELAXED) - before;
+        if (pressure >= 0 && cpu_pressure_us() - pressure > 0.05 * (bt_seconds() - start) * 1e6 &&
+            parks * 4 > (uint64_t)measured)
+            contended++;
     }
     uint64_t window = __atomic_load_n(&pool->outside_spin_window, __ATOMIC_RELAXED);
+    if (parks * 4 > (uint64_t)measured && contended == attempts) {
+        CHECK_EQ(sched_setaffinity(0, sizeof saved, &saved), 0);
+        beat_pool_destroy(pool);
+        char why[128];
+        snprintf(why, sizeof why,
+                 "other processes competed for the CPUs in all %d attempts (last: %llu parks "
+                 "in %d waits)",
+                 attempts, (unsigned long long)parks, measured);
+        bt_skip(why);
+        return;
+    }
     CHECK_MSG(parks * 4 <= (uint64_t)measured,
               "the waiter parked in %llu of %d waits for 100 us jobs (window %llu ns)",
               (unsigned long long)parks, measured, (unsigned long long)window);
@@ -859,6 +893,190 @@ static void injection_queue_reports_empty_exactly_when_nothing_is_left(void)
     }
 }
 
+// ---------------------------------------------------------------------------
+// Submit arena (submit_arena.c): outside submits take records in address
+// order from blocks that come back once all their records have run.
+
+static unsigned arena_blocks(const beat__arena_block *b, int free_list)
+{
+    unsigned n = 0;
+    for (; b != NULL; b = free_list ? b->free_next : b->all_next)
+        n++;
+    return n;
+}
+
+// The allocator that the arena calls: beat__alloc with the default shim.
+static const beat_allocator no_allocator = {NULL, NULL, NULL};
+
+static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
+{
+    beat__submit_arena a;
+    beat__arena_init(&a);
+    beat__arena_tally tally = {NULL, 0};
+    beat__arena_block *first = NULL, *b = NULL;
+    beat__task *prev = NULL;
+    for (unsigned i = 0; i < BEAT__ARENA_RECORDS + 2; i++) {
+        beat__task *t = beat__arena_take(&a, &no_allocator, &b);
+        CHECK(t != NULL);
+        if (i == 0)
+            first = b;
+        if (i > 0 && i < BEAT__ARENA_RECORDS)
+            CHECK(t == prev + 1); // address order within a block
+        CHECK(b == (i < BEAT__ARENA_RECORDS ? first : a.current));
+        prev = t;
+    }
+    CHECK(b != first);
+    CHECK_EQ(arena_blocks(a.all, 0), 2u);
+    // Retire the first block's records but one: nothing is recycled yet.
+    for (unsigned i = 0; i + 1 < BEAT__ARENA_RECORDS; i++)
+        beat__arena_retire(&a, &tally, first);
+    beat__arena_flush(&a, &tally);
+    CHECK_EQ(first->pending, 1u);
+    CHECK(a.free_top == NULL);
+    // Its last record, then one of the second block: the change of block
+    // subtracts the first block's tally, which recycles it.
+    beat__arena_retire(&a, &tally, first);
+    CHECK(a.free_top == NULL); // still in the tally
+    beat__arena_retire(&a, &tally, b);
+    CHECK(a.free_top == first);
+    CHECK_EQ(first->pending, 0u);
+    beat__arena_flush(&a, &tally);
+    CHECK_EQ(b->pending, (uint64_t)BEAT__ARENA_RECORDS - 1);
+    // The second block is not full: the next records still come from it,
+    // and once it is full the recycled first block is handed out again.
+    beat__task *t = NULL;
+    for (unsigned i = BEAT__ARENA_RECORDS + 2; i <= 2 * BEAT__ARENA_RECORDS; i++)
+        t = beat__arena_take(&a, &no_allocator, &b);
+    CHECK(b == first);
+    CHECK(t == beat__arena_record(first, 0));
+    CHECK(a.free_top == NULL);
+    CHECK_EQ(first->pending, (uint64_t)BEAT__ARENA_RECORDS);
+    CHECK_EQ(arena_blocks(a.all, 0), 2u);
+    CHECK_EQ(beat__arena_trim(&a, &no_allocator), (size_t)0); // nothing free
+    beat__arena_destroy(&a, &no_allocator);
+    CHECK(a.all == NULL);
+}
+
+static void outside_submits_reuse_arena_blocks_once_their_records_ran(void)
+{
+    static const unsigned workers[] = {1, 2, 3};
+    for (unsigned w = 0; w < sizeof workers / sizeof workers[0]; w++) {
+        beat_pool *pool = make_pool(workers[w]);
+        CHECK(pool != NULL);
+        const unsigned per_round = 3 * BEAT__ARENA_RECORDS + 7, rounds = BT_SCALE(40u, 10u);
+        unsigned count = 0, most = 0;
+        for (unsigned r = 0; r < rounds; r++) {
+            for (unsigned i = 0; i < per_round; i++)
+                CHECK_EQ(beat_submit(pool, count_job, &count), BEAT_OK);
+            beat_pool_wait(pool);
+            // Every block but the one being handed out is back on the free
+            // stack when the wait returns (the flush before the job count).
+            unsigned all = arena_blocks(pool->arena.all, 0);
+            unsigned recycled = arena_blocks(pool->arena.free_top, 1);
+            CHECK(all - recycled <= 1);
+            most = all > most ? all : most;
+        }
+        CHECK_EQ(count, per_round * rounds);
+        // A round needs at most its own 4 blocks and the one before it;
+        // without reuse every round would add 3 or 4 blocks.
+        CHECK(most >= 1 && most <= 5);
+        beat_pool_destroy(pool);
+        bt_note("%u workers: %u jobs, %u arena blocks at most", workers[w], per_round * rounds,
+                most);
+    }
+}
+
+static void several_outside_submitters_share_the_arena_and_every_job_runs_once(void)
+{
+    enum { THREADS = 4 };
+    const unsigned per_thread = BT_SCALE(50000u, 10000u);
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    unsigned char *runs = (unsigned char *)calloc(THREADS * per_thread, 1);
+    submitter s[THREADS];
+    pthread_t threads[THREADS];
+    for (unsigned i = 0; i < THREADS; i++) {
+        submitter one = {pool, runs, i * per_thread, per_thread, 0};
+        s[i] = one;
+        pthread_create(&threads[i], NULL, submit_range, &s[i]);
+    }
+    for (unsigned i = 0; i < THREADS; i++)
+        pthread_join(threads[i], NULL);
+    beat_pool_wait(pool);
+    unsigned once = 0, failures = 0;
+    for (unsigned i = 0; i < THREADS * per_thread; i++)
+        once += runs[i] == 1;
+    for (unsigned i = 0; i < THREADS; i++)
+        failures += s[i].failures;
+    CHECK_EQ(failures, 0u);
+    CHECK_EQ(once, THREADS * per_thread);
+    unsigned all = arena_blocks(pool->arena.all, 0);
+    CHECK(all >= 1);
+    CHECK(all - arena_blocks(pool->arena.free_top, 1) <= 1);
+    beat_pool_destroy(pool);
+    free(runs);
+    bt_note("%d threads x %u submits: each ran once; %u arena blocks", THREADS, per_thread, all);
+}
+
+// Fails every allocation of an arena block's size.
+static void *no_arena_alloc_fn(size_t size, size_t align, void *user)
+{
+    if (size == BEAT__ARENA_BLOCK_BYTES)
+        return NULL;
+    return counting_alloc_fn(size, align, user);
+}
+
+static void submits_fall_back_to_the_mempool_when_no_arena_block_can_be_had(void)
+{
+    counting_alloc counts = {0, 0, 0};
+    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+    cfg.workers = 2;
+    cfg.allocator.alloc = no_arena_alloc_fn;
+    cfg.allocator.free = counting_free_fn;
+    cfg.allocator.user = &counts;
+    beat_pool *pool = NULL;
+    CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+    unsigned count = 0;
+    for (unsigned i = 0; i < 5000; i++)
+        CHECK_EQ(beat_submit(pool, count_job, &count), BEAT_OK);
+    beat_pool_wait(pool);
+    CHECK_EQ(count, 5000u);
+    CHECK(pool->arena.all == NULL);
+    beat_pool_destroy(pool);
+    CHECK_EQ(counts.bytes, 0);
+}
+
+static void arena_trim_frees_recycled_blocks_and_submits_go_on(void)
+{
+    counting_alloc counts = {0, 0, 0};
+    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+    cfg.workers = 2;
+    cfg.allocator.alloc = counting_alloc_fn;
+    cfg.allocator.free = counting_free_fn;
+    cfg.allocator.user = &counts;
+    beat_pool *pool = NULL;
+    CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+    unsigned count = 0;
+    for (unsigned round = 0; round < 3; round++) {
+        for (unsigned i = 0; i < 5 * BEAT__ARENA_RECORDS; i++)
+            CHECK_EQ(beat_submit(pool, count_job, &count), BEAT_OK);
+        beat_pool_wait(pool);
+        unsigned all = arena_blocks(pool->arena.all, 0);
+        unsigned recycled = arena_blocks(pool->arena.free_top, 1);
+        CHECK(recycled >= 1);
+        CHECK(all - recycled <= 1);
+        long long before = counts.bytes;
+        size_t freed = beat__arena_trim(&pool->arena, &pool->cfg.allocator);
+        CHECK_EQ(freed, (size_t)recycled * BEAT__ARENA_BLOCK_BYTES);
+        CHECK_EQ(counts.bytes, before - (long long)freed);
+        CHECK_EQ(arena_blocks(pool->arena.all, 0), all - recycled);
+        CHECK(pool->arena.free_top == NULL);
+    }
+    CHECK_EQ(count, 3 * 5 * BEAT__ARENA_RECORDS);
+    beat_pool_destroy(pool);
+    CHECK_EQ(counts.bytes, 0);
+}
+
 int main(int argc, char **argv)
 {
     static const bt_case cases[] = {
@@ -883,6 +1101,11 @@ int main(int argc, char **argv)
         BT_CASE(injection_queue_reports_empty_exactly_when_nothing_is_left),
         BT_CASE(spin_windows_grow_to_cover_short_waits_and_shrink_on_long_ones),
         BT_CASE(an_outside_waiter_stops_parking_on_a_loop_of_short_jobs),
+        BT_CASE(a_tally_recycles_a_block_when_its_last_record_is_retired),
+        BT_CASE(outside_submits_reuse_arena_blocks_once_their_records_ran),
+        BT_CASE(several_outside_submitters_share_the_arena_and_every_job_runs_once),
+        BT_CASE(submits_fall_back_to_the_mempool_when_no_arena_block_can_be_had),
+        BT_CASE(arena_trim_frees_recycled_blocks_and_submits_go_on),
     };
     return BT_RUN(cases);
 }
