@@ -1026,16 +1026,23 @@ static void *no_arena_alloc_fn(size_t size, size_t align, void *user)
     return counting_alloc_fn(size, align, user);
 }
 
+// A 2-worker pool whose allocations go through alloc and are counted in counts.
+static beat_pool *make_counted_pool(void *(*alloc)(size_t, size_t, void *), counting_alloc *counts)
+{
+    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+    cfg.workers = 2;
+    cfg.allocator.alloc = alloc;
+    cfg.allocator.free = counting_free_fn;
+    cfg.allocator.user = counts;
+    beat_pool *pool = NULL;
+    return beat_pool_create(&cfg, &pool) == BEAT_OK ? pool : NULL;
+}
+
 static void submits_fall_back_to_the_mempool_when_no_arena_block_can_be_had(void)
 {
     counting_alloc counts = {0, 0, 0};
-    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
-    cfg.workers = 2;
-    cfg.allocator.alloc = no_arena_alloc_fn;
-    cfg.allocator.free = counting_free_fn;
-    cfg.allocator.user = &counts;
-    beat_pool *pool = NULL;
-    CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+    beat_pool *pool = make_counted_pool(no_arena_alloc_fn, &counts);
+    CHECK(pool != NULL);
     unsigned count = 0;
     for (unsigned i = 0; i < 5000; i++)
         CHECK_EQ(beat_submit(pool, count_job, &count), BEAT_OK);
@@ -1049,13 +1056,8 @@ static void submits_fall_back_to_the_mempool_when_no_arena_block_can_be_had(void
 static void arena_trim_frees_recycled_blocks_and_submits_go_on(void)
 {
     counting_alloc counts = {0, 0, 0};
-    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
-    cfg.workers = 2;
-    cfg.allocator.alloc = counting_alloc_fn;
-    cfg.allocator.free = counting_free_fn;
-    cfg.allocator.user = &counts;
-    beat_pool *pool = NULL;
-    CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+    beat_pool *pool = make_counted_pool(counting_alloc_fn, &counts);
+    CHECK(pool != NULL);
     unsigned count = 0;
     for (unsigned round = 0; round < 3; round++) {
         for (unsigned i = 0; i < 5 * BEAT__ARENA_RECORDS; i++)
