@@ -506,8 +506,11 @@ static void grain0_loop_chunks_follow_the_body_estimate(void)
             CHECK_EQ(r, BEAT_OK);
             CHECK_MSG(ns >= 190000 && ns < 600000, "1000 items of 200 ns predicted at %llu ns",
                       (unsigned long long)ns);
-            // About 2 us of work: 10 elements (5 to 10 as noise allows).
-            CHECK_MSG(first_chunk >= 3 && first_chunk <= 10, "first chunk %zu", first_chunk);
+            // About 2 us of work: 10 elements, fewer as the estimate runs
+            // high (4 to 9 under ASan+UBSan, where the body takes 210-330
+            // ns; 2 once in a loaded CI run). The lower bound only has to
+            // tell a sized chunk from predict_off's 1.
+            CHECK_MSG(first_chunk >= 2 && first_chunk <= 10, "first chunk %zu", first_chunk);
         }
         beat_pool_destroy(pool);
     }
