@@ -905,8 +905,8 @@ static unsigned arena_blocks(const beat__arena_block *b, int free_list)
     return n;
 }
 
-// The allocator that the arena calls: beat__alloc with the default shim.
-static const beat_allocator no_allocator = {NULL, NULL, NULL};
+// No user allocator: the arena's blocks come from BEAT_MALLOC through beat__alloc.
+static const beat_allocator default_allocator = {NULL, NULL, NULL};
 
 static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
 {
@@ -916,7 +916,7 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
     beat__arena_block *first = NULL, *b = NULL;
     beat__task *prev = NULL;
     for (unsigned i = 0; i < BEAT__ARENA_RECORDS + 2; i++) {
-        beat__task *t = beat__arena_take(&a, &no_allocator, &b);
+        beat__task *t = beat__arena_take(&a, &default_allocator, &b);
         CHECK(t != NULL);
         if (i == 0)
             first = b;
@@ -946,14 +946,14 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
     // and once it is full the recycled first block is handed out again.
     beat__task *t = NULL;
     for (unsigned i = BEAT__ARENA_RECORDS + 2; i <= 2 * BEAT__ARENA_RECORDS; i++)
-        t = beat__arena_take(&a, &no_allocator, &b);
+        t = beat__arena_take(&a, &default_allocator, &b);
     CHECK(b == first);
     CHECK(t == beat__arena_record(first, 0));
     CHECK(a.free_top == NULL);
     CHECK_EQ(first->pending, (uint64_t)BEAT__ARENA_RECORDS);
     CHECK_EQ(arena_blocks(a.all, 0), 2u);
-    CHECK_EQ(beat__arena_trim(&a, &no_allocator), (size_t)0); // nothing free
-    beat__arena_destroy(&a, &no_allocator);
+    CHECK_EQ(beat__arena_trim(&a, &default_allocator), (size_t)0); // nothing free
+    beat__arena_destroy(&a, &default_allocator);
     CHECK(a.all == NULL);
 }
 
