@@ -1003,15 +1003,19 @@ static inline int beat__pcall_keep(beat_ctx *ctx, beat__frame *frame)
 // Thread safety: only from a task, with that task's ctx.
 static inline void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, void *b_arg)
 {
-    beat__frame frame;
-    frame.task.fn = b;
-    frame.task.arg = b_arg;
-    beat__pcall_enter(ctx, &frame);
-    a(ctx, a_arg);
-    if (beat__pcall_keep(ctx, &frame))
+    int kept;
+    { // the frame's lifetime ends before b is called (see beat_pcall_u64)
+        beat__frame frame;
+        frame.task.fn = b;
+        frame.task.arg = b_arg;
+        beat__pcall_enter(ctx, &frame);
+        a(ctx, a_arg);
+        kept = beat__pcall_keep(ctx, &frame);
+        if (!kept)
+            beat__join_promoted(ctx, &frame);
+    }
+    if (kept)
         b(ctx, b_arg);
-    else
-        beat__join_promoted(ctx, &frame);
 }
 
 // ---------------------------------------------------------------------------
@@ -1051,19 +1055,27 @@ BEAT_API void beat__frame_u64_run(beat_ctx *ctx, void *frame);
 static inline beat_pair_u64 beat_pcall_u64(beat_ctx *ctx, beat_fn_u64 a, uint64_t a_arg,
                                            beat_fn_u64 b, uint64_t b_arg)
 {
-    beat__frame_u64 frame;
-    frame.frame.task.fn = beat__frame_u64_run;
-    frame.fn = b;
-    frame.value = b_arg;
-    beat__pcall_enter(ctx, &frame.frame);
     beat_pair_u64 r;
-    r.a = a(ctx, a_arg);
-    if (beat__pcall_keep(ctx, &frame.frame)) {
-        r.b = b(ctx, b_arg);
-    } else {
-        beat__join_promoted(ctx, &frame.frame);
-        r.b = frame.value;
+    int kept;
+    // The frame lives in this block only: once it is unlinked nothing can
+    // reach it, and ending its lifetime before b is called lets the
+    // compiler treat that call as it treats the second call of a plain
+    // recursion (gcc turns fib's into a loop, as in the serial code).
+    {
+        beat__frame_u64 frame;
+        frame.frame.task.fn = beat__frame_u64_run;
+        frame.fn = b;
+        frame.value = b_arg;
+        beat__pcall_enter(ctx, &frame.frame);
+        r.a = a(ctx, a_arg);
+        kept = beat__pcall_keep(ctx, &frame.frame);
+        if (!kept) {
+            beat__join_promoted(ctx, &frame.frame);
+            r.b = frame.value;
+        }
     }
+    if (kept)
+        r.b = b(ctx, b_arg);
     return r;
 }
 
