@@ -138,13 +138,16 @@ THREADING MODEL
     How long adapts, as KVM's halt polling does: each worker, and the
     outside waits of a pool, start at spin_us (10 us by default). A wait
     that parked learns from its waker's time stamp how long a spin would
-    have needed to see the wake: up to 20 x spin_us its spin grows to
-    twice that (at most 20 x spin_us), past it the spin halves (down to
-    spin_us). A wake of a parked thread can cost tens of microseconds
-    (50-100 us on a 2-vCPU KVM guest when the waker was busy), so a loop
-    that submits 100 us jobs and waits for each stops parking after one
-    job, while a pool that gets work once a millisecond keeps the short
-    spin. Publishing work
+    have needed to see the wake: up to a bound its spin grows to twice
+    that (at most the bound), past it the spin halves (down to spin_us).
+    The bound is 20 x spin_us for workers and 100 x spin_us (1 ms) for
+    the outside waits (beat_pool_wait, a beat_run handed to a worker),
+    whose thread is blocked on the pool anyway. A wake of a parked thread
+    can cost tens of microseconds (50-100 us on a 2-vCPU KVM guest when
+    the waker was busy), so a loop that submits 100 us jobs and waits for
+    each stops parking after one job, a caller of 300 us parallel calls
+    after one call, while a pool that gets work once a millisecond keeps
+    the short spin. Publishing work
     wakes one parked worker, and a thief that finds more work wakes the
     next. An idle pool uses no CPU: a worker going idle spins at most 20 x
     spin_us once, then parks, and no thread ticks.
@@ -766,7 +769,8 @@ typedef struct beat_config {
     beat_profile profile;    // informational: the profile beat_config_default started from
     beat_logger logger;      // optional, see beat_logger
     unsigned spin_us;        // idle spin (yields after 500 ns), then park; 0 = default 10 us.
-                             // Adapts per waiter between spin_us and 20 x spin_us (manual)
+                             // Adapts per waiter from spin_us up to 20 x spin_us (workers)
+                             // or 100 x spin_us (beat_pool_wait and other outside waits)
     unsigned deque_capacity; // initial slots per worker deque, power of two; 0 = 256
     size_t stack_size;       // worker stack bytes; 0 = the system default, else at least 64 KiB
     int checks;              // 1: misuse checks and reports even with NDEBUG; 0: per BEAT_DEBUG
@@ -9480,17 +9484,29 @@ BEAT__PRIVATE void beat__spin_round(uint64_t now, uint64_t spin_until, uint64_t 
 // waiter (a worker, or the outside waits of a pool) spins for its own
 // window, which starts at spin_ns. A wait that parks learns from the
 // waker's time stamp how long a spin would have had to last to see the
-// wake (needed): up to BEAT__SPIN_GROW_MAX x spin_ns the window grows to
-// twice that (a margin for the next wait, at most the bound), past it the
-// window halves (down to spin_ns). Waits that come every millisecond or
-// so, as an idle pool's, keep the window at spin_ns, and a pool going idle
-// spins at most the bound once per thread (200 us with the default 10 us)
-// before it sleeps.
+// wake (needed): up to a bound the window grows to twice that (a margin
+// for the next wait, at most the bound), past it the window halves (down to
+// spin_ns). Waits that come every millisecond or so, as an idle pool's,
+// keep the window at spin_ns.
+//
+// The bound is BEAT__SPIN_GROW_MAX x spin_ns for workers: a pool going idle
+// spins at most that once per thread (200 us with the default 10 us)
+// before it sleeps. Outside waits (beat_pool_wait, a beat_run handed to a
+// worker) go to BEAT__SPIN_GROW_MAX_OUTSIDE x spin_ns (1 ms): their thread
+// is blocked on the pool's work anyway, and a call of a few hundred
+// microseconds (tree-sum of 64K nodes, 240 us on one worker) lost a 50-100
+// us wake on each return with the workers' bound. The window only reaches
+// a wait's length after such waits ended within the bound, so the spin
+// costs at most about the wait itself, and never more CPU when idle.
 #define BEAT__SPIN_GROW_MAX 20u
+#define BEAT__SPIN_GROW_MAX_OUTSIDE 100u
 
-BEAT__PRIVATE uint64_t beat__spin_adapt(uint64_t window, uint64_t spin_ns, uint64_t needed)
+// The next window of a waiter whose window is `window` and whose last wait
+// would have needed a spin of `needed`; grow_max: the bound in spin_ns.
+BEAT__PRIVATE uint64_t beat__spin_adapt(uint64_t window, uint64_t spin_ns, uint64_t grow_max,
+                                        uint64_t needed)
 {
-    uint64_t max = spin_ns * BEAT__SPIN_GROW_MAX;
+    uint64_t max = spin_ns * grow_max;
     if (needed > max)
         return window / 2 > spin_ns ? window / 2 : spin_ns;
     uint64_t want = 2 * needed < max ? 2 * needed : max;
@@ -9526,7 +9542,7 @@ BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
     // The idle stretch began a window's spin before this park.
     uint64_t spun_from = start - ctx->spin_window;
     ctx->spin_window =
-        beat__spin_adapt(ctx->spin_window, pool->spin_ns,
+        beat__spin_adapt(ctx->spin_window, pool->spin_ns, BEAT__SPIN_GROW_MAX,
                          beat__spin_needed(spun_from, beat__now_ns(), &pool->idle_woken_at));
 }
 
@@ -9654,8 +9670,10 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
     beat__atomic_fetch_and_u64(word, ~BEAT__WAITER_OUTSIDE, BEAT__MO_RELAXED);
     if (parked) {
         uint64_t needed = beat__spin_needed(start, beat__now_ns(), &pool->outside_woken_at);
-        beat__atomic_store_u64(&pool->outside_spin_window,
-                               beat__spin_adapt(window, pool->spin_ns, needed), BEAT__MO_RELAXED);
+        beat__atomic_store_u64(
+            &pool->outside_spin_window,
+            beat__spin_adapt(window, pool->spin_ns, BEAT__SPIN_GROW_MAX_OUTSIDE, needed),
+            BEAT__MO_RELAXED);
     }
 }
 

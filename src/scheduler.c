@@ -347,17 +347,29 @@ BEAT__PRIVATE void beat__spin_round(uint64_t now, uint64_t spin_until, uint64_t 
 // waiter (a worker, or the outside waits of a pool) spins for its own
 // window, which starts at spin_ns. A wait that parks learns from the
 // waker's time stamp how long a spin would have had to last to see the
-// wake (needed): up to BEAT__SPIN_GROW_MAX x spin_ns the window grows to
-// twice that (a margin for the next wait, at most the bound), past it the
-// window halves (down to spin_ns). Waits that come every millisecond or
-// so, as an idle pool's, keep the window at spin_ns, and a pool going idle
-// spins at most the bound once per thread (200 us with the default 10 us)
-// before it sleeps.
+// wake (needed): up to a bound the window grows to twice that (a margin
+// for the next wait, at most the bound), past it the window halves (down to
+// spin_ns). Waits that come every millisecond or so, as an idle pool's,
+// keep the window at spin_ns.
+//
+// The bound is BEAT__SPIN_GROW_MAX x spin_ns for workers: a pool going idle
+// spins at most that once per thread (200 us with the default 10 us)
+// before it sleeps. Outside waits (beat_pool_wait, a beat_run handed to a
+// worker) go to BEAT__SPIN_GROW_MAX_OUTSIDE x spin_ns (1 ms): their thread
+// is blocked on the pool's work anyway, and a call of a few hundred
+// microseconds (tree-sum of 64K nodes, 240 us on one worker) lost a 50-100
+// us wake on each return with the workers' bound. The window only reaches
+// a wait's length after such waits ended within the bound, so the spin
+// costs at most about the wait itself, and never more CPU when idle.
 #define BEAT__SPIN_GROW_MAX 20u
+#define BEAT__SPIN_GROW_MAX_OUTSIDE 100u
 
-BEAT__PRIVATE uint64_t beat__spin_adapt(uint64_t window, uint64_t spin_ns, uint64_t needed)
+// The next window of a waiter whose window is `window` and whose last wait
+// would have needed a spin of `needed`; grow_max: the bound in spin_ns.
+BEAT__PRIVATE uint64_t beat__spin_adapt(uint64_t window, uint64_t spin_ns, uint64_t grow_max,
+                                        uint64_t needed)
 {
-    uint64_t max = spin_ns * BEAT__SPIN_GROW_MAX;
+    uint64_t max = spin_ns * grow_max;
     if (needed > max)
         return window / 2 > spin_ns ? window / 2 : spin_ns;
     uint64_t want = 2 * needed < max ? 2 * needed : max;
@@ -393,7 +405,7 @@ BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
     // The idle stretch began a window's spin before this park.
     uint64_t spun_from = start - ctx->spin_window;
     ctx->spin_window =
-        beat__spin_adapt(ctx->spin_window, pool->spin_ns,
+        beat__spin_adapt(ctx->spin_window, pool->spin_ns, BEAT__SPIN_GROW_MAX,
                          beat__spin_needed(spun_from, beat__now_ns(), &pool->idle_woken_at));
 }
 
@@ -521,8 +533,10 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
     beat__atomic_fetch_and_u64(word, ~BEAT__WAITER_OUTSIDE, BEAT__MO_RELAXED);
     if (parked) {
         uint64_t needed = beat__spin_needed(start, beat__now_ns(), &pool->outside_woken_at);
-        beat__atomic_store_u64(&pool->outside_spin_window,
-                               beat__spin_adapt(window, pool->spin_ns, needed), BEAT__MO_RELAXED);
+        beat__atomic_store_u64(
+            &pool->outside_spin_window,
+            beat__spin_adapt(window, pool->spin_ns, BEAT__SPIN_GROW_MAX_OUTSIDE, needed),
+            BEAT__MO_RELAXED);
     }
 }
 

@@ -726,22 +726,30 @@ static void idle_workers_park_and_burn_no_cpu(void)
 }
 
 // Adaptive spin windows: a wait that parked although a spin of `needed`
-// would have seen its wake grows the window to twice that (at most 20 x
-// spin_ns, never shrinking it); a longer one halves the window, down to
-// spin_ns. The stamp a waiter reads is used only when it falls inside the
-// wait.
+// would have seen its wake grows the window to twice that (at most the
+// bound: 20 x spin_ns for workers, 100 x for outside waits; never
+// shrinking it); a longer one halves the window, down to spin_ns. The
+// stamp a waiter reads is used only when it falls inside the wait.
 static void spin_windows_grow_to_cover_short_waits_and_shrink_on_long_ones(void)
 {
-    const uint64_t base = 10000, max = base * BEAT__SPIN_GROW_MAX;
-    CHECK_EQ(beat__spin_adapt(base, base, 30000), 60000);  // twice the need
-    CHECK_EQ(beat__spin_adapt(80000, base, 30000), 80000); // never shrinks on a short wait
-    CHECK_EQ(beat__spin_adapt(base, base, 150000), max);   // capped
-    CHECK_EQ(beat__spin_adapt(max, base, max), max);       // the cap itself still counts as short
-    CHECK_EQ(beat__spin_adapt(max, base, max + 1), max / 2);
+    const uint64_t base = 10000, g = BEAT__SPIN_GROW_MAX, max = base * g;
+    CHECK_EQ(beat__spin_adapt(base, base, g, 30000), 60000);  // twice the need
+    CHECK_EQ(beat__spin_adapt(80000, base, g, 30000), 80000); // never shrinks on a short wait
+    CHECK_EQ(beat__spin_adapt(base, base, g, 150000), max);   // capped
+    CHECK_EQ(beat__spin_adapt(max, base, g, max), max); // the cap itself still counts as short
+    CHECK_EQ(beat__spin_adapt(max, base, g, max + 1), max / 2);
     uint64_t w = max;
     for (int i = 0; i < 10; i++)
-        w = beat__spin_adapt(w, base, 1000000000);
+        w = beat__spin_adapt(w, base, g, 1000000000);
     CHECK_EQ(w, base); // never below spin_ns
+    // Outside waits: the same rule under the higher bound, so a 300 us
+    // wait that parked is covered next time, where a worker's stays capped.
+    const uint64_t omax = base * BEAT__SPIN_GROW_MAX_OUTSIDE;
+    CHECK(omax > max);
+    CHECK_EQ(beat__spin_adapt(base, base, BEAT__SPIN_GROW_MAX_OUTSIDE, 300000), 600000);
+    CHECK_EQ(beat__spin_adapt(base, base, g, 300000), base); // past the workers' bound: no growth
+    CHECK_EQ(beat__spin_adapt(base, base, BEAT__SPIN_GROW_MAX_OUTSIDE, omax), omax);
+    CHECK_EQ(beat__spin_adapt(omax, base, BEAT__SPIN_GROW_MAX_OUTSIDE, omax + 1), omax / 2);
     uint64_t stamp = 1500;
     CHECK_EQ(beat__spin_needed(1000, 9000, &stamp), 500); // the waker's stamp
     stamp = 500;
@@ -786,7 +794,9 @@ static double cpu_pressure_us(void)
     return total;
 }
 
-static void an_outside_waiter_stops_parking_on_a_loop_of_short_jobs(void)
+// A loop that submits a job of job_us and waits for it, with spin_us:
+// after a few waits the waiter spins through the job instead of parking.
+static void outside_waiter_stops_parking(unsigned spin_us, double job_us)
 {
 #ifdef BEAT_TEST_EMULATED
     bt_skip("under emulation a hand-off takes as long as it takes (qemu-user: up to ms)");
@@ -806,17 +816,14 @@ static void an_outside_waiter_stops_parking_on_a_loop_of_short_jobs(void)
     cfg.workers = 1;
     cfg.worker_cpus = &cpus[1];
     cfg.worker_cpus_count = 1;
-    // 50 us: the window may grow to 1 ms, room for the slow hand-offs of
-    // sanitizer builds and emulators; a fixed 50 us spin still parks on
-    // every 100 us job.
-    cfg.spin_us = 50;
+    cfg.spin_us = spin_us;
     beat_pool *pool = NULL;
     CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
     CPU_ZERO(&one);
     CPU_SET(cpus[0], &one);
     CHECK_EQ(sched_setaffinity(0, sizeof one, &one), 0);
     CHECK_EQ(pool->outside_spin_window, pool->spin_ns);
-    busy_job job = {100e-6};
+    busy_job job = {job_us * 1e-6};
     const int warm = 20, measured = 40;
     uint64_t parks = measured;
     // The waiter and the worker each have a CPU of their own; another
@@ -853,17 +860,32 @@ static void an_outside_waiter_stops_parking_on_a_loop_of_short_jobs(void)
         return;
     }
     CHECK_MSG(parks * 4 <= (uint64_t)measured,
-              "the waiter parked in %llu of %d waits for 100 us jobs (window %llu ns)",
-              (unsigned long long)parks, measured, (unsigned long long)window);
-    CHECK(window >= pool->spin_ns && window <= BEAT__SPIN_GROW_MAX * pool->spin_ns);
+              "the waiter parked in %llu of %d waits for %.0f us jobs (window %llu ns)",
+              (unsigned long long)parks, measured, job_us, (unsigned long long)window);
+    CHECK(window >= pool->spin_ns && window <= BEAT__SPIN_GROW_MAX_OUTSIDE * pool->spin_ns);
     CHECK_EQ(sched_setaffinity(0, sizeof saved, &saved), 0);
     double used = idle_cpu_seconds(pool);
     beat_pool_destroy(pool);
     CHECK_MSG(used >= 0 && used < 0.03,
               "an idle pool used %.1f ms of CPU in 300 ms (-1: never parked)", used * 1e3);
-    bt_note("100 us jobs: the waiter parked in %llu of %d waits (window %llu us); then %.3f ms "
-            "CPU in 300 ms idle",
-            (unsigned long long)parks, measured, (unsigned long long)(window / 1000), used * 1e3);
+    bt_note("%.0f us jobs, spin_us %u: the waiter parked in %llu of %d waits (window %llu us); "
+            "then %.3f ms CPU in 300 ms idle",
+            job_us, spin_us, (unsigned long long)parks, measured,
+            (unsigned long long)(window / 1000), used * 1e3);
+}
+
+// 50 us: the window may grow to 5 ms, room for the slow hand-offs of
+// sanitizer builds; a fixed 50 us spin still parks on every 100 us job.
+static void an_outside_waiter_stops_parking_on_a_loop_of_short_jobs(void)
+{
+    outside_waiter_stops_parking(50, 100);
+}
+
+// With the default spin (10 us), a call of 300 us: past the workers'
+// bound (200 us), within the outside waits' (1 ms).
+static void an_outside_waiter_with_the_default_spin_stops_parking_on_300us_calls(void)
+{
+    outside_waiter_stops_parking(0, 300);
 }
 
 // The injection queue's emptiness check (reads head and the stub's link,
@@ -1103,6 +1125,7 @@ int main(int argc, char **argv)
         BT_CASE(injection_queue_reports_empty_exactly_when_nothing_is_left),
         BT_CASE(spin_windows_grow_to_cover_short_waits_and_shrink_on_long_ones),
         BT_CASE(an_outside_waiter_stops_parking_on_a_loop_of_short_jobs),
+        BT_CASE(an_outside_waiter_with_the_default_spin_stops_parking_on_300us_calls),
         BT_CASE(a_tally_recycles_a_block_when_its_last_record_is_retired),
         BT_CASE(outside_submits_reuse_arena_blocks_once_their_records_ran),
         BT_CASE(several_outside_submitters_share_the_arena_and_every_job_runs_once),

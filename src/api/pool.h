@@ -99,7 +99,8 @@ typedef struct beat_config {
     beat_profile profile;    // informational: the profile beat_config_default started from
     beat_logger logger;      // optional, see beat_logger
     unsigned spin_us;        // idle spin (yields after 500 ns), then park; 0 = default 10 us.
-                             // Adapts per waiter between spin_us and 20 x spin_us (manual)
+                             // Adapts per waiter from spin_us up to 20 x spin_us (workers)
+                             // or 100 x spin_us (beat_pool_wait and other outside waits)
     unsigned deque_capacity; // initial slots per worker deque, power of two; 0 = 256
     size_t stack_size;       // worker stack bytes; 0 = the system default, else at least 64 KiB
     int checks;              // 1: misuse checks and reports even with NDEBUG; 0: per BEAT_DEBUG
