@@ -1050,7 +1050,8 @@ BEAT_API void beat__frame_u64_run(beat_ctx *ctx, void *frame);
 // heartbeat and promotion as beat_pcall; what it saves is the argument
 // structs, whose stores and reloads cost more than the pcall itself in
 // fine-grained recursion: fib(35) with a pcall at every level runs in about
-// two thirds of the time it takes with beat_pcall on structs (bench/beat_bench.c,
+// 60 % of the time it takes with beat_pcall on structs, and gcc can turn
+// the call of b into a loop as in the serial recursion (bench/beat_bench.c,
 // fib and tree, the "u64" rows). A b stolen by another worker returns its
 // result through the frame; either way the results are visible on return.
 // Example: beat_pair_u64 r = beat_pcall_u64(ctx, fib, n - 1, fib, n - 2);

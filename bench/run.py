@@ -321,7 +321,7 @@ def report_markdown(meta, runs, calibration, args):
         "- Pools are created and warmed outside the timers; short calls are repeated so one "
         "sample lasts ≥ 20 ms (calls per sample in the notes). Every timed result is checked "
         "against the known answer; a wrong one aborts the run.\n"
-        "- Threads: Tw uses w threads doing work for every contestant. OpenMP runs a team of w (the master and w-1 more), TBB an arena of w with the caller inside it, and Beat a pool of w-1 workers with beat_run\'s caller taking part. T1 for Beat is one worker with the caller blocked in beat_pool_wait, so it includes one hand-off to the worker and back per call: a few us while the spins of the caller and the worker cover the gaps (they adapt up to 200 us), 50-100 us on this VM for calls longer than that, when both park and each wake reaches an idle vCPU.\n"
+        "- Threads: Tw uses w threads doing work for every contestant. OpenMP runs a team of w (the master and w-1 more), TBB an arena of w with the caller inside it, and Beat a pool of w-1 workers with beat_run\'s caller taking part. T1 for Beat is one worker with the caller blocked in beat_pool_wait, so it includes one hand-off to the worker and back per call: a few us while the spins of the caller and the worker cover the gaps (the caller's adapts up to 1 ms, a worker's up to 200 us), 50-100 us on this VM for calls longer than that, when both park and each wake reaches an idle vCPU.\n"
         "- Pressure gate: `/proc/pressure/cpu` `some total` is read around the gate phase of "
         "each round (Ts for ratio cases: one thread of ours on the CPUs, so any stall there is "
         "foreign load). A round whose gate phase was stalled more than 10 %% of its wall time is "
