@@ -2457,16 +2457,26 @@ BEAT__INLINE void beat__cpu_relax(void)
 #endif
 }
 
-// A spin lock for rare, short writer sections (the batch-variant and name
-// tables). Acquire on taking and release on giving back: each holder sees
-// what the previous one wrote. Readers of what it guards take no lock.
-BEAT__INLINE void beat__spin_lock(uint32_t *lock)
+// Locks on a uint32_t word, 0 free and 1 held, for short sections: a
+// holder's turn is a few loads and stores. Taking one is an acquire that
+// pairs with the release of beat__spin_unlock, so each holder sees what the
+// previous holders wrote under it.
+//
+// beat__spin_trylock takes it or returns 0 at once: for queues and pools
+// where who finds it held does something else (another queue, the
+// mempool, a later try) instead of waiting.
+BEAT__INLINE int beat__spin_trylock(uint32_t *lock)
 {
     uint32_t unlocked = 0;
-    while (!beat__atomic_cas_u32(lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED)) {
-        unlocked = 0;
+    return beat__atomic_cas_u32(lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED);
+}
+
+// beat__spin_lock waits for it: for rare writer sections (the batch-variant
+// and name tables). Readers of what it guards take no lock.
+BEAT__INLINE void beat__spin_lock(uint32_t *lock)
+{
+    while (!beat__spin_trylock(lock))
         beat__cpu_relax();
-    }
 }
 
 BEAT__INLINE void beat__spin_unlock(uint32_t *lock)
@@ -2857,15 +2867,13 @@ BEAT__PRIVATE void *beat__mempool_pop(beat_mempool *mp)
 // that finds another one growing returns 0 and retries the list.
 BEAT__PRIVATE int beat__mempool_grow(beat_mempool *mp)
 {
-    uint32_t unlocked = 0;
-    // Acquire pairs with the release store that ends the other grower's turn.
-    if (!beat__atomic_cas_u32(&mp->grow_lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED)) {
+    if (!beat__spin_trylock(&mp->grow_lock)) {
         beat__thread_yield();
         return 0;
     }
     // Another grower may have refilled the list while we waited for the lock.
     if ((uint32_t)beat__atomic_load_u64(&mp->head, BEAT__MO_RELAXED) != 0) {
-        beat__atomic_store_u32(&mp->grow_lock, 0, BEAT__MO_RELEASE);
+        beat__spin_unlock(&mp->grow_lock);
         return 0;
     }
     int result = -1;
@@ -2888,7 +2896,7 @@ BEAT__PRIVATE int beat__mempool_grow(beat_mempool *mp)
             result = 0;
         }
     }
-    beat__atomic_store_u32(&mp->grow_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&mp->grow_lock);
     return result;
 }
 
@@ -2984,12 +2992,9 @@ BEAT__PRIVATE size_t beat__mempool_release_slab(beat_mempool *mp, uint32_t k,
 
 BEAT__DEF size_t beat_mempool_trim(beat_mempool *mp)
 {
-    uint32_t unlocked = 0;
-    // Acquire: as in beat__mempool_grow; holding the lock keeps growers
-    // (and so the slab list) still, and makes allocs that find the list
-    // empty wait for it.
-    if (mp == NULL ||
-        !beat__atomic_cas_u32(&mp->grow_lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+    // Holding the grow lock keeps growers (and so the slab list) still, and
+    // makes allocs that find the list empty wait for it.
+    if (mp == NULL || !beat__spin_trylock(&mp->grow_lock))
         return 0;
     // Take the whole list. Acquire: pairs with the pushes' release CAS, so
     // the chain's link words are read below; the new tag makes every
@@ -3022,7 +3027,7 @@ BEAT__DEF size_t beat_mempool_trim(beat_mempool *mp)
         }
         beat__mempool_push_chain(mp, first - 1, last);
     }
-    beat__atomic_store_u32(&mp->grow_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&mp->grow_lock);
     return released;
 }
 
@@ -8285,10 +8290,8 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
 BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_allocator *allocator,
                                            beat__arena_block **block)
 {
-    uint32_t unlocked = 0;
-    // Acquire: pairs with the release that ends the previous holder's turn
-    // (its current, next and block list).
-    if (!beat__atomic_cas_u32(&a->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+    // The lock hands over current, next and the block list.
+    if (!beat__spin_trylock(&a->lock))
         return NULL;
     beat__task *t = NULL;
     if (a->current == NULL || a->next == BEAT__ARENA_RECORDS) {
@@ -8300,7 +8303,7 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
         t = beat__arena_record(a->current, a->next++);
         *block = a->current;
     }
-    beat__atomic_store_u32(&a->lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&a->lock);
     return t;
 }
 
@@ -8342,9 +8345,8 @@ BEAT__INLINE void beat__arena_retire(beat__submit_arena *a, beat__arena_tally *t
 // submitter holds the lock. Returns the bytes freed.
 BEAT__PRIVATE size_t beat__arena_trim(beat__submit_arena *a, const beat_allocator *allocator)
 {
-    uint32_t unlocked = 0;
-    // Acquire: as in beat__arena_take; holding the lock makes us the popper.
-    if (!beat__atomic_cas_u32(&a->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+    // Holding the lock makes us the free stack's one popper.
+    if (!beat__spin_trylock(&a->lock))
         return 0;
     // Acquire: pairs with the pushes, as in beat__arena_block_get.
     beat__arena_block *b = (beat__arena_block *)beat__atomic_exchange_ptr((void **)&a->free_top,
@@ -8364,7 +8366,7 @@ BEAT__PRIVATE size_t beat__arena_trim(beat__submit_arena *a, const beat_allocato
         freed += BEAT__ARENA_BLOCK_BYTES;
         b = next;
     }
-    beat__atomic_store_u32(&a->lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&a->lock);
     return freed;
 }
 
@@ -8792,13 +8794,8 @@ BEAT__PRIVATE unsigned beat__trace_path_index(const char *path)
     uint64_t hash = UINT64_C(0xcbf29ce484222325);
     for (const unsigned char *p = (const unsigned char *)path; *p != 0; p++)
         hash = (hash ^ *p) * UINT64_C(0x100000001b3);
-    uint32_t unlocked = 0;
-    // Acquire/release: the table passes from one creator to the next.
-    while (!beat__atomic_cas_u32(&beat__trace_paths_lock, &unlocked, 1, BEAT__MO_ACQUIRE,
-                                 BEAT__MO_RELAXED)) {
-        unlocked = 0;
+    while (!beat__spin_trylock(&beat__trace_paths_lock)) // the table passes from creator to creator
         beat__thread_yield();
-    }
     unsigned i = 0;
     while (i < beat__trace_paths_used && beat__trace_paths[i].hash != hash)
         i++;
@@ -8810,7 +8807,7 @@ BEAT__PRIVATE unsigned beat__trace_path_index(const char *path)
         i = BEAT__TRACE_PATHS - 1;
     }
     unsigned k = beat__trace_paths[i].pools++;
-    beat__atomic_store_u32(&beat__trace_paths_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&beat__trace_paths_lock);
     return k;
 }
 
@@ -9785,16 +9782,14 @@ BEAT__PRIVATE void beat__deferred_release(beat_pool *pool)
 {
     beat__inject *q = &pool->deferred;
     while (beat__inject_maybe_nonempty(q)) {
-        uint32_t unlocked = 0;
-        // Acquire: pairs with the release that ends the previous holder's turn.
-        if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED)) {
+        if (!beat__spin_trylock(&q->lock)) {
             beat__cpu_relax();
             continue;
         }
         uint64_t moved = 0;
         for (beat__task *t; (t = beat__inject_pop_locked(q)) != NULL; moved++)
             beat__inject_push(&pool->inject, t);
-        beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELEASE);
+        beat__spin_unlock(&q->lock);
         if (moved != 0) {
             // Relaxed: a count for the timed park and stats only.
             beat__atomic_fetch_sub_u64(&pool->deferred_held, moved, BEAT__MO_RELAXED);
@@ -9996,9 +9991,7 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
 {
     if (!beat__inject_maybe_nonempty(q))
         return NULL;
-    uint32_t unlocked = 0;
-    // Acquire: pairs with the release that ends the previous holder's turn.
-    if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+    if (!beat__spin_trylock(&q->lock)) // the queue's one consumer at a time
         return NULL;
     beat__task *first = beat__inject_pop_locked(q);
     unsigned chain = first != NULL ? beat__chain_length(ctx, first) : 0;
@@ -10022,7 +10015,7 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
         }
         moved++;
     }
-    beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&q->lock);
     if (moved != 0)
         beat__idle_notify(ctx->pool);
     return first;
@@ -10055,12 +10048,10 @@ BEAT__INLINE beat__task *beat__pinned_take(beat_ctx *ctx)
     beat__inject *q = &ctx->pinned;
     if (!beat__inject_maybe_nonempty(q))
         return NULL;
-    uint32_t unlocked = 0;
-    // Acquire: as in beat__inject_take_from.
-    if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+    if (!beat__spin_trylock(&q->lock))
         return NULL;
     beat__task *t = beat__inject_pop_locked(q);
-    beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&q->lock);
     return t;
 }
 
@@ -12660,10 +12651,7 @@ BEAT__PRIVATE void beat__pump_body(beat_ctx *ctx, void *arg)
 
 BEAT__PRIVATE unsigned beat__main_jobs_run(beat_pool *pool)
 {
-    // Acquire: pairs with the release of the previous pump.
-    for (uint32_t unlocked = 0;
-         !beat__atomic_cas_u32(&pool->pump_lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED);
-         unlocked = 0)
+    while (!beat__spin_trylock(&pool->pump_lock)) // one pump at a time
         beat__thread_yield();
     beat__pump_state s = {0, 0};
     // Acquire: pairs with the submitters' increments (after their pushes).
@@ -12682,7 +12670,7 @@ BEAT__PRIVATE unsigned beat__main_jobs_run(beat_pool *pool)
         // (adding) touch the count.
         beat__atomic_fetch_sub_u32(&pool->main_pending, s.ran, BEAT__MO_RELAXED);
     }
-    beat__atomic_store_u32(&pool->pump_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&pool->pump_lock);
     return s.ran;
 }
 

@@ -606,16 +606,26 @@ BEAT__INLINE void beat__cpu_relax(void)
 #endif
 }
 
-// A spin lock for rare, short writer sections (the batch-variant and name
-// tables). Acquire on taking and release on giving back: each holder sees
-// what the previous one wrote. Readers of what it guards take no lock.
-BEAT__INLINE void beat__spin_lock(uint32_t *lock)
+// Locks on a uint32_t word, 0 free and 1 held, for short sections: a
+// holder's turn is a few loads and stores. Taking one is an acquire that
+// pairs with the release of beat__spin_unlock, so each holder sees what the
+// previous holders wrote under it.
+//
+// beat__spin_trylock takes it or returns 0 at once: for queues and pools
+// where who finds it held does something else (another queue, the
+// mempool, a later try) instead of waiting.
+BEAT__INLINE int beat__spin_trylock(uint32_t *lock)
 {
     uint32_t unlocked = 0;
-    while (!beat__atomic_cas_u32(lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED)) {
-        unlocked = 0;
+    return beat__atomic_cas_u32(lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED);
+}
+
+// beat__spin_lock waits for it: for rare writer sections (the batch-variant
+// and name tables). Readers of what it guards take no lock.
+BEAT__INLINE void beat__spin_lock(uint32_t *lock)
+{
+    while (!beat__spin_trylock(lock))
         beat__cpu_relax();
-    }
 }
 
 BEAT__INLINE void beat__spin_unlock(uint32_t *lock)

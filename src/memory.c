@@ -158,15 +158,13 @@ BEAT__PRIVATE void *beat__mempool_pop(beat_mempool *mp)
 // that finds another one growing returns 0 and retries the list.
 BEAT__PRIVATE int beat__mempool_grow(beat_mempool *mp)
 {
-    uint32_t unlocked = 0;
-    // Acquire pairs with the release store that ends the other grower's turn.
-    if (!beat__atomic_cas_u32(&mp->grow_lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED)) {
+    if (!beat__spin_trylock(&mp->grow_lock)) {
         beat__thread_yield();
         return 0;
     }
     // Another grower may have refilled the list while we waited for the lock.
     if ((uint32_t)beat__atomic_load_u64(&mp->head, BEAT__MO_RELAXED) != 0) {
-        beat__atomic_store_u32(&mp->grow_lock, 0, BEAT__MO_RELEASE);
+        beat__spin_unlock(&mp->grow_lock);
         return 0;
     }
     int result = -1;
@@ -189,7 +187,7 @@ BEAT__PRIVATE int beat__mempool_grow(beat_mempool *mp)
             result = 0;
         }
     }
-    beat__atomic_store_u32(&mp->grow_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&mp->grow_lock);
     return result;
 }
 
@@ -285,12 +283,9 @@ BEAT__PRIVATE size_t beat__mempool_release_slab(beat_mempool *mp, uint32_t k,
 
 BEAT__DEF size_t beat_mempool_trim(beat_mempool *mp)
 {
-    uint32_t unlocked = 0;
-    // Acquire: as in beat__mempool_grow; holding the lock keeps growers
-    // (and so the slab list) still, and makes allocs that find the list
-    // empty wait for it.
-    if (mp == NULL ||
-        !beat__atomic_cas_u32(&mp->grow_lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+    // Holding the grow lock keeps growers (and so the slab list) still, and
+    // makes allocs that find the list empty wait for it.
+    if (mp == NULL || !beat__spin_trylock(&mp->grow_lock))
         return 0;
     // Take the whole list. Acquire: pairs with the pushes' release CAS, so
     // the chain's link words are read below; the new tag makes every
@@ -323,7 +318,7 @@ BEAT__DEF size_t beat_mempool_trim(beat_mempool *mp)
         }
         beat__mempool_push_chain(mp, first - 1, last);
     }
-    beat__atomic_store_u32(&mp->grow_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&mp->grow_lock);
     return released;
 }
 

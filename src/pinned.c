@@ -92,10 +92,7 @@ BEAT__PRIVATE void beat__pump_body(beat_ctx *ctx, void *arg)
 
 BEAT__PRIVATE unsigned beat__main_jobs_run(beat_pool *pool)
 {
-    // Acquire: pairs with the release of the previous pump.
-    for (uint32_t unlocked = 0;
-         !beat__atomic_cas_u32(&pool->pump_lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED);
-         unlocked = 0)
+    while (!beat__spin_trylock(&pool->pump_lock)) // one pump at a time
         beat__thread_yield();
     beat__pump_state s = {0, 0};
     // Acquire: pairs with the submitters' increments (after their pushes).
@@ -114,7 +111,7 @@ BEAT__PRIVATE unsigned beat__main_jobs_run(beat_pool *pool)
         // (adding) touch the count.
         beat__atomic_fetch_sub_u32(&pool->main_pending, s.ran, BEAT__MO_RELAXED);
     }
-    beat__atomic_store_u32(&pool->pump_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&pool->pump_lock);
     return s.ran;
 }
 

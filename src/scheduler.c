@@ -647,16 +647,14 @@ BEAT__PRIVATE void beat__deferred_release(beat_pool *pool)
 {
     beat__inject *q = &pool->deferred;
     while (beat__inject_maybe_nonempty(q)) {
-        uint32_t unlocked = 0;
-        // Acquire: pairs with the release that ends the previous holder's turn.
-        if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED)) {
+        if (!beat__spin_trylock(&q->lock)) {
             beat__cpu_relax();
             continue;
         }
         uint64_t moved = 0;
         for (beat__task *t; (t = beat__inject_pop_locked(q)) != NULL; moved++)
             beat__inject_push(&pool->inject, t);
-        beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELEASE);
+        beat__spin_unlock(&q->lock);
         if (moved != 0) {
             // Relaxed: a count for the timed park and stats only.
             beat__atomic_fetch_sub_u64(&pool->deferred_held, moved, BEAT__MO_RELAXED);
@@ -858,9 +856,7 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
 {
     if (!beat__inject_maybe_nonempty(q))
         return NULL;
-    uint32_t unlocked = 0;
-    // Acquire: pairs with the release that ends the previous holder's turn.
-    if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+    if (!beat__spin_trylock(&q->lock)) // the queue's one consumer at a time
         return NULL;
     beat__task *first = beat__inject_pop_locked(q);
     unsigned chain = first != NULL ? beat__chain_length(ctx, first) : 0;
@@ -884,7 +880,7 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
         }
         moved++;
     }
-    beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&q->lock);
     if (moved != 0)
         beat__idle_notify(ctx->pool);
     return first;
@@ -917,12 +913,10 @@ BEAT__INLINE beat__task *beat__pinned_take(beat_ctx *ctx)
     beat__inject *q = &ctx->pinned;
     if (!beat__inject_maybe_nonempty(q))
         return NULL;
-    uint32_t unlocked = 0;
-    // Acquire: as in beat__inject_take_from.
-    if (!beat__atomic_cas_u32(&q->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+    if (!beat__spin_trylock(&q->lock))
         return NULL;
     beat__task *t = beat__inject_pop_locked(q);
-    beat__atomic_store_u32(&q->lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&q->lock);
     return t;
 }
 

@@ -102,10 +102,8 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
 BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_allocator *allocator,
                                            beat__arena_block **block)
 {
-    uint32_t unlocked = 0;
-    // Acquire: pairs with the release that ends the previous holder's turn
-    // (its current, next and block list).
-    if (!beat__atomic_cas_u32(&a->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+    // The lock hands over current, next and the block list.
+    if (!beat__spin_trylock(&a->lock))
         return NULL;
     beat__task *t = NULL;
     if (a->current == NULL || a->next == BEAT__ARENA_RECORDS) {
@@ -117,7 +115,7 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
         t = beat__arena_record(a->current, a->next++);
         *block = a->current;
     }
-    beat__atomic_store_u32(&a->lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&a->lock);
     return t;
 }
 
@@ -159,9 +157,8 @@ BEAT__INLINE void beat__arena_retire(beat__submit_arena *a, beat__arena_tally *t
 // submitter holds the lock. Returns the bytes freed.
 BEAT__PRIVATE size_t beat__arena_trim(beat__submit_arena *a, const beat_allocator *allocator)
 {
-    uint32_t unlocked = 0;
-    // Acquire: as in beat__arena_take; holding the lock makes us the popper.
-    if (!beat__atomic_cas_u32(&a->lock, &unlocked, 1, BEAT__MO_ACQUIRE, BEAT__MO_RELAXED))
+    // Holding the lock makes us the free stack's one popper.
+    if (!beat__spin_trylock(&a->lock))
         return 0;
     // Acquire: pairs with the pushes, as in beat__arena_block_get.
     beat__arena_block *b = (beat__arena_block *)beat__atomic_exchange_ptr((void **)&a->free_top,
@@ -181,7 +178,7 @@ BEAT__PRIVATE size_t beat__arena_trim(beat__submit_arena *a, const beat_allocato
         freed += BEAT__ARENA_BLOCK_BYTES;
         b = next;
     }
-    beat__atomic_store_u32(&a->lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&a->lock);
     return freed;
 }
 

@@ -238,13 +238,8 @@ BEAT__PRIVATE unsigned beat__trace_path_index(const char *path)
     uint64_t hash = UINT64_C(0xcbf29ce484222325);
     for (const unsigned char *p = (const unsigned char *)path; *p != 0; p++)
         hash = (hash ^ *p) * UINT64_C(0x100000001b3);
-    uint32_t unlocked = 0;
-    // Acquire/release: the table passes from one creator to the next.
-    while (!beat__atomic_cas_u32(&beat__trace_paths_lock, &unlocked, 1, BEAT__MO_ACQUIRE,
-                                 BEAT__MO_RELAXED)) {
-        unlocked = 0;
+    while (!beat__spin_trylock(&beat__trace_paths_lock)) // the table passes from creator to creator
         beat__thread_yield();
-    }
     unsigned i = 0;
     while (i < beat__trace_paths_used && beat__trace_paths[i].hash != hash)
         i++;
@@ -256,7 +251,7 @@ BEAT__PRIVATE unsigned beat__trace_path_index(const char *path)
         i = BEAT__TRACE_PATHS - 1;
     }
     unsigned k = beat__trace_paths[i].pools++;
-    beat__atomic_store_u32(&beat__trace_paths_lock, 0, BEAT__MO_RELEASE);
+    beat__spin_unlock(&beat__trace_paths_lock);
     return k;
 }
 

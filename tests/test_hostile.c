@@ -1761,10 +1761,12 @@ static void ht_spawn_many(beat_ctx *ctx, void *arg)
     beat_wait(ctx, &c);
 }
 
+// Longer than the spin bound of outside waits (BEAT__SPIN_GROW_MAX_OUTSIDE
+// x the default 10 us), so that a beat_pool_wait for it parks.
 static void ht_sleepy_job(beat_ctx *ctx, void *arg)
 {
     (void)ctx, (void)arg;
-    ht_sleep_us(300);
+    ht_sleep_us(BEAT__SPIN_GROW_MAX_OUTSIDE * 15);
 }
 
 static int ht_wrap_child(void *arg)
