@@ -132,11 +132,11 @@ BEAT__PRIVATE void beat__loop_predict_chunks(beat_ctx *ctx, beat__loop_desc *des
 // One poll of the heartbeat per chunk (counted as a chunk, not a pcall).
 BEAT__PRIVATE void beat__loop_poll(beat_ctx *ctx)
 {
-    // Relaxed: as in beat_pcall; the chunk count is read only by stats.
-    uint64_t polls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED) + 1;
-    beat__atomic_store_u64(&ctx->head.pcalls, polls, BEAT__MO_RELAXED);
+    // Relaxed: as in beat__pcall_enter; the chunk count is read only by stats.
+    int64_t left = beat__atomic_load_i64(&ctx->head.polls_left, BEAT__MO_RELAXED) - 1;
+    beat__atomic_store_i64(&ctx->head.polls_left, left, BEAT__MO_RELAXED);
     BEAT__STAT_ADD(ctx, chunks, 1);
-    if (polls >= beat__atomic_load_u64(&ctx->head.poll_at, BEAT__MO_RELAXED))
+    if (left < 0)
         beat__heartbeat(ctx);
 }
 

@@ -79,18 +79,29 @@ typedef struct beat__inject {
 // RMW: it is the only writer); beat_pool_stats reads them relaxed.
 typedef struct beat__worker_stats {
     uint64_t promotions, steals, failed_steals, parks, wakeups, tasks;
-    uint64_t chunks; // loop chunks, which also count in head.pcalls (both are heartbeat polls)
+    uint64_t chunks; // loop chunks, which also count as polls (beat__polls_read)
     uint64_t timed, chained, throttles;
     uint64_t busy_ns, idle_ns;              // closed busy and idle phases (stats.c)
     uint64_t phase, phase_since, phase_seq; // the open phase, its start, a seqlock count
 } beat__worker_stats;
+
+// What a thief asking for work subtracts from head.polls_left: far more
+// than any countdown (BEAT__POLL_MAX), so the count stays recoverable.
+#define BEAT__POLL_ASK (INT64_C(1) << 40)
 
 struct beat_ctx {
     beat__ctx_head head; // first member: the inline beat_pcall reads it
     uint32_t wanted;     // set by an idle worker asking us to promote (relaxed)
     uint64_t last_beat;  // ns of busy time at the last promotion by heartbeat
     uint64_t busy_since; // ns when this worker last became busy
-    uint64_t last_poll, last_poll_pcalls, poll_interval; // heartbeat check pacing
+    uint64_t last_poll, poll_interval;                   // heartbeat check pacing
+    // The poll count (pcalls and loop chunks) is polls_base, the polls up
+    // to the last check, plus those since: polls_armed (the countdown then
+    // stored in head.polls_left) less polls_left, without thieves' asks
+    // (beat__polls_since). Owner stores at checks only, inside the
+    // polls_seq seqlock, so that beat_pool_stats reads a consistent trio.
+    uint64_t polls_base, polls_seq;
+    int64_t polls_armed;
     uint64_t spin_window;                                // idle spin now (beat__spin_adapt)
     beat__deque deque;                                   // cache-line aligned
     beat_pool *pool;
@@ -962,15 +973,19 @@ BEAT__PRIVATE beat__task *beat__steal_from(beat_ctx *ctx, beat_ctx *victim)
     return NULL;
 }
 
-// Asks victim to promote a frame at its next pcall: its heartbeat check
-// runs at once when poll_at is 0. Relaxed: a request lost to the owner's
-// own store of poll_at is repeated on our next failed round.
+// Asks victim to promote a frame at its next pcall: subtracting
+// BEAT__POLL_ASK makes its countdown negative, so its next poll checks and
+// finds wanted set. The flag keeps further asks from piling up. Relaxed
+// flag, release RMW: pairs with the acquire load in beat__heartbeat, so
+// the check that sees the ask sees the flag. An ask lost to the owner's
+// own store of polls_left is answered by its next regular check, which
+// still finds the flag (at most one poll interval, about heartbeat/8).
 BEAT__PRIVATE void beat__ask_for_work(beat_ctx *victim)
 {
     if (beat__atomic_load_u32(&victim->wanted, BEAT__MO_RELAXED))
         return;
     beat__atomic_store_u32(&victim->wanted, 1, BEAT__MO_RELAXED);
-    beat__atomic_store_u64(&victim->head.poll_at, 0, BEAT__MO_RELAXED);
+    beat__atomic_fetch_sub_i64(&victim->head.polls_left, BEAT__POLL_ASK, BEAT__MO_RELEASE);
 }
 
 // Tries every other slot once, from a random start. Failing, it asks the
@@ -1054,15 +1069,54 @@ BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
 // ---------------------------------------------------------------------------
 // Heartbeat: promotion of the oldest unpromoted frame
 //
-// beat_pcall counts pcalls and calls beat__heartbeat when the count reaches
-// poll_at. The check reads the clock, promotes one frame if a heartbeat of
-// busy time has passed (one promotion per heartbeat bounds the overhead,
-// Acar et al., PLDI 2018) or an idle worker asked (wanted), and sets the
-// next poll_at so that checks come about every heartbeat/8 whatever the
-// pcall rate. Idle workers run no pcalls, so an idle pool pays nothing.
+// beat_pcall counts its polls down in head.polls_left and calls
+// beat__heartbeat when the count goes negative. The check reads the clock,
+// promotes one frame if a heartbeat of busy time has passed (one promotion
+// per heartbeat bounds the overhead, Acar et al., PLDI 2018) or an idle
+// worker asked (wanted), and re-arms the countdown so that checks come
+// about every heartbeat/8 whatever the pcall rate. Idle workers run no
+// pcalls, so an idle pool pays nothing.
 
 #define BEAT__POLL_MIN 16u
 #define BEAT__POLL_MAX (1u << 20)
+
+// Polls since the countdown was armed at armed, from a value left of
+// head.polls_left. left = armed - n - k * BEAT__POLL_ASK for n polls
+// (0 <= n <= armed + 1: the poll that makes it negative checks) and k
+// asks, and n < BEAT__POLL_ASK, so n is the difference modulo the ask.
+BEAT__PRIVATE uint64_t beat__polls_since(int64_t armed, int64_t left)
+{
+    return ((uint64_t)armed - (uint64_t)left) & (uint64_t)(BEAT__POLL_ASK - 1);
+}
+
+// Owner only: adds done polls to the count and arms the countdown to check
+// after interval more (interval >= 1). An ask arriving since left was
+// loaded is overwritten (see beat__ask_for_work).
+BEAT__PRIVATE void beat__polls_rearm(beat_ctx *ctx, uint64_t done, uint64_t interval)
+{
+    // Relaxed loads: the owner is the only writer of these words.
+    uint64_t seq = beat__atomic_load_u64(&ctx->polls_seq, BEAT__MO_RELAXED);
+    uint64_t base = beat__atomic_load_u64(&ctx->polls_base, BEAT__MO_RELAXED);
+    int64_t armed = (int64_t)interval - 1;
+    // Odd count, then a release fence before the data stores: pairs with
+    // the reader's acquire fence (beat__polls_read), as in beat__time_enter.
+    beat__atomic_store_u64(&ctx->polls_seq, seq + 1, BEAT__MO_RELAXED);
+    beat__fence_release();
+    beat__atomic_store_u64(&ctx->polls_base, base + done, BEAT__MO_RELAXED);
+    beat__atomic_store_i64(&ctx->polls_armed, armed, BEAT__MO_RELAXED);
+    beat__atomic_store_i64(&ctx->head.polls_left, armed, BEAT__MO_RELAXED);
+    // Release: a reader whose acquire load sees this even count sees the data.
+    beat__atomic_store_u64(&ctx->polls_seq, seq + 2, BEAT__MO_RELEASE);
+}
+
+// Owner only: the polls since the countdown was last armed. Acquire: pairs
+// with a thief's release RMW (beat__ask_for_work), so a check that sees an
+// ask also sees the thief's wanted flag.
+BEAT__PRIVATE uint64_t beat__polls_pending(const beat_ctx *ctx)
+{
+    int64_t left = beat__atomic_load_i64(&ctx->head.polls_left, BEAT__MO_ACQUIRE);
+    return beat__polls_since(beat__atomic_load_i64(&ctx->polls_armed, BEAT__MO_RELAXED), left);
+}
 
 // Restarts the heartbeat when a worker becomes busy after being idle. The
 // first poll checks at once: if others are parked, the work just found
@@ -1073,8 +1127,7 @@ BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
     ctx->last_beat = now;
     ctx->busy_since = now;
     ctx->last_poll = now;
-    ctx->last_poll_pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
-    beat__atomic_store_u64(&ctx->head.poll_at, ctx->last_poll_pcalls, BEAT__MO_RELAXED);
+    beat__polls_rearm(ctx, beat__polls_pending(ctx), 1);
     beat__pressure_tick(ctx, now);
 }
 
@@ -1194,6 +1247,7 @@ BEAT__PRIVATE uint64_t beat__poll_pace(const beat_ctx *ctx, uint64_t done, uint6
 
 BEAT__DEF void beat__heartbeat(beat_ctx *ctx)
 {
+    uint64_t done = beat__polls_pending(ctx); // first: its acquire shows wanted
     uint64_t now = beat__now_ns();
     int wanted = beat__atomic_load_u32(&ctx->wanted, BEAT__MO_RELAXED) != 0;
     if (wanted)
@@ -1209,11 +1263,9 @@ BEAT__DEF void beat__heartbeat(beat_ctx *ctx)
     if ((wanted || now - ctx->last_beat >= ctx->pool->heartbeat_ns) && beat__promote_oldest(ctx))
         ctx->last_beat = now;
     beat__pressure_tick(ctx, now);
-    uint64_t pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED);
-    ctx->poll_interval = beat__poll_pace(ctx, pcalls - ctx->last_poll_pcalls, now - ctx->last_poll);
+    ctx->poll_interval = beat__poll_pace(ctx, done, now - ctx->last_poll);
     ctx->last_poll = now;
-    ctx->last_poll_pcalls = pcalls;
-    beat__atomic_store_u64(&ctx->head.poll_at, pcalls + ctx->poll_interval, BEAT__MO_RELAXED);
+    beat__polls_rearm(ctx, done, ctx->poll_interval);
 }
 
 // Calls fn(ctx, arg), timing it for the predictor when the predictor

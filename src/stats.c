@@ -100,6 +100,26 @@ BEAT__PRIVATE void beat__time_read(const beat_ctx *ctx, uint64_t now, uint64_t *
     }
 }
 
+// The polls (pcalls and loop chunks) ctx has counted so far: exact, and
+// never less than an earlier reading.
+BEAT__PRIVATE uint64_t beat__polls_read(const beat_ctx *ctx)
+{
+    for (;;) {
+        // Acquire: pairs with the release store that ends beat__polls_rearm.
+        uint64_t seq = beat__atomic_load_u64(&ctx->polls_seq, BEAT__MO_ACQUIRE);
+        // Relaxed: validated by the second load of the count below. The
+        // countdown also changes between checks, consistently with armed.
+        uint64_t base = beat__atomic_load_u64(&ctx->polls_base, BEAT__MO_RELAXED);
+        int64_t armed = beat__atomic_load_i64(&ctx->polls_armed, BEAT__MO_RELAXED);
+        int64_t left = beat__atomic_load_i64(&ctx->head.polls_left, BEAT__MO_RELAXED);
+        beat__fence_acquire(); // pairs with the owner's release fence
+        // Relaxed: ordered after the data loads by the fence.
+        if ((seq & 1) == 0 && beat__atomic_load_u64(&ctx->polls_seq, BEAT__MO_RELAXED) == seq)
+            return base + beat__polls_since(armed, left);
+        beat__cpu_relax();
+    }
+}
+
 // One context's counters. Each is exact, the set is not one snapshot.
 BEAT__PRIVATE void beat__stats_read(const beat_ctx *ctx, uint64_t now, beat_stats *w)
 {
@@ -107,7 +127,7 @@ BEAT__PRIVATE void beat__stats_read(const beat_ctx *ctx, uint64_t now, beat_stat
     memset(w, 0, sizeof *w);
     // Relaxed: counters are monotonic and read while workers run.
     w->chunks = beat__atomic_load_u64(&ctx->stats.chunks, BEAT__MO_RELAXED);
-    w->pcalls = beat__atomic_load_u64(&ctx->head.pcalls, BEAT__MO_RELAXED) - w->chunks;
+    w->pcalls = beat__polls_read(ctx) - w->chunks;
     w->promotions = beat__atomic_load_u64(&ctx->stats.promotions, BEAT__MO_RELAXED);
     w->steals = beat__atomic_load_u64(&ctx->stats.steals, BEAT__MO_RELAXED);
     w->failed_steals = beat__atomic_load_u64(&ctx->stats.failed_steals, BEAT__MO_RELAXED);

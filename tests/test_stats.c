@@ -3,7 +3,8 @@
 // pcalls), per-worker rows sum to the total, busy and idle time are
 // plausible against the wall clock, and the stats table (beat_pool_stats_format
 // and _print) parses back into the numbers beat_pool_stats gives, with
-// snprintf's rules for a short buffer.
+// snprintf's rules for a short buffer. The pcall count, kept as a
+// countdown that thieves may bump, stays exact and never goes back.
 #define BEAT_IMPLEMENTATION
 #include "beat.h"
 
@@ -140,6 +141,68 @@ static void a_loops_chunks_are_its_body_calls_and_per_worker_rows_sum_to_the_tot
     bt_note("%zu items in %llu chunks (4 loops), fib(%d): %llu pcalls, %llu promotions", 4 * n,
             (unsigned long long)total.chunks, a.n, (unsigned long long)total.pcalls,
             (unsigned long long)total.promotions);
+}
+
+// The poll countdown (beat__polls_since): a thief's ask subtracts
+// BEAT__POLL_ASK from it, and the polls made since it was armed still come
+// out exactly, whatever the asks, up to the one that makes it negative.
+static void the_poll_count_survives_thieves_asks(void)
+{
+    const int64_t armed[] = {0, 1, 15, 1000, (int64_t)BEAT__POLL_MAX - 1};
+    for (size_t i = 0; i < sizeof armed / sizeof armed[0]; i++)
+        for (int64_t n = 0; n <= armed[i] + 1; n += n < 20 ? 1 : armed[i] / 7 + 1)
+            for (int64_t k = 0; k < 4; k++) {
+                int64_t left = armed[i] - n - k * BEAT__POLL_ASK;
+                CHECK_MSG(beat__polls_since(armed[i], left) == (uint64_t)n,
+                          "armed %lld, %lld polls, %lld asks: counted %llu", (long long)armed[i],
+                          (long long)n, (long long)k,
+                          (unsigned long long)beat__polls_since(armed[i], left));
+            }
+}
+
+static atomic_int fib_jobs_done;
+
+static void fib_job(beat_ctx *ctx, void *arg)
+{
+    fib_task(ctx, arg);
+    atomic_store(&fib_jobs_done, 1);
+}
+
+// Read while workers pcall (and steal, so idle ones ask for promotions),
+// each slot's pcall count never goes back, and never passes the final
+// count, which is exact. A torn read of the count's parts (beat__polls_read)
+// would show up as a jump ahead or back.
+static void pcalls_read_while_pcalls_run_never_go_back(void)
+{
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    fib_arg a = {BT_SCALE(30, 25), 0};
+    beat_stats seen[SLOTS], now[SLOTS];
+    memset(seen, 0, sizeof seen);
+    atomic_store(&fib_jobs_done, 0);
+    CHECK_EQ(beat_submit(pool, fib_job, &a), BEAT_OK);
+    unsigned long reads = 0;
+    while (!atomic_load(&fib_jobs_done)) {
+        CHECK_EQ(beat_pool_stats(pool, NULL, now, SLOTS), BEAT_OK);
+        for (unsigned i = 0; i < SLOTS; i++) {
+            CHECK_MSG(now[i].pcalls >= seen[i].pcalls, "slot %u: %llu pcalls, then %llu", i,
+                      (unsigned long long)seen[i].pcalls, (unsigned long long)now[i].pcalls);
+            seen[i] = now[i];
+        }
+        reads++;
+    }
+    beat_pool_wait(pool);
+    beat_stats total;
+    CHECK_EQ(beat_pool_stats(pool, &total, now, SLOTS), BEAT_OK);
+    beat_pool_destroy(pool);
+    CHECK_EQ(a.result, fib_serial(a.n));
+    CHECK_EQ(total.pcalls, fib_pcalls(a.n));
+    for (unsigned i = 0; i < SLOTS; i++)
+        CHECK_MSG(seen[i].pcalls <= now[i].pcalls, "slot %u: read %llu pcalls, ended with %llu", i,
+                  (unsigned long long)seen[i].pcalls, (unsigned long long)now[i].pcalls);
+    bt_note("%lu reads while fib(%d) ran: %llu pcalls, %llu promotions, %llu steals", reads, a.n,
+            (unsigned long long)total.pcalls, (unsigned long long)total.promotions,
+            (unsigned long long)total.steals);
 }
 
 // ---------------------------------------------------------------------------
@@ -463,6 +526,8 @@ int main(int argc, char **argv)
     static const bt_case cases[] = {
         BT_CASE(n_submitted_jobs_are_n_tasks),
         BT_CASE(a_loops_chunks_are_its_body_calls_and_per_worker_rows_sum_to_the_total),
+        BT_CASE(the_poll_count_survives_thieves_asks),
+        BT_CASE(pcalls_read_while_pcalls_run_never_go_back),
         BT_CASE(busy_and_idle_time_are_plausible_against_the_wall_clock),
         BT_CASE(the_table_parses_back_into_the_stats),
         BT_CASE(a_short_buffer_is_cut_like_snprintf),

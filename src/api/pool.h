@@ -289,8 +289,11 @@ typedef struct beat__frame {
 
 typedef struct beat__ctx_head { // the first member of every beat_ctx
     beat__frame *tail;          // youngest frame; owner only
-    uint64_t pcalls;            // pcalls so far; owner stores, stats read (relaxed)
-    uint64_t poll_at;           // heartbeat check when pcalls reaches it; thieves store 0
+    // Polls (pcalls and loop chunks) left before the next heartbeat check,
+    // which runs when this goes negative. The owner loads and stores it
+    // (relaxed); a thief asking for work subtracts a large constant from it
+    // (an atomic RMW) so that the owner's next poll checks.
+    int64_t polls_left;
 } beat__ctx_head;
 
 #define BEAT__FRAME_PROMOTED ((beat__frame *)(uintptr_t)1)
@@ -300,18 +303,19 @@ BEAT_API void beat__heartbeat(beat_ctx *ctx);
 BEAT_API void beat__join_promoted(beat_ctx *ctx, beat__frame *frame);
 
 // The part of every pcall before a runs: links frame (whose b the caller
-// has recorded) into the worker's private list and counts the pcall, with a
-// heartbeat check when the count reaches poll_at.
+// has recorded) into the worker's private list and counts the poll down,
+// with a heartbeat check when the count goes negative.
 static inline void beat__pcall_enter(beat_ctx *ctx, beat__frame *frame)
 {
     beat__ctx_head *head = (beat__ctx_head *)(void *)ctx;
     frame->prev = head->tail;
     head->tail = frame;
-    // Relaxed: pcalls is read only by stats; poll_at is stored by thieves
-    // asking for work, and a lost store only delays the answer.
-    uint64_t pcalls = __atomic_load_n(&head->pcalls, __ATOMIC_RELAXED) + 1;
-    __atomic_store_n(&head->pcalls, pcalls, __ATOMIC_RELAXED);
-    if (__builtin_expect(pcalls >= __atomic_load_n(&head->poll_at, __ATOMIC_RELAXED), 0))
+    // Relaxed load and store, not an RMW: only the owner stores. A thief's
+    // request landing between them is lost; the thief's flag stays set, so
+    // the next check (at most one poll interval later) still answers it.
+    int64_t left = __atomic_load_n(&head->polls_left, __ATOMIC_RELAXED) - 1;
+    __atomic_store_n(&head->polls_left, left, __ATOMIC_RELAXED);
+    if (__builtin_expect(left < 0, 0))
         beat__heartbeat(ctx);
 }
 
