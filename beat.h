@@ -10241,7 +10241,7 @@ BEAT__PRIVATE void beat__polls_rearm(beat_ctx *ctx, uint64_t done, uint64_t inte
     uint64_t base = beat__atomic_load_u64(&ctx->polls_base, BEAT__MO_RELAXED);
     int64_t armed = (int64_t)interval - 1;
     // Odd count, then a release fence before the data stores: pairs with
-    // the reader's acquire fence (beat__polls_read), as in beat__time_enter.
+    // the reader's acquire fence (beat__polls_read), as in beat__time_phase.
     beat__atomic_store_u64(&ctx->polls_seq, seq + 1, BEAT__MO_RELAXED);
     beat__fence_release();
     beat__atomic_store_u64(&ctx->polls_base, base + done, BEAT__MO_RELAXED);
