@@ -8404,11 +8404,11 @@ typedef struct beat__worker_stats {
 #define BEAT__POLL_ASK (INT64_C(1) << 40)
 
 struct beat_ctx {
-    beat__ctx_head head; // first member: the inline beat_pcall reads it
-    uint32_t wanted;     // set by an idle worker asking us to promote (relaxed)
-    uint64_t last_beat;  // ns of busy time at the last promotion by heartbeat
-    uint64_t busy_since; // ns when this worker last became busy
-    uint64_t last_poll, poll_interval;                   // heartbeat check pacing
+    beat__ctx_head head;               // first member: the inline beat_pcall reads it
+    uint32_t wanted;                   // set by an idle worker asking us to promote (relaxed)
+    uint64_t last_beat;                // ns of busy time at the last promotion by heartbeat
+    uint64_t busy_since;               // ns when this worker last became busy
+    uint64_t last_poll, poll_interval; // heartbeat check pacing
     // The poll count (pcalls and loop chunks) is polls_base, the polls up
     // to the last check, plus those since: polls_armed (the countdown then
     // stored in head.polls_left) less polls_left, without thieves' asks
@@ -8416,8 +8416,8 @@ struct beat_ctx {
     // polls_seq seqlock, so that beat_pool_stats reads a consistent trio.
     uint64_t polls_base, polls_seq;
     int64_t polls_armed;
-    uint64_t spin_window;                                // idle spin now (beat__spin_adapt)
-    beat__deque deque;                                   // cache-line aligned
+    uint64_t spin_window; // idle spin now (beat__spin_adapt)
+    beat__deque deque;    // cache-line aligned
     beat_pool *pool;
     unsigned index;
     uint32_t claimed;                       // outside slots: 1 while an outside thread uses it
