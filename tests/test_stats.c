@@ -143,14 +143,18 @@ static void a_loops_chunks_are_its_body_calls_and_per_worker_rows_sum_to_the_tot
             (unsigned long long)total.promotions);
 }
 
+static int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+
 // The poll countdown (beat__polls_since): a thief's ask subtracts
 // BEAT__POLL_ASK from it, and the polls made since it was armed still come
-// out exactly, whatever the asks, up to the one that makes it negative.
+// out exactly, whatever the asks, up to the poll that makes it negative
+// (every count up to 20, then strides, and always that last one).
 static void the_poll_count_survives_thieves_asks(void)
 {
     const int64_t armed[] = {0, 1, 15, 1000, (int64_t)BEAT__POLL_MAX - 1};
     for (size_t i = 0; i < sizeof armed / sizeof armed[0]; i++)
-        for (int64_t n = 0; n <= armed[i] + 1; n += n < 20 ? 1 : armed[i] / 7 + 1)
+        for (int64_t n = 0, last = armed[i] + 1; n <= last;
+             n = n == last ? n + 1 : min_i64(n + (n < 20 ? 1 : armed[i] / 7 + 1), last))
             for (int64_t k = 0; k < 4; k++) {
                 int64_t left = armed[i] - n - k * BEAT__POLL_ASK;
                 CHECK_MSG(beat__polls_since(armed[i], left) == (uint64_t)n,
