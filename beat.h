@@ -953,35 +953,44 @@ typedef struct beat__task {
     uint32_t thief; // 1 + index of the worker that stole it (relaxed atomic), 0 = not stolen
 } beat__task;
 
+// A frame's prev is the next older frame (frames are pointer-aligned) with
+// BEAT__FRAME_U64 or'd in when the frame is a beat__frame_u64, whose task
+// is filled in only if it is promoted (its fast path saves that store);
+// or BEAT__FRAME_PROMOTED. Without the bit the task is b as given
+// (beat_pcall), or the frame is a loop's (task.fn == beat__loop_tag).
 typedef struct beat__frame {
     beat__task task;                // b, published as this task when promoted
-    struct beat__frame *prev;       // next older frame, or BEAT__FRAME_PROMOTED
-    struct beat__frame *saved_prev; // prev, kept here while promoted
+    struct beat__frame *prev;       // next older frame | kind, or BEAT__FRAME_PROMOTED
+    struct beat__frame *saved_prev; // the next older frame while promoted
     beat_counter done;              // 1 while a thief may run b (set at promotion)
 } beat__frame;
 
+#define BEAT__FRAME_PROMOTED ((beat__frame *)(uintptr_t)1)
+#define BEAT__FRAME_U64 ((uintptr_t)2)
+
+// The countdown comes first so that the pcall addresses it as ctx itself:
+// one register fewer kept across the call of a in every pcalling function.
 typedef struct beat__ctx_head { // the first member of every beat_ctx
-    beat__frame *tail;          // youngest frame; owner only
     // Polls (pcalls and loop chunks) left before the next heartbeat check,
     // which runs when this goes negative. The owner loads and stores it
     // (relaxed); a thief asking for work subtracts a large constant from it
     // (an atomic RMW) so that the owner's next poll checks.
     int64_t polls_left;
+    beat__frame *tail; // youngest frame; owner only
 } beat__ctx_head;
-
-#define BEAT__FRAME_PROMOTED ((beat__frame *)(uintptr_t)1)
 
 // Slow paths of beat_pcall (out of line, in the implementation).
 BEAT_API void beat__heartbeat(beat_ctx *ctx);
 BEAT_API void beat__join_promoted(beat_ctx *ctx, beat__frame *frame);
 
 // The part of every pcall before a runs: links frame (whose b the caller
-// has recorded) into the worker's private list and counts the poll down,
-// with a heartbeat check when the count goes negative.
-static inline void beat__pcall_enter(beat_ctx *ctx, beat__frame *frame)
+// has recorded) into the worker's private list, its kind (0 or
+// BEAT__FRAME_U64) in its prev, and counts the poll down, with a heartbeat
+// check when the count goes negative.
+static inline void beat__pcall_enter(beat_ctx *ctx, beat__frame *frame, uintptr_t kind)
 {
     beat__ctx_head *head = (beat__ctx_head *)(void *)ctx;
-    frame->prev = head->tail;
+    frame->prev = (beat__frame *)((uintptr_t)head->tail | kind);
     head->tail = frame;
     // Relaxed load and store, not an RMW: only the owner stores. A thief's
     // request landing between them is lost; the thief's flag stays set, so
@@ -997,7 +1006,8 @@ static inline void beat__pcall_enter(beat_ctx *ctx, beat__frame *frame)
 static inline int beat__pcall_keep(beat_ctx *ctx, beat__frame *frame)
 {
     if (__builtin_expect(frame->prev != BEAT__FRAME_PROMOTED, 1)) {
-        ((beat__ctx_head *)(void *)ctx)->tail = frame->prev;
+        ((beat__ctx_head *)(void *)ctx)->tail =
+            (beat__frame *)((uintptr_t)frame->prev & ~BEAT__FRAME_U64);
         return 1;
     }
     return 0;
@@ -1019,7 +1029,7 @@ static inline void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, 
         beat__frame frame;
         frame.task.fn = b;
         frame.task.arg = b_arg;
-        beat__pcall_enter(ctx, &frame);
+        beat__pcall_enter(ctx, &frame, 0);
         a(ctx, a_arg);
         kept = beat__pcall_keep(ctx, &frame);
         if (!kept)
@@ -1041,8 +1051,8 @@ typedef struct beat_pair_u64 {
     uint64_t a, b; // the results of a and b
 } beat_pair_u64;
 
-// Private: a pcall_u64 frame. frame.task.fn is beat__frame_u64_run, and
-// frame.task.arg is set to the frame when it is promoted.
+// Private: a pcall_u64 frame (BEAT__FRAME_U64 in frame.prev). Its task is
+// unset until promotion sets fn to beat__frame_u64_run and arg to the frame.
 typedef struct beat__frame_u64 {
     beat__frame frame;
     beat_fn_u64 fn; // b
@@ -1075,10 +1085,9 @@ static inline beat_pair_u64 beat_pcall_u64(beat_ctx *ctx, beat_fn_u64 a, uint64_
     // recursion (gcc turns fib's into a loop, as in the serial code).
     {
         beat__frame_u64 frame;
-        frame.frame.task.fn = beat__frame_u64_run;
         frame.fn = b;
         frame.value = b_arg;
-        beat__pcall_enter(ctx, &frame.frame);
+        beat__pcall_enter(ctx, &frame.frame, BEAT__FRAME_U64);
         r.a = a(ctx, a_arg);
         kept = beat__pcall_keep(ctx, &frame.frame);
         if (!kept) {
@@ -10309,9 +10318,28 @@ BEAT__PRIVATE void beat__loop_tag(beat_ctx *ctx, void *arg)
 
 BEAT__PRIVATE void beat__loop_piece_run(beat_ctx *ctx, void *arg);
 
+// Bit 1 of a frame's address is free for BEAT__FRAME_U64.
+typedef struct beat__frame_align {
+    char c;
+    beat__frame frame;
+} beat__frame_align;
+BEAT__STATIC_ASSERT(offsetof(beat__frame_align, frame) > BEAT__FRAME_U64, frame_kind_bit_is_free);
+
+// Whether f is a pcall_u64 frame, whose task is set only at promotion.
+BEAT__PRIVATE int beat__frame_is_u64(const beat__frame *f)
+{
+    return ((uintptr_t)f->prev & BEAT__FRAME_U64) != 0;
+}
+
+// The frame older than f (f not promoted).
+BEAT__PRIVATE beat__frame *beat__frame_older(const beat__frame *f)
+{
+    return (beat__frame *)((uintptr_t)f->prev & ~BEAT__FRAME_U64);
+}
+
 BEAT__PRIVATE int beat__frame_promotable(const beat__frame *f)
 {
-    if (f->task.fn != beat__loop_tag)
+    if (beat__frame_is_u64(f) || f->task.fn != beat__loop_tag)
         return 1;
     const beat__loop *loop = (const beat__loop *)(const void *)f;
     return loop->end - loop->cur >= 2 * loop->desc->min_chunk;
@@ -10349,25 +10377,29 @@ BEAT__PRIVATE int beat__loop_split(beat_ctx *ctx, beat__loop *loop)
 BEAT__PRIVATE int beat__promote_oldest(beat_ctx *ctx)
 {
     beat__frame *oldest = NULL;
-    for (beat__frame *f = ctx->head.tail; f != NULL && f->prev != BEAT__FRAME_PROMOTED; f = f->prev)
+    for (beat__frame *f = ctx->head.tail; f != NULL && f->prev != BEAT__FRAME_PROMOTED;
+         f = beat__frame_older(f))
         if (beat__frame_promotable(f))
             oldest = f;
     if (oldest == NULL)
         return 0;
-    if (oldest->task.fn == beat__loop_tag) {
+    if (beat__frame_is_u64(oldest)) {
+        // Its fast path recorded b in the frame only; the frame is the argument.
+        oldest->task.fn = beat__frame_u64_run;
+        oldest->task.arg = oldest;
+    } else if (oldest->task.fn == beat__loop_tag) {
         if (!beat__loop_split(ctx, (beat__loop *)(void *)oldest))
             return 0;
         BEAT__STAT_ADD(ctx, promotions, 1);
         return 1;
     }
-    // A pcall_u64 frame is its own task argument (its fast path leaves arg unset).
-    void *arg = oldest->task.fn == beat__frame_u64_run ? (void *)oldest : oldest->task.arg;
-    beat__task_init(&oldest->task, oldest->task.fn, arg, &oldest->done, BEAT__TASK_FRAME);
+    beat__task_init(&oldest->task, oldest->task.fn, oldest->task.arg, &oldest->done,
+                    BEAT__TASK_FRAME);
     // Relaxed: the push below publishes it with release.
     beat__atomic_store_u64(&oldest->done.beat__state, 1, BEAT__MO_RELAXED);
     if (beat__push_local(ctx, &oldest->task) != 0)
         return 0; // the deque cannot grow: b stays with us
-    oldest->saved_prev = oldest->prev;
+    oldest->saved_prev = beat__frame_older(oldest);
     oldest->prev = BEAT__FRAME_PROMOTED;
     BEAT__STAT_ADD(ctx, promotions, 1);
     return 1;

@@ -1167,9 +1167,28 @@ BEAT__PRIVATE void beat__loop_tag(beat_ctx *ctx, void *arg)
 
 BEAT__PRIVATE void beat__loop_piece_run(beat_ctx *ctx, void *arg);
 
+// Bit 1 of a frame's address is free for BEAT__FRAME_U64.
+typedef struct beat__frame_align {
+    char c;
+    beat__frame frame;
+} beat__frame_align;
+BEAT__STATIC_ASSERT(offsetof(beat__frame_align, frame) > BEAT__FRAME_U64, frame_kind_bit_is_free);
+
+// Whether f is a pcall_u64 frame, whose task is set only at promotion.
+BEAT__PRIVATE int beat__frame_is_u64(const beat__frame *f)
+{
+    return ((uintptr_t)f->prev & BEAT__FRAME_U64) != 0;
+}
+
+// The frame older than f (f not promoted).
+BEAT__PRIVATE beat__frame *beat__frame_older(const beat__frame *f)
+{
+    return (beat__frame *)((uintptr_t)f->prev & ~BEAT__FRAME_U64);
+}
+
 BEAT__PRIVATE int beat__frame_promotable(const beat__frame *f)
 {
-    if (f->task.fn != beat__loop_tag)
+    if (beat__frame_is_u64(f) || f->task.fn != beat__loop_tag)
         return 1;
     const beat__loop *loop = (const beat__loop *)(const void *)f;
     return loop->end - loop->cur >= 2 * loop->desc->min_chunk;
@@ -1207,25 +1226,29 @@ BEAT__PRIVATE int beat__loop_split(beat_ctx *ctx, beat__loop *loop)
 BEAT__PRIVATE int beat__promote_oldest(beat_ctx *ctx)
 {
     beat__frame *oldest = NULL;
-    for (beat__frame *f = ctx->head.tail; f != NULL && f->prev != BEAT__FRAME_PROMOTED; f = f->prev)
+    for (beat__frame *f = ctx->head.tail; f != NULL && f->prev != BEAT__FRAME_PROMOTED;
+         f = beat__frame_older(f))
         if (beat__frame_promotable(f))
             oldest = f;
     if (oldest == NULL)
         return 0;
-    if (oldest->task.fn == beat__loop_tag) {
+    if (beat__frame_is_u64(oldest)) {
+        // Its fast path recorded b in the frame only; the frame is the argument.
+        oldest->task.fn = beat__frame_u64_run;
+        oldest->task.arg = oldest;
+    } else if (oldest->task.fn == beat__loop_tag) {
         if (!beat__loop_split(ctx, (beat__loop *)(void *)oldest))
             return 0;
         BEAT__STAT_ADD(ctx, promotions, 1);
         return 1;
     }
-    // A pcall_u64 frame is its own task argument (its fast path leaves arg unset).
-    void *arg = oldest->task.fn == beat__frame_u64_run ? (void *)oldest : oldest->task.arg;
-    beat__task_init(&oldest->task, oldest->task.fn, arg, &oldest->done, BEAT__TASK_FRAME);
+    beat__task_init(&oldest->task, oldest->task.fn, oldest->task.arg, &oldest->done,
+                    BEAT__TASK_FRAME);
     // Relaxed: the push below publishes it with release.
     beat__atomic_store_u64(&oldest->done.beat__state, 1, BEAT__MO_RELAXED);
     if (beat__push_local(ctx, &oldest->task) != 0)
         return 0; // the deque cannot grow: b stays with us
-    oldest->saved_prev = oldest->prev;
+    oldest->saved_prev = beat__frame_older(oldest);
     oldest->prev = BEAT__FRAME_PROMOTED;
     BEAT__STAT_ADD(ctx, promotions, 1);
     return 1;

@@ -144,6 +144,93 @@ static void pcall_u64_frames_promoted_and_joined_by_their_owner_return_b(void)
             (unsigned long long)n, (unsigned long long)st.promotions);
 }
 
+// One private list holds frames of every kind: a pcall_u64 frame's task is
+// filled in only when it is promoted (its kind is a bit of its prev link),
+// a beat_pcall frame carries its task, a loop frame is split instead. The
+// recursion below is afib with the fork chosen by depth (pcall, pcall_u64,
+// a two-item parallel_for), so promotions walk past and pick every kind.
+#define MIXED_ARG(n, depth) ((uint64_t)(depth) << 32 | (uint64_t)(n))
+
+static uint64_t mixed_fib(beat_ctx *ctx, uint64_t arg);
+
+typedef struct mixed_half {
+    uint64_t arg, result;
+} mixed_half;
+
+static void mixed_half_run(beat_ctx *ctx, void *p)
+{
+    mixed_half *h = (mixed_half *)p;
+    h->result = mixed_fib(ctx, h->arg);
+}
+
+static void mixed_items(beat_ctx *ctx, size_t begin, size_t end, void *p)
+{
+    mixed_half *halves = (mixed_half *)p;
+    for (size_t i = begin; i < end; i++)
+        mixed_half_run(ctx, &halves[i]);
+}
+
+static uint64_t mixed_fib(beat_ctx *ctx, uint64_t arg)
+{
+    uint64_t n = arg & 0xffffffffu, depth = arg >> 32;
+    if (n < 2)
+        return n;
+    mixed_half h[2] = {{MIXED_ARG(n - 1, depth + 1), 0}, {MIXED_ARG(n - 2, depth + 1), 0}};
+    switch (depth % 3) {
+    case 0:
+        beat_pcall(ctx, mixed_half_run, &h[0], mixed_half_run, &h[1]);
+        break;
+    case 1: {
+        beat_pair_u64 r = beat_pcall_u64(ctx, mixed_fib, h[0].arg, mixed_fib, h[1].arg);
+        h[0].result = r.a;
+        h[1].result = r.b;
+        break;
+    }
+    default:
+        beat_parallel_for(ctx, 0, 2, 1, mixed_items, h);
+        break;
+    }
+    return 3 * h[0].result + h[1].result + 1;
+}
+
+static uint64_t mixed_serial(uint64_t n)
+{
+    return n < 2 ? n : 3 * mixed_serial(n - 1) + mixed_serial(n - 2) + 1;
+}
+
+static void frames_of_every_kind_in_one_list_are_promoted_as_their_kind(void)
+{
+    const uint64_t n = BT_SCALE(24, 19);
+    const uint64_t want = mixed_serial(n);
+    // 1 worker: every promoted frame comes back to its owner's join; more:
+    // thieves run them. A 10 us heartbeat promotes often.
+    for (size_t i = 0; i < N_COUNTS; i++) {
+        beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+        cfg.workers = worker_counts[i];
+        cfg.heartbeat_us = 10;
+        beat_pool *pool = NULL;
+        CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+        beat_stats st;
+        memset(&st, 0, sizeof st);
+        double start = bt_seconds();
+        unsigned runs = 0;
+        while ((runs < 3 || st.promotions < 3) && bt_seconds() - start < 10) {
+            mixed_half c = {MIXED_ARG(n, 0), 0};
+            CHECK_EQ(beat_submit(pool, mixed_half_run, &c), BEAT_OK);
+            beat_pool_wait(pool);
+            CHECK_EQ(c.result, want);
+            CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
+            runs++;
+        }
+        beat_pool_destroy(pool);
+        CHECK_MSG(st.promotions >= 3, "%u workers: %llu promotions in 10 s", worker_counts[i],
+                  (unsigned long long)st.promotions);
+        bt_note("mixed fib(%llu), %u workers: %u runs, %llu promoted, %llu stolen",
+                (unsigned long long)n, worker_counts[i], runs, (unsigned long long)st.promotions,
+                (unsigned long long)st.steals);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Spice's tree sum: a balanced tree in pre-order, fork(right)/call(left)/join.
 
@@ -585,6 +672,7 @@ int main(int argc, char **argv)
         BT_CASE(fib_with_a_pcall_at_every_level_is_right_with_1_2_3_and_8_workers),
         BT_CASE(pcall_u64_fib_is_right_with_1_2_3_and_8_workers),
         BT_CASE(pcall_u64_frames_promoted_and_joined_by_their_owner_return_b),
+        BT_CASE(frames_of_every_kind_in_one_list_are_promoted_as_their_kind),
         BT_CASE(tree_sum_is_right_at_every_size_and_worker_count),
         BT_CASE(random_fork_join_dags_match_their_serial_checksum),
         BT_CASE(pcall_inside_parallel_for_inside_pcall_is_right),

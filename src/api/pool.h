@@ -280,35 +280,44 @@ typedef struct beat__task {
     uint32_t thief; // 1 + index of the worker that stole it (relaxed atomic), 0 = not stolen
 } beat__task;
 
+// A frame's prev is the next older frame (frames are pointer-aligned) with
+// BEAT__FRAME_U64 or'd in when the frame is a beat__frame_u64, whose task
+// is filled in only if it is promoted (its fast path saves that store);
+// or BEAT__FRAME_PROMOTED. Without the bit the task is b as given
+// (beat_pcall), or the frame is a loop's (task.fn == beat__loop_tag).
 typedef struct beat__frame {
     beat__task task;                // b, published as this task when promoted
-    struct beat__frame *prev;       // next older frame, or BEAT__FRAME_PROMOTED
-    struct beat__frame *saved_prev; // prev, kept here while promoted
+    struct beat__frame *prev;       // next older frame | kind, or BEAT__FRAME_PROMOTED
+    struct beat__frame *saved_prev; // the next older frame while promoted
     beat_counter done;              // 1 while a thief may run b (set at promotion)
 } beat__frame;
 
+#define BEAT__FRAME_PROMOTED ((beat__frame *)(uintptr_t)1)
+#define BEAT__FRAME_U64 ((uintptr_t)2)
+
+// The countdown comes first so that the pcall addresses it as ctx itself:
+// one register fewer kept across the call of a in every pcalling function.
 typedef struct beat__ctx_head { // the first member of every beat_ctx
-    beat__frame *tail;          // youngest frame; owner only
     // Polls (pcalls and loop chunks) left before the next heartbeat check,
     // which runs when this goes negative. The owner loads and stores it
     // (relaxed); a thief asking for work subtracts a large constant from it
     // (an atomic RMW) so that the owner's next poll checks.
     int64_t polls_left;
+    beat__frame *tail; // youngest frame; owner only
 } beat__ctx_head;
-
-#define BEAT__FRAME_PROMOTED ((beat__frame *)(uintptr_t)1)
 
 // Slow paths of beat_pcall (out of line, in the implementation).
 BEAT_API void beat__heartbeat(beat_ctx *ctx);
 BEAT_API void beat__join_promoted(beat_ctx *ctx, beat__frame *frame);
 
 // The part of every pcall before a runs: links frame (whose b the caller
-// has recorded) into the worker's private list and counts the poll down,
-// with a heartbeat check when the count goes negative.
-static inline void beat__pcall_enter(beat_ctx *ctx, beat__frame *frame)
+// has recorded) into the worker's private list, its kind (0 or
+// BEAT__FRAME_U64) in its prev, and counts the poll down, with a heartbeat
+// check when the count goes negative.
+static inline void beat__pcall_enter(beat_ctx *ctx, beat__frame *frame, uintptr_t kind)
 {
     beat__ctx_head *head = (beat__ctx_head *)(void *)ctx;
-    frame->prev = head->tail;
+    frame->prev = (beat__frame *)((uintptr_t)head->tail | kind);
     head->tail = frame;
     // Relaxed load and store, not an RMW: only the owner stores. A thief's
     // request landing between them is lost; the thief's flag stays set, so
@@ -324,7 +333,8 @@ static inline void beat__pcall_enter(beat_ctx *ctx, beat__frame *frame)
 static inline int beat__pcall_keep(beat_ctx *ctx, beat__frame *frame)
 {
     if (__builtin_expect(frame->prev != BEAT__FRAME_PROMOTED, 1)) {
-        ((beat__ctx_head *)(void *)ctx)->tail = frame->prev;
+        ((beat__ctx_head *)(void *)ctx)->tail =
+            (beat__frame *)((uintptr_t)frame->prev & ~BEAT__FRAME_U64);
         return 1;
     }
     return 0;
@@ -346,7 +356,7 @@ static inline void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, 
         beat__frame frame;
         frame.task.fn = b;
         frame.task.arg = b_arg;
-        beat__pcall_enter(ctx, &frame);
+        beat__pcall_enter(ctx, &frame, 0);
         a(ctx, a_arg);
         kept = beat__pcall_keep(ctx, &frame);
         if (!kept)
@@ -368,8 +378,8 @@ typedef struct beat_pair_u64 {
     uint64_t a, b; // the results of a and b
 } beat_pair_u64;
 
-// Private: a pcall_u64 frame. frame.task.fn is beat__frame_u64_run, and
-// frame.task.arg is set to the frame when it is promoted.
+// Private: a pcall_u64 frame (BEAT__FRAME_U64 in frame.prev). Its task is
+// unset until promotion sets fn to beat__frame_u64_run and arg to the frame.
 typedef struct beat__frame_u64 {
     beat__frame frame;
     beat_fn_u64 fn; // b
@@ -402,10 +412,9 @@ static inline beat_pair_u64 beat_pcall_u64(beat_ctx *ctx, beat_fn_u64 a, uint64_
     // recursion (gcc turns fib's into a loop, as in the serial code).
     {
         beat__frame_u64 frame;
-        frame.frame.task.fn = beat__frame_u64_run;
         frame.fn = b;
         frame.value = b_arg;
-        beat__pcall_enter(ctx, &frame.frame);
+        beat__pcall_enter(ctx, &frame.frame, BEAT__FRAME_U64);
         r.a = a(ctx, a_arg);
         kept = beat__pcall_keep(ctx, &frame.frame);
         if (!kept) {
