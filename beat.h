@@ -981,7 +981,10 @@ typedef struct beat__ctx_head { // the first member of every beat_ctx
 
 // Slow paths of beat_pcall (out of line, in the implementation).
 BEAT_API void beat__heartbeat(beat_ctx *ctx);
-BEAT_API void beat__join_promoted(beat_ctx *ctx, beat__frame *frame);
+// Joins the promoted frame at head.tail: when a returns, the frame of its
+// pcall is the youngest again (every frame a linked has been unlinked), so
+// the pcall need not keep the frame's address across the call of a.
+BEAT_API void beat__join_promoted(beat_ctx *ctx);
 
 // The part of every pcall before a runs: links frame (whose b the caller
 // has recorded) into the worker's private list, its kind (0 or
@@ -1033,7 +1036,7 @@ static inline void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, 
         a(ctx, a_arg);
         kept = beat__pcall_keep(ctx, &frame);
         if (!kept)
-            beat__join_promoted(ctx, &frame);
+            beat__join_promoted(ctx);
     }
     if (kept)
         b(ctx, b_arg);
@@ -1091,7 +1094,7 @@ static inline beat_pair_u64 beat_pcall_u64(beat_ctx *ctx, beat_fn_u64 a, uint64_
         r.a = a(ctx, a_arg);
         kept = beat__pcall_keep(ctx, &frame.frame);
         if (!kept) {
-            beat__join_promoted(ctx, &frame.frame);
+            beat__join_promoted(ctx);
             r.b = frame.value;
         }
     }
@@ -11340,8 +11343,11 @@ BEAT__PRIVATE void beat__stuck_sleep(beat_pool *pool, uint64_t *word, uint32_t e
 // sit above the frame; run them, then the frame itself unless a thief took
 // it (then the deque is empty below them), in which case help until the
 // thief is done, stealing from the thief first.
-BEAT__DEF void beat__join_promoted(beat_ctx *ctx, beat__frame *frame)
+BEAT__DEF void beat__join_promoted(beat_ctx *ctx)
 {
+    beat__frame *frame = ctx->head.tail; // the joining pcall's (see pool.h)
+    BEAT_ASSERT(frame != NULL && frame->prev == BEAT__FRAME_PROMOTED &&
+                "beat__join_promoted: the youngest frame is not the promoted one being joined");
     ctx->head.tail = frame->saved_prev;
     for (;;) {
         beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);

@@ -7,8 +7,11 @@
 // sit above the frame; run them, then the frame itself unless a thief took
 // it (then the deque is empty below them), in which case help until the
 // thief is done, stealing from the thief first.
-BEAT__DEF void beat__join_promoted(beat_ctx *ctx, beat__frame *frame)
+BEAT__DEF void beat__join_promoted(beat_ctx *ctx)
 {
+    beat__frame *frame = ctx->head.tail; // the joining pcall's (see pool.h)
+    BEAT_ASSERT(frame != NULL && frame->prev == BEAT__FRAME_PROMOTED &&
+                "beat__join_promoted: the youngest frame is not the promoted one being joined");
     ctx->head.tail = frame->saved_prev;
     for (;;) {
         beat__task *t = (beat__task *)beat__deque_pop_owner(&ctx->deque);

@@ -308,7 +308,10 @@ typedef struct beat__ctx_head { // the first member of every beat_ctx
 
 // Slow paths of beat_pcall (out of line, in the implementation).
 BEAT_API void beat__heartbeat(beat_ctx *ctx);
-BEAT_API void beat__join_promoted(beat_ctx *ctx, beat__frame *frame);
+// Joins the promoted frame at head.tail: when a returns, the frame of its
+// pcall is the youngest again (every frame a linked has been unlinked), so
+// the pcall need not keep the frame's address across the call of a.
+BEAT_API void beat__join_promoted(beat_ctx *ctx);
 
 // The part of every pcall before a runs: links frame (whose b the caller
 // has recorded) into the worker's private list, its kind (0 or
@@ -360,7 +363,7 @@ static inline void beat_pcall(beat_ctx *ctx, beat_fn a, void *a_arg, beat_fn b, 
         a(ctx, a_arg);
         kept = beat__pcall_keep(ctx, &frame);
         if (!kept)
-            beat__join_promoted(ctx, &frame);
+            beat__join_promoted(ctx);
     }
     if (kept)
         b(ctx, b_arg);
@@ -418,7 +421,7 @@ static inline beat_pair_u64 beat_pcall_u64(beat_ctx *ctx, beat_fn_u64 a, uint64_
         r.a = a(ctx, a_arg);
         kept = beat__pcall_keep(ctx, &frame.frame);
         if (!kept) {
-            beat__join_promoted(ctx, &frame.frame);
+            beat__join_promoted(ctx);
             r.b = frame.value;
         }
     }
