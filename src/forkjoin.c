@@ -135,11 +135,11 @@ BEAT__PRIVATE void beat__loop_predict_chunks(beat_ctx *ctx, beat__loop_desc *des
 // One poll of the heartbeat per chunk (counted as a chunk, not a pcall).
 BEAT__PRIVATE void beat__loop_poll(beat_ctx *ctx)
 {
-    // Relaxed: as in beat__pcall_enter; the chunk count is read only by stats.
-    int64_t left = beat__atomic_load_i64(&ctx->head.polls_left, BEAT__MO_RELAXED) - 1;
-    beat__atomic_store_i64(&ctx->head.polls_left, left, BEAT__MO_RELAXED);
+    // The countdown first, then the chunk count, as the pcalls count in the
+    // stats is the polls less the chunks (beat__stats_read).
+    int due = beat__poll_due(ctx);
     BEAT__STAT_ADD(ctx, chunks, 1);
-    if (left < 0)
+    if (due)
         beat__heartbeat(ctx);
 }
 

@@ -313,21 +313,28 @@ BEAT_API void beat__heartbeat(beat_ctx *ctx);
 // the pcall need not keep the frame's address across the call of a.
 BEAT_API void beat__join_promoted(beat_ctx *ctx);
 
+// One heartbeat poll (a pcall or a loop chunk): counts polls_left down and
+// returns 1 when the count went negative, i.e. beat__heartbeat is due.
+// Relaxed load and store, not an RMW: only the owner stores. A thief's
+// request landing between them is lost; the thief's flag stays set, so the
+// next check (at most one poll interval later) still answers it.
+static inline int beat__poll_due(beat_ctx *ctx)
+{
+    beat__ctx_head *head = (beat__ctx_head *)(void *)ctx;
+    int64_t left = __atomic_load_n(&head->polls_left, __ATOMIC_RELAXED) - 1;
+    __atomic_store_n(&head->polls_left, left, __ATOMIC_RELAXED);
+    return left < 0;
+}
+
 // The part of every pcall before a runs: links frame (whose b the caller
 // has recorded) into the worker's private list, its kind (0 or
-// BEAT__FRAME_U64) in its prev, and counts the poll down, with a heartbeat
-// check when the count goes negative.
+// BEAT__FRAME_U64) in its prev, and polls the heartbeat.
 static inline void beat__pcall_enter(beat_ctx *ctx, beat__frame *frame, uintptr_t kind)
 {
     beat__ctx_head *head = (beat__ctx_head *)(void *)ctx;
     frame->prev = (beat__frame *)((uintptr_t)head->tail | kind);
     head->tail = frame;
-    // Relaxed load and store, not an RMW: only the owner stores. A thief's
-    // request landing between them is lost; the thief's flag stays set, so
-    // the next check (at most one poll interval later) still answers it.
-    int64_t left = __atomic_load_n(&head->polls_left, __ATOMIC_RELAXED) - 1;
-    __atomic_store_n(&head->polls_left, left, __ATOMIC_RELAXED);
-    if (__builtin_expect(left < 0, 0))
+    if (__builtin_expect(beat__poll_due(ctx), 0))
         beat__heartbeat(ctx);
 }
 
