@@ -531,7 +531,7 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
         return BEAT_OK;
     }
     beat__inject_push(beat__queue_of(pool, prio), t);
-    beat__idle_notify(pool);
+    beat__idle_notify_pushed(pool);
     return BEAT_OK;
 }
 

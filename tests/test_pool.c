@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -389,6 +390,61 @@ static void a_job_submitted_to_a_parked_pool_always_runs(void)
         CHECK_EQ(count, (unsigned)i + 1);
     }
     beat_pool_destroy(pool);
+}
+
+static void set_flag_job(beat_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    __atomic_store_n((unsigned *)arg, 1u, __ATOMIC_RELEASE);
+}
+
+// A single outside submit wakes a parker without a fence of its own (the
+// queue's exchange pairs with the park's recheck of the tail, see
+// beat__idle_notify_pushed). Each round lands a submit at a random point of
+// the workers' way from busy to parked (0-400 us after the last job, around
+// and past a 1-20 us spin window) and waits for the job by polling a flag, not through
+// beat_pool_wait, so only the workers' park and wake are exercised: a lost
+// wake leaves the job queued with every worker asleep, reported after 5 s.
+static void a_submit_racing_the_workers_park_always_wakes_one(void)
+{
+    const unsigned rounds = BT_SCALE(8000u, 1000u);
+    static const unsigned workers[] = {1, 2, 3};
+    uint64_t rng = 0x9E3779B97F4A7C15u;
+    for (size_t w = 0; w < sizeof workers / sizeof workers[0]; w++) {
+        beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+        cfg.workers = workers[w];
+        cfg.spin_us = 1; // spin windows of 1-20 us: most rounds find the workers parked
+        beat_pool *pool = NULL;
+        CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+        beat_stats st;
+        CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
+        uint64_t parks_before = st.parks;
+        unsigned flag = 0; // outlives a lost job: destroy runs it
+        for (unsigned i = 0; i < rounds; i++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            double gap = (double)(rng % 1000) * (rng & 1 ? 0.4e-6 : 0.04e-6); // 0-400 or 0-40 us
+            double until = bt_seconds() + gap;
+            while (bt_seconds() < until) {
+            }
+            __atomic_store_n(&flag, 0u, __ATOMIC_RELAXED); // the last job has ended
+            CHECK_EQ(beat_submit(pool, set_flag_job, &flag), BEAT_OK);
+            double deadline = bt_seconds() + 5.0;
+            while (!__atomic_load_n(&flag, __ATOMIC_ACQUIRE) && bt_seconds() < deadline)
+                sched_yield();
+            if (!__atomic_load_n(&flag, __ATOMIC_ACQUIRE)) {
+                CHECK_MSG(0,
+                          "round %u, %u workers: a job submitted to an idle pool did not run "
+                          "within 5 s (lost wake)",
+                          i, workers[w]);
+                break;
+            }
+            beat_pool_wait(pool); // the job's end, so the flag's storage may go
+        }
+        CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
+        bt_note("%u workers: %u rounds, %llu parks", workers[w], rounds,
+                (unsigned long long)(st.parks - parks_before));
+        beat_pool_destroy(pool);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1115,6 +1171,7 @@ int main(int argc, char **argv)
         BT_CASE(destroy_finishes_work_still_queued),
         BT_CASE(bursty_submits_with_idle_gaps_all_complete),
         BT_CASE(a_job_submitted_to_a_parked_pool_always_runs),
+        BT_CASE(a_submit_racing_the_workers_park_always_wakes_one),
         BT_CASE(nested_spawn_and_wait_three_deep_run_every_task),
         BT_CASE(a_counter_can_be_reused_after_wait),
         BT_CASE(parallel_for_visits_every_index_exactly_once),

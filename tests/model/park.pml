@@ -200,7 +200,9 @@ active proctype producer()
 		/* submit: push the item into the injection queue */
 		queue++;
 		/* ---- beat__idle_notify() ----
-		 * beat__fence_seq_cst()   (pairs with the parker's fences) */
+		 * beat__fence_seq_cst()   (pairs with the parker's fences;
+		 * beat__idle_notify_pushed has none: the push's seq_cst exchange
+		 * of the tail, read by the parker's recheck, pairs instead) */
 		/* if (load(&idle_sleepers) == 0 || load(&idle_waking) != 0) return;
 		 * the || evaluates left to right, one load per step */
 		if
