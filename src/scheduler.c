@@ -282,7 +282,8 @@ BEAT__PRIVATE void beat__wake_stamp(uint64_t *at)
 BEAT__PRIVATE void beat__idle_wake_one(beat_pool *pool)
 {
     uint32_t idle = 0;
-    // Relaxed: the flag only limits wakes; the fences order the rest.
+    // Relaxed: the flag only limits wakes; the caller's fence (or seq_cst
+    // exchange and loads) orders the rest.
     if (beat__atomic_cas_u32(&pool->idle_waking, &idle, 1, BEAT__MO_RELAXED, BEAT__MO_RELAXED)) {
         beat__wake_stamp(&pool->idle_woken_at);
         beat__futex_bump_wake(&pool->idle_epoch, 1);
@@ -348,26 +349,29 @@ BEAT__PRIVATE int beat__inject_maybe_nonempty(beat__inject *q)
            beat__atomic_load_ptr((void **)&q->stub.next, BEAT__MO_ACQUIRE) != NULL;
 }
 
-// Park recheck only: 1 when a push into one of the pool's injection queues
-// may not be visible to beat__work_visible yet (its exchange is, its link
-// not). The tail is the stub only when the queue is empty or its consumer
-// is re-linking the stub behind the last task (then head is that task, which
-// beat__work_visible sees). Read once per park, never in a spin (see above).
+// Park recheck only: 1 when a push into q may not be visible to
+// beat__inject_maybe_nonempty yet (its exchange is, its link not). The tail
+// is the stub only when q is empty or its consumer is re-linking the stub
+// behind the last task (then head is that task, which the head check sees).
+// Read once per park, never in a spin (see above). Acquire: the tail first,
+// then the head checks see what a consumer that re-linked the stub had done.
+BEAT__PRIVATE int beat__inject_tail_moved(beat__inject *q)
+{
+    return beat__atomic_load_ptr((void **)&q->tail, BEAT__MO_ACQUIRE) != (void *)&q->stub;
+}
+
+// beat__inject_tail_moved over the pool's injection queues, the ones whose
+// producers may notify with beat__idle_notify_pushed.
 BEAT__PRIVATE int beat__inject_pushed_to(beat_pool *pool)
 {
-    // Acquire: the tail first, then beat__work_visible's loads see what
-    // the consumer that re-linked the stub had done before.
-    if (beat__atomic_load_ptr((void **)&pool->inject.tail, BEAT__MO_ACQUIRE) !=
-        (void *)&pool->inject.stub)
+    if (beat__inject_tail_moved(&pool->inject))
         return 1;
 #if BEAT_PRIORITIES > 1
-    if (beat__atomic_load_ptr((void **)&pool->inject_high.tail, BEAT__MO_ACQUIRE) !=
-        (void *)&pool->inject_high.stub)
+    if (beat__inject_tail_moved(&pool->inject_high))
         return 1;
 #endif
 #if BEAT_PRIORITIES > 2
-    if (beat__atomic_load_ptr((void **)&pool->inject_low.tail, BEAT__MO_ACQUIRE) !=
-        (void *)&pool->inject_low.stub)
+    if (beat__inject_tail_moved(&pool->inject_low))
         return 1;
 #endif
     return 0;

@@ -402,9 +402,10 @@ static void set_flag_job(beat_ctx *ctx, void *arg)
 // queue's exchange pairs with the park's recheck of the tail, see
 // beat__idle_notify_pushed). Each round lands a submit at a random point of
 // the workers' way from busy to parked (0-400 us after the last job, around
-// and past a 1-20 us spin window) and waits for the job by polling a flag, not through
-// beat_pool_wait, so only the workers' park and wake are exercised: a lost
-// wake leaves the job queued with every worker asleep, reported after 5 s.
+// and past a 1-20 us spin window) and waits for the job by polling a flag,
+// not through beat_pool_wait, so only the workers' park and wake are
+// exercised: a lost wake leaves the job queued with every worker asleep,
+// reported after 5 s.
 static void a_submit_racing_the_workers_park_always_wakes_one(void)
 {
     const unsigned rounds = BT_SCALE(8000u, 1000u);
