@@ -8575,6 +8575,7 @@ BEAT__PRIVATE unsigned beat__main_jobs_run(beat_pool *pool);
 
 // Busy and idle time (stats.c) and development-mode checks (devmode.c).
 BEAT__PRIVATE void beat__time_busy(beat_ctx *ctx);
+BEAT__PRIVATE void beat__time_busy_at(beat_ctx *ctx, uint64_t now);
 BEAT__PRIVATE void beat__time_idle(beat_ctx *ctx, uint64_t now);
 BEAT__PRIVATE void beat__counter_underflow(beat_pool *pool, uint64_t *word, uint64_t n);
 BEAT__PRIVATE void beat__stuck_park(beat_ctx *ctx, beat_counter *c, const beat__task *awaited,
@@ -10343,12 +10344,12 @@ BEAT__PRIVATE uint64_t beat__polls_pending(const beat_ctx *ctx)
     return beat__polls_since(beat__atomic_load_i64(&ctx->polls_armed, BEAT__MO_RELAXED), left);
 }
 
-// Restarts the heartbeat when a worker becomes busy after being idle. The
-// first poll checks at once: if others are parked, the work just found
-// should spread now, not a heartbeat later.
-BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
+// Restarts the heartbeat at now (a clock just read) when a worker becomes
+// busy after being idle. The first poll checks at once: an idle worker
+// that asked while we were idle had its ask overwritten by the re-arm
+// below, and the flag it left is answered there.
+BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx, uint64_t now)
 {
-    uint64_t now = beat__now_ns();
     ctx->last_beat = now;
     ctx->busy_since = now;
     ctx->last_poll = now;
@@ -10702,7 +10703,7 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
     beat__worker_pin(ctx);
     if (pool->cfg.on_worker_start != NULL)
         pool->cfg.on_worker_start(ctx->index, pool->cfg.user);
-    beat__heartbeat_restart(ctx);
+    beat__heartbeat_restart(ctx, beat__now_ns());
     uint64_t spin_until = 0;
     int idle = 0; // found nothing since the last task (spinning, or back from a park)
     for (;;) {
@@ -10714,8 +10715,11 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
         }
         beat__task *t = beat__find_work(ctx, NULL);
         if (t != NULL) {
-            if (idle)
-                beat__heartbeat_restart(ctx); // busy again: the heartbeat counts busy time
+            if (idle) { // busy again: the heartbeat counts busy time
+                uint64_t now = beat__now_ns();
+                beat__heartbeat_restart(ctx, now);
+                beat__time_busy_at(ctx, now); // one clock for both
+            }
             idle = 0;
             beat__task_run(ctx, t);
             spin_until = 0;
@@ -10806,6 +10810,14 @@ BEAT__PRIVATE void beat__time_busy(beat_ctx *ctx)
 {
     if (BEAT__UNLIKELY(beat__time_phase_of(ctx) != BEAT__PHASE_BUSY))
         beat__time_phase(ctx, beat__now_ns(), BEAT__PHASE_BUSY);
+}
+
+// Owner only: the same with a clock the caller has just read (one clock
+// read fewer where a worker or an outside slot turns busy).
+BEAT__PRIVATE void beat__time_busy_at(beat_ctx *ctx, uint64_t now)
+{
+    if (beat__time_phase_of(ctx) != BEAT__PHASE_BUSY)
+        beat__time_phase(ctx, now, BEAT__PHASE_BUSY);
 }
 
 // Owner only: ctx has nothing to run since now (a clock just read).
@@ -12620,8 +12632,9 @@ BEAT__PRIVATE void beat__outside_run(beat_ctx *slot, beat_fn fn, void *arg)
 {
     beat_ctx *outer = beat__current; // a worker of another pool, or NULL
     beat__current = slot;
-    beat__heartbeat_restart(slot);
-    beat__time_busy(slot); // an outside slot is busy for all of beat_run but its idle waits
+    uint64_t now = beat__now_ns(); // one clock for both:
+    beat__heartbeat_restart(slot, now);
+    beat__time_busy_at(slot, now); // an outside slot is busy for all of beat_run but its idle waits
     uint32_t traced = BEAT__TRACE_OPEN(slot);
     fn(slot, arg);
     BEAT__TRACE_CLOSE(slot, traced, BEAT__TRACE_RUN, fn, 0, 0);

@@ -242,6 +242,7 @@ BEAT__PRIVATE unsigned beat__main_jobs_run(beat_pool *pool);
 
 // Busy and idle time (stats.c) and development-mode checks (devmode.c).
 BEAT__PRIVATE void beat__time_busy(beat_ctx *ctx);
+BEAT__PRIVATE void beat__time_busy_at(beat_ctx *ctx, uint64_t now);
 BEAT__PRIVATE void beat__time_idle(beat_ctx *ctx, uint64_t now);
 BEAT__PRIVATE void beat__counter_underflow(beat_pool *pool, uint64_t *word, uint64_t n);
 BEAT__PRIVATE void beat__stuck_park(beat_ctx *ctx, beat_counter *c, const beat__task *awaited,
@@ -1182,12 +1183,12 @@ BEAT__PRIVATE uint64_t beat__polls_pending(const beat_ctx *ctx)
     return beat__polls_since(beat__atomic_load_i64(&ctx->polls_armed, BEAT__MO_RELAXED), left);
 }
 
-// Restarts the heartbeat when a worker becomes busy after being idle. The
-// first poll checks at once: if others are parked, the work just found
-// should spread now, not a heartbeat later.
-BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx)
+// Restarts the heartbeat at now (a clock just read) when a worker becomes
+// busy after being idle. The first poll checks at once: an idle worker
+// that asked while we were idle had its ask overwritten by the re-arm
+// below, and the flag it left is answered there.
+BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx, uint64_t now)
 {
-    uint64_t now = beat__now_ns();
     ctx->last_beat = now;
     ctx->busy_since = now;
     ctx->last_poll = now;
@@ -1541,7 +1542,7 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
     beat__worker_pin(ctx);
     if (pool->cfg.on_worker_start != NULL)
         pool->cfg.on_worker_start(ctx->index, pool->cfg.user);
-    beat__heartbeat_restart(ctx);
+    beat__heartbeat_restart(ctx, beat__now_ns());
     uint64_t spin_until = 0;
     int idle = 0; // found nothing since the last task (spinning, or back from a park)
     for (;;) {
@@ -1553,8 +1554,11 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
         }
         beat__task *t = beat__find_work(ctx, NULL);
         if (t != NULL) {
-            if (idle)
-                beat__heartbeat_restart(ctx); // busy again: the heartbeat counts busy time
+            if (idle) { // busy again: the heartbeat counts busy time
+                uint64_t now = beat__now_ns();
+                beat__heartbeat_restart(ctx, now);
+                beat__time_busy_at(ctx, now); // one clock for both
+            }
             idle = 0;
             beat__task_run(ctx, t);
             spin_until = 0;

@@ -65,6 +65,14 @@ BEAT__PRIVATE void beat__time_busy(beat_ctx *ctx)
         beat__time_phase(ctx, beat__now_ns(), BEAT__PHASE_BUSY);
 }
 
+// Owner only: the same with a clock the caller has just read (one clock
+// read fewer where a worker or an outside slot turns busy).
+BEAT__PRIVATE void beat__time_busy_at(beat_ctx *ctx, uint64_t now)
+{
+    if (beat__time_phase_of(ctx) != BEAT__PHASE_BUSY)
+        beat__time_phase(ctx, now, BEAT__PHASE_BUSY);
+}
+
 // Owner only: ctx has nothing to run since now (a clock just read).
 BEAT__PRIVATE void beat__time_idle(beat_ctx *ctx, uint64_t now)
 {
