@@ -9522,35 +9522,34 @@ BEAT__PRIVATE int beat__inject_tail_moved(beat__inject *q)
     return beat__atomic_load_ptr((void **)&q->tail, BEAT__MO_ACQUIRE) != (void *)&q->stub;
 }
 
-// beat__inject_tail_moved over the pool's injection queues, the ones whose
-// producers may notify with beat__idle_notify_pushed.
-BEAT__PRIVATE int beat__inject_pushed_to(beat_pool *pool)
+// 1 when test(q) holds for one of the pool's injection queues (NORMAL, and
+// HIGH and LOW where BEAT_PRIORITIES has them).
+BEAT__PRIVATE int beat__inject_any(beat_pool *pool, int (*test)(beat__inject *q))
 {
-    if (beat__inject_tail_moved(&pool->inject))
+    if (test(&pool->inject))
         return 1;
 #if BEAT_PRIORITIES > 1
-    if (beat__inject_tail_moved(&pool->inject_high))
+    if (test(&pool->inject_high))
         return 1;
 #endif
 #if BEAT_PRIORITIES > 2
-    if (beat__inject_tail_moved(&pool->inject_low))
+    if (test(&pool->inject_low))
         return 1;
 #endif
     return 0;
 }
 
+// beat__inject_tail_moved over the pool's injection queues, the ones whose
+// producers may notify with beat__idle_notify_pushed.
+BEAT__PRIVATE int beat__inject_pushed_to(beat_pool *pool)
+{
+    return beat__inject_any(pool, beat__inject_tail_moved);
+}
+
 BEAT__PRIVATE int beat__work_visible(beat_pool *pool)
 {
-    if (beat__inject_maybe_nonempty(&pool->inject))
+    if (beat__inject_any(pool, beat__inject_maybe_nonempty))
         return 1;
-#if BEAT_PRIORITIES > 1
-    if (beat__inject_maybe_nonempty(&pool->inject_high))
-        return 1;
-#endif
-#if BEAT_PRIORITIES > 2
-    if (beat__inject_maybe_nonempty(&pool->inject_low))
-        return 1;
-#endif
     for (unsigned i = 0; i < pool->nslots; i++)
         if (beat__deque_size(&pool->workers[i].deque) > 0)
             return 1;
@@ -10344,10 +10343,10 @@ BEAT__PRIVATE uint64_t beat__polls_pending(const beat_ctx *ctx)
     return beat__polls_since(beat__atomic_load_i64(&ctx->polls_armed, BEAT__MO_RELAXED), left);
 }
 
-// Restarts the heartbeat at now (a clock just read) when a worker becomes
-// busy after being idle. The first poll checks at once: an idle worker
-// that asked while we were idle had its ask overwritten by the re-arm
-// below, and the flag it left is answered there.
+// Restarts the heartbeat at now (a clock just read) when a worker starts
+// or becomes busy after being idle (beat__turn_busy). The first poll checks
+// at once: an idle worker that asked while we were idle had its ask
+// overwritten by the re-arm below, and the flag it left is answered there.
 BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx, uint64_t now)
 {
     ctx->last_beat = now;
@@ -10355,6 +10354,15 @@ BEAT__PRIVATE void beat__heartbeat_restart(beat_ctx *ctx, uint64_t now)
     ctx->last_poll = now;
     beat__polls_rearm(ctx, beat__polls_pending(ctx), 1);
     beat__pressure_tick(ctx, now);
+}
+
+// ctx (a worker, or beat_run's slot) turns busy after being idle: restarts
+// the heartbeat and opens the busy phase (stats) with one clock read.
+BEAT__PRIVATE void beat__turn_busy(beat_ctx *ctx)
+{
+    uint64_t now = beat__now_ns();
+    beat__heartbeat_restart(ctx, now);
+    beat__time_busy_at(ctx, now);
 }
 
 // ---------------------------------------------------------------------------
@@ -10715,11 +10723,8 @@ BEAT__PRIVATE void *beat__worker_main(void *arg)
         }
         beat__task *t = beat__find_work(ctx, NULL);
         if (t != NULL) {
-            if (idle) { // busy again: the heartbeat counts busy time
-                uint64_t now = beat__now_ns();
-                beat__heartbeat_restart(ctx, now);
-                beat__time_busy_at(ctx, now); // one clock for both
-            }
+            if (idle)
+                beat__turn_busy(ctx); // the heartbeat counts busy time
             idle = 0;
             beat__task_run(ctx, t);
             spin_until = 0;
@@ -12632,9 +12637,7 @@ BEAT__PRIVATE void beat__outside_run(beat_ctx *slot, beat_fn fn, void *arg)
 {
     beat_ctx *outer = beat__current; // a worker of another pool, or NULL
     beat__current = slot;
-    uint64_t now = beat__now_ns(); // one clock for both:
-    beat__heartbeat_restart(slot, now);
-    beat__time_busy_at(slot, now); // an outside slot is busy for all of beat_run but its idle waits
+    beat__turn_busy(slot); // an outside slot is busy for all of beat_run but its idle waits
     uint32_t traced = BEAT__TRACE_OPEN(slot);
     fn(slot, arg);
     BEAT__TRACE_CLOSE(slot, traced, BEAT__TRACE_RUN, fn, 0, 0);

@@ -589,9 +589,7 @@ BEAT__PRIVATE void beat__outside_run(beat_ctx *slot, beat_fn fn, void *arg)
 {
     beat_ctx *outer = beat__current; // a worker of another pool, or NULL
     beat__current = slot;
-    uint64_t now = beat__now_ns(); // one clock for both:
-    beat__heartbeat_restart(slot, now);
-    beat__time_busy_at(slot, now); // an outside slot is busy for all of beat_run but its idle waits
+    beat__turn_busy(slot); // an outside slot is busy for all of beat_run but its idle waits
     uint32_t traced = BEAT__TRACE_OPEN(slot);
     fn(slot, arg);
     BEAT__TRACE_CLOSE(slot, traced, BEAT__TRACE_RUN, fn, 0, 0);
