@@ -12,7 +12,9 @@ QUICK START
         #define BEAT_IMPLEMENTATION
         #include "beat.h"
 
-    Everywhere else just #include "beat.h". Link with -pthread.
+    Everywhere else just #include "beat.h". Link with -pthread. (beat.h
+    defines _GNU_SOURCE for the affinity calls; if that file must include
+    a system header first, compile it with -D_GNU_SOURCE.)
 
         static void hello(beat_ctx *ctx, void *arg) {
             printf("job %d on worker %u\n", *(int *)arg, beat_ctx_worker(ctx));
@@ -2524,6 +2526,15 @@ BEAT__INLINE void beat__spin_unlock(uint32_t *lock)
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+// The affinity calls and CPU_* macros are declared only when _GNU_SOURCE
+// was defined before the first system header of the file (beat.h defines
+// it, unless something was included before beat.h). Without this check
+// the mistake shows up as implicit declarations and a link error.
+#ifndef CPU_COUNT
+#error                                                                                             \
+    "beat.h: a system header came before beat.h in the file with BEAT_IMPLEMENTATION, so the GNU declarations the implementation needs (CPU_COUNT, sched_getaffinity) are missing: include beat.h first in that file, or compile it with -D_GNU_SOURCE"
+#endif
 
 typedef struct beat__thread {
     pthread_t handle;

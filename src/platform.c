@@ -21,6 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
+// The affinity calls and CPU_* macros are declared only when _GNU_SOURCE
+// was defined before the first system header of the file (beat.h defines
+// it, unless something was included before beat.h). Without this check
+// the mistake shows up as implicit declarations and a link error.
+#ifndef CPU_COUNT
+#error                                                                                             \
+    "beat.h: a system header came before beat.h in the file with BEAT_IMPLEMENTATION, so the GNU declarations the implementation needs (CPU_COUNT, sched_getaffinity) are missing: include beat.h first in that file, or compile it with -D_GNU_SOURCE"
+#endif
+
 typedef struct beat__thread {
     pthread_t handle;
 } beat__thread;

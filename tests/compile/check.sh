@@ -25,8 +25,33 @@ case_() {
     fi
 }
 
+# fails_with NAME TEXT COMMAND...: the command must fail, and its first
+# error must contain TEXT (the advice a user sees first).
+fails_with() {
+    local name=$1 text=$2
+    shift 2
+    if log=$("$@" 2>&1); then
+        echo "FAIL $name (compiled)"
+        failed=$((failed + 1))
+    elif echo "$log" | grep -m1 'error' | grep -qF "$text"; then
+        echo "ok   $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name (first error lacks \"$text\")"
+        echo "$log" | head -10 | sed 's/^/     /'
+        failed=$((failed + 1))
+    fi
+}
+
 for cc in gcc clang; do
     command -v $cc >/dev/null || continue
+    # A system header before beat.h in the implementation file (C only:
+    # C++ compilers define _GNU_SOURCE themselves).
+    fails_with "$cc c11: system header first, says to include beat.h first" \
+        "include beat.h first in that file, or compile it with -D_GNU_SOURCE" \
+        $cc -std=c11 -I$root -c "$here/system_first.c" -o "$out/sf.o"
+    case_ "$cc c11: system header first with -D_GNU_SOURCE" \
+        $cc -std=c11 $warn -D_GNU_SOURCE -I$root "$here/system_first.c" -o "$out/sf" -pthread
     for std in c99 c11; do
         flags="-std=$std $warn -Wstrict-prototypes -I$root"
         case_ "$cc $std: declarations only" $cc $flags -c "$here/declarations.c" -o "$out/d.o"
