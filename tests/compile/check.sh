@@ -11,18 +11,22 @@ simd_off="-DBEAT_SIMD_NO_SSE2 -DBEAT_SIMD_NO_AVX2 -DBEAT_SIMD_NO_AVX512 -DBEAT_S
 passed=0
 failed=0
 
-# case NAME COMMAND...: runs the command, prints ok/FAIL with its output.
+ok_() {
+    echo "ok   $1"
+    passed=$((passed + 1))
+}
+# fail_ NAME LOG: reports a failed case with the start of its output.
+fail_() {
+    echo "FAIL $1"
+    [ -n "$2" ] && echo "$2" | head -20 | sed 's/^/     /'
+    failed=$((failed + 1))
+}
+
+# case_ NAME COMMAND...: the command must succeed.
 case_() {
     local name=$1
     shift
-    if log=$("$@" 2>&1); then
-        echo "ok   $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $name"
-        echo "$log" | head -20 | sed 's/^/     /'
-        failed=$((failed + 1))
-    fi
+    if log=$("$@" 2>&1); then ok_ "$name"; else fail_ "$name" "$log"; fi
 }
 
 # fails_with NAME TEXT COMMAND...: the command must fail, and its first
@@ -31,15 +35,11 @@ fails_with() {
     local name=$1 text=$2
     shift 2
     if log=$("$@" 2>&1); then
-        echo "FAIL $name (compiled)"
-        failed=$((failed + 1))
+        fail_ "$name (compiled)" ""
     elif echo "$log" | grep -m1 'error' | grep -qF "$text"; then
-        echo "ok   $name"
-        passed=$((passed + 1))
+        ok_ "$name"
     else
-        echo "FAIL $name (first error lacks \"$text\")"
-        echo "$log" | head -10 | sed 's/^/     /'
-        failed=$((failed + 1))
+        fail_ "$name (first error lacks \"$text\")" "$log"
     fi
 }
 
