@@ -938,7 +938,7 @@ BEAT_API beat_pool *beat_ctx_pool(const beat_ctx *ctx);
 // counter-reuse, with checks; see DEVELOPMENT MODE in the manual).
 // Fields are private: use beat_counter_pending.
 typedef struct beat_counter {
-    uint64_t beat__state; // bits 62-63: parked-waiter flags; bits 0..61: pending tasks
+    uint64_t beat__state; // bits 40-63: waiters (outside, workers); bits 0..39: pending tasks
 } beat_counter;
 
 // ---------------------------------------------------------------------------
@@ -8203,14 +8203,22 @@ BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_co
     beat__atomic_store_u32(&t->thief, 0, BEAT__MO_RELAXED);
 }
 
-// Counter words (beat_counter and pool->jobs): pending count in the low 62
-// bits, and one bit per kind of waiter that may be parked on it. The bits
-// ride in the same word as the count so that the thread that brings the
-// count to zero learns of a waiter from its own atomic RMW, without touching
-// the counter afterwards (it may be gone by then).
-#define BEAT__COUNT_MASK ((UINT64_C(1) << 62) - 1)
-#define BEAT__WAITER_WORKER (UINT64_C(1) << 63)
-#define BEAT__WAITER_OUTSIDE (UINT64_C(1) << 62)
+// Counter words (beat_counter and pool->jobs): the pending count in the
+// low 40 bits, then how many outside threads (12 bits) and how many workers
+// (12 bits) wait on it and may park. The waiters ride in the same word as
+// the count so that the thread that brings the count to zero learns of
+// them from its own atomic RMW, without touching the counter afterwards
+// (it may be gone by then). They are numbers, not flags, so that each
+// waiter takes back only itself when it leaves: with one flag per kind, the
+// first waiter to leave cleared it for all, and another one, parked, missed
+// the count's zero and slept for good (several threads in beat_pool_wait
+// while one submits; tests/test_pool.c). See beat__waiter_add.
+#define BEAT__COUNT_MASK ((UINT64_C(1) << 40) - 1)
+#define BEAT__WAITER_OUTSIDE (UINT64_C(1) << 40) // one outside waiter
+#define BEAT__WAITER_WORKER (UINT64_C(1) << 52)  // one worker waiter
+#define BEAT__WAITERS_OUTSIDE (UINT64_C(0xfff) << 40)
+#define BEAT__WAITERS_WORKER (UINT64_C(0xfff) << 52)
+#define BEAT__WAITERS (BEAT__WAITERS_OUTSIDE | BEAT__WAITERS_WORKER)
 
 // Multi-producer queue of task records (Vyukov's intrusive MPSC queue);
 // consumers take turns through a try-lock, so producers never wait.
@@ -8252,6 +8260,21 @@ typedef struct beat__inject {
 // pushed back between a popper's read of the head and its CAS; only the
 // popper pops, so that cannot happen.
 //
+// Counting ahead: every job counts in the pool's job count (pool->jobs,
+// what beat_pool_wait waits on). One RMW on that shared word per submit was
+// a third of a submit's time (the arena's try-lock and the queue's exchange
+// are the other two). So the lock holder counts the rest of a block in one
+// RMW when it hands out the first record not yet counted (beat__arena_take's
+// jobs argument), and the records counted but not handed out are given back
+// (beat__arena_uncount) by every wait for that count before it spins and
+// again once it has counted itself as a waiter in the word:
+//   - a count made before that is given back by the waiter, which takes
+//     the lock after counting itself, so after the count's section;
+//   - a count made after it sees the waiter in its own RMW's old value, and
+//     gives back all but its own record at once. While a waiter is counted,
+//     submits count one record each.
+// So a parked waiter never waits for records nobody submitted.
+//
 // A record names its block in its counter field (BEAT__TASK_ARENA; jobs
 // have no counter). Blocks are freed by beat__arena_destroy, and blocks on
 // the free stack by beat__arena_trim under memory pressure.
@@ -8273,8 +8296,9 @@ BEAT__STATIC_ASSERT(sizeof(beat__arena_block) <= BEAT_CACHELINE, arena_header_fi
 typedef struct beat__submit_arena {
     uint32_t lock BEAT__ALIGNED(BEAT_CACHELINE); // 1 while a submitter takes a record
     uint32_t next;                               // next record of current (lock holder)
-    beat__arena_block *current;                  // block being handed out, NULL before the first
-    beat__arena_block *all;                      // every block, newest first (lock holder)
+    uint32_t counted; // records of current counted in the jobs word so far (lock holder; >= next)
+    beat__arena_block *current; // block being handed out, NULL before the first
+    beat__arena_block *all;     // every block, newest first (lock holder)
     beat__arena_block *free_top BEAT__ALIGNED(BEAT_CACHELINE); // recycled blocks
 } beat__submit_arena;
 
@@ -8322,12 +8346,39 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
     return b;
 }
 
-// Any thread: an unused record and its block (*block), or NULL when
-// another submitter holds the lock or no block can be allocated.
+// Lock holder: makes record a->next of the current block counted in *jobs
+// (see "Counting ahead" above; waiter_bits: the word's waiter fields).
+BEAT__INLINE void beat__arena_count(beat__submit_arena *a, uint64_t *jobs, uint64_t waiter_bits)
+{
+    if (a->next != a->counted)
+        return;
+    uint64_t ahead = BEAT__ARENA_RECORDS - a->next;
+    // Relaxed: the waiters only choose how far to count; one counted after
+    // this load shows in the RMW's old value below.
+    if (beat__atomic_load_u64(jobs, BEAT__MO_RELAXED) & waiter_bits)
+        ahead = 1;
+    // Relaxed, as a single submit's count in beat__submit: the queue's
+    // release push of each record orders its count before its decrement.
+    // The waiter protocol needs only that RMWs on one word are totally ordered.
+    uint64_t old = beat__atomic_fetch_add_u64(jobs, ahead, BEAT__MO_RELAXED);
+    if ((old & waiter_bits) && ahead > 1) {
+        // A waiter came in between: keep only our record counted.
+        // Relaxed: that record keeps the count above zero, so no waiter
+        // is to be woken by this subtraction.
+        beat__atomic_fetch_sub_u64(jobs, ahead - 1, BEAT__MO_RELAXED);
+        ahead = 1;
+    }
+    a->counted = a->next + (uint32_t)ahead;
+}
+
+// Any thread: an unused record and its block (*block), counted in the job
+// count *jobs (maybe with the rest of its block, see "Counting ahead"), or
+// NULL when another submitter holds the lock or no block can be allocated.
 BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_allocator *allocator,
+                                           uint64_t *jobs, uint64_t waiter_bits,
                                            beat__arena_block **block)
 {
-    // The lock hands over current, next and the block list.
+    // The lock hands over current, next, counted and the block list.
     if (!beat__spin_trylock(&a->lock))
         return NULL;
     beat__task *t = NULL;
@@ -8335,13 +8386,35 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
         // The old block's records are all out: its consumers recycle it.
         a->current = beat__arena_block_get(a, allocator);
         a->next = 0;
+        a->counted = 0;
     }
     if (a->current != NULL) {
+        beat__arena_count(a, jobs, waiter_bits);
         t = beat__arena_record(a->current, a->next++);
         *block = a->current;
     }
     beat__spin_unlock(&a->lock);
     return t;
+}
+
+// Any thread: forgets the records counted ahead and returns how many, for
+// the caller to subtract from the job count. With wait == 0, returns 0 at
+// once when a submitter holds the lock; otherwise waits for it (a holder's
+// turn is a few instructions, or one block allocation).
+BEAT__PRIVATE uint64_t beat__arena_uncount(beat__submit_arena *a, int wait)
+{
+    for (unsigned tries = 0; !beat__spin_trylock(&a->lock); tries++) {
+        if (!wait)
+            return 0;
+        if (tries % 64 == 63)
+            beat__thread_yield(); // the holder may be preempted
+        else
+            beat__cpu_relax();
+    }
+    uint64_t ahead = a->counted - a->next;
+    a->counted = a->next;
+    beat__spin_unlock(&a->lock);
+    return ahead;
 }
 
 // Consumer: subtracts the tally from its block, recycling the block when
@@ -8491,7 +8564,7 @@ struct beat_pool {
     uint64_t outside_spin_window; // outside waits' spin now (beat__spin_adapt; relaxed)
     uint64_t outside_woken_at;    // ns of the last wake of outside waiters (relaxed)
     uint64_t outside_parks;       // futex sleeps of outside waits (relaxed; tests read it)
-    uint64_t jobs BEAT__ALIGNED(BEAT_CACHELINE); // submitted, unfinished jobs + waiter bits
+    uint64_t jobs BEAT__ALIGNED(BEAT_CACHELINE); // submitted, unfinished jobs + waiters
     uint32_t accepting;                          // 0 once destroy has started
     beat__inject inject;
     beat_ctx *workers; // nworkers threads, then BEAT_OUTSIDE_SLOTS contexts for outside callers
@@ -9654,7 +9727,7 @@ BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
 }
 
 // Parks the calling worker until something may have changed. waiting: the
-// counter a beat_wait is waiting for (its waiter bit already set), or NULL
+// counter a beat_wait is waiting for (counted as its waiter already), or NULL
 // in the main loop. Returns 1 when the worker should exit (main loop only:
 // the pool is stopping and no work is visible).
 BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
@@ -9695,20 +9768,40 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     return exit;
 }
 
+// Adds one waiter (one: BEAT__WAITER_OUTSIDE or BEAT__WAITER_WORKER, field:
+// that kind's bits) to a counter word before the waiter may park, and
+// returns the word as it was. The waiter takes itself back (subtracts one)
+// when it leaves. *added is 0 when the field is full (4,095 waiters of the
+// kind on one word): that waiter is not counted, so it must not park
+// without a timeout.
+BEAT__PRIVATE uint64_t beat__waiter_add(uint64_t *word, uint64_t one, uint64_t field, int *added)
+{
+    uint64_t old = beat__atomic_load_u64(word, BEAT__MO_RELAXED);
+    // Seq_cst RMW: the decrementer's RMW on the same word either comes
+    // after it (and sees the waiter) or before it (and we see zero).
+    while ((old & field) != field)
+        if (beat__atomic_cas_u64(word, &old, old + one, BEAT__MO_SEQ_CST, BEAT__MO_RELAXED)) {
+            *added = 1;
+            return old;
+        }
+    *added = 0;
+    return beat__atomic_load_u64(word, BEAT__MO_SEQ_CST);
+}
+
 // Subtracts n from a counter word; the caller must not touch the counter
 // after this (a waiter may free it as soon as it sees zero).
 BEAT__PRIVATE void beat__count_done_n(beat_pool *pool, uint64_t *word, uint64_t n)
 {
     // Release: the task's writes happen before the waiter's acquire load
-    // that sees the decrement. The waiter bits are read from this same RMW.
+    // that sees the decrement. The waiters are read from this same RMW.
     uint64_t old = beat__atomic_fetch_sub_u64(word, n, BEAT__MO_ACQ_REL);
     if (BEAT__UNLIKELY((old & BEAT__COUNT_MASK) < n) && pool->checks)
         beat__counter_underflow(pool, word, n); // a counter reused while pending
     if ((old & BEAT__COUNT_MASK) != n)
         return;
-    if (old & BEAT__WAITER_WORKER)
+    if (old & BEAT__WAITERS_WORKER)
         beat__idle_wake_all(pool);
-    if (old & BEAT__WAITER_OUTSIDE) {
+    if (old & BEAT__WAITERS_OUTSIDE) {
         beat__wake_stamp(&pool->outside_woken_at);
         beat__futex_bump_wake(&pool->outside_epoch, BEAT__FUTEX_WAKE_ALL);
     }
@@ -9717,6 +9810,17 @@ BEAT__PRIVATE void beat__count_done_n(beat_pool *pool, uint64_t *word, uint64_t 
 BEAT__PRIVATE void beat__count_done(beat_pool *pool, uint64_t *word)
 {
     beat__count_done_n(pool, word, 1);
+}
+
+// Gives back the records the submit arena counted in pool->jobs ahead of
+// their submits ("Counting ahead" in submit_arena.c): every wait for the
+// count does, before it spins and after it counts itself as a waiter. wait as in
+// beat__arena_uncount.
+BEAT__PRIVATE void beat__jobs_uncount_ahead(beat_pool *pool, int wait)
+{
+    uint64_t ahead = beat__arena_uncount(&pool->arena, wait);
+    if (ahead != 0)
+        beat__count_done_n(pool, &pool->jobs, ahead);
 }
 
 // Finished jobs are subtracted from pool->jobs in batches: one shared RMW
@@ -9738,6 +9842,10 @@ BEAT__PRIVATE void beat__jobs_flush(beat_ctx *ctx)
     beat__count_done_n(ctx->pool, &ctx->pool->jobs, n);
 }
 
+// An outside waiter left uncounted (beat__waiter_add) parks this long at a
+// time, then looks again.
+#define BEAT__UNCOUNTED_PARK_NS 1000000u
+
 // An outside thread waits until the count of word is zero: a short spin,
 // then the outside futex. Memory ordering: acquire on return.
 BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
@@ -9746,8 +9854,10 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
     // costs one wait the window of another.
     uint64_t window = beat__atomic_load_u64(&pool->outside_spin_window, BEAT__MO_RELAXED);
     uint64_t start = beat__now_ns(), spin_until = start + window;
-    int parked = 0;
+    int parked = 0, jobs = word == &pool->jobs, counted = 0;
     uint64_t watch[2] = {0, 0}; // stuck-wait (devmode.c)
+    if (jobs)
+        beat__jobs_uncount_ahead(pool, 1);
     for (;;) {
         if ((beat__atomic_load_u64(word, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) == 0)
             break;
@@ -9756,9 +9866,15 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
             beat__spin_round(now, spin_until, window);
             continue;
         }
-        // Seq_cst RMW: the decrementer's RMW on the same word either comes
-        // after it (and sees the bit) or before it (and we see zero).
-        uint64_t seen = beat__atomic_fetch_or_u64(word, BEAT__WAITER_OUTSIDE, BEAT__MO_SEQ_CST);
+        // Seq_cst: counted once (the RMW), then re-read as seq_cst loads.
+        uint64_t seen =
+            counted ? beat__atomic_load_u64(word, BEAT__MO_SEQ_CST)
+                    : beat__waiter_add(word, BEAT__WAITER_OUTSIDE, BEAT__WAITERS_OUTSIDE, &counted);
+        if (jobs && (seen & BEAT__COUNT_MASK) != 0) {
+            // Counts ahead made before we were counted; later ones see us.
+            beat__jobs_uncount_ahead(pool, 1);
+            seen = beat__atomic_load_u64(word, BEAT__MO_SEQ_CST);
+        }
         if ((seen & BEAT__COUNT_MASK) == 0)
             break;
         uint32_t epoch = beat__atomic_load_u32(&pool->outside_epoch, BEAT__MO_SEQ_CST);
@@ -9769,13 +9885,16 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
         beat__atomic_fetch_add_u64(&pool->outside_parks, 1, BEAT__MO_RELAXED);
         if (BEAT__UNLIKELY(pool->stuck_ns != 0))
             beat__stuck_sleep(pool, word, epoch, watch);
+        else if (!counted) // not counted (field full): no one wakes us
+            beat__futex_wait_for(&pool->outside_epoch, epoch, BEAT__UNCOUNTED_PARK_NS);
         else
             beat__futex_wait(&pool->outside_epoch, epoch);
         parked = 1;
     }
-    // Clear our bit while the count is zero. Relaxed: the bit only steers
-    // wakes, and the acquire load above already ordered the results.
-    beat__atomic_fetch_and_u64(word, ~BEAT__WAITER_OUTSIDE, BEAT__MO_RELAXED);
+    // Take ourselves back. Relaxed: the count only steers wakes, and the
+    // acquire load above already ordered the results.
+    if (counted)
+        beat__atomic_fetch_sub_u64(word, BEAT__WAITER_OUTSIDE, BEAT__MO_RELAXED);
     if (parked) {
         uint64_t needed = beat__spin_needed(start, beat__now_ns(), &pool->outside_woken_at);
         beat__atomic_store_u64(
@@ -10666,6 +10785,7 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
     uint64_t spin_until = 0;
     uint64_t watch[2] = {0, 0}; // stuck-wait (devmode.c)
     uint32_t traced = BEAT__TRACE_OPEN(ctx);
+    int counted = 0;
     while ((beat__atomic_load_u64(&c->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
         beat_ctx *prefer = NULL;
         if (awaited != NULL) {
@@ -10674,20 +10794,25 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
         }
         if (beat__help_step(ctx, prefer, &spin_until))
             continue;
-        // Seq_cst RMW on the counter word: see beat__outside_wait.
-        uint64_t seen =
-            beat__atomic_fetch_or_u64(&c->beat__state, BEAT__WAITER_WORKER, BEAT__MO_SEQ_CST);
+        // Counted once (the RMW of beat__waiter_add); after that the park's
+        // own fence and re-check of c order us with the decrementer's wake.
+        uint64_t seen = counted ? beat__atomic_load_u64(&c->beat__state, BEAT__MO_SEQ_CST)
+                                : beat__waiter_add(&c->beat__state, BEAT__WAITER_WORKER,
+                                                   BEAT__WAITERS_WORKER, &counted);
         if ((seen & BEAT__COUNT_MASK) == 0)
             break;
         beat__jobs_flush(ctx);
-        if (BEAT__UNLIKELY(ctx->pool->stuck_ns != 0))
+        if (BEAT__UNLIKELY(!counted)) // not counted (field full): no one wakes us
+            beat__thread_yield();
+        else if (BEAT__UNLIKELY(ctx->pool->stuck_ns != 0))
             beat__stuck_park(ctx, c, awaited, watch);
         else
             beat__idle_park(ctx, c);
         spin_until = 0;
     }
     beat__time_busy(ctx); // the waiting task goes on
-    beat__atomic_fetch_and_u64(&c->beat__state, ~BEAT__WAITER_WORKER, BEAT__MO_RELAXED);
+    if (counted)          // relaxed: as in beat__outside_wait
+        beat__atomic_fetch_sub_u64(&c->beat__state, BEAT__WAITER_WORKER, BEAT__MO_RELAXED);
     beat__fence_acquire(); // the counted tasks' writes, if the loop ended on the RMW
     BEAT__TRACE_CLOSE(ctx, traced, BEAT__TRACE_WAIT, awaited != NULL ? awaited->fn : NULL, 0, 0);
 }
@@ -11309,6 +11434,9 @@ BEAT__PRIVATE void beat__sink_pool_state(beat__sink *o, beat_pool *pool, uint64_
     beat__sink_put(o, " tasks in deques, injection queue ");
     beat__sink_put(o, beat__inject_maybe_nonempty(&pool->inject) ? "not empty" : "empty");
     beat__sink_put(o, ", ");
+    // Records counted ahead are not jobs (submit_arena.c); a try: a dump
+    // never waits for a submitter.
+    beat__jobs_uncount_ahead(pool, 0);
     // Acquire: as beat_counter_pending (a count, nothing read through it).
     beat__sink_u64(o, beat__atomic_load_u64(&pool->jobs, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK);
     beat__sink_put(o, " jobs unfinished; idle workers (spinning or parked):");
@@ -12551,19 +12679,22 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // (submit_arena.c); workers, and outside threads when the arena is
     // busy or out of memory, take them from the mempool.
     beat__arena_block *block = NULL;
-    beat__task *t =
-        self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block) : NULL;
-    if (t == NULL)
+    beat__task *t = self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &pool->jobs,
+                                                    BEAT__WAITERS, &block)
+                                 : NULL;
+    if (t == NULL) {
         t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
-    if (t == NULL)
-        return BEAT_ERROR_OUT_OF_MEMORY;
+        if (t == NULL)
+            return BEAT_ERROR_OUT_OF_MEMORY;
+        // Relaxed: the push below publishes the job (release) after this
+        // increment, so its decrement is ordered after it. (An arena record
+        // was counted by beat__arena_take.)
+        beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
+    }
     // An arena record names its block in its counter field (jobs have no counter).
     beat__task_init(t, fn, arg, (beat_counter *)(void *)block,
                     (block == NULL ? BEAT__TASK_POOLED : BEAT__TASK_ARENA) | BEAT__TASK_JOB |
                         BEAT__TASK_TIMED | (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(prio) : 0));
-    // Relaxed: the push below publishes the job (release) after this
-    // increment, so its decrement is ordered after it.
-    beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
     // Relaxed: a stale level holds or queues one job early or late; the
     // re-check below keeps a held job from being missed by a release.
     if (deferrable && pool->cfg.memory_aware &&
@@ -12896,6 +13027,7 @@ BEAT__PRIVATE void beat__help_body(beat_ctx *ctx, void *arg)
     beat_pool *pool = ctx->pool;
     uint64_t spin_until = 0;
     (void)arg;
+    beat__jobs_uncount_ahead(pool, 1); // count only submitted jobs in the loop's test
     // Acquire: the finished jobs' writes are visible to our caller.
     while ((beat__atomic_load_u64(&pool->jobs, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
         if (beat__help_step(ctx, NULL, &spin_until))

@@ -55,14 +55,22 @@ BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_co
     beat__atomic_store_u32(&t->thief, 0, BEAT__MO_RELAXED);
 }
 
-// Counter words (beat_counter and pool->jobs): pending count in the low 62
-// bits, and one bit per kind of waiter that may be parked on it. The bits
-// ride in the same word as the count so that the thread that brings the
-// count to zero learns of a waiter from its own atomic RMW, without touching
-// the counter afterwards (it may be gone by then).
-#define BEAT__COUNT_MASK ((UINT64_C(1) << 62) - 1)
-#define BEAT__WAITER_WORKER (UINT64_C(1) << 63)
-#define BEAT__WAITER_OUTSIDE (UINT64_C(1) << 62)
+// Counter words (beat_counter and pool->jobs): the pending count in the
+// low 40 bits, then how many outside threads (12 bits) and how many workers
+// (12 bits) wait on it and may park. The waiters ride in the same word as
+// the count so that the thread that brings the count to zero learns of
+// them from its own atomic RMW, without touching the counter afterwards
+// (it may be gone by then). They are numbers, not flags, so that each
+// waiter takes back only itself when it leaves: with one flag per kind, the
+// first waiter to leave cleared it for all, and another one, parked, missed
+// the count's zero and slept for good (several threads in beat_pool_wait
+// while one submits; tests/test_pool.c). See beat__waiter_add.
+#define BEAT__COUNT_MASK ((UINT64_C(1) << 40) - 1)
+#define BEAT__WAITER_OUTSIDE (UINT64_C(1) << 40) // one outside waiter
+#define BEAT__WAITER_WORKER (UINT64_C(1) << 52)  // one worker waiter
+#define BEAT__WAITERS_OUTSIDE (UINT64_C(0xfff) << 40)
+#define BEAT__WAITERS_WORKER (UINT64_C(0xfff) << 52)
+#define BEAT__WAITERS (BEAT__WAITERS_OUTSIDE | BEAT__WAITERS_WORKER)
 
 // Multi-producer queue of task records (Vyukov's intrusive MPSC queue);
 // consumers take turns through a try-lock, so producers never wait.
@@ -147,7 +155,7 @@ struct beat_pool {
     uint64_t outside_spin_window; // outside waits' spin now (beat__spin_adapt; relaxed)
     uint64_t outside_woken_at;    // ns of the last wake of outside waiters (relaxed)
     uint64_t outside_parks;       // futex sleeps of outside waits (relaxed; tests read it)
-    uint64_t jobs BEAT__ALIGNED(BEAT_CACHELINE); // submitted, unfinished jobs + waiter bits
+    uint64_t jobs BEAT__ALIGNED(BEAT_CACHELINE); // submitted, unfinished jobs + waiters
     uint32_t accepting;                          // 0 once destroy has started
     beat__inject inject;
     beat_ctx *workers; // nworkers threads, then BEAT_OUTSIDE_SLOTS contexts for outside callers
@@ -482,7 +490,7 @@ BEAT__PRIVATE void beat__idle_sleep(beat_ctx *ctx, uint32_t epoch)
 }
 
 // Parks the calling worker until something may have changed. waiting: the
-// counter a beat_wait is waiting for (its waiter bit already set), or NULL
+// counter a beat_wait is waiting for (counted as its waiter already), or NULL
 // in the main loop. Returns 1 when the worker should exit (main loop only:
 // the pool is stopping and no work is visible).
 BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
@@ -523,20 +531,40 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     return exit;
 }
 
+// Adds one waiter (one: BEAT__WAITER_OUTSIDE or BEAT__WAITER_WORKER, field:
+// that kind's bits) to a counter word before the waiter may park, and
+// returns the word as it was. The waiter takes itself back (subtracts one)
+// when it leaves. *added is 0 when the field is full (4,095 waiters of the
+// kind on one word): that waiter is not counted, so it must not park
+// without a timeout.
+BEAT__PRIVATE uint64_t beat__waiter_add(uint64_t *word, uint64_t one, uint64_t field, int *added)
+{
+    uint64_t old = beat__atomic_load_u64(word, BEAT__MO_RELAXED);
+    // Seq_cst RMW: the decrementer's RMW on the same word either comes
+    // after it (and sees the waiter) or before it (and we see zero).
+    while ((old & field) != field)
+        if (beat__atomic_cas_u64(word, &old, old + one, BEAT__MO_SEQ_CST, BEAT__MO_RELAXED)) {
+            *added = 1;
+            return old;
+        }
+    *added = 0;
+    return beat__atomic_load_u64(word, BEAT__MO_SEQ_CST);
+}
+
 // Subtracts n from a counter word; the caller must not touch the counter
 // after this (a waiter may free it as soon as it sees zero).
 BEAT__PRIVATE void beat__count_done_n(beat_pool *pool, uint64_t *word, uint64_t n)
 {
     // Release: the task's writes happen before the waiter's acquire load
-    // that sees the decrement. The waiter bits are read from this same RMW.
+    // that sees the decrement. The waiters are read from this same RMW.
     uint64_t old = beat__atomic_fetch_sub_u64(word, n, BEAT__MO_ACQ_REL);
     if (BEAT__UNLIKELY((old & BEAT__COUNT_MASK) < n) && pool->checks)
         beat__counter_underflow(pool, word, n); // a counter reused while pending
     if ((old & BEAT__COUNT_MASK) != n)
         return;
-    if (old & BEAT__WAITER_WORKER)
+    if (old & BEAT__WAITERS_WORKER)
         beat__idle_wake_all(pool);
-    if (old & BEAT__WAITER_OUTSIDE) {
+    if (old & BEAT__WAITERS_OUTSIDE) {
         beat__wake_stamp(&pool->outside_woken_at);
         beat__futex_bump_wake(&pool->outside_epoch, BEAT__FUTEX_WAKE_ALL);
     }
@@ -545,6 +573,17 @@ BEAT__PRIVATE void beat__count_done_n(beat_pool *pool, uint64_t *word, uint64_t 
 BEAT__PRIVATE void beat__count_done(beat_pool *pool, uint64_t *word)
 {
     beat__count_done_n(pool, word, 1);
+}
+
+// Gives back the records the submit arena counted in pool->jobs ahead of
+// their submits ("Counting ahead" in submit_arena.c): every wait for the
+// count does, before it spins and after it counts itself as a waiter. wait as in
+// beat__arena_uncount.
+BEAT__PRIVATE void beat__jobs_uncount_ahead(beat_pool *pool, int wait)
+{
+    uint64_t ahead = beat__arena_uncount(&pool->arena, wait);
+    if (ahead != 0)
+        beat__count_done_n(pool, &pool->jobs, ahead);
 }
 
 // Finished jobs are subtracted from pool->jobs in batches: one shared RMW
@@ -566,6 +605,10 @@ BEAT__PRIVATE void beat__jobs_flush(beat_ctx *ctx)
     beat__count_done_n(ctx->pool, &ctx->pool->jobs, n);
 }
 
+// An outside waiter left uncounted (beat__waiter_add) parks this long at a
+// time, then looks again.
+#define BEAT__UNCOUNTED_PARK_NS 1000000u
+
 // An outside thread waits until the count of word is zero: a short spin,
 // then the outside futex. Memory ordering: acquire on return.
 BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
@@ -574,8 +617,10 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
     // costs one wait the window of another.
     uint64_t window = beat__atomic_load_u64(&pool->outside_spin_window, BEAT__MO_RELAXED);
     uint64_t start = beat__now_ns(), spin_until = start + window;
-    int parked = 0;
+    int parked = 0, jobs = word == &pool->jobs, counted = 0;
     uint64_t watch[2] = {0, 0}; // stuck-wait (devmode.c)
+    if (jobs)
+        beat__jobs_uncount_ahead(pool, 1);
     for (;;) {
         if ((beat__atomic_load_u64(word, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) == 0)
             break;
@@ -584,9 +629,15 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
             beat__spin_round(now, spin_until, window);
             continue;
         }
-        // Seq_cst RMW: the decrementer's RMW on the same word either comes
-        // after it (and sees the bit) or before it (and we see zero).
-        uint64_t seen = beat__atomic_fetch_or_u64(word, BEAT__WAITER_OUTSIDE, BEAT__MO_SEQ_CST);
+        // Seq_cst: counted once (the RMW), then re-read as seq_cst loads.
+        uint64_t seen =
+            counted ? beat__atomic_load_u64(word, BEAT__MO_SEQ_CST)
+                    : beat__waiter_add(word, BEAT__WAITER_OUTSIDE, BEAT__WAITERS_OUTSIDE, &counted);
+        if (jobs && (seen & BEAT__COUNT_MASK) != 0) {
+            // Counts ahead made before we were counted; later ones see us.
+            beat__jobs_uncount_ahead(pool, 1);
+            seen = beat__atomic_load_u64(word, BEAT__MO_SEQ_CST);
+        }
         if ((seen & BEAT__COUNT_MASK) == 0)
             break;
         uint32_t epoch = beat__atomic_load_u32(&pool->outside_epoch, BEAT__MO_SEQ_CST);
@@ -597,13 +648,16 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
         beat__atomic_fetch_add_u64(&pool->outside_parks, 1, BEAT__MO_RELAXED);
         if (BEAT__UNLIKELY(pool->stuck_ns != 0))
             beat__stuck_sleep(pool, word, epoch, watch);
+        else if (!counted) // not counted (field full): no one wakes us
+            beat__futex_wait_for(&pool->outside_epoch, epoch, BEAT__UNCOUNTED_PARK_NS);
         else
             beat__futex_wait(&pool->outside_epoch, epoch);
         parked = 1;
     }
-    // Clear our bit while the count is zero. Relaxed: the bit only steers
-    // wakes, and the acquire load above already ordered the results.
-    beat__atomic_fetch_and_u64(word, ~BEAT__WAITER_OUTSIDE, BEAT__MO_RELAXED);
+    // Take ourselves back. Relaxed: the count only steers wakes, and the
+    // acquire load above already ordered the results.
+    if (counted)
+        beat__atomic_fetch_sub_u64(word, BEAT__WAITER_OUTSIDE, BEAT__MO_RELAXED);
     if (parked) {
         uint64_t needed = beat__spin_needed(start, beat__now_ns(), &pool->outside_woken_at);
         beat__atomic_store_u64(
@@ -1494,6 +1548,7 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
     uint64_t spin_until = 0;
     uint64_t watch[2] = {0, 0}; // stuck-wait (devmode.c)
     uint32_t traced = BEAT__TRACE_OPEN(ctx);
+    int counted = 0;
     while ((beat__atomic_load_u64(&c->beat__state, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
         beat_ctx *prefer = NULL;
         if (awaited != NULL) {
@@ -1502,20 +1557,25 @@ BEAT__PRIVATE void beat__worker_wait(beat_ctx *ctx, beat_counter *c, const beat_
         }
         if (beat__help_step(ctx, prefer, &spin_until))
             continue;
-        // Seq_cst RMW on the counter word: see beat__outside_wait.
-        uint64_t seen =
-            beat__atomic_fetch_or_u64(&c->beat__state, BEAT__WAITER_WORKER, BEAT__MO_SEQ_CST);
+        // Counted once (the RMW of beat__waiter_add); after that the park's
+        // own fence and re-check of c order us with the decrementer's wake.
+        uint64_t seen = counted ? beat__atomic_load_u64(&c->beat__state, BEAT__MO_SEQ_CST)
+                                : beat__waiter_add(&c->beat__state, BEAT__WAITER_WORKER,
+                                                   BEAT__WAITERS_WORKER, &counted);
         if ((seen & BEAT__COUNT_MASK) == 0)
             break;
         beat__jobs_flush(ctx);
-        if (BEAT__UNLIKELY(ctx->pool->stuck_ns != 0))
+        if (BEAT__UNLIKELY(!counted)) // not counted (field full): no one wakes us
+            beat__thread_yield();
+        else if (BEAT__UNLIKELY(ctx->pool->stuck_ns != 0))
             beat__stuck_park(ctx, c, awaited, watch);
         else
             beat__idle_park(ctx, c);
         spin_until = 0;
     }
     beat__time_busy(ctx); // the waiting task goes on
-    beat__atomic_fetch_and_u64(&c->beat__state, ~BEAT__WAITER_WORKER, BEAT__MO_RELAXED);
+    if (counted)          // relaxed: as in beat__outside_wait
+        beat__atomic_fetch_sub_u64(&c->beat__state, BEAT__WAITER_WORKER, BEAT__MO_RELAXED);
     beat__fence_acquire(); // the counted tasks' writes, if the loop ended on the RMW
     BEAT__TRACE_CLOSE(ctx, traced, BEAT__TRACE_WAIT, awaited != NULL ? awaited->fn : NULL, 0, 0);
 }

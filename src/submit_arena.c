@@ -27,6 +27,21 @@
 // pushed back between a popper's read of the head and its CAS; only the
 // popper pops, so that cannot happen.
 //
+// Counting ahead: every job counts in the pool's job count (pool->jobs,
+// what beat_pool_wait waits on). One RMW on that shared word per submit was
+// a third of a submit's time (the arena's try-lock and the queue's exchange
+// are the other two). So the lock holder counts the rest of a block in one
+// RMW when it hands out the first record not yet counted (beat__arena_take's
+// jobs argument), and the records counted but not handed out are given back
+// (beat__arena_uncount) by every wait for that count before it spins and
+// again once it has counted itself as a waiter in the word:
+//   - a count made before that is given back by the waiter, which takes
+//     the lock after counting itself, so after the count's section;
+//   - a count made after it sees the waiter in its own RMW's old value, and
+//     gives back all but its own record at once. While a waiter is counted,
+//     submits count one record each.
+// So a parked waiter never waits for records nobody submitted.
+//
 // A record names its block in its counter field (BEAT__TASK_ARENA; jobs
 // have no counter). Blocks are freed by beat__arena_destroy, and blocks on
 // the free stack by beat__arena_trim under memory pressure.
@@ -48,8 +63,9 @@ BEAT__STATIC_ASSERT(sizeof(beat__arena_block) <= BEAT_CACHELINE, arena_header_fi
 typedef struct beat__submit_arena {
     uint32_t lock BEAT__ALIGNED(BEAT_CACHELINE); // 1 while a submitter takes a record
     uint32_t next;                               // next record of current (lock holder)
-    beat__arena_block *current;                  // block being handed out, NULL before the first
-    beat__arena_block *all;                      // every block, newest first (lock holder)
+    uint32_t counted; // records of current counted in the jobs word so far (lock holder; >= next)
+    beat__arena_block *current; // block being handed out, NULL before the first
+    beat__arena_block *all;     // every block, newest first (lock holder)
     beat__arena_block *free_top BEAT__ALIGNED(BEAT_CACHELINE); // recycled blocks
 } beat__submit_arena;
 
@@ -97,12 +113,39 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
     return b;
 }
 
-// Any thread: an unused record and its block (*block), or NULL when
-// another submitter holds the lock or no block can be allocated.
+// Lock holder: makes record a->next of the current block counted in *jobs
+// (see "Counting ahead" above; waiter_bits: the word's waiter fields).
+BEAT__INLINE void beat__arena_count(beat__submit_arena *a, uint64_t *jobs, uint64_t waiter_bits)
+{
+    if (a->next != a->counted)
+        return;
+    uint64_t ahead = BEAT__ARENA_RECORDS - a->next;
+    // Relaxed: the waiters only choose how far to count; one counted after
+    // this load shows in the RMW's old value below.
+    if (beat__atomic_load_u64(jobs, BEAT__MO_RELAXED) & waiter_bits)
+        ahead = 1;
+    // Relaxed, as a single submit's count in beat__submit: the queue's
+    // release push of each record orders its count before its decrement.
+    // The waiter protocol needs only that RMWs on one word are totally ordered.
+    uint64_t old = beat__atomic_fetch_add_u64(jobs, ahead, BEAT__MO_RELAXED);
+    if ((old & waiter_bits) && ahead > 1) {
+        // A waiter came in between: keep only our record counted.
+        // Relaxed: that record keeps the count above zero, so no waiter
+        // is to be woken by this subtraction.
+        beat__atomic_fetch_sub_u64(jobs, ahead - 1, BEAT__MO_RELAXED);
+        ahead = 1;
+    }
+    a->counted = a->next + (uint32_t)ahead;
+}
+
+// Any thread: an unused record and its block (*block), counted in the job
+// count *jobs (maybe with the rest of its block, see "Counting ahead"), or
+// NULL when another submitter holds the lock or no block can be allocated.
 BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_allocator *allocator,
+                                           uint64_t *jobs, uint64_t waiter_bits,
                                            beat__arena_block **block)
 {
-    // The lock hands over current, next and the block list.
+    // The lock hands over current, next, counted and the block list.
     if (!beat__spin_trylock(&a->lock))
         return NULL;
     beat__task *t = NULL;
@@ -110,13 +153,35 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
         // The old block's records are all out: its consumers recycle it.
         a->current = beat__arena_block_get(a, allocator);
         a->next = 0;
+        a->counted = 0;
     }
     if (a->current != NULL) {
+        beat__arena_count(a, jobs, waiter_bits);
         t = beat__arena_record(a->current, a->next++);
         *block = a->current;
     }
     beat__spin_unlock(&a->lock);
     return t;
+}
+
+// Any thread: forgets the records counted ahead and returns how many, for
+// the caller to subtract from the job count. With wait == 0, returns 0 at
+// once when a submitter holds the lock; otherwise waits for it (a holder's
+// turn is a few instructions, or one block allocation).
+BEAT__PRIVATE uint64_t beat__arena_uncount(beat__submit_arena *a, int wait)
+{
+    for (unsigned tries = 0; !beat__spin_trylock(&a->lock); tries++) {
+        if (!wait)
+            return 0;
+        if (tries % 64 == 63)
+            beat__thread_yield(); // the holder may be preempted
+        else
+            beat__cpu_relax();
+    }
+    uint64_t ahead = a->counted - a->next;
+    a->counted = a->next;
+    beat__spin_unlock(&a->lock);
+    return ahead;
 }
 
 // Consumer: subtracts the tally from its block, recycling the block when

@@ -263,7 +263,7 @@ BEAT_API beat_pool *beat_ctx_pool(const beat_ctx *ctx);
 // counter-reuse, with checks; see DEVELOPMENT MODE in the manual).
 // Fields are private: use beat_counter_pending.
 typedef struct beat_counter {
-    uint64_t beat__state; // bits 62-63: parked-waiter flags; bits 0..61: pending tasks
+    uint64_t beat__state; // bits 40-63: waiters (outside, workers); bits 0..39: pending tasks
 } beat_counter;
 
 // ---------------------------------------------------------------------------
