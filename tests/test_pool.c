@@ -557,6 +557,60 @@ static void nested_spawn_and_wait_three_deep_run_every_task(void)
     }
 }
 
+// Several tasks wait on one counter (beat_wait allows it): each is counted
+// in the counter's word and takes only itself back, so every one of them,
+// parked or not, returns when the one slow task it waits for finishes.
+typedef struct shared_wait {
+    beat_counter target; // the slow task
+    beat_counter waiters;
+    unsigned returned;
+} shared_wait;
+
+static void slow_target(beat_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    sleep_us(2000);
+}
+
+static void wait_on_target(beat_ctx *ctx, void *arg)
+{
+    shared_wait *s = (shared_wait *)arg;
+    beat_wait(ctx, &s->target);
+    if (beat_counter_pending(&s->target) == 0)
+        __atomic_fetch_add(&s->returned, 1, __ATOMIC_RELAXED);
+}
+
+static void start_shared_wait(beat_ctx *ctx, void *arg)
+{
+    shared_wait *s = (shared_wait *)arg;
+    beat_spawn(ctx, &s->target, slow_target, s);
+    for (int i = 0; i < 6; i++)
+        beat_spawn(ctx, &s->waiters, wait_on_target, s);
+    beat_wait(ctx, &s->waiters);
+}
+
+static void several_tasks_waiting_on_one_counter_all_return(void)
+{
+    static const unsigned workers[] = {1, 2, 3, 8};
+    for (unsigned w = 0; w < sizeof workers / sizeof workers[0]; w++) {
+        beat_pool *pool = make_pool(workers[w]);
+        CHECK(pool != NULL);
+        shared_wait s;
+        memset(&s, 0, sizeof s);
+        const unsigned rounds = BT_SCALE(50u, 10u);
+        for (unsigned r = 0; r < rounds; r++) // one counter, reused once all waits returned
+            CHECK_EQ(beat_run(pool, start_shared_wait, &s), BEAT_OK);
+        CHECK_EQ(s.returned, 6 * rounds);
+        CHECK_EQ(s.target.beat__state, (uint64_t)0); // no waiter left counted
+        beat_stats total;
+        CHECK_EQ(beat_pool_stats(pool, &total, NULL, 0), BEAT_OK);
+        beat_pool_destroy(pool);
+        bt_note("%u workers: %u rounds, %llu parks", workers[w], rounds,
+                (unsigned long long)total.parks);
+    }
+}
+
 typedef struct reuse_arg {
     unsigned rounds, per_round, count;
 } reuse_arg;
@@ -1316,6 +1370,7 @@ int main(int argc, char **argv)
         BT_CASE(a_job_submitted_to_a_parked_pool_always_runs),
         BT_CASE(a_submit_racing_the_workers_park_always_wakes_one),
         BT_CASE(nested_spawn_and_wait_three_deep_run_every_task),
+        BT_CASE(several_tasks_waiting_on_one_counter_all_return),
         BT_CASE(a_counter_can_be_reused_after_wait),
         BT_CASE(parallel_for_visits_every_index_exactly_once),
         BT_CASE(a_batch_runs_each_of_its_jobs_exactly_once),
