@@ -405,6 +405,63 @@ static void outside_waiters_that_come_and_go_never_sleep_through_the_end(void)
     bt_note("%u submits, %lu waits returned", submits, waits);
 }
 
+typedef struct stand_ins {
+    beat_pool *pool;
+    long leave_after_us;
+} stand_ins;
+
+// The 4,095 stand-in waiters leave while the real one is parked.
+static void *stand_ins_leave(void *arg)
+{
+    stand_ins *s = (stand_ins *)arg;
+    sleep_us(s->leave_after_us);
+    __atomic_fetch_sub(&s->pool->jobs, BEAT__WAITERS_OUTSIDE, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+// A word whose field of outside waiters is full (4,095) leaves the next
+// waiter uncounted; that waiter parks with a timeout instead of counting on
+// a wake, so its wait still ends with the job, also when the others have
+// left by then and the job's end wakes no one.
+static void a_waiter_left_uncounted_by_a_full_field_still_sees_the_end(void)
+{
+    uint64_t word = 5 | BEAT__WAITERS_OUTSIDE;
+    int added = 1;
+    CHECK_EQ(beat__waiter_add(&word, BEAT__WAITER_OUTSIDE, BEAT__WAITERS_OUTSIDE, &added),
+             5 | BEAT__WAITERS_OUTSIDE);
+    CHECK_EQ(added, 0);
+    CHECK_EQ(word, 5 | BEAT__WAITERS_OUTSIDE);
+    // The other kind's field is separate.
+    CHECK_EQ(beat__waiter_add(&word, BEAT__WAITER_WORKER, BEAT__WAITERS_WORKER, &added),
+             5 | BEAT__WAITERS_OUTSIDE);
+    CHECK_EQ(added, 1);
+    CHECK_EQ(word, 5 | BEAT__WAITERS_OUTSIDE | BEAT__WAITER_WORKER);
+
+    beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+    cfg.workers = 2;
+    cfg.spin_us = 1; // the wait parks
+    beat_pool *pool = NULL;
+    CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+    __atomic_fetch_add(&pool->jobs, BEAT__WAITERS_OUTSIDE, __ATOMIC_SEQ_CST); // 4,095 stand-ins
+    slow_job job = {40000, 0};
+    CHECK_EQ(beat_submit(pool, sleep_then_mark, &job), BEAT_OK);
+    stand_ins s = {pool, 10000};
+    pthread_t leaver, waiter;
+    pthread_create(&leaver, NULL, stand_ins_leave, &s);
+    pthread_create(&waiter, NULL, wait_pool, pool);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    int returned = pthread_timedjoin_np(waiter, NULL, &until) == 0;
+    pthread_join(leaver, NULL);
+    CHECK(returned);
+    CHECK_EQ(__atomic_load_n(&job.done, __ATOMIC_RELAXED), 1);
+    CHECK_EQ(__atomic_load_n(&pool->jobs, __ATOMIC_RELAXED), (uint64_t)0);
+    CHECK(__atomic_load_n(&pool->outside_parks, __ATOMIC_RELAXED) > 0);
+    if (returned)
+        beat_pool_destroy(pool);
+}
+
 static void destroy_finishes_work_still_queued(void)
 {
     const unsigned jobs = BT_SCALE(200000u, 20000u);
@@ -1365,6 +1422,7 @@ int main(int argc, char **argv)
         BT_CASE(pool_wait_returns_only_after_running_jobs_finish),
         BT_CASE(several_outside_threads_can_wait_at_once),
         BT_CASE(outside_waiters_that_come_and_go_never_sleep_through_the_end),
+        BT_CASE(a_waiter_left_uncounted_by_a_full_field_still_sees_the_end),
         BT_CASE(destroy_finishes_work_still_queued),
         BT_CASE(bursty_submits_with_idle_gaps_all_complete),
         BT_CASE(a_job_submitted_to_a_parked_pool_always_runs),
