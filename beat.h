@@ -9867,11 +9867,13 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
             continue;
         }
         // Seq_cst: counted once (the RMW), then re-read as seq_cst loads.
+        int was_counted = counted;
         uint64_t seen =
             counted ? beat__atomic_load_u64(word, BEAT__MO_SEQ_CST)
                     : beat__waiter_add(word, BEAT__WAITER_OUTSIDE, BEAT__WAITERS_OUTSIDE, &counted);
-        if (jobs && (seen & BEAT__COUNT_MASK) != 0) {
-            // Counts ahead made before we were counted; later ones see us.
+        if (jobs && !was_counted && (seen & BEAT__COUNT_MASK) != 0) {
+            // Counts ahead made before we were counted (later ones see us;
+            // a waiter left uncounted gives them back every time round).
             beat__jobs_uncount_ahead(pool, 1);
             seen = beat__atomic_load_u64(word, BEAT__MO_SEQ_CST);
         }
