@@ -8346,22 +8346,22 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
     return b;
 }
 
-// Lock holder: makes record a->next of the current block counted in *jobs
-// (see "Counting ahead" above; waiter_bits: the word's waiter fields).
-BEAT__INLINE void beat__arena_count(beat__submit_arena *a, uint64_t *jobs, uint64_t waiter_bits)
+// Lock holder: makes record a->next of the current block counted in *jobs,
+// a counter word (see "Counting ahead" above).
+BEAT__INLINE void beat__arena_count(beat__submit_arena *a, uint64_t *jobs)
 {
     if (a->next != a->counted)
         return;
     uint64_t ahead = BEAT__ARENA_RECORDS - a->next;
     // Relaxed: the waiters only choose how far to count; one counted after
     // this load shows in the RMW's old value below.
-    if (beat__atomic_load_u64(jobs, BEAT__MO_RELAXED) & waiter_bits)
+    if (beat__atomic_load_u64(jobs, BEAT__MO_RELAXED) & BEAT__WAITERS)
         ahead = 1;
     // Relaxed, as a single submit's count in beat__submit: the queue's
     // release push of each record orders its count before its decrement.
     // The waiter protocol needs only that RMWs on one word are totally ordered.
     uint64_t old = beat__atomic_fetch_add_u64(jobs, ahead, BEAT__MO_RELAXED);
-    if ((old & waiter_bits) && ahead > 1) {
+    if ((old & BEAT__WAITERS) && ahead > 1) {
         // A waiter came in between: keep only our record counted.
         // Relaxed: that record keeps the count above zero, so no waiter
         // is to be woken by this subtraction.
@@ -8375,8 +8375,7 @@ BEAT__INLINE void beat__arena_count(beat__submit_arena *a, uint64_t *jobs, uint6
 // count *jobs (maybe with the rest of its block, see "Counting ahead"), or
 // NULL when another submitter holds the lock or no block can be allocated.
 BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_allocator *allocator,
-                                           uint64_t *jobs, uint64_t waiter_bits,
-                                           beat__arena_block **block)
+                                           uint64_t *jobs, beat__arena_block **block)
 {
     // The lock hands over current, next, counted and the block list.
     if (!beat__spin_trylock(&a->lock))
@@ -8389,7 +8388,7 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
         a->counted = 0;
     }
     if (a->current != NULL) {
-        beat__arena_count(a, jobs, waiter_bits);
+        beat__arena_count(a, jobs);
         t = beat__arena_record(a->current, a->next++);
         *block = a->current;
     }
@@ -8403,14 +8402,11 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
 // turn is a few instructions, or one block allocation).
 BEAT__PRIVATE uint64_t beat__arena_uncount(beat__submit_arena *a, int wait)
 {
-    for (unsigned tries = 0; !beat__spin_trylock(&a->lock); tries++) {
-        if (!wait)
-            return 0;
-        if (tries % 64 == 63)
+    if (wait)
+        while (!beat__spin_trylock(&a->lock))
             beat__thread_yield(); // the holder may be preempted
-        else
-            beat__cpu_relax();
-    }
+    else if (!beat__spin_trylock(&a->lock))
+        return 0;
     uint64_t ahead = a->counted - a->next;
     a->counted = a->next;
     beat__spin_unlock(&a->lock);
@@ -12681,9 +12677,9 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // (submit_arena.c); workers, and outside threads when the arena is
     // busy or out of memory, take them from the mempool.
     beat__arena_block *block = NULL;
-    beat__task *t = self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &pool->jobs,
-                                                    BEAT__WAITERS, &block)
-                                 : NULL;
+    beat__task *t = self == NULL
+                        ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &pool->jobs, &block)
+                        : NULL;
     if (t == NULL) {
         t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
         if (t == NULL)

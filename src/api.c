@@ -492,9 +492,9 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // (submit_arena.c); workers, and outside threads when the arena is
     // busy or out of memory, take them from the mempool.
     beat__arena_block *block = NULL;
-    beat__task *t = self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &pool->jobs,
-                                                    BEAT__WAITERS, &block)
-                                 : NULL;
+    beat__task *t = self == NULL
+                        ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &pool->jobs, &block)
+                        : NULL;
     if (t == NULL) {
         t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
         if (t == NULL)

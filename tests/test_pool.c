@@ -1171,7 +1171,7 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
     beat__task *prev = NULL;
     uint64_t jobs = 0;
     for (unsigned i = 0; i < BEAT__ARENA_RECORDS + 2; i++) {
-        beat__task *t = beat__arena_take(&a, &default_allocator, &jobs, BEAT__WAITERS, &b);
+        beat__task *t = beat__arena_take(&a, &default_allocator, &jobs, &b);
         CHECK(t != NULL);
         if (i == 0)
             first = b;
@@ -1201,7 +1201,7 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
     // and once it is full the recycled first block is handed out again.
     beat__task *t = NULL;
     for (unsigned i = BEAT__ARENA_RECORDS + 2; i <= 2 * BEAT__ARENA_RECORDS; i++)
-        t = beat__arena_take(&a, &default_allocator, &jobs, BEAT__WAITERS, &b);
+        t = beat__arena_take(&a, &default_allocator, &jobs, &b);
     CHECK(b == first);
     CHECK(t == beat__arena_record(first, 0));
     CHECK(a.free_top == NULL);
@@ -1281,9 +1281,9 @@ static void the_arena_counts_a_block_ahead_unless_a_waiter_is_counted(void)
     beat__arena_block *b = NULL;
     const uint64_t records = BEAT__ARENA_RECORDS;
     // The first record counts its whole block; the next ones nothing.
-    CHECK(beat__arena_take(&a, &default_allocator, &jobs, BEAT__WAITERS, &b) != NULL);
+    CHECK(beat__arena_take(&a, &default_allocator, &jobs, &b) != NULL);
     CHECK_EQ(jobs, records);
-    CHECK(beat__arena_take(&a, &default_allocator, &jobs, BEAT__WAITERS, &b) != NULL);
+    CHECK(beat__arena_take(&a, &default_allocator, &jobs, &b) != NULL);
     CHECK_EQ(jobs, records);
     // Given back: what was counted and not handed out, once.
     CHECK_EQ(beat__arena_uncount(&a, 1), records - 2);
@@ -1291,13 +1291,13 @@ static void the_arena_counts_a_block_ahead_unless_a_waiter_is_counted(void)
     jobs -= records - 2;
     // With a waiter counted in the word, a record counts only itself.
     jobs += BEAT__WAITER_OUTSIDE;
-    CHECK(beat__arena_take(&a, &default_allocator, &jobs, BEAT__WAITERS, &b) != NULL);
-    CHECK(beat__arena_take(&a, &default_allocator, &jobs, BEAT__WAITERS, &b) != NULL);
+    CHECK(beat__arena_take(&a, &default_allocator, &jobs, &b) != NULL);
+    CHECK(beat__arena_take(&a, &default_allocator, &jobs, &b) != NULL);
     CHECK_EQ(jobs & BEAT__COUNT_MASK, (uint64_t)4);
     CHECK_EQ(beat__arena_uncount(&a, 1), (uint64_t)0);
     // Gone again: the next record counts the rest of the block.
     jobs -= BEAT__WAITER_OUTSIDE;
-    CHECK(beat__arena_take(&a, &default_allocator, &jobs, BEAT__WAITERS, &b) != NULL);
+    CHECK(beat__arena_take(&a, &default_allocator, &jobs, &b) != NULL);
     CHECK_EQ(jobs, records);
     // A held lock: a try gives nothing back and leaves the count ahead.
     CHECK(beat__spin_trylock(&a.lock));
