@@ -164,9 +164,15 @@ THREADING MODEL
     records in address order from 16 KiB blocks (>>submit_arena), which
     are reused once all their jobs have run: the submitter and the workers
     then read and write memory in the order the prefetchers follow, not
-    records last touched by another CPU. When another outside thread is
-    taking a record at that moment, or no block can be allocated, the
-    record comes from the pool instead, so a submit never waits.
+    records last touched by another CPU. The first outside thread to
+    submit owns a block at a time and takes its records without a lock;
+    other outside threads share one under a try-lock. When another of them
+    is taking a record at that moment, or no block can be allocated, the
+    record comes from the pool instead, so a submit never waits. A job on
+    an arena record is counted in the pool's pending jobs by the worker
+    that takes it from the queue, not by its submit (beat_pool_wait looks
+    at the queue too), so the submit makes no atomic read-modify-write but
+    the queue's exchange.
 
     Batches: beat_submit_batch copies its jobs into one allocation, counts
     them once and publishes one task, which runs them as a parallel loop.
@@ -1141,7 +1147,8 @@ BEAT_API uint64_t beat_counter_pending(const beat_counter *c);
 // worker of this pool it goes onto that worker's deque; from any other
 // thread through a lock-free injection queue, with a record taken in address
 // order from the pool's submit arena (manual: "No allocation in steady
-// state"). Errors: INVALID_ARGUMENT,
+// state"). The first outside thread to submit gets arena records of its
+// own, without a lock; others share a try-locked block. Errors: INVALID_ARGUMENT,
 // OUT_OF_MEMORY (the job is not queued), SHUTDOWN (after beat_pool_destroy
 // has started; reported with checks, rule submit-after-destroy), FORKED
 // (in a child of fork(); see "Fork").
@@ -8185,6 +8192,9 @@ BEAT__PRIVATE int64_t beat__deque_size(beat__deque *d)
 #define BEAT__TASK_CHAIN 8u  // runs a chain of jobs (not counted as a task itself)
 #define BEAT__TASK_FRAME 16u // a promoted pcall frame (traces name its run)
 #define BEAT__TASK_ARENA 32u // from the submit arena: its counter field names its block
+// A job not yet counted in pool->jobs: the worker that claims it from the
+// injection queue counts it ("Counted on claim", submit_arena.c).
+#define BEAT__TASK_UNCOUNTED 64u
 // A job's priority + 1 in two bits (0: none, the task runs at the priority
 // of whatever runs it).
 #define BEAT__TASK_PRIO_SHIFT 8
@@ -8226,8 +8236,14 @@ typedef struct beat__inject {
     beat__task *tail BEAT__ALIGNED(BEAT_CACHELINE); // producers exchange it
     beat__task *head BEAT__ALIGNED(BEAT_CACHELINE); // the lock holder advances it
     uint32_t lock;                                  // 1 while a worker consumes
+    uint32_t claimed; // lock holder: BEAT__TASK_UNCOUNTED jobs popped, not yet counted
     beat__task stub;
 } beat__inject;
+
+// The worker running on this thread, if any (misuse checks; the hot paths
+// take ctx as an argument instead). Its address tags the thread
+// (beat__thread_tag).
+static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 
 // ==== BEGIN src/submit_arena.c ====
 // >>submit_arena
@@ -8239,12 +8255,16 @@ typedef struct beat__inject {
 // an order no prefetcher follows. Measured with 1M jobs of 500 cycles on 2
 // workers, records handed out in address order instead raised efficiency
 // from 42-56 % to 67-82 % and cut the submit loop from 78-115 ms to
-// 19-32 ms (README, "Single submits").
+// 19-32 ms (README, "Results").
 //
 // So outside submits take records in address order from blocks of
 // BEAT__ARENA_BLOCK_BYTES:
 //
-//   submitter: try-lock; next record of the current block, or a recycled
+//   owner:     the first outside thread to take a record owns a block of
+//              its own and takes the next record of it with plain loads and
+//              stores: no lock, no atomic read-modify-write. It takes the
+//              lock only to get its next block.
+//   others:    try-lock; next record of the shared block, or a recycled
 //              block, or a new one; unlock. A busy lock or a failed
 //              allocation returns NULL and the caller uses the mempool, so
 //              a submit never waits for another.
@@ -8255,25 +8275,31 @@ typedef struct beat__inject {
 //              and retired) pushes the block onto a free stack; submitters
 //              pop it under the lock.
 //
+// The owner's try-lock cost a third of a single submit (a locked
+// instruction on a line other submitters and waiters write). Ownership is
+// never handed back: a thread that exits keeps its partly used block out
+// of the free stack until the pool is destroyed (one block). Its tag, the
+// address of a thread-local variable, is unique among live threads; a new
+// thread that gets the same address takes over the block, which the old
+// one no longer touches.
+//
 // The free stack is a Treiber stack with any number of pushers and one
 // popper at a time (the lock holder). ABA needs a block to be popped and
 // pushed back between a popper's read of the head and its CAS; only the
 // popper pops, so that cannot happen.
 //
-// Counting ahead: every job counts in the pool's job count (pool->jobs,
-// what beat_pool_wait waits on). One RMW on that shared word per submit was
-// a third of a submit's time (the arena's try-lock and the queue's exchange
-// are the other two). So the lock holder counts the rest of a block in one
-// RMW when it hands out the first record not yet counted (beat__arena_take's
-// jobs argument), and the records counted but not handed out are given back
-// (beat__arena_uncount) by every wait for that count before it spins and
-// again once it has counted itself as a waiter in the word:
-//   - a count made before that is given back by the waiter, which takes
-//     the lock after counting itself, so after the count's section;
-//   - a count made after it sees the waiter in its own RMW's old value, and
-//     gives back all but its own record at once. While a waiter is counted,
-//     submits count one record each.
-// So a parked waiter never waits for records nobody submitted.
+// Counted on claim: every job counts in the pool's job count (pool->jobs,
+// what beat_pool_wait waits on). A record that goes to the NORMAL injection
+// queue is not counted by its submit (BEAT__TASK_UNCOUNTED): the worker that
+// claims it from the queue counts it, with all it claims in one take, in
+// one RMW made before it releases the queue's lock and before any of them
+// can run (beat__inject_take_from). A wait for the pool's jobs reads the
+// queue, then its lock, then the count (beat__jobs_state): a job is in the
+// queue, or being claimed under the lock, or counted. So a submit makes no
+// RMW on the shared count, and no wait has anything to take back from the
+// arena. (Counting a block ahead at the submit, as Beat did before, needed
+// every wait to take the uncounted rest back under the arena's lock, which
+// the owner no longer takes.)
 //
 // A record names its block in its counter field (BEAT__TASK_ARENA; jobs
 // have no counter). Blocks are freed by beat__arena_destroy, and blocks on
@@ -8296,9 +8322,13 @@ BEAT__STATIC_ASSERT(sizeof(beat__arena_block) <= BEAT_CACHELINE, arena_header_fi
 typedef struct beat__submit_arena {
     uint32_t lock BEAT__ALIGNED(BEAT_CACHELINE); // 1 while a submitter takes a record
     uint32_t next;                               // next record of current (lock holder)
-    uint32_t counted; // records of current counted in the jobs word so far (lock holder; >= next)
-    beat__arena_block *current; // block being handed out, NULL before the first
+    beat__arena_block *current; // shared block being handed out, NULL before the first
     beat__arena_block *all;     // every block, newest first (lock holder)
+    // The owner's: set once by a lock holder; then read (relaxed atomics) by
+    // every outside submitter, written by the owner (or a lock holder of it).
+    void *owner BEAT__ALIGNED(BEAT_CACHELINE); // the owning thread's tag, NULL = none yet
+    uint32_t owner_next;            // next record of owner_block; BEAT__ARENA_RECORDS = none
+    beat__arena_block *owner_block; // the owner's block
     beat__arena_block *free_top BEAT__ALIGNED(BEAT_CACHELINE); // recycled blocks
 } beat__submit_arena;
 
@@ -8308,7 +8338,11 @@ typedef struct beat__arena_tally {
     uint32_t count;
 } beat__arena_tally;
 
-BEAT__PRIVATE void beat__arena_init(beat__submit_arena *a) { memset(a, 0, sizeof *a); }
+BEAT__PRIVATE void beat__arena_init(beat__submit_arena *a)
+{
+    memset(a, 0, sizeof *a);
+    a->owner_next = BEAT__ARENA_RECORDS; // the owner's first take gets a block
+}
 
 BEAT__INLINE beat__task *beat__arena_record(beat__arena_block *b, uint32_t i)
 {
@@ -8346,71 +8380,61 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
     return b;
 }
 
-// Lock holder: makes record a->next of the current block counted in *jobs,
-// a counter word (see "Counting ahead" above).
-BEAT__INLINE void beat__arena_count(beat__submit_arena *a, uint64_t *jobs)
-{
-    if (a->next != a->counted)
-        return;
-    uint64_t ahead = BEAT__ARENA_RECORDS - a->next;
-    // Relaxed: the waiters only choose how far to count; one counted after
-    // this load shows in the RMW's old value below.
-    if (beat__atomic_load_u64(jobs, BEAT__MO_RELAXED) & BEAT__WAITERS)
-        ahead = 1;
-    // Relaxed, as a single submit's count in beat__submit: the queue's
-    // release push of each record orders its count before its decrement.
-    // The waiter protocol needs only that RMWs on one word are totally ordered.
-    uint64_t old = beat__atomic_fetch_add_u64(jobs, ahead, BEAT__MO_RELAXED);
-    if ((old & BEAT__WAITERS) && ahead > 1) {
-        // A waiter came in between: keep only our record counted.
-        // Relaxed: that record keeps the count above zero, so no waiter
-        // is to be woken by this subtraction.
-        beat__atomic_fetch_sub_u64(jobs, ahead - 1, BEAT__MO_RELAXED);
-        ahead = 1;
-    }
-    a->counted = a->next + (uint32_t)ahead;
-}
+// The calling thread's tag: the address of its thread-local context slot,
+// distinct for every live thread.
+BEAT__INLINE void *beat__thread_tag(void) { return (void *)&beat__current; }
 
-// Any thread: an unused record and its block (*block), counted in the job
-// count *jobs (maybe with the rest of its block, see "Counting ahead"), or
-// NULL when another submitter holds the lock or no block can be allocated.
+// Any thread: an unused record and its block (*block), or NULL when another
+// submitter holds the lock or no block can be allocated. The record is not
+// counted in the pool's jobs (see "Counted on claim").
 BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_allocator *allocator,
-                                           uint64_t *jobs, beat__arena_block **block)
+                                           beat__arena_block **block)
 {
-    // The lock hands over current, next, counted and the block list.
+    void *me = beat__thread_tag();
+    // Relaxed: owner is written once, by a lock holder, and compared here
+    // with our own tag, which only we can have written. The owner's fields
+    // are written by the owner alone (a lock holder of the owner, below).
+    int owner = beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me;
+    if (owner) {
+        uint32_t i = beat__atomic_load_u32(&a->owner_next, BEAT__MO_RELAXED);
+        if (BEAT__LIKELY(i < BEAT__ARENA_RECORDS)) {
+            beat__atomic_store_u32(&a->owner_next, i + 1, BEAT__MO_RELAXED);
+            *block = (beat__arena_block *)beat__atomic_load_ptr((void **)&a->owner_block,
+                                                                BEAT__MO_RELAXED);
+            return beat__arena_record(*block, i);
+        }
+    }
+    // The lock hands over current, next, the block list and the free
+    // stack's pop, and makes the first taker the owner.
     if (!beat__spin_trylock(&a->lock))
         return NULL;
     beat__task *t = NULL;
-    if (a->current == NULL || a->next == BEAT__ARENA_RECORDS) {
-        // The old block's records are all out: its consumers recycle it.
-        a->current = beat__arena_block_get(a, allocator);
-        a->next = 0;
-        a->counted = 0;
+    if (!owner && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == NULL) {
+        beat__atomic_store_ptr(&a->owner, me, BEAT__MO_RELAXED);
+        owner = 1;
     }
-    if (a->current != NULL) {
-        beat__arena_count(a, jobs);
-        t = beat__arena_record(a->current, a->next++);
-        *block = a->current;
+    if (owner) {
+        // The owner's block is used up: its consumers recycle it.
+        beat__arena_block *b = beat__arena_block_get(a, allocator);
+        if (b != NULL) {
+            beat__atomic_store_ptr((void **)&a->owner_block, b, BEAT__MO_RELAXED);
+            beat__atomic_store_u32(&a->owner_next, 1, BEAT__MO_RELAXED);
+            t = beat__arena_record(b, 0);
+            *block = b;
+        }
+    } else {
+        if (a->current == NULL || a->next == BEAT__ARENA_RECORDS) {
+            // The old block's records are all out: its consumers recycle it.
+            a->current = beat__arena_block_get(a, allocator);
+            a->next = 0;
+        }
+        if (a->current != NULL) {
+            t = beat__arena_record(a->current, a->next++);
+            *block = a->current;
+        }
     }
     beat__spin_unlock(&a->lock);
     return t;
-}
-
-// Any thread: forgets the records counted ahead and returns how many, for
-// the caller to subtract from the job count. With wait == 0, returns 0 at
-// once when a submitter holds the lock; otherwise waits for it (a holder's
-// turn is a few instructions, or one block allocation).
-BEAT__PRIVATE uint64_t beat__arena_uncount(beat__submit_arena *a, int wait)
-{
-    if (wait)
-        while (!beat__spin_trylock(&a->lock))
-            beat__thread_yield(); // the holder may be preempted
-    else if (!beat__spin_trylock(&a->lock))
-        return 0;
-    uint64_t ahead = a->counted - a->next;
-    a->counted = a->next;
-    beat__spin_unlock(&a->lock);
-    return ahead;
 }
 
 // Consumer: subtracts the tally from its block, recycling the block when
@@ -8619,10 +8643,6 @@ struct beat_pool {
     struct beat__trace *trace; // trace.c: NULL when not tracing
     beat_config cfg;
 };
-
-// The worker running on this thread, if any (misuse checks only; the hot
-// paths take ctx as an argument instead).
-static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 
 // The calling thread's context if it works for pool (a worker, or an outside
 // thread inside beat_run), else NULL.
@@ -9808,17 +9828,6 @@ BEAT__PRIVATE void beat__count_done(beat_pool *pool, uint64_t *word)
     beat__count_done_n(pool, word, 1);
 }
 
-// Gives back the records the submit arena counted in pool->jobs ahead of
-// their submits ("Counting ahead" in submit_arena.c): every wait for the
-// count does, before it spins and after it counts itself as a waiter. wait as in
-// beat__arena_uncount.
-BEAT__PRIVATE void beat__jobs_uncount_ahead(beat_pool *pool, int wait)
-{
-    uint64_t ahead = beat__arena_uncount(&pool->arena, wait);
-    if (ahead != 0)
-        beat__count_done_n(pool, &pool->jobs, ahead);
-}
-
 // Finished jobs are subtracted from pool->jobs in batches: one shared RMW
 // per batch instead of one per job. A worker flushes every
 // BEAT__JOBS_BATCH jobs, whenever its own deque runs dry (before it looks
@@ -9838,48 +9847,80 @@ BEAT__PRIVATE void beat__jobs_flush(beat_ctx *ctx)
     beat__count_done_n(ctx->pool, &ctx->pool->jobs, n);
 }
 
+// What a wait for the pool's jobs sees ("Counted on claim" in
+// submit_arena.c): the NORMAL injection queue, then its lock, then the
+// count, read in that order, so that a job being claimed shows in one of
+// them. CLAIMING (the lock held, the queue empty, nothing counted) is
+// never parked on: the claim's end need not change the count.
+enum { BEAT__JOBS_DONE, BEAT__JOBS_PENDING, BEAT__JOBS_CLAIMING };
+
+BEAT__PRIVATE int beat__jobs_state(beat_pool *pool)
+{
+    if (beat__inject_maybe_nonempty(&pool->inject))
+        return BEAT__JOBS_PENDING;
+    // Acquire: pairs with the claimer's unlock, which follows its count.
+    int claiming = beat__atomic_load_u32(&pool->inject.lock, BEAT__MO_ACQUIRE) != 0;
+    // Seq_cst: a parking waiter's re-check (see beat__outside_wait); acquire
+    // on the final read orders the jobs' results before our return.
+    if ((beat__atomic_load_u64(&pool->jobs, BEAT__MO_SEQ_CST) & BEAT__COUNT_MASK) != 0)
+        return BEAT__JOBS_PENDING;
+    return claiming ? BEAT__JOBS_CLAIMING : BEAT__JOBS_DONE;
+}
+
+// Whether the count of word is done: zero, and for the pool's jobs nothing
+// waiting to be counted either (beat__jobs_state).
+BEAT__PRIVATE int beat__word_state(beat_pool *pool, uint64_t *word)
+{
+    if (word == &pool->jobs)
+        return beat__jobs_state(pool);
+    // Seq_cst: as in beat__jobs_state.
+    return (beat__atomic_load_u64(word, BEAT__MO_SEQ_CST) & BEAT__COUNT_MASK) != 0
+               ? BEAT__JOBS_PENDING
+               : BEAT__JOBS_DONE;
+}
+
 // An outside waiter left uncounted (beat__waiter_add) parks this long at a
 // time, then looks again.
 #define BEAT__UNCOUNTED_PARK_NS 1000000u
 
-// An outside thread waits until the count of word is zero: a short spin,
-// then the outside futex. Memory ordering: acquire on return.
+// An outside thread waits until the count of word is done (beat__word_state):
+// a short spin, then the outside futex. Memory ordering: acquire on return.
 BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
 {
     // Relaxed: outside waits share one window, and a lost update only
     // costs one wait the window of another.
     uint64_t window = beat__atomic_load_u64(&pool->outside_spin_window, BEAT__MO_RELAXED);
     uint64_t start = beat__now_ns(), spin_until = start + window;
-    int parked = 0, jobs = word == &pool->jobs, counted = 0;
+    int parked = 0, counted = 0;
     uint64_t watch[2] = {0, 0}; // stuck-wait (devmode.c)
-    if (jobs)
-        beat__jobs_uncount_ahead(pool, 1);
     for (;;) {
-        if ((beat__atomic_load_u64(word, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) == 0)
+        int state = beat__word_state(pool, word);
+        if (state == BEAT__JOBS_DONE)
             break;
         uint64_t now = beat__now_ns();
         if (now < spin_until) {
             beat__spin_round(now, spin_until, window);
             continue;
         }
-        // Seq_cst: counted once (the RMW), then re-read as seq_cst loads.
-        int was_counted = counted;
-        uint64_t seen =
-            counted ? beat__atomic_load_u64(word, BEAT__MO_SEQ_CST)
-                    : beat__waiter_add(word, BEAT__WAITER_OUTSIDE, BEAT__WAITERS_OUTSIDE, &counted);
-        if (jobs && !was_counted && (seen & BEAT__COUNT_MASK) != 0) {
-            // Counts ahead made before we were counted (later ones see us;
-            // a waiter left uncounted gives them back every time round).
-            beat__jobs_uncount_ahead(pool, 1);
-            seen = beat__atomic_load_u64(word, BEAT__MO_SEQ_CST);
+        if (state == BEAT__JOBS_CLAIMING) { // a claim is a few instructions
+            beat__thread_yield();
+            continue;
         }
-        if ((seen & BEAT__COUNT_MASK) == 0)
-            break;
+        // Seq_cst RMW, once counted: whoever brings the count to zero after
+        // it sees us and bumps the epoch. A waiter left uncounted (the field
+        // is full) tries again each time round and parks with a timeout.
+        if (!counted)
+            (void)beat__waiter_add(word, BEAT__WAITER_OUTSIDE, BEAT__WAITERS_OUTSIDE, &counted);
         uint32_t epoch = beat__atomic_load_u32(&pool->outside_epoch, BEAT__MO_SEQ_CST);
-        // Re-check after reading the epoch: a decrement to zero in between
-        // bumped the epoch before our read, so the futex would not wake us.
-        if ((beat__atomic_load_u64(word, BEAT__MO_SEQ_CST) & BEAT__COUNT_MASK) == 0)
+        // Re-check after counting ourselves and reading the epoch: a
+        // decrement to zero in between bumped the epoch before our read, so
+        // the futex would not wake us. Jobs still in the queue are counted
+        // by their claim and bring the count to zero again when they end.
+        state = beat__word_state(pool, word);
+        if (state == BEAT__JOBS_DONE)
             break;
+        if (state == BEAT__JOBS_CLAIMING)
+            continue;
         beat__atomic_fetch_add_u64(&pool->outside_parks, 1, BEAT__MO_RELAXED);
         if (BEAT__UNLIKELY(pool->stuck_ns != 0))
             beat__stuck_sleep(pool, word, epoch, watch);
@@ -9890,7 +9931,7 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
         parked = 1;
     }
     // Take ourselves back. Relaxed: the count only steers wakes, and the
-    // acquire load above already ordered the results.
+    // seq_cst load above already ordered the results.
     if (counted)
         beat__atomic_fetch_sub_u64(word, BEAT__WAITER_OUTSIDE, BEAT__MO_RELAXED);
     if (parked) {
@@ -9951,8 +9992,28 @@ BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
         if (next == NULL)
             return NULL;
     }
-    beat__atomic_store_ptr((void **)&q->head, next, BEAT__MO_RELAXED);
+    if (head->flags & BEAT__TASK_UNCOUNTED) { // ours now: count it before unlocking
+        head->flags &= ~BEAT__TASK_UNCOUNTED;
+        q->claimed++;
+    }
+    // Release: a waiter that sees the queue without head reads the lock
+    // after it and so sees it held, or released after the claim's count
+    // (beat__jobs_state).
+    beat__atomic_store_ptr((void **)&q->head, next, BEAT__MO_RELEASE);
     return head;
+}
+
+// Lock holder, before unlocking: counts the uncounted jobs it popped.
+BEAT__PRIVATE void beat__inject_count_claimed(beat_pool *pool, beat__inject *q)
+{
+    if (q->claimed == 0)
+        return;
+    // Relaxed: the unlock (release) that follows publishes the count to
+    // waiters (beat__jobs_state), and the jobs become runnable (pushed to
+    // our deque or run by us) only after it, so each one's decrement, on
+    // this thread or a thief's, comes after it.
+    beat__atomic_fetch_add_u64(&pool->jobs, q->claimed, BEAT__MO_RELAXED);
+    q->claimed = 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -10224,8 +10285,9 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
         return NULL;
     beat__task *first = beat__inject_pop_locked(q);
     unsigned chain = first != NULL ? beat__chain_length(ctx, first) : 0;
-    unsigned moved = 0;
-    while (first != NULL && moved < BEAT__INJECT_BATCH) {
+    beat__task *taken[BEAT__INJECT_BATCH];
+    unsigned n = 0;
+    while (first != NULL && n < BEAT__INJECT_BATCH) {
         beat__task *t = NULL;
         if (chain != 0) {
             beat__task *chained = beat__chain_take(ctx, q, chain, &t);
@@ -10236,15 +10298,23 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
         }
         if (t == NULL)
             break;
-        BEAT__TRACE_PUSH(ctx, t, 0);
-        if (beat__deque_push_owner(&ctx->deque, t) < 0) {
-            // Out of memory: back into the queue (a chain as one task).
-            beat__inject_push(q, t);
+        taken[n++] = t;
+    }
+    // Counted before any of them can run: a thief may take one from our
+    // deque as soon as it is pushed, and its end subtracts.
+    beat__inject_count_claimed(ctx->pool, q);
+    beat__spin_unlock(&q->lock);
+    unsigned moved = 0;
+    for (; moved < n; moved++) {
+        BEAT__TRACE_PUSH(ctx, taken[moved], 0);
+        if (beat__deque_push_owner(&ctx->deque, taken[moved]) < 0) {
+            // Out of memory: the rest back into the queue (a chain as one
+            // task), counted now.
+            for (unsigned i = moved; i < n; i++)
+                beat__inject_push(q, taken[i]);
             break;
         }
-        moved++;
     }
-    beat__spin_unlock(&q->lock);
     if (moved != 0)
         beat__idle_notify(ctx->pool);
     return first;
@@ -11432,9 +11502,6 @@ BEAT__PRIVATE void beat__sink_pool_state(beat__sink *o, beat_pool *pool, uint64_
     beat__sink_put(o, " tasks in deques, injection queue ");
     beat__sink_put(o, beat__inject_maybe_nonempty(&pool->inject) ? "not empty" : "empty");
     beat__sink_put(o, ", ");
-    // Records counted ahead are not jobs (submit_arena.c); a try: a dump
-    // never waits for a submitter.
-    beat__jobs_uncount_ahead(pool, 0);
     // Acquire: as beat_counter_pending (a count, nothing read through it).
     beat__sink_u64(o, beat__atomic_load_u64(&pool->jobs, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK);
     beat__sink_put(o, " jobs unfinished; idle workers (spinning or parked):");
@@ -12677,22 +12744,27 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // (submit_arena.c); workers, and outside threads when the arena is
     // busy or out of memory, take them from the mempool.
     beat__arena_block *block = NULL;
-    beat__task *t = self == NULL
-                        ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &pool->jobs, &block)
-                        : NULL;
+    beat__task *t =
+        self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block) : NULL;
     if (t == NULL) {
         t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
         if (t == NULL)
             return BEAT_ERROR_OUT_OF_MEMORY;
+    }
+    // An arena record bound for the NORMAL queue is counted by the worker
+    // that claims it ("Counted on claim", submit_arena.c); any other job now.
+    uint32_t uncounted =
+        block != NULL && !deferrable && prio == BEAT_PRIORITY_NORMAL ? BEAT__TASK_UNCOUNTED : 0;
+    if (!uncounted) {
         // Relaxed: the push below publishes the job (release) after this
-        // increment, so its decrement is ordered after it. (An arena record
-        // was counted by beat__arena_take.)
+        // increment, so its decrement is ordered after it.
         beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
     }
     // An arena record names its block in its counter field (jobs have no counter).
     beat__task_init(t, fn, arg, (beat_counter *)(void *)block,
                     (block == NULL ? BEAT__TASK_POOLED : BEAT__TASK_ARENA) | BEAT__TASK_JOB |
-                        BEAT__TASK_TIMED | (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(prio) : 0));
+                        BEAT__TASK_TIMED | uncounted |
+                        (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(prio) : 0));
     // Relaxed: a stale level holds or queues one job early or late; the
     // re-check below keeps a held job from being missed by a release.
     if (deferrable && pool->cfg.memory_aware &&
@@ -13025,9 +13097,9 @@ BEAT__PRIVATE void beat__help_body(beat_ctx *ctx, void *arg)
     beat_pool *pool = ctx->pool;
     uint64_t spin_until = 0;
     (void)arg;
-    beat__jobs_uncount_ahead(pool, 1); // count only submitted jobs in the loop's test
-    // Acquire: the finished jobs' writes are visible to our caller.
-    while ((beat__atomic_load_u64(&pool->jobs, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
+    // The state's last load orders the finished jobs' writes before our
+    // caller's reads.
+    while (beat__jobs_state(pool) != BEAT__JOBS_DONE) {
         if (beat__help_step(ctx, NULL, &spin_until))
             continue;
         beat__jobs_flush(ctx); // ours must count before we wait for the count

@@ -492,22 +492,27 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // (submit_arena.c); workers, and outside threads when the arena is
     // busy or out of memory, take them from the mempool.
     beat__arena_block *block = NULL;
-    beat__task *t = self == NULL
-                        ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &pool->jobs, &block)
-                        : NULL;
+    beat__task *t =
+        self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block) : NULL;
     if (t == NULL) {
         t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
         if (t == NULL)
             return BEAT_ERROR_OUT_OF_MEMORY;
+    }
+    // An arena record bound for the NORMAL queue is counted by the worker
+    // that claims it ("Counted on claim", submit_arena.c); any other job now.
+    uint32_t uncounted =
+        block != NULL && !deferrable && prio == BEAT_PRIORITY_NORMAL ? BEAT__TASK_UNCOUNTED : 0;
+    if (!uncounted) {
         // Relaxed: the push below publishes the job (release) after this
-        // increment, so its decrement is ordered after it. (An arena record
-        // was counted by beat__arena_take.)
+        // increment, so its decrement is ordered after it.
         beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
     }
     // An arena record names its block in its counter field (jobs have no counter).
     beat__task_init(t, fn, arg, (beat_counter *)(void *)block,
                     (block == NULL ? BEAT__TASK_POOLED : BEAT__TASK_ARENA) | BEAT__TASK_JOB |
-                        BEAT__TASK_TIMED | (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(prio) : 0));
+                        BEAT__TASK_TIMED | uncounted |
+                        (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(prio) : 0));
     // Relaxed: a stale level holds or queues one job early or late; the
     // re-check below keeps a held job from being missed by a release.
     if (deferrable && pool->cfg.memory_aware &&

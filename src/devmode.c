@@ -216,9 +216,6 @@ BEAT__PRIVATE void beat__sink_pool_state(beat__sink *o, beat_pool *pool, uint64_
     beat__sink_put(o, " tasks in deques, injection queue ");
     beat__sink_put(o, beat__inject_maybe_nonempty(&pool->inject) ? "not empty" : "empty");
     beat__sink_put(o, ", ");
-    // Records counted ahead are not jobs (submit_arena.c); a try: a dump
-    // never waits for a submitter.
-    beat__jobs_uncount_ahead(pool, 0);
     // Acquire: as beat_counter_pending (a count, nothing read through it).
     beat__sink_u64(o, beat__atomic_load_u64(&pool->jobs, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK);
     beat__sink_put(o, " jobs unfinished; idle workers (spinning or parked):");

@@ -122,9 +122,9 @@ BEAT__PRIVATE void beat__help_body(beat_ctx *ctx, void *arg)
     beat_pool *pool = ctx->pool;
     uint64_t spin_until = 0;
     (void)arg;
-    beat__jobs_uncount_ahead(pool, 1); // count only submitted jobs in the loop's test
-    // Acquire: the finished jobs' writes are visible to our caller.
-    while ((beat__atomic_load_u64(&pool->jobs, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) != 0) {
+    // The state's last load orders the finished jobs' writes before our
+    // caller's reads.
+    while (beat__jobs_state(pool) != BEAT__JOBS_DONE) {
         if (beat__help_step(ctx, NULL, &spin_until))
             continue;
         beat__jobs_flush(ctx); // ours must count before we wait for the count

@@ -37,6 +37,9 @@
 #define BEAT__TASK_CHAIN 8u  // runs a chain of jobs (not counted as a task itself)
 #define BEAT__TASK_FRAME 16u // a promoted pcall frame (traces name its run)
 #define BEAT__TASK_ARENA 32u // from the submit arena: its counter field names its block
+// A job not yet counted in pool->jobs: the worker that claims it from the
+// injection queue counts it ("Counted on claim", submit_arena.c).
+#define BEAT__TASK_UNCOUNTED 64u
 // A job's priority + 1 in two bits (0: none, the task runs at the priority
 // of whatever runs it).
 #define BEAT__TASK_PRIO_SHIFT 8
@@ -78,8 +81,14 @@ typedef struct beat__inject {
     beat__task *tail BEAT__ALIGNED(BEAT_CACHELINE); // producers exchange it
     beat__task *head BEAT__ALIGNED(BEAT_CACHELINE); // the lock holder advances it
     uint32_t lock;                                  // 1 while a worker consumes
+    uint32_t claimed; // lock holder: BEAT__TASK_UNCOUNTED jobs popped, not yet counted
     beat__task stub;
 } beat__inject;
+
+// The worker running on this thread, if any (misuse checks; the hot paths
+// take ctx as an argument instead). Its address tags the thread
+// (beat__thread_tag).
+static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 
 #include "submit_arena.c" // records of outside submits
 
@@ -214,10 +223,6 @@ struct beat_pool {
     struct beat__trace *trace; // trace.c: NULL when not tracing
     beat_config cfg;
 };
-
-// The worker running on this thread, if any (misuse checks only; the hot
-// paths take ctx as an argument instead).
-static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 
 // The calling thread's context if it works for pool (a worker, or an outside
 // thread inside beat_run), else NULL.
@@ -575,17 +580,6 @@ BEAT__PRIVATE void beat__count_done(beat_pool *pool, uint64_t *word)
     beat__count_done_n(pool, word, 1);
 }
 
-// Gives back the records the submit arena counted in pool->jobs ahead of
-// their submits ("Counting ahead" in submit_arena.c): every wait for the
-// count does, before it spins and after it counts itself as a waiter. wait as in
-// beat__arena_uncount.
-BEAT__PRIVATE void beat__jobs_uncount_ahead(beat_pool *pool, int wait)
-{
-    uint64_t ahead = beat__arena_uncount(&pool->arena, wait);
-    if (ahead != 0)
-        beat__count_done_n(pool, &pool->jobs, ahead);
-}
-
 // Finished jobs are subtracted from pool->jobs in batches: one shared RMW
 // per batch instead of one per job. A worker flushes every
 // BEAT__JOBS_BATCH jobs, whenever its own deque runs dry (before it looks
@@ -605,48 +599,80 @@ BEAT__PRIVATE void beat__jobs_flush(beat_ctx *ctx)
     beat__count_done_n(ctx->pool, &ctx->pool->jobs, n);
 }
 
+// What a wait for the pool's jobs sees ("Counted on claim" in
+// submit_arena.c): the NORMAL injection queue, then its lock, then the
+// count, read in that order, so that a job being claimed shows in one of
+// them. CLAIMING (the lock held, the queue empty, nothing counted) is
+// never parked on: the claim's end need not change the count.
+enum { BEAT__JOBS_DONE, BEAT__JOBS_PENDING, BEAT__JOBS_CLAIMING };
+
+BEAT__PRIVATE int beat__jobs_state(beat_pool *pool)
+{
+    if (beat__inject_maybe_nonempty(&pool->inject))
+        return BEAT__JOBS_PENDING;
+    // Acquire: pairs with the claimer's unlock, which follows its count.
+    int claiming = beat__atomic_load_u32(&pool->inject.lock, BEAT__MO_ACQUIRE) != 0;
+    // Seq_cst: a parking waiter's re-check (see beat__outside_wait); acquire
+    // on the final read orders the jobs' results before our return.
+    if ((beat__atomic_load_u64(&pool->jobs, BEAT__MO_SEQ_CST) & BEAT__COUNT_MASK) != 0)
+        return BEAT__JOBS_PENDING;
+    return claiming ? BEAT__JOBS_CLAIMING : BEAT__JOBS_DONE;
+}
+
+// Whether the count of word is done: zero, and for the pool's jobs nothing
+// waiting to be counted either (beat__jobs_state).
+BEAT__PRIVATE int beat__word_state(beat_pool *pool, uint64_t *word)
+{
+    if (word == &pool->jobs)
+        return beat__jobs_state(pool);
+    // Seq_cst: as in beat__jobs_state.
+    return (beat__atomic_load_u64(word, BEAT__MO_SEQ_CST) & BEAT__COUNT_MASK) != 0
+               ? BEAT__JOBS_PENDING
+               : BEAT__JOBS_DONE;
+}
+
 // An outside waiter left uncounted (beat__waiter_add) parks this long at a
 // time, then looks again.
 #define BEAT__UNCOUNTED_PARK_NS 1000000u
 
-// An outside thread waits until the count of word is zero: a short spin,
-// then the outside futex. Memory ordering: acquire on return.
+// An outside thread waits until the count of word is done (beat__word_state):
+// a short spin, then the outside futex. Memory ordering: acquire on return.
 BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
 {
     // Relaxed: outside waits share one window, and a lost update only
     // costs one wait the window of another.
     uint64_t window = beat__atomic_load_u64(&pool->outside_spin_window, BEAT__MO_RELAXED);
     uint64_t start = beat__now_ns(), spin_until = start + window;
-    int parked = 0, jobs = word == &pool->jobs, counted = 0;
+    int parked = 0, counted = 0;
     uint64_t watch[2] = {0, 0}; // stuck-wait (devmode.c)
-    if (jobs)
-        beat__jobs_uncount_ahead(pool, 1);
     for (;;) {
-        if ((beat__atomic_load_u64(word, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK) == 0)
+        int state = beat__word_state(pool, word);
+        if (state == BEAT__JOBS_DONE)
             break;
         uint64_t now = beat__now_ns();
         if (now < spin_until) {
             beat__spin_round(now, spin_until, window);
             continue;
         }
-        // Seq_cst: counted once (the RMW), then re-read as seq_cst loads.
-        int was_counted = counted;
-        uint64_t seen =
-            counted ? beat__atomic_load_u64(word, BEAT__MO_SEQ_CST)
-                    : beat__waiter_add(word, BEAT__WAITER_OUTSIDE, BEAT__WAITERS_OUTSIDE, &counted);
-        if (jobs && !was_counted && (seen & BEAT__COUNT_MASK) != 0) {
-            // Counts ahead made before we were counted (later ones see us;
-            // a waiter left uncounted gives them back every time round).
-            beat__jobs_uncount_ahead(pool, 1);
-            seen = beat__atomic_load_u64(word, BEAT__MO_SEQ_CST);
+        if (state == BEAT__JOBS_CLAIMING) { // a claim is a few instructions
+            beat__thread_yield();
+            continue;
         }
-        if ((seen & BEAT__COUNT_MASK) == 0)
-            break;
+        // Seq_cst RMW, once counted: whoever brings the count to zero after
+        // it sees us and bumps the epoch. A waiter left uncounted (the field
+        // is full) tries again each time round and parks with a timeout.
+        if (!counted)
+            (void)beat__waiter_add(word, BEAT__WAITER_OUTSIDE, BEAT__WAITERS_OUTSIDE, &counted);
         uint32_t epoch = beat__atomic_load_u32(&pool->outside_epoch, BEAT__MO_SEQ_CST);
-        // Re-check after reading the epoch: a decrement to zero in between
-        // bumped the epoch before our read, so the futex would not wake us.
-        if ((beat__atomic_load_u64(word, BEAT__MO_SEQ_CST) & BEAT__COUNT_MASK) == 0)
+        // Re-check after counting ourselves and reading the epoch: a
+        // decrement to zero in between bumped the epoch before our read, so
+        // the futex would not wake us. Jobs still in the queue are counted
+        // by their claim and bring the count to zero again when they end.
+        state = beat__word_state(pool, word);
+        if (state == BEAT__JOBS_DONE)
             break;
+        if (state == BEAT__JOBS_CLAIMING)
+            continue;
         beat__atomic_fetch_add_u64(&pool->outside_parks, 1, BEAT__MO_RELAXED);
         if (BEAT__UNLIKELY(pool->stuck_ns != 0))
             beat__stuck_sleep(pool, word, epoch, watch);
@@ -657,7 +683,7 @@ BEAT__PRIVATE void beat__outside_wait(beat_pool *pool, uint64_t *word)
         parked = 1;
     }
     // Take ourselves back. Relaxed: the count only steers wakes, and the
-    // acquire load above already ordered the results.
+    // seq_cst load above already ordered the results.
     if (counted)
         beat__atomic_fetch_sub_u64(word, BEAT__WAITER_OUTSIDE, BEAT__MO_RELAXED);
     if (parked) {
@@ -718,8 +744,28 @@ BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
         if (next == NULL)
             return NULL;
     }
-    beat__atomic_store_ptr((void **)&q->head, next, BEAT__MO_RELAXED);
+    if (head->flags & BEAT__TASK_UNCOUNTED) { // ours now: count it before unlocking
+        head->flags &= ~BEAT__TASK_UNCOUNTED;
+        q->claimed++;
+    }
+    // Release: a waiter that sees the queue without head reads the lock
+    // after it and so sees it held, or released after the claim's count
+    // (beat__jobs_state).
+    beat__atomic_store_ptr((void **)&q->head, next, BEAT__MO_RELEASE);
     return head;
+}
+
+// Lock holder, before unlocking: counts the uncounted jobs it popped.
+BEAT__PRIVATE void beat__inject_count_claimed(beat_pool *pool, beat__inject *q)
+{
+    if (q->claimed == 0)
+        return;
+    // Relaxed: the unlock (release) that follows publishes the count to
+    // waiters (beat__jobs_state), and the jobs become runnable (pushed to
+    // our deque or run by us) only after it, so each one's decrement, on
+    // this thread or a thief's, comes after it.
+    beat__atomic_fetch_add_u64(&pool->jobs, q->claimed, BEAT__MO_RELAXED);
+    q->claimed = 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -991,8 +1037,9 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
         return NULL;
     beat__task *first = beat__inject_pop_locked(q);
     unsigned chain = first != NULL ? beat__chain_length(ctx, first) : 0;
-    unsigned moved = 0;
-    while (first != NULL && moved < BEAT__INJECT_BATCH) {
+    beat__task *taken[BEAT__INJECT_BATCH];
+    unsigned n = 0;
+    while (first != NULL && n < BEAT__INJECT_BATCH) {
         beat__task *t = NULL;
         if (chain != 0) {
             beat__task *chained = beat__chain_take(ctx, q, chain, &t);
@@ -1003,15 +1050,23 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
         }
         if (t == NULL)
             break;
-        BEAT__TRACE_PUSH(ctx, t, 0);
-        if (beat__deque_push_owner(&ctx->deque, t) < 0) {
-            // Out of memory: back into the queue (a chain as one task).
-            beat__inject_push(q, t);
+        taken[n++] = t;
+    }
+    // Counted before any of them can run: a thief may take one from our
+    // deque as soon as it is pushed, and its end subtracts.
+    beat__inject_count_claimed(ctx->pool, q);
+    beat__spin_unlock(&q->lock);
+    unsigned moved = 0;
+    for (; moved < n; moved++) {
+        BEAT__TRACE_PUSH(ctx, taken[moved], 0);
+        if (beat__deque_push_owner(&ctx->deque, taken[moved]) < 0) {
+            // Out of memory: the rest back into the queue (a chain as one
+            // task), counted now.
+            for (unsigned i = moved; i < n; i++)
+                beat__inject_push(q, taken[i]);
             break;
         }
-        moved++;
     }
-    beat__spin_unlock(&q->lock);
     if (moved != 0)
         beat__idle_notify(ctx->pool);
     return first;

@@ -6,12 +6,16 @@
 // an order no prefetcher follows. Measured with 1M jobs of 500 cycles on 2
 // workers, records handed out in address order instead raised efficiency
 // from 42-56 % to 67-82 % and cut the submit loop from 78-115 ms to
-// 19-32 ms (README, "Single submits").
+// 19-32 ms (README, "Results").
 //
 // So outside submits take records in address order from blocks of
 // BEAT__ARENA_BLOCK_BYTES:
 //
-//   submitter: try-lock; next record of the current block, or a recycled
+//   owner:     the first outside thread to take a record owns a block of
+//              its own and takes the next record of it with plain loads and
+//              stores: no lock, no atomic read-modify-write. It takes the
+//              lock only to get its next block.
+//   others:    try-lock; next record of the shared block, or a recycled
 //              block, or a new one; unlock. A busy lock or a failed
 //              allocation returns NULL and the caller uses the mempool, so
 //              a submit never waits for another.
@@ -22,25 +26,31 @@
 //              and retired) pushes the block onto a free stack; submitters
 //              pop it under the lock.
 //
+// The owner's try-lock cost a third of a single submit (a locked
+// instruction on a line other submitters and waiters write). Ownership is
+// never handed back: a thread that exits keeps its partly used block out
+// of the free stack until the pool is destroyed (one block). Its tag, the
+// address of a thread-local variable, is unique among live threads; a new
+// thread that gets the same address takes over the block, which the old
+// one no longer touches.
+//
 // The free stack is a Treiber stack with any number of pushers and one
 // popper at a time (the lock holder). ABA needs a block to be popped and
 // pushed back between a popper's read of the head and its CAS; only the
 // popper pops, so that cannot happen.
 //
-// Counting ahead: every job counts in the pool's job count (pool->jobs,
-// what beat_pool_wait waits on). One RMW on that shared word per submit was
-// a third of a submit's time (the arena's try-lock and the queue's exchange
-// are the other two). So the lock holder counts the rest of a block in one
-// RMW when it hands out the first record not yet counted (beat__arena_take's
-// jobs argument), and the records counted but not handed out are given back
-// (beat__arena_uncount) by every wait for that count before it spins and
-// again once it has counted itself as a waiter in the word:
-//   - a count made before that is given back by the waiter, which takes
-//     the lock after counting itself, so after the count's section;
-//   - a count made after it sees the waiter in its own RMW's old value, and
-//     gives back all but its own record at once. While a waiter is counted,
-//     submits count one record each.
-// So a parked waiter never waits for records nobody submitted.
+// Counted on claim: every job counts in the pool's job count (pool->jobs,
+// what beat_pool_wait waits on). A record that goes to the NORMAL injection
+// queue is not counted by its submit (BEAT__TASK_UNCOUNTED): the worker that
+// claims it from the queue counts it, with all it claims in one take, in
+// one RMW made before it releases the queue's lock and before any of them
+// can run (beat__inject_take_from). A wait for the pool's jobs reads the
+// queue, then its lock, then the count (beat__jobs_state): a job is in the
+// queue, or being claimed under the lock, or counted. So a submit makes no
+// RMW on the shared count, and no wait has anything to take back from the
+// arena. (Counting a block ahead at the submit, as Beat did before, needed
+// every wait to take the uncounted rest back under the arena's lock, which
+// the owner no longer takes.)
 //
 // A record names its block in its counter field (BEAT__TASK_ARENA; jobs
 // have no counter). Blocks are freed by beat__arena_destroy, and blocks on
@@ -63,9 +73,13 @@ BEAT__STATIC_ASSERT(sizeof(beat__arena_block) <= BEAT_CACHELINE, arena_header_fi
 typedef struct beat__submit_arena {
     uint32_t lock BEAT__ALIGNED(BEAT_CACHELINE); // 1 while a submitter takes a record
     uint32_t next;                               // next record of current (lock holder)
-    uint32_t counted; // records of current counted in the jobs word so far (lock holder; >= next)
-    beat__arena_block *current; // block being handed out, NULL before the first
+    beat__arena_block *current; // shared block being handed out, NULL before the first
     beat__arena_block *all;     // every block, newest first (lock holder)
+    // The owner's: set once by a lock holder; then read (relaxed atomics) by
+    // every outside submitter, written by the owner (or a lock holder of it).
+    void *owner BEAT__ALIGNED(BEAT_CACHELINE); // the owning thread's tag, NULL = none yet
+    uint32_t owner_next;            // next record of owner_block; BEAT__ARENA_RECORDS = none
+    beat__arena_block *owner_block; // the owner's block
     beat__arena_block *free_top BEAT__ALIGNED(BEAT_CACHELINE); // recycled blocks
 } beat__submit_arena;
 
@@ -75,7 +89,11 @@ typedef struct beat__arena_tally {
     uint32_t count;
 } beat__arena_tally;
 
-BEAT__PRIVATE void beat__arena_init(beat__submit_arena *a) { memset(a, 0, sizeof *a); }
+BEAT__PRIVATE void beat__arena_init(beat__submit_arena *a)
+{
+    memset(a, 0, sizeof *a);
+    a->owner_next = BEAT__ARENA_RECORDS; // the owner's first take gets a block
+}
 
 BEAT__INLINE beat__task *beat__arena_record(beat__arena_block *b, uint32_t i)
 {
@@ -113,71 +131,61 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
     return b;
 }
 
-// Lock holder: makes record a->next of the current block counted in *jobs,
-// a counter word (see "Counting ahead" above).
-BEAT__INLINE void beat__arena_count(beat__submit_arena *a, uint64_t *jobs)
-{
-    if (a->next != a->counted)
-        return;
-    uint64_t ahead = BEAT__ARENA_RECORDS - a->next;
-    // Relaxed: the waiters only choose how far to count; one counted after
-    // this load shows in the RMW's old value below.
-    if (beat__atomic_load_u64(jobs, BEAT__MO_RELAXED) & BEAT__WAITERS)
-        ahead = 1;
-    // Relaxed, as a single submit's count in beat__submit: the queue's
-    // release push of each record orders its count before its decrement.
-    // The waiter protocol needs only that RMWs on one word are totally ordered.
-    uint64_t old = beat__atomic_fetch_add_u64(jobs, ahead, BEAT__MO_RELAXED);
-    if ((old & BEAT__WAITERS) && ahead > 1) {
-        // A waiter came in between: keep only our record counted.
-        // Relaxed: that record keeps the count above zero, so no waiter
-        // is to be woken by this subtraction.
-        beat__atomic_fetch_sub_u64(jobs, ahead - 1, BEAT__MO_RELAXED);
-        ahead = 1;
-    }
-    a->counted = a->next + (uint32_t)ahead;
-}
+// The calling thread's tag: the address of its thread-local context slot,
+// distinct for every live thread.
+BEAT__INLINE void *beat__thread_tag(void) { return (void *)&beat__current; }
 
-// Any thread: an unused record and its block (*block), counted in the job
-// count *jobs (maybe with the rest of its block, see "Counting ahead"), or
-// NULL when another submitter holds the lock or no block can be allocated.
+// Any thread: an unused record and its block (*block), or NULL when another
+// submitter holds the lock or no block can be allocated. The record is not
+// counted in the pool's jobs (see "Counted on claim").
 BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_allocator *allocator,
-                                           uint64_t *jobs, beat__arena_block **block)
+                                           beat__arena_block **block)
 {
-    // The lock hands over current, next, counted and the block list.
+    void *me = beat__thread_tag();
+    // Relaxed: owner is written once, by a lock holder, and compared here
+    // with our own tag, which only we can have written. The owner's fields
+    // are written by the owner alone (a lock holder of the owner, below).
+    int owner = beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me;
+    if (owner) {
+        uint32_t i = beat__atomic_load_u32(&a->owner_next, BEAT__MO_RELAXED);
+        if (BEAT__LIKELY(i < BEAT__ARENA_RECORDS)) {
+            beat__atomic_store_u32(&a->owner_next, i + 1, BEAT__MO_RELAXED);
+            *block = (beat__arena_block *)beat__atomic_load_ptr((void **)&a->owner_block,
+                                                                BEAT__MO_RELAXED);
+            return beat__arena_record(*block, i);
+        }
+    }
+    // The lock hands over current, next, the block list and the free
+    // stack's pop, and makes the first taker the owner.
     if (!beat__spin_trylock(&a->lock))
         return NULL;
     beat__task *t = NULL;
-    if (a->current == NULL || a->next == BEAT__ARENA_RECORDS) {
-        // The old block's records are all out: its consumers recycle it.
-        a->current = beat__arena_block_get(a, allocator);
-        a->next = 0;
-        a->counted = 0;
+    if (!owner && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == NULL) {
+        beat__atomic_store_ptr(&a->owner, me, BEAT__MO_RELAXED);
+        owner = 1;
     }
-    if (a->current != NULL) {
-        beat__arena_count(a, jobs);
-        t = beat__arena_record(a->current, a->next++);
-        *block = a->current;
+    if (owner) {
+        // The owner's block is used up: its consumers recycle it.
+        beat__arena_block *b = beat__arena_block_get(a, allocator);
+        if (b != NULL) {
+            beat__atomic_store_ptr((void **)&a->owner_block, b, BEAT__MO_RELAXED);
+            beat__atomic_store_u32(&a->owner_next, 1, BEAT__MO_RELAXED);
+            t = beat__arena_record(b, 0);
+            *block = b;
+        }
+    } else {
+        if (a->current == NULL || a->next == BEAT__ARENA_RECORDS) {
+            // The old block's records are all out: its consumers recycle it.
+            a->current = beat__arena_block_get(a, allocator);
+            a->next = 0;
+        }
+        if (a->current != NULL) {
+            t = beat__arena_record(a->current, a->next++);
+            *block = a->current;
+        }
     }
     beat__spin_unlock(&a->lock);
     return t;
-}
-
-// Any thread: forgets the records counted ahead and returns how many, for
-// the caller to subtract from the job count. With wait == 0, returns 0 at
-// once when a submitter holds the lock; otherwise waits for it (a holder's
-// turn is a few instructions, or one block allocation).
-BEAT__PRIVATE uint64_t beat__arena_uncount(beat__submit_arena *a, int wait)
-{
-    if (wait)
-        while (!beat__spin_trylock(&a->lock))
-            beat__thread_yield(); // the holder may be preempted
-    else if (!beat__spin_trylock(&a->lock))
-        return 0;
-    uint64_t ahead = a->counted - a->next;
-    a->counted = a->next;
-    beat__spin_unlock(&a->lock);
-    return ahead;
 }
 
 // Consumer: subtracts the tally from its block, recycling the block when

@@ -1169,15 +1169,14 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
     beat__arena_tally tally = {NULL, 0};
     beat__arena_block *first = NULL, *b = NULL;
     beat__task *prev = NULL;
-    uint64_t jobs = 0;
     for (unsigned i = 0; i < BEAT__ARENA_RECORDS + 2; i++) {
-        beat__task *t = beat__arena_take(&a, &default_allocator, &jobs, &b);
+        beat__task *t = beat__arena_take(&a, &default_allocator, &b);
         CHECK(t != NULL);
         if (i == 0)
             first = b;
         if (i > 0 && i < BEAT__ARENA_RECORDS)
             CHECK(t == prev + 1); // address order within a block
-        CHECK(b == (i < BEAT__ARENA_RECORDS ? first : a.current));
+        CHECK(b == (i < BEAT__ARENA_RECORDS ? first : a.owner_block)); // we own them
         prev = t;
     }
     CHECK(b != first);
@@ -1201,7 +1200,7 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
     // and once it is full the recycled first block is handed out again.
     beat__task *t = NULL;
     for (unsigned i = BEAT__ARENA_RECORDS + 2; i <= 2 * BEAT__ARENA_RECORDS; i++)
-        t = beat__arena_take(&a, &default_allocator, &jobs, &b);
+        t = beat__arena_take(&a, &default_allocator, &b);
     CHECK(b == first);
     CHECK(t == beat__arena_record(first, 0));
     CHECK(a.free_top == NULL);
@@ -1267,44 +1266,113 @@ static void several_outside_submitters_share_the_arena_and_every_job_runs_once(v
     CHECK_EQ(once, THREADS * per_thread);
     unsigned all = arena_blocks(pool->arena.all, 0);
     CHECK(all >= 1);
-    CHECK(all - arena_blocks(pool->arena.free_top, 1) <= 1);
+    // In use: the owner's block and the shared one, no other.
+    CHECK(all - arena_blocks(pool->arena.free_top, 1) <= 2);
     beat_pool_destroy(pool);
     free(runs);
     bt_note("%d threads x %u submits: each ran once; %u arena blocks", THREADS, per_thread, all);
 }
 
-static void the_arena_counts_a_block_ahead_unless_a_waiter_is_counted(void)
+typedef struct arena_taker {
+    beat__submit_arena *arena;
+    beat__task *record;
+    beat__arena_block *block;
+} arena_taker;
+
+static void *take_one_record(void *arg)
+{
+    arena_taker *t = (arena_taker *)arg;
+    t->record = beat__arena_take(t->arena, &default_allocator, &t->block);
+    return NULL;
+}
+
+// Takes one record on a new thread (not the arena's owner).
+static arena_taker take_on_another_thread(beat__submit_arena *a)
+{
+    arena_taker t = {a, NULL, NULL};
+    pthread_t thread;
+    pthread_create(&thread, NULL, take_one_record, &t);
+    pthread_join(thread, NULL);
+    return t;
+}
+
+static void the_first_outside_taker_owns_a_block_and_the_others_share_one(void)
 {
     beat__submit_arena a;
     beat__arena_init(&a);
-    uint64_t jobs = 0;
     beat__arena_block *b = NULL;
-    const uint64_t records = BEAT__ARENA_RECORDS;
-    // The first record counts its whole block; the next ones nothing.
-    CHECK(beat__arena_take(&a, &default_allocator, &jobs, &b) != NULL);
-    CHECK_EQ(jobs, records);
-    CHECK(beat__arena_take(&a, &default_allocator, &jobs, &b) != NULL);
-    CHECK_EQ(jobs, records);
-    // Given back: what was counted and not handed out, once.
-    CHECK_EQ(beat__arena_uncount(&a, 1), records - 2);
-    CHECK_EQ(beat__arena_uncount(&a, 0), (uint64_t)0);
-    jobs -= records - 2;
-    // With a waiter counted in the word, a record counts only itself.
-    jobs += BEAT__WAITER_OUTSIDE;
-    CHECK(beat__arena_take(&a, &default_allocator, &jobs, &b) != NULL);
-    CHECK(beat__arena_take(&a, &default_allocator, &jobs, &b) != NULL);
-    CHECK_EQ(jobs & BEAT__COUNT_MASK, (uint64_t)4);
-    CHECK_EQ(beat__arena_uncount(&a, 1), (uint64_t)0);
-    // Gone again: the next record counts the rest of the block.
-    jobs -= BEAT__WAITER_OUTSIDE;
-    CHECK(beat__arena_take(&a, &default_allocator, &jobs, &b) != NULL);
-    CHECK_EQ(jobs, records);
-    // A held lock: a try gives nothing back and leaves the count ahead.
+    CHECK(a.owner == NULL);
+    beat__task *t0 = beat__arena_take(&a, &default_allocator, &b);
+    CHECK(t0 != NULL);
+    CHECK(a.owner == beat__thread_tag());
+    CHECK(b == a.owner_block && t0 == beat__arena_record(b, 0));
+    // The owner takes without the lock: one held by another does not stop it.
     CHECK(beat__spin_trylock(&a.lock));
-    CHECK_EQ(beat__arena_uncount(&a, 0), (uint64_t)0);
+    CHECK(beat__arena_take(&a, &default_allocator, &b) == t0 + 1);
+    // Another thread gets nothing while the lock is held...
+    arena_taker other = take_on_another_thread(&a);
+    CHECK(other.record == NULL);
     beat__spin_unlock(&a.lock);
-    CHECK_EQ(beat__arena_uncount(&a, 0), records - 5);
+    // ...and otherwise the records of the shared block, in order.
+    other = take_on_another_thread(&a);
+    CHECK(other.block != NULL && other.block == a.current && other.block != a.owner_block);
+    CHECK(other.record == beat__arena_record(other.block, 0));
+    other = take_on_another_thread(&a);
+    CHECK(other.record == beat__arena_record(a.current, 1));
+    CHECK(a.owner == beat__thread_tag()); // ownership stays
+    CHECK(beat__arena_take(&a, &default_allocator, &b) == t0 + 2);
+    CHECK_EQ(arena_blocks(a.all, 0), 2u);
     beat__arena_destroy(&a, &default_allocator);
+}
+
+static void note_ran(beat_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    __atomic_add_fetch((unsigned *)arg, 1, __ATOMIC_RELAXED);
+}
+
+typedef struct timed_waiter {
+    beat_pool *pool;
+    int returned;
+} timed_waiter;
+
+static void *wait_pool_and_note(void *arg)
+{
+    timed_waiter *w = (timed_waiter *)arg;
+    beat_pool_wait(w->pool);
+    __atomic_store_n(&w->returned, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+// An outside submit is not counted in pool->jobs until a worker claims it
+// from the injection queue; a wait sees it there, and a claim under way
+// through the queue's lock. The test holds that lock, so no worker claims.
+static void a_job_waiting_to_be_claimed_uncounted_still_holds_up_a_wait(void)
+{
+    beat_pool *pool = make_pool(1);
+    CHECK(pool != NULL);
+    unsigned ran = 0;
+    CHECK(beat__spin_trylock(&pool->inject.lock)); // as a claim in progress
+    CHECK_EQ(beat__jobs_state(pool), BEAT__JOBS_CLAIMING);
+    CHECK_EQ(beat_submit(pool, note_ran, &ran), BEAT_OK);
+    CHECK_EQ(__atomic_load_n(&pool->jobs, __ATOMIC_RELAXED) & BEAT__COUNT_MASK, (uint64_t)0);
+    CHECK_EQ(beat__jobs_state(pool), BEAT__JOBS_PENDING);
+    timed_waiter w = {pool, 0};
+    pthread_t waiter;
+    pthread_create(&waiter, NULL, wait_pool_and_note, &w);
+    sleep_us(20000);
+    CHECK_EQ(__atomic_load_n(&w.returned, __ATOMIC_ACQUIRE), 0); // the job has not run
+    CHECK_EQ(__atomic_load_n(&ran, __ATOMIC_RELAXED), 0u);
+    beat__spin_unlock(&pool->inject.lock);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    int returned = pthread_timedjoin_np(waiter, NULL, &until) == 0;
+    CHECK(returned);
+    CHECK_EQ(__atomic_load_n(&ran, __ATOMIC_RELAXED), 1u);
+    CHECK_EQ(beat__jobs_state(pool), BEAT__JOBS_DONE);
+    if (returned)
+        beat_pool_destroy(pool);
 }
 
 typedef struct held_submitter {
@@ -1323,10 +1391,10 @@ static void *submit_one_and_hold(void *arg)
     return NULL;
 }
 
-// A submit counts the rest of its arena block ahead of time; a wait on
-// another thread gives that back and returns once the one job ran, while
-// the submitter is still there and submits nothing more.
-static void a_wait_does_not_wait_for_records_another_thread_counted_ahead(void)
+// The submitting thread owns an arena block with records left; a wait on
+// another thread returns once the one job ran, while the submitter is
+// still there and submits nothing more.
+static void a_wait_returns_while_the_thread_that_submitted_lives_on(void)
 {
     beat_pool *pool = make_pool(2);
     CHECK(pool != NULL);
@@ -1440,8 +1508,9 @@ int main(int argc, char **argv)
         BT_CASE(an_outside_waiter_stops_parking_on_a_loop_of_short_jobs),
         BT_CASE(an_outside_waiter_with_the_default_spin_stops_parking_on_300us_calls),
         BT_CASE(a_tally_recycles_a_block_when_its_last_record_is_retired),
-        BT_CASE(the_arena_counts_a_block_ahead_unless_a_waiter_is_counted),
-        BT_CASE(a_wait_does_not_wait_for_records_another_thread_counted_ahead),
+        BT_CASE(the_first_outside_taker_owns_a_block_and_the_others_share_one),
+        BT_CASE(a_job_waiting_to_be_claimed_uncounted_still_holds_up_a_wait),
+        BT_CASE(a_wait_returns_while_the_thread_that_submitted_lives_on),
         BT_CASE(outside_submits_reuse_arena_blocks_once_their_records_ran),
         BT_CASE(several_outside_submitters_share_the_arena_and_every_job_runs_once),
         BT_CASE(submits_fall_back_to_the_mempool_when_no_arena_block_can_be_had),

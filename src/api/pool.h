@@ -466,7 +466,8 @@ BEAT_API uint64_t beat_counter_pending(const beat_counter *c);
 // worker of this pool it goes onto that worker's deque; from any other
 // thread through a lock-free injection queue, with a record taken in address
 // order from the pool's submit arena (manual: "No allocation in steady
-// state"). Errors: INVALID_ARGUMENT,
+// state"). The first outside thread to submit gets arena records of its
+// own, without a lock; others share a try-locked block. Errors: INVALID_ARGUMENT,
 // OUT_OF_MEMORY (the job is not queued), SHUTDOWN (after beat_pool_destroy
 // has started; reported with checks, rule submit-after-destroy), FORKED
 // (in a child of fork(); see "Fork").
