@@ -755,17 +755,29 @@ BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
     return head;
 }
 
-// Lock holder, before unlocking: counts the uncounted jobs it popped.
-BEAT__PRIVATE void beat__inject_count_claimed(beat_pool *pool, beat__inject *q)
+// Lock holder, before unlocking: counts the uncounted jobs it popped, and
+// subtracts ctx's finished jobs (beat__jobs_flush) in the same RMW. The
+// jobs just claimed keep the count above zero, so the RMW wakes no one;
+// flushing apart, the count touched zero between two takes and woke a
+// parked beat_pool_wait for nothing every time (1M single submits on one
+// worker: 86 % efficiency without counting on claim, 78 % with it, 85 %
+// with the two RMWs made one).
+BEAT__PRIVATE void beat__inject_count_claimed(beat_ctx *ctx, beat__inject *q)
 {
-    if (q->claimed == 0)
+    uint64_t claimed = q->claimed, done = ctx->jobs_done;
+    if (claimed == 0)
         return;
-    // Relaxed: the unlock (release) that follows publishes the count to
-    // waiters (beat__jobs_state), and the jobs become runnable (pushed to
-    // our deque or run by us) only after it, so each one's decrement, on
-    // this thread or a thief's, comes after it.
-    beat__atomic_fetch_add_u64(&pool->jobs, q->claimed, BEAT__MO_RELAXED);
     q->claimed = 0;
+    ctx->jobs_done = 0;
+    // Release: our finished jobs' writes, as in beat__count_done_n (a
+    // later RMW to zero continues the release sequence). The unlock that
+    // follows publishes the count to waiters (beat__jobs_state), and the
+    // claimed jobs become runnable only after it, so each one's decrement,
+    // on this thread or a thief's, comes after it.
+    if (claimed >= done)
+        beat__atomic_fetch_add_u64(&ctx->pool->jobs, claimed - done, BEAT__MO_RELEASE);
+    else
+        beat__atomic_fetch_sub_u64(&ctx->pool->jobs, done - claimed, BEAT__MO_RELEASE);
 }
 
 // ---------------------------------------------------------------------------
@@ -1054,7 +1066,7 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
     }
     // Counted before any of them can run: a thief may take one from our
     // deque as soon as it is pushed, and its end subtracts.
-    beat__inject_count_claimed(ctx->pool, q);
+    beat__inject_count_claimed(ctx, q);
     beat__spin_unlock(&q->lock);
     unsigned moved = 0;
     for (; moved < n; moved++) {
@@ -1230,12 +1242,19 @@ BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
         return t;
 #endif
     t = (beat__task *)beat__deque_pop_owner(&ctx->deque);
-    if (t == NULL)
-        beat__jobs_flush(ctx); // own work done: let waiters see it
-    if (t == NULL && prefer != NULL && prefer != ctx)
+    if (t != NULL)
+        return t;
+    // Own work done: let waiters see it before we run anything long, except
+    // that a claim from the injection queue subtracts our finished jobs
+    // itself (beat__inject_count_claimed).
+    if (prefer != NULL && prefer != ctx) {
+        beat__jobs_flush(ctx);
         t = beat__steal_from(ctx, prefer);
+    }
     if (t == NULL)
         t = beat__inject_take(ctx);
+    if (t == NULL || ctx->jobs_done != 0)
+        beat__jobs_flush(ctx);
     if (t == NULL)
         t = beat__steal_any(ctx);
     return t;

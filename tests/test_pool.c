@@ -1391,6 +1391,28 @@ static void *submit_one_and_hold(void *arg)
     return NULL;
 }
 
+// A worker's claim from the injection queue subtracts its finished jobs in
+// the same RMW, so while jobs are queued the pool's count does not touch
+// zero between two takes: a parked beat_pool_wait is woken at the end, not
+// after every take (as it was, once per take, with the two RMWs apart).
+static void a_parked_pool_wait_is_not_woken_between_two_claims(void)
+{
+    beat_pool *pool = make_pool(1);
+    CHECK(pool != NULL);
+    const unsigned n = BT_SCALE(20000u, 4000u); // about 1,200 takes
+    busy_job job = {2e-6};
+    uint64_t before = __atomic_load_n(&pool->outside_parks, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < n; i++)
+        CHECK_EQ(beat_submit(pool, busy_for, &job), BEAT_OK);
+    beat_pool_wait(pool);
+    uint64_t parks = __atomic_load_n(&pool->outside_parks, __ATOMIC_RELAXED) - before;
+    CHECK(parks <= 3);
+    CHECK_EQ(beat__jobs_state(pool), BEAT__JOBS_DONE);
+    beat_pool_destroy(pool);
+    bt_note("%u jobs of 2 us on 1 worker: the wait parked %llu times", n,
+            (unsigned long long)parks);
+}
+
 // The submitting thread owns an arena block with records left; a wait on
 // another thread returns once the one job ran, while the submitter is
 // still there and submits nothing more.
@@ -1510,6 +1532,7 @@ int main(int argc, char **argv)
         BT_CASE(a_tally_recycles_a_block_when_its_last_record_is_retired),
         BT_CASE(the_first_outside_taker_owns_a_block_and_the_others_share_one),
         BT_CASE(a_job_waiting_to_be_claimed_uncounted_still_holds_up_a_wait),
+        BT_CASE(a_parked_pool_wait_is_not_woken_between_two_claims),
         BT_CASE(a_wait_returns_while_the_thread_that_submitted_lives_on),
         BT_CASE(outside_submits_reuse_arena_blocks_once_their_records_ran),
         BT_CASE(several_outside_submitters_share_the_arena_and_every_job_runs_once),
