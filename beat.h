@@ -11522,8 +11522,10 @@ BEAT__PRIVATE void beat__sink_pool_state(beat__sink *o, beat_pool *pool, uint64_
     beat__sink_put(o, beat__inject_maybe_nonempty(&pool->inject) ? "not empty" : "empty");
     beat__sink_put(o, ", ");
     // Acquire: as beat_counter_pending (a count, nothing read through it).
+    // Outside submits still in the queue are not in it yet (submit_arena.c).
     beat__sink_u64(o, beat__atomic_load_u64(&pool->jobs, BEAT__MO_ACQUIRE) & BEAT__COUNT_MASK);
-    beat__sink_put(o, " jobs unfinished; idle workers (spinning or parked):");
+    beat__sink_put(o, " jobs unfinished besides those still queued; idle workers (spinning or "
+                      "parked):");
     unsigned listed = 0, idle = 0;
     for (unsigned i = 0; i < pool->nworkers; i++) {
         uint64_t busy, idle_ns, phase;
