@@ -8319,16 +8319,22 @@ typedef struct beat__arena_block {
     ((BEAT__ARENA_BLOCK_BYTES - BEAT_CACHELINE) / (uint32_t)sizeof(beat__task))
 BEAT__STATIC_ASSERT(sizeof(beat__arena_block) <= BEAT_CACHELINE, arena_header_fits_a_line);
 
+// Where records are handed out from: a block and its next record. next ==
+// BEAT__ARENA_RECORDS when the block is used up (or there is none yet).
+// Accessed with relaxed atomics: the owner's cursor is read by the owner
+// outside the lock.
+typedef struct beat__arena_cursor {
+    beat__arena_block *block;
+    uint32_t next;
+} beat__arena_cursor;
+
 typedef struct beat__submit_arena {
     uint32_t lock BEAT__ALIGNED(BEAT_CACHELINE); // 1 while a submitter takes a record
-    uint32_t next;                               // next record of current (lock holder)
-    beat__arena_block *current; // shared block being handed out, NULL before the first
-    beat__arena_block *all;     // every block, newest first (lock holder)
-    // The owner's: set once by a lock holder; then read (relaxed atomics) by
-    // every outside submitter, written by the owner (or a lock holder of it).
+    beat__arena_cursor shared;                   // the other outside threads' (lock holder)
+    beat__arena_block *all;                      // every block, newest first (lock holder)
+    // Set once by a lock holder, then read by every outside submitter.
     void *owner BEAT__ALIGNED(BEAT_CACHELINE); // the owning thread's tag, NULL = none yet
-    uint32_t owner_next;            // next record of owner_block; BEAT__ARENA_RECORDS = none
-    beat__arena_block *owner_block; // the owner's block
+    beat__arena_cursor own; // the owner's: taken by the owner, refilled under the lock
     beat__arena_block *free_top BEAT__ALIGNED(BEAT_CACHELINE); // recycled blocks
 } beat__submit_arena;
 
@@ -8341,7 +8347,7 @@ typedef struct beat__arena_tally {
 BEAT__PRIVATE void beat__arena_init(beat__submit_arena *a)
 {
     memset(a, 0, sizeof *a);
-    a->owner_next = BEAT__ARENA_RECORDS; // the owner's first take gets a block
+    a->shared.next = a->own.next = BEAT__ARENA_RECORDS; // the first take gets a block
 }
 
 BEAT__INLINE beat__task *beat__arena_record(beat__arena_block *b, uint32_t i)
@@ -8384,6 +8390,28 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
 // distinct for every live thread.
 BEAT__INLINE void *beat__thread_tag(void) { return (void *)&beat__current; }
 
+// The next record of c and its block (*block), from a new block when c's
+// is used up (its consumers recycle that one), or NULL when no block can be
+// had. The lock holder, or the owner on its own cursor while records are left.
+BEAT__INLINE beat__task *beat__arena_cursor_take(beat__submit_arena *a,
+                                                 const beat_allocator *allocator,
+                                                 beat__arena_cursor *c, beat__arena_block **block)
+{
+    uint32_t i = beat__atomic_load_u32(&c->next, BEAT__MO_RELAXED);
+    beat__arena_block *b =
+        (beat__arena_block *)beat__atomic_load_ptr((void **)&c->block, BEAT__MO_RELAXED);
+    if (i == BEAT__ARENA_RECORDS) {
+        b = beat__arena_block_get(a, allocator);
+        if (b == NULL)
+            return NULL;
+        beat__atomic_store_ptr((void **)&c->block, b, BEAT__MO_RELAXED);
+        i = 0;
+    }
+    beat__atomic_store_u32(&c->next, i + 1, BEAT__MO_RELAXED);
+    *block = b;
+    return beat__arena_record(b, i);
+}
+
 // Any thread: an unused record and its block (*block), or NULL when another
 // submitter holds the lock or no block can be allocated. The record is not
 // counted in the pool's jobs (see "Counted on claim").
@@ -8392,47 +8420,21 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
 {
     void *me = beat__thread_tag();
     // Relaxed: owner is written once, by a lock holder, and compared here
-    // with our own tag, which only we can have written. The owner's fields
-    // are written by the owner alone (a lock holder of the owner, below).
+    // with our own tag, which only we can have written. The owner's cursor
+    // is written by the owner alone (by a lock holder of the owner, below).
     int owner = beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me;
-    if (owner) {
-        uint32_t i = beat__atomic_load_u32(&a->owner_next, BEAT__MO_RELAXED);
-        if (BEAT__LIKELY(i < BEAT__ARENA_RECORDS)) {
-            beat__atomic_store_u32(&a->owner_next, i + 1, BEAT__MO_RELAXED);
-            *block = (beat__arena_block *)beat__atomic_load_ptr((void **)&a->owner_block,
-                                                                BEAT__MO_RELAXED);
-            return beat__arena_record(*block, i);
-        }
-    }
-    // The lock hands over current, next, the block list and the free
+    if (owner &&
+        BEAT__LIKELY(beat__atomic_load_u32(&a->own.next, BEAT__MO_RELAXED) < BEAT__ARENA_RECORDS))
+        return beat__arena_cursor_take(a, allocator, &a->own, block); // no new block: no lock
+    // The lock hands over the shared cursor, the block list and the free
     // stack's pop, and makes the first taker the owner.
     if (!beat__spin_trylock(&a->lock))
         return NULL;
-    beat__task *t = NULL;
     if (!owner && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == NULL) {
         beat__atomic_store_ptr(&a->owner, me, BEAT__MO_RELAXED);
         owner = 1;
     }
-    if (owner) {
-        // The owner's block is used up: its consumers recycle it.
-        beat__arena_block *b = beat__arena_block_get(a, allocator);
-        if (b != NULL) {
-            beat__atomic_store_ptr((void **)&a->owner_block, b, BEAT__MO_RELAXED);
-            beat__atomic_store_u32(&a->owner_next, 1, BEAT__MO_RELAXED);
-            t = beat__arena_record(b, 0);
-            *block = b;
-        }
-    } else {
-        if (a->current == NULL || a->next == BEAT__ARENA_RECORDS) {
-            // The old block's records are all out: its consumers recycle it.
-            a->current = beat__arena_block_get(a, allocator);
-            a->next = 0;
-        }
-        if (a->current != NULL) {
-            t = beat__arena_record(a->current, a->next++);
-            *block = a->current;
-        }
-    }
+    beat__task *t = beat__arena_cursor_take(a, allocator, owner ? &a->own : &a->shared, block);
     beat__spin_unlock(&a->lock);
     return t;
 }
@@ -8481,11 +8483,11 @@ BEAT__PRIVATE size_t beat__arena_trim(beat__submit_arena *a, const beat_allocato
     // Acquire: pairs with the pushes, as in beat__arena_block_get.
     beat__arena_block *b = (beat__arena_block *)beat__atomic_exchange_ptr((void **)&a->free_top,
                                                                           NULL, BEAT__MO_ACQUIRE);
+    // A block on the free stack has every record handed out, so a cursor
+    // still naming it (next == BEAT__ARENA_RECORDS) never reads it again.
     size_t freed = 0;
     while (b != NULL) {
         beat__arena_block *next = b->free_next;
-        if (b == a->current) // recycled while still current (all its records ran)
-            a->current = NULL;
         if (b->all_prev != NULL)
             b->all_prev->all_next = b->all_next;
         else
@@ -8508,7 +8510,7 @@ BEAT__PRIVATE void beat__arena_destroy(beat__submit_arena *a, const beat_allocat
         beat__free(allocator, b, BEAT__ARENA_BLOCK_BYTES, BEAT_CACHELINE);
     }
     a->all = NULL;
-    a->current = NULL;
+    a->shared.block = a->own.block = NULL;
 }
 // ==== END src/submit_arena.c ====
 

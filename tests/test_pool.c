@@ -59,6 +59,22 @@ static void sleep_us(long us)
     nanosleep(&ts, NULL);
 }
 
+// A wait's deadline, 10 s from now: a thread not joined by then has hung,
+// and fails its case instead of hanging the runner.
+static struct timespec hang_deadline(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    return until;
+}
+
+// 1 if thread returned before until (and is joined).
+static int joined_by(pthread_t thread, const struct timespec *until)
+{
+    return pthread_timedjoin_np(thread, NULL, until) == 0;
+}
+
 // ---------------------------------------------------------------------------
 // Counting allocator: every byte the pool allocates must come back.
 
@@ -388,13 +404,11 @@ static void outside_waiters_that_come_and_go_never_sleep_through_the_end(void)
         __atomic_store_n(&w[i].stop, 1, __ATOMIC_RELEASE);
     beat_pool_wait(pool);
     CHECK_EQ(count, submits);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 10;
+    struct timespec until = hang_deadline();
     unsigned hung = 0;
     unsigned long waits = 0;
     for (int i = 0; i < WAITERS; i++) {
-        if (pthread_timedjoin_np(threads[i], NULL, &until) != 0)
+        if (!joined_by(threads[i], &until))
             hung++;
         else
             waits += w[i].waits;
@@ -449,10 +463,8 @@ static void a_waiter_left_uncounted_by_a_full_field_still_sees_the_end(void)
     pthread_t leaver, waiter;
     pthread_create(&leaver, NULL, stand_ins_leave, &s);
     pthread_create(&waiter, NULL, wait_pool, pool);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 10;
-    int returned = pthread_timedjoin_np(waiter, NULL, &until) == 0;
+    struct timespec until = hang_deadline();
+    int returned = joined_by(waiter, &until);
     pthread_join(leaver, NULL);
     CHECK(returned);
     CHECK_EQ(__atomic_load_n(&job.done, __ATOMIC_RELAXED), 1);
@@ -1175,8 +1187,8 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
         if (i == 0)
             first = b;
         if (i > 0 && i < BEAT__ARENA_RECORDS)
-            CHECK(t == prev + 1); // address order within a block
-        CHECK(b == (i < BEAT__ARENA_RECORDS ? first : a.owner_block)); // we own them
+            CHECK(t == prev + 1);                                    // address order within a block
+        CHECK(b == (i < BEAT__ARENA_RECORDS ? first : a.own.block)); // we own them
         prev = t;
     }
     CHECK(b != first);
@@ -1305,7 +1317,7 @@ static void the_first_outside_taker_owns_a_block_and_the_others_share_one(void)
     beat__task *t0 = beat__arena_take(&a, &default_allocator, &b);
     CHECK(t0 != NULL);
     CHECK(a.owner == beat__thread_tag());
-    CHECK(b == a.owner_block && t0 == beat__arena_record(b, 0));
+    CHECK(b == a.own.block && t0 == beat__arena_record(b, 0));
     // The owner takes without the lock: one held by another does not stop it.
     CHECK(beat__spin_trylock(&a.lock));
     CHECK(beat__arena_take(&a, &default_allocator, &b) == t0 + 1);
@@ -1315,10 +1327,10 @@ static void the_first_outside_taker_owns_a_block_and_the_others_share_one(void)
     beat__spin_unlock(&a.lock);
     // ...and otherwise the records of the shared block, in order.
     other = take_on_another_thread(&a);
-    CHECK(other.block != NULL && other.block == a.current && other.block != a.owner_block);
+    CHECK(other.block != NULL && other.block == a.shared.block && other.block != a.own.block);
     CHECK(other.record == beat__arena_record(other.block, 0));
     other = take_on_another_thread(&a);
-    CHECK(other.record == beat__arena_record(a.current, 1));
+    CHECK(other.record == beat__arena_record(a.shared.block, 1));
     CHECK(a.owner == beat__thread_tag()); // ownership stays
     CHECK(beat__arena_take(&a, &default_allocator, &b) == t0 + 2);
     CHECK_EQ(arena_blocks(a.all, 0), 2u);
@@ -1364,10 +1376,8 @@ static void a_job_waiting_to_be_claimed_uncounted_still_holds_up_a_wait(void)
     CHECK_EQ(__atomic_load_n(&w.returned, __ATOMIC_ACQUIRE), 0); // the job has not run
     CHECK_EQ(__atomic_load_n(&ran, __ATOMIC_RELAXED), 0u);
     beat__spin_unlock(&pool->inject.lock);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 10;
-    int returned = pthread_timedjoin_np(waiter, NULL, &until) == 0;
+    struct timespec until = hang_deadline();
+    int returned = joined_by(waiter, &until);
     CHECK(returned);
     CHECK_EQ(__atomic_load_n(&ran, __ATOMIC_RELAXED), 1u);
     CHECK_EQ(beat__jobs_state(pool), BEAT__JOBS_DONE);
@@ -1426,10 +1436,8 @@ static void a_wait_returns_while_the_thread_that_submitted_lives_on(void)
     while (!__atomic_load_n(&h.submitted, __ATOMIC_ACQUIRE))
         sleep_us(100);
     pthread_create(&waiter, NULL, wait_pool, pool);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 10;
-    int returned = pthread_timedjoin_np(waiter, NULL, &until) == 0;
+    struct timespec until = hang_deadline();
+    int returned = joined_by(waiter, &until);
     CHECK(returned);
     CHECK_EQ(__atomic_load_n(&h.count, __ATOMIC_RELAXED), 1u);
     CHECK_EQ(__atomic_load_n(&pool->jobs, __ATOMIC_RELAXED) & BEAT__COUNT_MASK, (uint64_t)0);
