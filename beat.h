@@ -1148,7 +1148,10 @@ BEAT_API uint64_t beat_counter_pending(const beat_counter *c);
 // thread through a lock-free injection queue, with a record taken in address
 // order from the pool's submit arena (manual: "No allocation in steady
 // state"). The first outside thread to submit gets arena records of its
-// own, without a lock; others share a try-locked block. Errors: INVALID_ARGUMENT,
+// own, without a lock, and publishes them with a plain store: on Linux
+// with membarrier(2) (4.14 and later) such a submit has no locked
+// instruction at all, and a worker about to park pays for the pairing
+// instead. Others share a try-locked block. Errors: INVALID_ARGUMENT,
 // OUT_OF_MEMORY (the job is not queued), SHUTDOWN (after beat_pool_destroy
 // has started; reported with checks, rule submit-after-destroy), FORKED
 // (in a child of fork(); see "Fork").
@@ -2482,6 +2485,10 @@ BEAT__INLINE void beat__fence_release(void) { __atomic_thread_fence(__ATOMIC_REL
 BEAT__INLINE void beat__fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 #endif
 
+// Orders this thread's memory accesses for the compiler only (no
+// instruction): the light side of an asymmetric fence (beat__membarrier).
+BEAT__INLINE void beat__compiler_barrier(void) { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
+
 // A spin-wait hint: pause on x86, yield on ARM, nothing elsewhere.
 BEAT__INLINE void beat__cpu_relax(void)
 {
@@ -2593,6 +2600,52 @@ BEAT__PRIVATE void beat__futex_wait_for(uint32_t *word, uint32_t expected, uint6
 BEAT__PRIVATE void beat__futex_wake(uint32_t *word, int count)
 {
     syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
+
+// Asymmetric fences: membarrier(2)'s private expedited command makes every
+// other running thread of this process execute a full memory barrier
+// before it returns (threads not running get one from the context switch).
+// A Dekker pair whose one side runs rarely (a worker about to park) can
+// then use it in place of the fence that the frequent side (a submit)
+// would otherwise pay on every call: that side needs only a compiler
+// barrier. Kernel ABI values (linux/membarrier.h, Linux 4.14).
+#define BEAT__MEMBARRIER_CMD_QUERY 0
+#define BEAT__MEMBARRIER_CMD_PRIVATE_EXPEDITED (1 << 3)
+#define BEAT__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
+
+// Registers the process for beat__membarrier (once; later calls repeat the
+// answer). Returns 1 when it can be used, 0 when the kernel, a seccomp
+// filter or an emulator (valgrind, some qemu) refuses it. Thread safety:
+// any thread; racing first calls both register, which is harmless.
+BEAT__PRIVATE int beat__membarrier_setup(void)
+{
+#ifdef SYS_membarrier
+    static uint32_t state; // 0 unknown, 1 usable, 2 refused (relaxed atomic)
+    uint32_t known = beat__atomic_load_u32(&state, BEAT__MO_RELAXED);
+    if (known != 0)
+        return known == 1;
+    long cmds = syscall(SYS_membarrier, BEAT__MEMBARRIER_CMD_QUERY, 0, 0);
+    int usable =
+        cmds >= 0 && (cmds & BEAT__MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0 &&
+        (cmds & BEAT__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0 &&
+        syscall(SYS_membarrier, BEAT__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 &&
+        syscall(SYS_membarrier, BEAT__MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
+    beat__atomic_store_u32(&state, usable ? 1u : 2u, BEAT__MO_RELAXED);
+    return usable;
+#else
+    return 0;
+#endif
+}
+
+// The heavy side of an asymmetric fence (after beat__membarrier_setup
+// returned 1). Costs a few microseconds: an interrupt to every CPU
+// running a thread of this process (measured 10 us on a 2-vCPU KVM guest
+// with the other vCPU busy, 0.1 us with it idle).
+BEAT__PRIVATE void beat__membarrier(void)
+{
+#ifdef SYS_membarrier
+    syscall(SYS_membarrier, BEAT__MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+#endif
 }
 
 #define BEAT__FUTEX_WAKE_ALL 0x7fffffff
@@ -8230,16 +8283,6 @@ BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_co
 #define BEAT__WAITERS_WORKER (UINT64_C(0xfff) << 52)
 #define BEAT__WAITERS (BEAT__WAITERS_OUTSIDE | BEAT__WAITERS_WORKER)
 
-// Multi-producer queue of task records (Vyukov's intrusive MPSC queue);
-// consumers take turns through a try-lock, so producers never wait.
-typedef struct beat__inject {
-    beat__task *tail BEAT__ALIGNED(BEAT_CACHELINE); // producers exchange it
-    beat__task *head BEAT__ALIGNED(BEAT_CACHELINE); // the lock holder advances it
-    uint32_t lock;                                  // 1 while a worker consumes
-    uint32_t claimed; // lock holder: BEAT__TASK_UNCOUNTED jobs popped, not yet counted
-    beat__task stub;
-} beat__inject;
-
 // The worker running on this thread, if any (misuse checks; the hot paths
 // take ctx as an argument instead). Its address tags the thread
 // (beat__thread_tag).
@@ -8260,12 +8303,14 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 // So outside submits take records in address order from blocks of
 // BEAT__ARENA_BLOCK_BYTES:
 //
-//   owner:     the first outside thread to take a record owns a block of
-//              its own and takes the next record of it with plain loads and
-//              stores: no lock, no atomic read-modify-write. It takes the
-//              lock only to get its next block.
-//   others:    try-lock; next record of the shared block, or a recycled
-//              block, or a new one; unlock. A busy lock or a failed
+//   owner:     the first outside thread to take a record for the NORMAL
+//              queue owns a block of its own and takes the next record of
+//              it with plain loads and stores: no lock, no atomic
+//              read-modify-write. It takes the lock only to get its next
+//              block. Its records go to the workers through its ring.
+//   others:    (and the owner's other submits: other priorities,
+//              deferrable) try-lock; next record of the shared block, or a
+//              recycled block, or a new one; unlock. A busy lock or a failed
 //              allocation returns NULL and the caller uses the mempool, so
 //              a submit never waits for another.
 //   consumer:  a run record is retired into the consumer's tally; the tally
@@ -8276,12 +8321,13 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 //              pop it under the lock.
 //
 // The owner's try-lock cost a third of a single submit (a locked
-// instruction on a line other submitters and waiters write). Ownership is
-// never handed back: a thread that exits keeps its partly used block out
-// of the free stack until the pool is destroyed (one block). Its tag, the
-// address of a thread-local variable, is unique among live threads; a new
-// thread that gets the same address takes over the block, which the old
-// one no longer touches.
+// instruction on a line other submitters and waiters write), and the
+// exchange of the injection queue's list most of the rest ("The owner's
+// ring" below). Ownership is never handed back: a thread that exits keeps
+// its partly used block out of the free stack until the pool is destroyed
+// (one block). Its tag, the address of a thread-local variable, is unique
+// among live threads; a new thread that gets the same address takes over
+// the block, which the old one no longer touches.
 //
 // The free stack is a Treiber stack with any number of pushers and one
 // popper at a time (the lock holder). ABA needs a block to be popped and
@@ -8301,6 +8347,28 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 // every wait to take the uncounted rest back under the arena's lock, which
 // the owner no longer takes.)
 //
+// The owner's ring: the owner's blocks, linked in the order it took them,
+// are a single-producer queue. A submit fills the owner's next record and
+// publishes it by storing the count of records published (a release
+// store, no read-modify-write); the exchange that a push onto the
+// injection queue's list makes was the one locked instruction left in a
+// single submit (10-11 ns of it, against 5-6 ns without; 1M submits to a
+// held worker). Consumers take the ring's records in order under the NORMAL
+// queue's lock, as part of that queue (beat__inject_pop_locked): the
+// consumed count, the lock and the job count keep their meaning for waits.
+// The owner links its next block into the ring before it publishes a record
+// of it; the ring's consumer cursor holds one count of its block's pending
+// (BEAT__ARENA_RING_REF), given back when it moves on, so a block is not
+// recycled while the cursor may still read its link.
+//
+// Waking: a worker about to park counts itself in idle_sleepers and then
+// looks for work; a publisher stores the count and then reads
+// idle_sleepers. Without a fence between each side's store and load, both
+// can miss the other's (store buffering). The parker's side runs rarely,
+// so it takes the whole fence: membarrier (beat__membarrier in platform.c)
+// makes the publisher's store visible, or its later load see the sleeper.
+// Where membarrier is refused, the publisher fences instead (asym == 0).
+//
 // A record names its block in its counter field (BEAT__TASK_ARENA; jobs
 // have no counter). Blocks are freed by beat__arena_destroy, and blocks on
 // the free stack by beat__arena_trim under memory pressure.
@@ -8311,7 +8379,11 @@ typedef struct beat__arena_block {
     uint64_t pending; // records handed out or still to hand out, not retired (atomic)
     struct beat__arena_block *free_next;           // free stack link
     struct beat__arena_block *all_prev, *all_next; // every block; the lock holder's
+    struct beat__arena_block *ring_next;           // the owner's next block (ring blocks)
 } beat__arena_block;
+
+// The ring's consumer cursor holds this much of its block's pending count.
+#define BEAT__ARENA_RING_REF 1u
 
 // The records of a block start on the line after its header: the pending
 // count, written by consumers, has its line to itself.
@@ -8335,6 +8407,15 @@ typedef struct beat__submit_arena {
     // Set once by a lock holder, then read by every outside submitter.
     void *owner BEAT__ALIGNED(BEAT_CACHELINE); // the owning thread's tag, NULL = none yet
     beat__arena_cursor own; // the owner's: taken by the owner, refilled under the lock
+    uint64_t own_published; // the owner's copy of published (owner only)
+    uint32_t asym; // 1: parkers call membarrier, publishers do not fence (set at init; relaxed)
+    // The ring. published: records the owner has published (owner stores,
+    // release). The rest belongs to the NORMAL queue's lock holder, except
+    // first (set once by the owner, release) and consumed (read by waiters).
+    uint64_t published BEAT__ALIGNED(BEAT_CACHELINE);
+    beat__arena_block *first BEAT__ALIGNED(BEAT_CACHELINE); // the owner's first block
+    beat__arena_cursor ring; // the next record to consume (block NULL: first's record 0)
+    uint64_t consumed;       // records consumed (release store)
     beat__arena_block *free_top BEAT__ALIGNED(BEAT_CACHELINE); // recycled blocks
 } beat__submit_arena;
 
@@ -8348,6 +8429,7 @@ BEAT__PRIVATE void beat__arena_init(beat__submit_arena *a)
 {
     memset(a, 0, sizeof *a);
     a->shared.next = a->own.next = BEAT__ARENA_RECORDS; // the first take gets a block
+    a->asym = (uint32_t)beat__membarrier_setup();
 }
 
 BEAT__INLINE beat__task *beat__arena_record(beat__arena_block *b, uint32_t i)
@@ -8355,9 +8437,10 @@ BEAT__INLINE beat__task *beat__arena_record(beat__arena_block *b, uint32_t i)
     return (beat__task *)(void *)((unsigned char *)b + BEAT_CACHELINE) + i;
 }
 
-// Lock holder: a block to hand out from, recycled or new, or NULL.
-BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
-                                                       const beat_allocator *allocator)
+// Lock holder: a block to hand out from, recycled or new, or NULL. extra:
+// added to its pending count (BEAT__ARENA_RING_REF for a ring block).
+BEAT__PRIVATE beat__arena_block *
+beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, uint32_t extra)
 {
     // Acquire: pairs with the release push, so the consumers' last reads
     // and writes of the block's records happen before we rewrite them.
@@ -8380,9 +8463,11 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
             a->all->all_prev = b;
         a->all = b;
     }
-    // Relaxed: no record of b is out, so no consumer touches the count
-    // until a record is published by the queue's release.
-    beat__atomic_store_u64(&b->pending, BEAT__ARENA_RECORDS, BEAT__MO_RELAXED);
+    // Relaxed: no record of b is out, so no consumer touches the count or
+    // the link until a record is published by a release (the queue's push,
+    // or the ring's count after the link that leads to b).
+    beat__atomic_store_u64(&b->pending, BEAT__ARENA_RECORDS + extra, BEAT__MO_RELAXED);
+    beat__atomic_store_ptr((void **)&b->ring_next, NULL, BEAT__MO_RELAXED);
     return b;
 }
 
@@ -8390,9 +8475,38 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
 // distinct for every live thread.
 BEAT__INLINE void *beat__thread_tag(void) { return (void *)&beat__current; }
 
+// Lock holder: gives c a new block when its own is used up (its consumers
+// recycle that one), linking the owner's into the ring. Returns the block,
+// or NULL when none can be had.
+BEAT__PRIVATE beat__arena_block *beat__arena_cursor_refill(beat__submit_arena *a,
+                                                           const beat_allocator *allocator,
+                                                           beat__arena_cursor *c)
+{
+    int ring = c == &a->own;
+    beat__arena_block *fresh = beat__arena_block_get(a, allocator, ring ? BEAT__ARENA_RING_REF : 0);
+    if (fresh == NULL)
+        return NULL;
+    beat__arena_block *used =
+        (beat__arena_block *)beat__atomic_load_ptr((void **)&c->block, BEAT__MO_RELAXED);
+    if (ring && used != NULL) {
+        // Release: the consumer that follows the link (after the acquire of
+        // a count that includes fresh's first record) sees its reset.
+        beat__atomic_store_ptr((void **)&used->ring_next, fresh, BEAT__MO_RELEASE);
+    } else if (ring) {
+        beat__atomic_store_ptr((void **)&a->first, fresh, BEAT__MO_RELEASE);
+        // Once, before the first publish: a parker that read first as NULL
+        // (and so skipped membarrier) has its sleeper count seen by every
+        // later check of ours (see beat__arena_ring_parker_fence).
+        beat__fence_seq_cst();
+    }
+    beat__atomic_store_ptr((void **)&c->block, fresh, BEAT__MO_RELAXED);
+    return fresh;
+}
+
 // The next record of c and its block (*block), from a new block when c's
-// is used up (its consumers recycle that one), or NULL when no block can be
-// had. The lock holder, or the owner on its own cursor while records are left.
+// is used up, or NULL when no block can be had. The lock holder, or the
+// owner on its own cursor while records are left. Inline: the owner's
+// submit stays without a call (a call here cost it about 1 ns).
 BEAT__INLINE beat__task *beat__arena_cursor_take(beat__submit_arena *a,
                                                  const beat_allocator *allocator,
                                                  beat__arena_cursor *c, beat__arena_block **block)
@@ -8400,11 +8514,10 @@ BEAT__INLINE beat__task *beat__arena_cursor_take(beat__submit_arena *a,
     uint32_t i = beat__atomic_load_u32(&c->next, BEAT__MO_RELAXED);
     beat__arena_block *b =
         (beat__arena_block *)beat__atomic_load_ptr((void **)&c->block, BEAT__MO_RELAXED);
-    if (i == BEAT__ARENA_RECORDS) {
-        b = beat__arena_block_get(a, allocator);
+    if (BEAT__UNLIKELY(i == BEAT__ARENA_RECORDS)) {
+        b = beat__arena_cursor_refill(a, allocator, c);
         if (b == NULL)
             return NULL;
-        beat__atomic_store_ptr((void **)&c->block, b, BEAT__MO_RELAXED);
         i = 0;
     }
     beat__atomic_store_u32(&c->next, i + 1, BEAT__MO_RELAXED);
@@ -8414,29 +8527,104 @@ BEAT__INLINE beat__task *beat__arena_cursor_take(beat__submit_arena *a,
 
 // Any thread: an unused record and its block (*block), or NULL when another
 // submitter holds the lock or no block can be allocated. The record is not
-// counted in the pool's jobs (see "Counted on claim").
+// counted in the pool's jobs (see "Counted on claim"). ring: the record is
+// bound for the NORMAL queue, so it may be the owner's; then *owned is 1
+// and the caller must publish it (beat__arena_publish) once it is filled,
+// before the owner takes another. Otherwise *owned is 0 and the record
+// goes through an injection queue's list.
 BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_allocator *allocator,
-                                           beat__arena_block **block)
+                                           int ring, beat__arena_block **block, int *owned)
 {
     void *me = beat__thread_tag();
     // Relaxed: owner is written once, by a lock holder, and compared here
     // with our own tag, which only we can have written. The owner's cursor
     // is written by the owner alone (by a lock holder of the owner, below).
-    int owner = beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me;
+    int owner = ring && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me;
+    *owned = owner;
     if (owner &&
         BEAT__LIKELY(beat__atomic_load_u32(&a->own.next, BEAT__MO_RELAXED) < BEAT__ARENA_RECORDS))
         return beat__arena_cursor_take(a, allocator, &a->own, block); // no new block: no lock
+    *owned = 0;
     // The lock hands over the shared cursor, the block list and the free
-    // stack's pop, and makes the first taker the owner.
+    // stack's pop, and makes the first taker of a ring record the owner.
     if (!beat__spin_trylock(&a->lock))
         return NULL;
-    if (!owner && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == NULL) {
+    if (ring && !owner && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == NULL) {
         beat__atomic_store_ptr(&a->owner, me, BEAT__MO_RELAXED);
         owner = 1;
     }
     beat__task *t = beat__arena_cursor_take(a, allocator, owner ? &a->own : &a->shared, block);
     beat__spin_unlock(&a->lock);
+    *owned = owner && t != NULL;
     return t;
+}
+
+// Owner, after filling the record it took last: hands it to the consumers.
+BEAT__INLINE void beat__arena_publish(beat__submit_arena *a)
+{
+    // Relaxed load and store of the owner's own copy: it is the only writer,
+    // and the shared count's line may be in a consumer's cache.
+    uint64_t n = beat__atomic_load_u64(&a->own_published, BEAT__MO_RELAXED) + 1;
+    beat__atomic_store_u64(&a->own_published, n, BEAT__MO_RELAXED);
+    // Release: a consumer whose acquire load reads n sees the record's
+    // fields and the link to its block.
+    beat__atomic_store_u64(&a->published, n, BEAT__MO_RELEASE);
+}
+
+// Any thread: 1 when the ring may hold a record not consumed yet. Consumed
+// is read before published, and never passes it, so a record published and
+// not consumed while both are read is seen. Acquire: a consumer or a
+// waiter that goes on to read the records or the lock sees them current.
+BEAT__INLINE int beat__arena_ring_maybe_nonempty(beat__submit_arena *a)
+{
+    uint64_t consumed = beat__atomic_load_u64(&a->consumed, BEAT__MO_ACQUIRE);
+    return beat__atomic_load_u64(&a->published, BEAT__MO_ACQUIRE) != consumed;
+}
+
+// A worker about to park, after counting itself in idle_sleepers and its
+// fence, before it looks for work: the heavy side of the ring's wake
+// pairing (see "The owner's ring"). Free until an owner has a ring.
+BEAT__PRIVATE void beat__arena_ring_parker_fence(beat__submit_arena *a)
+{
+    // Seq_cst: pairs with the owner's fence after it sets first. Reading
+    // NULL here puts our sleeper count before that fence, so every check of
+    // idle_sleepers the owner makes after it sees us.
+    if (beat__atomic_load_u32(&a->asym, BEAT__MO_RELAXED) &&
+        beat__atomic_load_ptr((void **)&a->first, BEAT__MO_SEQ_CST) != NULL)
+        beat__membarrier();
+}
+
+BEAT__PRIVATE void beat__arena_flush(beat__submit_arena *a, beat__arena_tally *tally);
+
+// Lock holder of the NORMAL injection queue: the owner's next published
+// record, or NULL when every published record has been consumed.
+BEAT__PRIVATE beat__task *beat__arena_ring_pop(beat__submit_arena *a)
+{
+    uint64_t consumed = beat__atomic_load_u64(&a->consumed, BEAT__MO_RELAXED); // ours
+    // Acquire: pairs with the owner's release of the count, which follows
+    // the record's fields and the link (or first) that leads to its block.
+    if (beat__atomic_load_u64(&a->published, BEAT__MO_ACQUIRE) == consumed)
+        return NULL;
+    beat__arena_block *b = a->ring.block;
+    uint32_t i = a->ring.next;
+    if (b == NULL) {
+        b = (beat__arena_block *)beat__atomic_load_ptr((void **)&a->first, BEAT__MO_RELAXED);
+        i = 0;
+    } else if (i == BEAT__ARENA_RECORDS) {
+        beat__arena_block *next =
+            (beat__arena_block *)beat__atomic_load_ptr((void **)&b->ring_next, BEAT__MO_RELAXED);
+        beat__arena_tally leave = {b, BEAT__ARENA_RING_REF}; // after our last read of b
+        beat__arena_flush(a, &leave);
+        b = next;
+        i = 0;
+    }
+    a->ring.block = b;
+    a->ring.next = i + 1;
+    // Release: a waiter that sees the record consumed reads the lock after
+    // it and so sees it held, or released after the claim's count
+    // (beat__jobs_state), as with the list's head.
+    beat__atomic_store_u64(&a->consumed, consumed + 1, BEAT__MO_RELEASE);
+    return beat__arena_record(b, i);
 }
 
 // Consumer: subtracts the tally from its block, recycling the block when
@@ -8510,9 +8698,22 @@ BEAT__PRIVATE void beat__arena_destroy(beat__submit_arena *a, const beat_allocat
         beat__free(allocator, b, BEAT__ARENA_BLOCK_BYTES, BEAT_CACHELINE);
     }
     a->all = NULL;
-    a->shared.block = a->own.block = NULL;
+    a->shared.block = a->own.block = a->ring.block = a->first = NULL;
 }
 // ==== END src/submit_arena.c ====
+
+// Multi-producer queue of task records (Vyukov's intrusive MPSC queue);
+// consumers take turns through a try-lock, so producers never wait. The
+// NORMAL queue also consumes the submit arena's ring (submit_arena.c):
+// records of the owning outside thread, published without the exchange.
+typedef struct beat__inject {
+    beat__task *tail BEAT__ALIGNED(BEAT_CACHELINE); // producers exchange it
+    beat__task *head BEAT__ALIGNED(BEAT_CACHELINE); // the lock holder advances it
+    uint32_t lock;                                  // 1 while a worker consumes
+    uint32_t claimed;         // lock holder: BEAT__TASK_UNCOUNTED jobs popped, not yet counted
+    beat__submit_arena *ring; // the NORMAL queue's: the arena whose ring it consumes
+    beat__task stub;
+} beat__inject;
 
 // Per-worker counters. The owner updates them with relaxed load + store (no
 // RMW: it is the only writer); beat_pool_stats reads them relaxed.
@@ -9590,6 +9791,26 @@ BEAT__PRIVATE void beat__idle_notify_pushed(beat_pool *pool)
     beat__idle_wake_one(pool);
 }
 
+// beat__idle_notify for the owner after beat__arena_publish. With membarrier
+// the parkers fence for both sides ("The owner's ring", submit_arena.c), so
+// a compiler barrier keeps our loads after the publish: a parker's
+// membarrier either makes the count visible to its search or comes before
+// these loads, which then read its sleeper count (or the clear of the
+// waking flag of a leaver, whose next park is such a parker). Without it
+// the fence of beat__idle_notify.
+BEAT__PRIVATE void beat__idle_notify_published(beat_pool *pool)
+{
+    if (!beat__atomic_load_u32(&pool->arena.asym, BEAT__MO_RELAXED)) {
+        beat__idle_notify(pool);
+        return;
+    }
+    beat__compiler_barrier();
+    if (beat__atomic_load_u32(&pool->idle_sleepers, BEAT__MO_RELAXED) == 0 ||
+        beat__atomic_load_u32(&pool->idle_waking, BEAT__MO_RELAXED) != 0)
+        return;
+    beat__idle_wake_one(pool);
+}
+
 BEAT__PRIVATE void beat__idle_wake_all(beat_pool *pool)
 {
     beat__wake_stamp(&pool->idle_woken_at);
@@ -9610,7 +9831,8 @@ BEAT__PRIVATE int beat__inject_maybe_nonempty(beat__inject *q)
     // Acquire: a non-empty answer is followed by a pop that reads the nodes.
     void *head = beat__atomic_load_ptr((void **)&q->head, BEAT__MO_ACQUIRE);
     return head != (void *)&q->stub ||
-           beat__atomic_load_ptr((void **)&q->stub.next, BEAT__MO_ACQUIRE) != NULL;
+           beat__atomic_load_ptr((void **)&q->stub.next, BEAT__MO_ACQUIRE) != NULL ||
+           (q->ring != NULL && beat__arena_ring_maybe_nonempty(q->ring));
 }
 
 // Park recheck only: 1 when a push into q may not be visible to
@@ -9754,8 +9976,10 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     beat__atomic_fetch_add_u32(&pool->idle_sleepers, 1, BEAT__MO_SEQ_CST);
     uint32_t epoch = beat__atomic_load_u32(&pool->idle_epoch, BEAT__MO_SEQ_CST);
     // Pairs with the fence in beat__idle_notify: our sleeper count is seen,
-    // or we see the work below.
+    // or we see the work below. The ring's publishers have no fence; for
+    // them we take both sides' (beat__arena_ring_parker_fence).
     beat__fence_seq_cst();
+    beat__arena_ring_parker_fence(&pool->arena);
     int exit = 0;
     // A set waking flag may stand for a wake that reached nobody (issued
     // while the sleepers were between this check and the futex): leave, so
@@ -9954,6 +10178,8 @@ BEAT__PRIVATE void beat__inject_init(beat__inject *q)
     q->head = &q->stub;
     q->tail = &q->stub;
     q->lock = 0;
+    q->claimed = 0;
+    q->ring = NULL;
 }
 
 // Any thread. Never blocks.
@@ -9970,10 +10196,10 @@ BEAT__PRIVATE void beat__inject_push(beat__inject *q, beat__task *t)
     beat__atomic_store_ptr((void **)&prev->next, t, BEAT__MO_RELEASE);
 }
 
-// Lock holder only: the oldest task, or NULL when empty or when a producer
-// is between its exchange and its link (the queue then looks non-empty, and
-// that producer is awake and finishes in a few instructions).
-BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
+// Lock holder only: the list's oldest task, or NULL when empty or when a
+// producer is between its exchange and its link (the queue then looks
+// non-empty, and that producer is awake and finishes in a few instructions).
+BEAT__PRIVATE beat__task *beat__inject_list_pop_locked(beat__inject *q)
 {
     beat__task *head = q->head;
     // Acquire: pairs with the producer's release store of the link.
@@ -9994,15 +10220,25 @@ BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
         if (next == NULL)
             return NULL;
     }
-    if (head->flags & BEAT__TASK_UNCOUNTED) { // ours now: count it before unlocking
-        head->flags &= ~BEAT__TASK_UNCOUNTED;
-        q->claimed++;
-    }
     // Release: a waiter that sees the queue without head reads the lock
     // after it and so sees it held, or released after the claim's count
     // (beat__jobs_state).
     beat__atomic_store_ptr((void **)&q->head, next, BEAT__MO_RELEASE);
     return head;
+}
+
+// Lock holder only: the list's oldest task, else the ring's next record,
+// or NULL (beat__inject_list_pop_locked).
+BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
+{
+    beat__task *t = beat__inject_list_pop_locked(q);
+    if (t == NULL && q->ring != NULL)
+        t = beat__arena_ring_pop(q->ring);
+    if (t != NULL && (t->flags & BEAT__TASK_UNCOUNTED)) { // ours now: count it before unlocking
+        t->flags &= ~BEAT__TASK_UNCOUNTED;
+        q->claimed++;
+    }
+    return t;
 }
 
 // Lock holder, before unlocking: counts the uncounted jobs it popped, and
@@ -12621,6 +12857,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->fork_generation = beat__fork_generation();
     beat__inject_init(&pool->inject);
     beat__arena_init(&pool->arena);
+    pool->inject.ring = &pool->arena; // the owner's submits (submit_arena.c)
     beat__inject_init(&pool->deferred);
     beat__inject_init(&pool->main_jobs);
 #if BEAT_PRIORITIES > 1
@@ -12765,10 +13002,14 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
         return beat__refuse_shutdown(pool, deferrable ? "beat_submit_deferrable" : "beat_submit");
     // Outside threads take records in address order from the submit arena
     // (submit_arena.c); workers, and outside threads when the arena is
-    // busy or out of memory, take them from the mempool.
+    // busy or out of memory, take them from the mempool. A record of the
+    // arena's owner bound for the NORMAL queue goes through the owner's
+    // ring (owned).
     beat__arena_block *block = NULL;
-    beat__task *t =
-        self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block) : NULL;
+    int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL, owned = 0;
+    beat__task *t = self == NULL
+                        ? beat__arena_take(&pool->arena, &pool->cfg.allocator, ring, &block, &owned)
+                        : NULL;
     if (t == NULL) {
         t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
         if (t == NULL)
@@ -12776,8 +13017,7 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     }
     // An arena record bound for the NORMAL queue is counted by the worker
     // that claims it ("Counted on claim", submit_arena.c); any other job now.
-    uint32_t uncounted =
-        block != NULL && !deferrable && prio == BEAT_PRIORITY_NORMAL ? BEAT__TASK_UNCOUNTED : 0;
+    uint32_t uncounted = block != NULL && ring ? BEAT__TASK_UNCOUNTED : 0;
     if (!uncounted) {
         // Relaxed: the push below publishes the job (release) after this
         // increment, so its decrement is ordered after it.
@@ -12811,6 +13051,11 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
             beat__count_done(pool, &pool->jobs);
             return BEAT_ERROR_OUT_OF_MEMORY;
         }
+        return BEAT_OK;
+    }
+    if (owned) {
+        beat__arena_publish(&pool->arena);
+        beat__idle_notify_published(pool);
         return BEAT_OK;
     }
     beat__inject_push(beat__queue_of(pool, prio), t);

@@ -596,6 +596,10 @@ BEAT__INLINE void beat__fence_release(void) { __atomic_thread_fence(__ATOMIC_REL
 BEAT__INLINE void beat__fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 #endif
 
+// Orders this thread's memory accesses for the compiler only (no
+// instruction): the light side of an asymmetric fence (beat__membarrier).
+BEAT__INLINE void beat__compiler_barrier(void) { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
+
 // A spin-wait hint: pause on x86, yield on ARM, nothing elsewhere.
 BEAT__INLINE void beat__cpu_relax(void)
 {

@@ -346,6 +346,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->fork_generation = beat__fork_generation();
     beat__inject_init(&pool->inject);
     beat__arena_init(&pool->arena);
+    pool->inject.ring = &pool->arena; // the owner's submits (submit_arena.c)
     beat__inject_init(&pool->deferred);
     beat__inject_init(&pool->main_jobs);
 #if BEAT_PRIORITIES > 1
@@ -490,10 +491,14 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
         return beat__refuse_shutdown(pool, deferrable ? "beat_submit_deferrable" : "beat_submit");
     // Outside threads take records in address order from the submit arena
     // (submit_arena.c); workers, and outside threads when the arena is
-    // busy or out of memory, take them from the mempool.
+    // busy or out of memory, take them from the mempool. A record of the
+    // arena's owner bound for the NORMAL queue goes through the owner's
+    // ring (owned).
     beat__arena_block *block = NULL;
-    beat__task *t =
-        self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block) : NULL;
+    int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL, owned = 0;
+    beat__task *t = self == NULL
+                        ? beat__arena_take(&pool->arena, &pool->cfg.allocator, ring, &block, &owned)
+                        : NULL;
     if (t == NULL) {
         t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
         if (t == NULL)
@@ -501,8 +506,7 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     }
     // An arena record bound for the NORMAL queue is counted by the worker
     // that claims it ("Counted on claim", submit_arena.c); any other job now.
-    uint32_t uncounted =
-        block != NULL && !deferrable && prio == BEAT_PRIORITY_NORMAL ? BEAT__TASK_UNCOUNTED : 0;
+    uint32_t uncounted = block != NULL && ring ? BEAT__TASK_UNCOUNTED : 0;
     if (!uncounted) {
         // Relaxed: the push below publishes the job (release) after this
         // increment, so its decrement is ordered after it.
@@ -536,6 +540,11 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
             beat__count_done(pool, &pool->jobs);
             return BEAT_ERROR_OUT_OF_MEMORY;
         }
+        return BEAT_OK;
+    }
+    if (owned) {
+        beat__arena_publish(&pool->arena);
+        beat__idle_notify_published(pool);
         return BEAT_OK;
     }
     beat__inject_push(beat__queue_of(pool, prio), t);

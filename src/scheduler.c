@@ -75,22 +75,25 @@ BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_co
 #define BEAT__WAITERS_WORKER (UINT64_C(0xfff) << 52)
 #define BEAT__WAITERS (BEAT__WAITERS_OUTSIDE | BEAT__WAITERS_WORKER)
 
-// Multi-producer queue of task records (Vyukov's intrusive MPSC queue);
-// consumers take turns through a try-lock, so producers never wait.
-typedef struct beat__inject {
-    beat__task *tail BEAT__ALIGNED(BEAT_CACHELINE); // producers exchange it
-    beat__task *head BEAT__ALIGNED(BEAT_CACHELINE); // the lock holder advances it
-    uint32_t lock;                                  // 1 while a worker consumes
-    uint32_t claimed; // lock holder: BEAT__TASK_UNCOUNTED jobs popped, not yet counted
-    beat__task stub;
-} beat__inject;
-
 // The worker running on this thread, if any (misuse checks; the hot paths
 // take ctx as an argument instead). Its address tags the thread
 // (beat__thread_tag).
 static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 
 #include "submit_arena.c" // records of outside submits
+
+// Multi-producer queue of task records (Vyukov's intrusive MPSC queue);
+// consumers take turns through a try-lock, so producers never wait. The
+// NORMAL queue also consumes the submit arena's ring (submit_arena.c):
+// records of the owning outside thread, published without the exchange.
+typedef struct beat__inject {
+    beat__task *tail BEAT__ALIGNED(BEAT_CACHELINE); // producers exchange it
+    beat__task *head BEAT__ALIGNED(BEAT_CACHELINE); // the lock holder advances it
+    uint32_t lock;                                  // 1 while a worker consumes
+    uint32_t claimed;         // lock holder: BEAT__TASK_UNCOUNTED jobs popped, not yet counted
+    beat__submit_arena *ring; // the NORMAL queue's: the arena whose ring it consumes
+    beat__task stub;
+} beat__inject;
 
 // Per-worker counters. The owner updates them with relaxed load + store (no
 // RMW: it is the only writer); beat_pool_stats reads them relaxed.
@@ -340,6 +343,26 @@ BEAT__PRIVATE void beat__idle_notify_pushed(beat_pool *pool)
     beat__idle_wake_one(pool);
 }
 
+// beat__idle_notify for the owner after beat__arena_publish. With membarrier
+// the parkers fence for both sides ("The owner's ring", submit_arena.c), so
+// a compiler barrier keeps our loads after the publish: a parker's
+// membarrier either makes the count visible to its search or comes before
+// these loads, which then read its sleeper count (or the clear of the
+// waking flag of a leaver, whose next park is such a parker). Without it
+// the fence of beat__idle_notify.
+BEAT__PRIVATE void beat__idle_notify_published(beat_pool *pool)
+{
+    if (!beat__atomic_load_u32(&pool->arena.asym, BEAT__MO_RELAXED)) {
+        beat__idle_notify(pool);
+        return;
+    }
+    beat__compiler_barrier();
+    if (beat__atomic_load_u32(&pool->idle_sleepers, BEAT__MO_RELAXED) == 0 ||
+        beat__atomic_load_u32(&pool->idle_waking, BEAT__MO_RELAXED) != 0)
+        return;
+    beat__idle_wake_one(pool);
+}
+
 BEAT__PRIVATE void beat__idle_wake_all(beat_pool *pool)
 {
     beat__wake_stamp(&pool->idle_woken_at);
@@ -360,7 +383,8 @@ BEAT__PRIVATE int beat__inject_maybe_nonempty(beat__inject *q)
     // Acquire: a non-empty answer is followed by a pop that reads the nodes.
     void *head = beat__atomic_load_ptr((void **)&q->head, BEAT__MO_ACQUIRE);
     return head != (void *)&q->stub ||
-           beat__atomic_load_ptr((void **)&q->stub.next, BEAT__MO_ACQUIRE) != NULL;
+           beat__atomic_load_ptr((void **)&q->stub.next, BEAT__MO_ACQUIRE) != NULL ||
+           (q->ring != NULL && beat__arena_ring_maybe_nonempty(q->ring));
 }
 
 // Park recheck only: 1 when a push into q may not be visible to
@@ -504,8 +528,10 @@ BEAT__PRIVATE int beat__idle_park(beat_ctx *ctx, const beat_counter *waiting)
     beat__atomic_fetch_add_u32(&pool->idle_sleepers, 1, BEAT__MO_SEQ_CST);
     uint32_t epoch = beat__atomic_load_u32(&pool->idle_epoch, BEAT__MO_SEQ_CST);
     // Pairs with the fence in beat__idle_notify: our sleeper count is seen,
-    // or we see the work below.
+    // or we see the work below. The ring's publishers have no fence; for
+    // them we take both sides' (beat__arena_ring_parker_fence).
     beat__fence_seq_cst();
+    beat__arena_ring_parker_fence(&pool->arena);
     int exit = 0;
     // A set waking flag may stand for a wake that reached nobody (issued
     // while the sleepers were between this check and the futex): leave, so
@@ -704,6 +730,8 @@ BEAT__PRIVATE void beat__inject_init(beat__inject *q)
     q->head = &q->stub;
     q->tail = &q->stub;
     q->lock = 0;
+    q->claimed = 0;
+    q->ring = NULL;
 }
 
 // Any thread. Never blocks.
@@ -720,10 +748,10 @@ BEAT__PRIVATE void beat__inject_push(beat__inject *q, beat__task *t)
     beat__atomic_store_ptr((void **)&prev->next, t, BEAT__MO_RELEASE);
 }
 
-// Lock holder only: the oldest task, or NULL when empty or when a producer
-// is between its exchange and its link (the queue then looks non-empty, and
-// that producer is awake and finishes in a few instructions).
-BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
+// Lock holder only: the list's oldest task, or NULL when empty or when a
+// producer is between its exchange and its link (the queue then looks
+// non-empty, and that producer is awake and finishes in a few instructions).
+BEAT__PRIVATE beat__task *beat__inject_list_pop_locked(beat__inject *q)
 {
     beat__task *head = q->head;
     // Acquire: pairs with the producer's release store of the link.
@@ -744,15 +772,25 @@ BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
         if (next == NULL)
             return NULL;
     }
-    if (head->flags & BEAT__TASK_UNCOUNTED) { // ours now: count it before unlocking
-        head->flags &= ~BEAT__TASK_UNCOUNTED;
-        q->claimed++;
-    }
     // Release: a waiter that sees the queue without head reads the lock
     // after it and so sees it held, or released after the claim's count
     // (beat__jobs_state).
     beat__atomic_store_ptr((void **)&q->head, next, BEAT__MO_RELEASE);
     return head;
+}
+
+// Lock holder only: the list's oldest task, else the ring's next record,
+// or NULL (beat__inject_list_pop_locked).
+BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
+{
+    beat__task *t = beat__inject_list_pop_locked(q);
+    if (t == NULL && q->ring != NULL)
+        t = beat__arena_ring_pop(q->ring);
+    if (t != NULL && (t->flags & BEAT__TASK_UNCOUNTED)) { // ours now: count it before unlocking
+        t->flags &= ~BEAT__TASK_UNCOUNTED;
+        q->claimed++;
+    }
+    return t;
 }
 
 // Lock holder, before unlocking: counts the uncounted jobs it popped, and

@@ -11,12 +11,14 @@
 // So outside submits take records in address order from blocks of
 // BEAT__ARENA_BLOCK_BYTES:
 //
-//   owner:     the first outside thread to take a record owns a block of
-//              its own and takes the next record of it with plain loads and
-//              stores: no lock, no atomic read-modify-write. It takes the
-//              lock only to get its next block.
-//   others:    try-lock; next record of the shared block, or a recycled
-//              block, or a new one; unlock. A busy lock or a failed
+//   owner:     the first outside thread to take a record for the NORMAL
+//              queue owns a block of its own and takes the next record of
+//              it with plain loads and stores: no lock, no atomic
+//              read-modify-write. It takes the lock only to get its next
+//              block. Its records go to the workers through its ring.
+//   others:    (and the owner's other submits: other priorities,
+//              deferrable) try-lock; next record of the shared block, or a
+//              recycled block, or a new one; unlock. A busy lock or a failed
 //              allocation returns NULL and the caller uses the mempool, so
 //              a submit never waits for another.
 //   consumer:  a run record is retired into the consumer's tally; the tally
@@ -27,12 +29,13 @@
 //              pop it under the lock.
 //
 // The owner's try-lock cost a third of a single submit (a locked
-// instruction on a line other submitters and waiters write). Ownership is
-// never handed back: a thread that exits keeps its partly used block out
-// of the free stack until the pool is destroyed (one block). Its tag, the
-// address of a thread-local variable, is unique among live threads; a new
-// thread that gets the same address takes over the block, which the old
-// one no longer touches.
+// instruction on a line other submitters and waiters write), and the
+// exchange of the injection queue's list most of the rest ("The owner's
+// ring" below). Ownership is never handed back: a thread that exits keeps
+// its partly used block out of the free stack until the pool is destroyed
+// (one block). Its tag, the address of a thread-local variable, is unique
+// among live threads; a new thread that gets the same address takes over
+// the block, which the old one no longer touches.
 //
 // The free stack is a Treiber stack with any number of pushers and one
 // popper at a time (the lock holder). ABA needs a block to be popped and
@@ -52,6 +55,28 @@
 // every wait to take the uncounted rest back under the arena's lock, which
 // the owner no longer takes.)
 //
+// The owner's ring: the owner's blocks, linked in the order it took them,
+// are a single-producer queue. A submit fills the owner's next record and
+// publishes it by storing the count of records published (a release
+// store, no read-modify-write); the exchange that a push onto the
+// injection queue's list makes was the one locked instruction left in a
+// single submit (10-11 ns of it, against 5-6 ns without; 1M submits to a
+// held worker). Consumers take the ring's records in order under the NORMAL
+// queue's lock, as part of that queue (beat__inject_pop_locked): the
+// consumed count, the lock and the job count keep their meaning for waits.
+// The owner links its next block into the ring before it publishes a record
+// of it; the ring's consumer cursor holds one count of its block's pending
+// (BEAT__ARENA_RING_REF), given back when it moves on, so a block is not
+// recycled while the cursor may still read its link.
+//
+// Waking: a worker about to park counts itself in idle_sleepers and then
+// looks for work; a publisher stores the count and then reads
+// idle_sleepers. Without a fence between each side's store and load, both
+// can miss the other's (store buffering). The parker's side runs rarely,
+// so it takes the whole fence: membarrier (beat__membarrier in platform.c)
+// makes the publisher's store visible, or its later load see the sleeper.
+// Where membarrier is refused, the publisher fences instead (asym == 0).
+//
 // A record names its block in its counter field (BEAT__TASK_ARENA; jobs
 // have no counter). Blocks are freed by beat__arena_destroy, and blocks on
 // the free stack by beat__arena_trim under memory pressure.
@@ -62,7 +87,11 @@ typedef struct beat__arena_block {
     uint64_t pending; // records handed out or still to hand out, not retired (atomic)
     struct beat__arena_block *free_next;           // free stack link
     struct beat__arena_block *all_prev, *all_next; // every block; the lock holder's
+    struct beat__arena_block *ring_next;           // the owner's next block (ring blocks)
 } beat__arena_block;
+
+// The ring's consumer cursor holds this much of its block's pending count.
+#define BEAT__ARENA_RING_REF 1u
 
 // The records of a block start on the line after its header: the pending
 // count, written by consumers, has its line to itself.
@@ -86,6 +115,15 @@ typedef struct beat__submit_arena {
     // Set once by a lock holder, then read by every outside submitter.
     void *owner BEAT__ALIGNED(BEAT_CACHELINE); // the owning thread's tag, NULL = none yet
     beat__arena_cursor own; // the owner's: taken by the owner, refilled under the lock
+    uint64_t own_published; // the owner's copy of published (owner only)
+    uint32_t asym; // 1: parkers call membarrier, publishers do not fence (set at init; relaxed)
+    // The ring. published: records the owner has published (owner stores,
+    // release). The rest belongs to the NORMAL queue's lock holder, except
+    // first (set once by the owner, release) and consumed (read by waiters).
+    uint64_t published BEAT__ALIGNED(BEAT_CACHELINE);
+    beat__arena_block *first BEAT__ALIGNED(BEAT_CACHELINE); // the owner's first block
+    beat__arena_cursor ring; // the next record to consume (block NULL: first's record 0)
+    uint64_t consumed;       // records consumed (release store)
     beat__arena_block *free_top BEAT__ALIGNED(BEAT_CACHELINE); // recycled blocks
 } beat__submit_arena;
 
@@ -99,6 +137,7 @@ BEAT__PRIVATE void beat__arena_init(beat__submit_arena *a)
 {
     memset(a, 0, sizeof *a);
     a->shared.next = a->own.next = BEAT__ARENA_RECORDS; // the first take gets a block
+    a->asym = (uint32_t)beat__membarrier_setup();
 }
 
 BEAT__INLINE beat__task *beat__arena_record(beat__arena_block *b, uint32_t i)
@@ -106,9 +145,10 @@ BEAT__INLINE beat__task *beat__arena_record(beat__arena_block *b, uint32_t i)
     return (beat__task *)(void *)((unsigned char *)b + BEAT_CACHELINE) + i;
 }
 
-// Lock holder: a block to hand out from, recycled or new, or NULL.
-BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
-                                                       const beat_allocator *allocator)
+// Lock holder: a block to hand out from, recycled or new, or NULL. extra:
+// added to its pending count (BEAT__ARENA_RING_REF for a ring block).
+BEAT__PRIVATE beat__arena_block *
+beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, uint32_t extra)
 {
     // Acquire: pairs with the release push, so the consumers' last reads
     // and writes of the block's records happen before we rewrite them.
@@ -131,9 +171,11 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
             a->all->all_prev = b;
         a->all = b;
     }
-    // Relaxed: no record of b is out, so no consumer touches the count
-    // until a record is published by the queue's release.
-    beat__atomic_store_u64(&b->pending, BEAT__ARENA_RECORDS, BEAT__MO_RELAXED);
+    // Relaxed: no record of b is out, so no consumer touches the count or
+    // the link until a record is published by a release (the queue's push,
+    // or the ring's count after the link that leads to b).
+    beat__atomic_store_u64(&b->pending, BEAT__ARENA_RECORDS + extra, BEAT__MO_RELAXED);
+    beat__atomic_store_ptr((void **)&b->ring_next, NULL, BEAT__MO_RELAXED);
     return b;
 }
 
@@ -141,9 +183,38 @@ BEAT__PRIVATE beat__arena_block *beat__arena_block_get(beat__submit_arena *a,
 // distinct for every live thread.
 BEAT__INLINE void *beat__thread_tag(void) { return (void *)&beat__current; }
 
+// Lock holder: gives c a new block when its own is used up (its consumers
+// recycle that one), linking the owner's into the ring. Returns the block,
+// or NULL when none can be had.
+BEAT__PRIVATE beat__arena_block *beat__arena_cursor_refill(beat__submit_arena *a,
+                                                           const beat_allocator *allocator,
+                                                           beat__arena_cursor *c)
+{
+    int ring = c == &a->own;
+    beat__arena_block *fresh = beat__arena_block_get(a, allocator, ring ? BEAT__ARENA_RING_REF : 0);
+    if (fresh == NULL)
+        return NULL;
+    beat__arena_block *used =
+        (beat__arena_block *)beat__atomic_load_ptr((void **)&c->block, BEAT__MO_RELAXED);
+    if (ring && used != NULL) {
+        // Release: the consumer that follows the link (after the acquire of
+        // a count that includes fresh's first record) sees its reset.
+        beat__atomic_store_ptr((void **)&used->ring_next, fresh, BEAT__MO_RELEASE);
+    } else if (ring) {
+        beat__atomic_store_ptr((void **)&a->first, fresh, BEAT__MO_RELEASE);
+        // Once, before the first publish: a parker that read first as NULL
+        // (and so skipped membarrier) has its sleeper count seen by every
+        // later check of ours (see beat__arena_ring_parker_fence).
+        beat__fence_seq_cst();
+    }
+    beat__atomic_store_ptr((void **)&c->block, fresh, BEAT__MO_RELAXED);
+    return fresh;
+}
+
 // The next record of c and its block (*block), from a new block when c's
-// is used up (its consumers recycle that one), or NULL when no block can be
-// had. The lock holder, or the owner on its own cursor while records are left.
+// is used up, or NULL when no block can be had. The lock holder, or the
+// owner on its own cursor while records are left. Inline: the owner's
+// submit stays without a call (a call here cost it about 1 ns).
 BEAT__INLINE beat__task *beat__arena_cursor_take(beat__submit_arena *a,
                                                  const beat_allocator *allocator,
                                                  beat__arena_cursor *c, beat__arena_block **block)
@@ -151,11 +222,10 @@ BEAT__INLINE beat__task *beat__arena_cursor_take(beat__submit_arena *a,
     uint32_t i = beat__atomic_load_u32(&c->next, BEAT__MO_RELAXED);
     beat__arena_block *b =
         (beat__arena_block *)beat__atomic_load_ptr((void **)&c->block, BEAT__MO_RELAXED);
-    if (i == BEAT__ARENA_RECORDS) {
-        b = beat__arena_block_get(a, allocator);
+    if (BEAT__UNLIKELY(i == BEAT__ARENA_RECORDS)) {
+        b = beat__arena_cursor_refill(a, allocator, c);
         if (b == NULL)
             return NULL;
-        beat__atomic_store_ptr((void **)&c->block, b, BEAT__MO_RELAXED);
         i = 0;
     }
     beat__atomic_store_u32(&c->next, i + 1, BEAT__MO_RELAXED);
@@ -165,29 +235,104 @@ BEAT__INLINE beat__task *beat__arena_cursor_take(beat__submit_arena *a,
 
 // Any thread: an unused record and its block (*block), or NULL when another
 // submitter holds the lock or no block can be allocated. The record is not
-// counted in the pool's jobs (see "Counted on claim").
+// counted in the pool's jobs (see "Counted on claim"). ring: the record is
+// bound for the NORMAL queue, so it may be the owner's; then *owned is 1
+// and the caller must publish it (beat__arena_publish) once it is filled,
+// before the owner takes another. Otherwise *owned is 0 and the record
+// goes through an injection queue's list.
 BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_allocator *allocator,
-                                           beat__arena_block **block)
+                                           int ring, beat__arena_block **block, int *owned)
 {
     void *me = beat__thread_tag();
     // Relaxed: owner is written once, by a lock holder, and compared here
     // with our own tag, which only we can have written. The owner's cursor
     // is written by the owner alone (by a lock holder of the owner, below).
-    int owner = beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me;
+    int owner = ring && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me;
+    *owned = owner;
     if (owner &&
         BEAT__LIKELY(beat__atomic_load_u32(&a->own.next, BEAT__MO_RELAXED) < BEAT__ARENA_RECORDS))
         return beat__arena_cursor_take(a, allocator, &a->own, block); // no new block: no lock
+    *owned = 0;
     // The lock hands over the shared cursor, the block list and the free
-    // stack's pop, and makes the first taker the owner.
+    // stack's pop, and makes the first taker of a ring record the owner.
     if (!beat__spin_trylock(&a->lock))
         return NULL;
-    if (!owner && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == NULL) {
+    if (ring && !owner && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == NULL) {
         beat__atomic_store_ptr(&a->owner, me, BEAT__MO_RELAXED);
         owner = 1;
     }
     beat__task *t = beat__arena_cursor_take(a, allocator, owner ? &a->own : &a->shared, block);
     beat__spin_unlock(&a->lock);
+    *owned = owner && t != NULL;
     return t;
+}
+
+// Owner, after filling the record it took last: hands it to the consumers.
+BEAT__INLINE void beat__arena_publish(beat__submit_arena *a)
+{
+    // Relaxed load and store of the owner's own copy: it is the only writer,
+    // and the shared count's line may be in a consumer's cache.
+    uint64_t n = beat__atomic_load_u64(&a->own_published, BEAT__MO_RELAXED) + 1;
+    beat__atomic_store_u64(&a->own_published, n, BEAT__MO_RELAXED);
+    // Release: a consumer whose acquire load reads n sees the record's
+    // fields and the link to its block.
+    beat__atomic_store_u64(&a->published, n, BEAT__MO_RELEASE);
+}
+
+// Any thread: 1 when the ring may hold a record not consumed yet. Consumed
+// is read before published, and never passes it, so a record published and
+// not consumed while both are read is seen. Acquire: a consumer or a
+// waiter that goes on to read the records or the lock sees them current.
+BEAT__INLINE int beat__arena_ring_maybe_nonempty(beat__submit_arena *a)
+{
+    uint64_t consumed = beat__atomic_load_u64(&a->consumed, BEAT__MO_ACQUIRE);
+    return beat__atomic_load_u64(&a->published, BEAT__MO_ACQUIRE) != consumed;
+}
+
+// A worker about to park, after counting itself in idle_sleepers and its
+// fence, before it looks for work: the heavy side of the ring's wake
+// pairing (see "The owner's ring"). Free until an owner has a ring.
+BEAT__PRIVATE void beat__arena_ring_parker_fence(beat__submit_arena *a)
+{
+    // Seq_cst: pairs with the owner's fence after it sets first. Reading
+    // NULL here puts our sleeper count before that fence, so every check of
+    // idle_sleepers the owner makes after it sees us.
+    if (beat__atomic_load_u32(&a->asym, BEAT__MO_RELAXED) &&
+        beat__atomic_load_ptr((void **)&a->first, BEAT__MO_SEQ_CST) != NULL)
+        beat__membarrier();
+}
+
+BEAT__PRIVATE void beat__arena_flush(beat__submit_arena *a, beat__arena_tally *tally);
+
+// Lock holder of the NORMAL injection queue: the owner's next published
+// record, or NULL when every published record has been consumed.
+BEAT__PRIVATE beat__task *beat__arena_ring_pop(beat__submit_arena *a)
+{
+    uint64_t consumed = beat__atomic_load_u64(&a->consumed, BEAT__MO_RELAXED); // ours
+    // Acquire: pairs with the owner's release of the count, which follows
+    // the record's fields and the link (or first) that leads to its block.
+    if (beat__atomic_load_u64(&a->published, BEAT__MO_ACQUIRE) == consumed)
+        return NULL;
+    beat__arena_block *b = a->ring.block;
+    uint32_t i = a->ring.next;
+    if (b == NULL) {
+        b = (beat__arena_block *)beat__atomic_load_ptr((void **)&a->first, BEAT__MO_RELAXED);
+        i = 0;
+    } else if (i == BEAT__ARENA_RECORDS) {
+        beat__arena_block *next =
+            (beat__arena_block *)beat__atomic_load_ptr((void **)&b->ring_next, BEAT__MO_RELAXED);
+        beat__arena_tally leave = {b, BEAT__ARENA_RING_REF}; // after our last read of b
+        beat__arena_flush(a, &leave);
+        b = next;
+        i = 0;
+    }
+    a->ring.block = b;
+    a->ring.next = i + 1;
+    // Release: a waiter that sees the record consumed reads the lock after
+    // it and so sees it held, or released after the claim's count
+    // (beat__jobs_state), as with the list's head.
+    beat__atomic_store_u64(&a->consumed, consumed + 1, BEAT__MO_RELEASE);
+    return beat__arena_record(b, i);
 }
 
 // Consumer: subtracts the tally from its block, recycling the block when
@@ -261,5 +406,5 @@ BEAT__PRIVATE void beat__arena_destroy(beat__submit_arena *a, const beat_allocat
         beat__free(allocator, b, BEAT__ARENA_BLOCK_BYTES, BEAT_CACHELINE);
     }
     a->all = NULL;
-    a->shared.block = a->own.block = NULL;
+    a->shared.block = a->own.block = a->ring.block = a->first = NULL;
 }

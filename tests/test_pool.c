@@ -531,25 +531,56 @@ static void set_flag_job(beat_ctx *ctx, void *arg)
     __atomic_store_n((unsigned *)arg, 1u, __ATOMIC_RELEASE);
 }
 
-// A single outside submit wakes a parker without a fence of its own (the
-// queue's exchange pairs with the park's recheck of the tail, see
-// beat__idle_notify_pushed). Each round lands a submit at a random point of
-// the workers' way from busy to parked (0-400 us after the last job, around
-// and past a 1-20 us spin window) and waits for the job by polling a flag,
-// not through beat_pool_wait, so only the workers' park and wake are
-// exercised: a lost wake leaves the job queued with every worker asleep,
-// reported after 5 s.
+static void *submit_one_job(void *arg)
+{
+    unsigned count = 0;
+    beat_pool *pool = (beat_pool *)arg;
+    if (beat_submit(pool, count_job, &count) == BEAT_OK)
+        beat_pool_wait(pool);
+    return NULL;
+}
+
+// How the racing submits below are published.
+enum { RACE_RING_MEMBARRIER, RACE_RING_FENCE, RACE_LIST, RACE_MODES };
+static const char *const race_mode_names[RACE_MODES] = {
+    "owner's ring, parkers' membarrier", "owner's ring, publisher's fence", "queue list"};
+
+// A single outside submit wakes a parker without a fence of its own: the
+// queue's exchange pairs with the park's recheck of the tail (see
+// beat__idle_notify_pushed), and the ring's publish with the parker's
+// membarrier (beat__idle_notify_published); where membarrier is refused the
+// publisher fences, which RACE_RING_FENCE forces. Each round lands a submit
+// at a random point of the workers' way from busy to parked (0-400 us after
+// the last job, around and past a 1-20 us spin window) and waits for the
+// job by polling a flag, not through beat_pool_wait, so only the workers'
+// park and wake are exercised: a lost wake leaves the job queued with every
+// worker asleep, reported after 5 s.
 static void a_submit_racing_the_workers_park_always_wakes_one(void)
 {
-    const unsigned rounds = BT_SCALE(8000u, 1000u);
+    const unsigned rounds = BT_SCALE(4000u, 500u);
     static const unsigned workers[] = {1, 2, 3};
     uint64_t rng = 0x9E3779B97F4A7C15u;
-    for (size_t w = 0; w < sizeof workers / sizeof workers[0]; w++) {
+    for (size_t m = 0; m < RACE_MODES * (sizeof workers / sizeof workers[0]); m++) {
+        unsigned mode = (unsigned)(m / (sizeof workers / sizeof workers[0]));
+        size_t w = m % (sizeof workers / sizeof workers[0]);
         beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
         cfg.workers = workers[w];
         cfg.spin_us = 1; // spin windows of 1-20 us: most rounds find the workers parked
         beat_pool *pool = NULL;
         CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+        if (mode == RACE_RING_MEMBARRIER && !__atomic_load_n(&pool->arena.asym, __ATOMIC_RELAXED)) {
+            bt_note("membarrier refused here: the fence mode covers the ring");
+            beat_pool_destroy(pool);
+            continue;
+        }
+        if (mode == RACE_RING_FENCE)
+            __atomic_store_n(&pool->arena.asym, 0u, __ATOMIC_RELAXED); // as where it is refused
+        if (mode == RACE_LIST) { // another thread owns the arena, so ours go to the list
+            pthread_t owner;
+            pthread_create(&owner, NULL, submit_one_job, pool);
+            pthread_join(owner, NULL);
+        }
+        uint64_t published = __atomic_load_n(&pool->arena.published, __ATOMIC_RELAXED);
         beat_stats st;
         CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
         uint64_t parks_before = st.parks;
@@ -567,15 +598,18 @@ static void a_submit_racing_the_workers_park_always_wakes_one(void)
                 sched_yield();
             if (!__atomic_load_n(&flag, __ATOMIC_ACQUIRE)) {
                 CHECK_MSG(0,
-                          "round %u, %u workers: a job submitted to an idle pool did not run "
+                          "round %u, %u workers, %s: a job submitted to an idle pool did not run "
                           "within 5 s (lost wake)",
-                          i, workers[w]);
+                          i, workers[w], race_mode_names[mode]);
                 break;
             }
             beat_pool_wait(pool); // the job's end, so the flag's storage may go
         }
+        // Every submit of ours went the way the mode says.
+        published = __atomic_load_n(&pool->arena.published, __ATOMIC_RELAXED) - published;
+        CHECK_EQ(published, mode == RACE_LIST ? (uint64_t)0 : (uint64_t)rounds);
         CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
-        bt_note("%u workers: %u rounds, %llu parks", workers[w], rounds,
+        bt_note("%u workers, %s: %u rounds, %llu parks", workers[w], race_mode_names[mode], rounds,
                 (unsigned long long)(st.parks - parks_before));
         beat_pool_destroy(pool);
     }
@@ -1181,16 +1215,19 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
     beat__arena_tally tally = {NULL, 0};
     beat__arena_block *first = NULL, *b = NULL;
     beat__task *prev = NULL;
+    int owned = 1;
+    // Records not bound for the ring (ring 0): the shared cursor's.
     for (unsigned i = 0; i < BEAT__ARENA_RECORDS + 2; i++) {
-        beat__task *t = beat__arena_take(&a, &default_allocator, &b);
-        CHECK(t != NULL);
+        beat__task *t = beat__arena_take(&a, &default_allocator, 0, &b, &owned);
+        CHECK(t != NULL && !owned);
         if (i == 0)
             first = b;
         if (i > 0 && i < BEAT__ARENA_RECORDS)
-            CHECK(t == prev + 1);                                    // address order within a block
-        CHECK(b == (i < BEAT__ARENA_RECORDS ? first : a.own.block)); // we own them
+            CHECK(t == prev + 1); // address order within a block
+        CHECK(b == (i < BEAT__ARENA_RECORDS ? first : a.shared.block));
         prev = t;
     }
+    CHECK(a.owner == NULL); // only a ring record makes an owner
     CHECK(b != first);
     CHECK_EQ(arena_blocks(a.all, 0), 2u);
     // Retire the first block's records but one: nothing is recycled yet.
@@ -1212,7 +1249,7 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
     // and once it is full the recycled first block is handed out again.
     beat__task *t = NULL;
     for (unsigned i = BEAT__ARENA_RECORDS + 2; i <= 2 * BEAT__ARENA_RECORDS; i++)
-        t = beat__arena_take(&a, &default_allocator, &b);
+        t = beat__arena_take(&a, &default_allocator, 0, &b, &owned);
     CHECK(b == first);
     CHECK(t == beat__arena_record(first, 0));
     CHECK(a.free_top == NULL);
@@ -1289,19 +1326,20 @@ typedef struct arena_taker {
     beat__submit_arena *arena;
     beat__task *record;
     beat__arena_block *block;
+    int owned;
 } arena_taker;
 
 static void *take_one_record(void *arg)
 {
     arena_taker *t = (arena_taker *)arg;
-    t->record = beat__arena_take(t->arena, &default_allocator, &t->block);
+    t->record = beat__arena_take(t->arena, &default_allocator, 1, &t->block, &t->owned);
     return NULL;
 }
 
-// Takes one record on a new thread (not the arena's owner).
+// Takes one ring-bound record on a new thread (not the arena's owner).
 static arena_taker take_on_another_thread(beat__submit_arena *a)
 {
-    arena_taker t = {a, NULL, NULL};
+    arena_taker t = {a, NULL, NULL, 1};
     pthread_t thread;
     pthread_create(&thread, NULL, take_one_record, &t);
     pthread_join(thread, NULL);
@@ -1313,28 +1351,126 @@ static void the_first_outside_taker_owns_a_block_and_the_others_share_one(void)
     beat__submit_arena a;
     beat__arena_init(&a);
     beat__arena_block *b = NULL;
+    int owned = 0;
     CHECK(a.owner == NULL);
-    beat__task *t0 = beat__arena_take(&a, &default_allocator, &b);
-    CHECK(t0 != NULL);
+    beat__task *t0 = beat__arena_take(&a, &default_allocator, 1, &b, &owned);
+    CHECK(t0 != NULL && owned);
     CHECK(a.owner == beat__thread_tag());
     CHECK(b == a.own.block && t0 == beat__arena_record(b, 0));
     // The owner takes without the lock: one held by another does not stop it.
     CHECK(beat__spin_trylock(&a.lock));
-    CHECK(beat__arena_take(&a, &default_allocator, &b) == t0 + 1);
+    CHECK(beat__arena_take(&a, &default_allocator, 1, &b, &owned) == t0 + 1 && owned);
     // Another thread gets nothing while the lock is held...
     arena_taker other = take_on_another_thread(&a);
-    CHECK(other.record == NULL);
+    CHECK(other.record == NULL && !other.owned);
     beat__spin_unlock(&a.lock);
     // ...and otherwise the records of the shared block, in order.
     other = take_on_another_thread(&a);
     CHECK(other.block != NULL && other.block == a.shared.block && other.block != a.own.block);
-    CHECK(other.record == beat__arena_record(other.block, 0));
+    CHECK(other.record == beat__arena_record(other.block, 0) && !other.owned);
     other = take_on_another_thread(&a);
     CHECK(other.record == beat__arena_record(a.shared.block, 1));
     CHECK(a.owner == beat__thread_tag()); // ownership stays
-    CHECK(beat__arena_take(&a, &default_allocator, &b) == t0 + 2);
+    CHECK(beat__arena_take(&a, &default_allocator, 1, &b, &owned) == t0 + 2 && owned);
+    // The owner's records not bound for the ring come from the shared block.
+    CHECK(beat__arena_take(&a, &default_allocator, 0, &b, &owned) ==
+              beat__arena_record(a.shared.block, 2) &&
+          !owned);
     CHECK_EQ(arena_blocks(a.all, 0), 2u);
     beat__arena_destroy(&a, &default_allocator);
+}
+
+// The owner's records reach the consumers through its ring, in the order
+// taken, across a block boundary; the ring's cursor keeps a block from
+// recycling until it has moved past it.
+static void the_owners_ring_hands_its_records_over_in_order(void)
+{
+    beat__submit_arena a;
+    beat__arena_init(&a);
+    beat__inject q;
+    beat__inject_init(&q);
+    q.ring = &a;
+    CHECK(!beat__inject_maybe_nonempty(&q));
+    CHECK(beat__inject_pop_locked(&q) == NULL);
+    const unsigned n = BEAT__ARENA_RECORDS + 5;
+    beat__task *taken[BEAT__ARENA_RECORDS + 5];
+    beat__arena_block *blocks[BEAT__ARENA_RECORDS + 5];
+    int owned = 0;
+    for (unsigned i = 0; i < n; i++) {
+        taken[i] = beat__arena_take(&a, &default_allocator, 1, &blocks[i], &owned);
+        CHECK(taken[i] != NULL && owned);
+        beat__task_init(taken[i], count_job, NULL, (beat_counter *)(void *)blocks[i],
+                        BEAT__TASK_ARENA | BEAT__TASK_JOB | BEAT__TASK_UNCOUNTED);
+        // Taken, not yet published: the consumers see nothing of it (but
+        // records 1.. published before it, not consumed here).
+        CHECK_EQ(beat__inject_maybe_nonempty(&q), i >= 2 ? 1 : 0);
+        beat__arena_publish(&a);
+        CHECK(beat__inject_maybe_nonempty(&q));
+        if (i == 0) { // consumed at once: the ring is empty again
+            CHECK(beat__inject_pop_locked(&q) == taken[0]);
+            CHECK(!beat__inject_maybe_nonempty(&q));
+        }
+    }
+    CHECK(blocks[0] == a.first && blocks[n - 1] != blocks[0]);
+    CHECK(blocks[0]->ring_next == blocks[n - 1]); // linked before its first record went out
+    for (unsigned i = 1; i < n; i++) {
+        beat__task *t = beat__inject_pop_locked(&q);
+        CHECK(t == taken[i]);
+        if (t != taken[i])
+            break;
+        CHECK((t->flags & BEAT__TASK_UNCOUNTED) == 0); // counted on claim
+    }
+    CHECK(beat__inject_pop_locked(&q) == NULL);
+    CHECK(!beat__inject_maybe_nonempty(&q));
+    CHECK_EQ(q.claimed, n);
+    CHECK_EQ(a.consumed, (uint64_t)n);
+    // Retiring every record: the first block, which the cursor has left,
+    // is recycled; the second keeps the cursor's count.
+    beat__arena_tally tally = {NULL, 0};
+    for (unsigned i = 0; i < n; i++)
+        beat__arena_retire(&a, &tally, blocks[i]);
+    beat__arena_flush(&a, &tally);
+    CHECK(a.free_top == blocks[0]);
+    CHECK_EQ(blocks[n - 1]->pending,
+             (uint64_t)(BEAT__ARENA_RECORDS - 5) + BEAT__ARENA_RING_REF); // 5 out, 401 to come
+    beat__arena_destroy(&a, &default_allocator);
+}
+
+static void count_high(beat_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    __atomic_fetch_add((unsigned *)arg, 1u, __ATOMIC_RELAXED);
+}
+
+// The owner's NORMAL submits are published through the ring; its other
+// submits (another priority, deferrable) and other threads' go through
+// the queues' lists. Every job runs once either way.
+static void only_the_owners_normal_submits_use_its_ring(void)
+{
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    const unsigned n = BT_SCALE(3000u, 600u);
+    unsigned count = 0, other = 0;
+    for (unsigned i = 0; i < n; i++)
+        CHECK_EQ(beat_submit(pool, count_job, &count), BEAT_OK);
+    beat_pool_wait(pool);
+    CHECK_EQ(count, n);
+    CHECK(pool->arena.owner == beat__thread_tag());
+    CHECK_EQ(pool->arena.published, (uint64_t)n);
+    CHECK_EQ(pool->arena.consumed, (uint64_t)n);
+    for (unsigned i = 0; i < n; i++) {
+        CHECK_EQ(beat_submit_deferrable(pool, count_high, &other), BEAT_OK);
+#if BEAT_PRIORITIES > 1
+        CHECK_EQ(beat_submit_priority(pool, BEAT_PRIORITY_HIGH, count_high, &other), BEAT_OK);
+#endif
+    }
+    pthread_t thread;
+    pthread_create(&thread, NULL, submit_one_job, pool);
+    pthread_join(thread, NULL);
+    beat_pool_wait(pool);
+    CHECK_EQ(pool->arena.published, (uint64_t)n); // none of these
+    CHECK_EQ(other, BEAT_PRIORITIES > 1 ? 2 * n : n);
+    beat_pool_destroy(pool);
 }
 
 static void note_ran(beat_ctx *ctx, void *arg)
@@ -1539,6 +1675,8 @@ int main(int argc, char **argv)
         BT_CASE(an_outside_waiter_with_the_default_spin_stops_parking_on_300us_calls),
         BT_CASE(a_tally_recycles_a_block_when_its_last_record_is_retired),
         BT_CASE(the_first_outside_taker_owns_a_block_and_the_others_share_one),
+        BT_CASE(the_owners_ring_hands_its_records_over_in_order),
+        BT_CASE(only_the_owners_normal_submits_use_its_ring),
         BT_CASE(a_job_waiting_to_be_claimed_uncounted_still_holds_up_a_wait),
         BT_CASE(a_parked_pool_wait_is_not_woken_between_two_claims),
         BT_CASE(a_wait_returns_while_the_thread_that_submitted_lives_on),

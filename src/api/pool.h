@@ -467,7 +467,10 @@ BEAT_API uint64_t beat_counter_pending(const beat_counter *c);
 // thread through a lock-free injection queue, with a record taken in address
 // order from the pool's submit arena (manual: "No allocation in steady
 // state"). The first outside thread to submit gets arena records of its
-// own, without a lock; others share a try-locked block. Errors: INVALID_ARGUMENT,
+// own, without a lock, and publishes them with a plain store: on Linux
+// with membarrier(2) (4.14 and later) such a submit has no locked
+// instruction at all, and a worker about to park pays for the pairing
+// instead. Others share a try-locked block. Errors: INVALID_ARGUMENT,
 // OUT_OF_MEMORY (the job is not queued), SHUTDOWN (after beat_pool_destroy
 // has started; reported with checks, rule submit-after-destroy), FORKED
 // (in a child of fork(); see "Fork").
