@@ -8367,7 +8367,9 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 // can miss the other's (store buffering). The parker's side runs rarely,
 // so it takes the whole fence: membarrier (beat__membarrier in platform.c)
 // makes the publisher's store visible, or its later load see the sleeper.
-// Where membarrier is refused, the publisher fences instead (asym == 0).
+// It does so only while the owner is active (from its first publish to
+// its next beat_pool_wait; the first publish fences once). Where
+// membarrier is refused, the publisher fences instead (asym == 0).
 //
 // A record names its block in its counter field (BEAT__TASK_ARENA; jobs
 // have no counter). Blocks are freed by beat__arena_destroy, and blocks on
@@ -8408,7 +8410,8 @@ typedef struct beat__submit_arena {
     void *owner BEAT__ALIGNED(BEAT_CACHELINE); // the owning thread's tag, NULL = none yet
     beat__arena_cursor own; // the owner's: taken by the owner, refilled under the lock
     uint64_t own_published; // the owner's copy of published (owner only)
-    uint32_t asym; // 1: parkers call membarrier, publishers do not fence (set at init; relaxed)
+    uint32_t asym;   // 1: parkers call membarrier, publishers do not fence (set at init; relaxed)
+    uint32_t active; // 1 from the owner's first publish to its next beat_pool_wait (owner writes)
     // The ring. published: records the owner has published (owner stores,
     // release). The rest belongs to the NORMAL queue's lock holder, except
     // first (set once by the owner, release) and consumed (read by waiters).
@@ -8416,6 +8419,7 @@ typedef struct beat__submit_arena {
     beat__arena_block *first BEAT__ALIGNED(BEAT_CACHELINE); // the owner's first block
     beat__arena_cursor ring; // the next record to consume (block NULL: first's record 0)
     uint64_t consumed;       // records consumed (release store)
+    uint64_t seen;           // published as the lock holder last read it
     beat__arena_block *free_top BEAT__ALIGNED(BEAT_CACHELINE); // recycled blocks
 } beat__submit_arena;
 
@@ -8494,10 +8498,6 @@ BEAT__PRIVATE beat__arena_block *beat__arena_cursor_refill(beat__submit_arena *a
         beat__atomic_store_ptr((void **)&used->ring_next, fresh, BEAT__MO_RELEASE);
     } else if (ring) {
         beat__atomic_store_ptr((void **)&a->first, fresh, BEAT__MO_RELEASE);
-        // Once, before the first publish: a parker that read first as NULL
-        // (and so skipped membarrier) has its sleeper count seen by every
-        // later check of ours (see beat__arena_ring_parker_fence).
-        beat__fence_seq_cst();
     }
     beat__atomic_store_ptr((void **)&c->block, fresh, BEAT__MO_RELAXED);
     return fresh;
@@ -8562,6 +8562,12 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
 // Owner, after filling the record it took last: hands it to the consumers.
 BEAT__INLINE void beat__arena_publish(beat__submit_arena *a)
 {
+    // The first publish since the owner's last wait turns the parkers'
+    // membarrier on, with a fence of ours (beat__arena_ring_parker_fence).
+    if (BEAT__UNLIKELY(!beat__atomic_load_u32(&a->active, BEAT__MO_RELAXED))) {
+        beat__atomic_store_u32(&a->active, 1, BEAT__MO_RELAXED);
+        beat__fence_seq_cst();
+    }
     // Relaxed load and store of the owner's own copy: it is the only writer,
     // and the shared count's line may be in a consumer's cache.
     uint64_t n = beat__atomic_load_u64(&a->own_published, BEAT__MO_RELAXED) + 1;
@@ -8583,15 +8589,31 @@ BEAT__INLINE int beat__arena_ring_maybe_nonempty(beat__submit_arena *a)
 
 // A worker about to park, after counting itself in idle_sleepers and its
 // fence, before it looks for work: the heavy side of the ring's wake
-// pairing (see "The owner's ring"). Free until an owner has a ring.
+// pairing (see "The owner's ring"), paid only while the owner publishes.
+// membarrier interrupts every CPU that runs a thread of this process, so
+// it is not made while the owner waits (beat__arena_owner_waits) or before
+// it ever published.
 BEAT__PRIVATE void beat__arena_ring_parker_fence(beat__submit_arena *a)
 {
-    // Seq_cst: pairs with the owner's fence after it sets first. Reading
-    // NULL here puts our sleeper count before that fence, so every check of
-    // idle_sleepers the owner makes after it sees us.
+    // Acquire, after our fence: reading 0 means either a clear by the
+    // owner's wait (release: its publishes before it are visible to our
+    // search) or a value from before its next first publish, whose fence
+    // then comes after ours, so its checks of idle_sleepers see us.
     if (beat__atomic_load_u32(&a->asym, BEAT__MO_RELAXED) &&
-        beat__atomic_load_ptr((void **)&a->first, BEAT__MO_SEQ_CST) != NULL)
+        beat__atomic_load_u32(&a->active, BEAT__MO_ACQUIRE))
         beat__membarrier();
+}
+
+// The calling thread is about to wait for the pool's jobs: if it is the
+// owner, it publishes nothing until it returns, so parkers need not
+// membarrier meanwhile; its next publish turns them back on.
+BEAT__PRIVATE void beat__arena_owner_waits(beat__submit_arena *a)
+{
+    // Relaxed owner load (as in beat__arena_take). Release store: a parker
+    // that reads the 0 sees every record we published before it.
+    if (beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == beat__thread_tag() &&
+        beat__atomic_load_u32(&a->active, BEAT__MO_RELAXED))
+        beat__atomic_store_u32(&a->active, 0, BEAT__MO_RELEASE);
 }
 
 BEAT__PRIVATE void beat__arena_flush(beat__submit_arena *a, beat__arena_tally *tally);
@@ -8601,10 +8623,17 @@ BEAT__PRIVATE void beat__arena_flush(beat__submit_arena *a, beat__arena_tally *t
 BEAT__PRIVATE beat__task *beat__arena_ring_pop(beat__submit_arena *a)
 {
     uint64_t consumed = beat__atomic_load_u64(&a->consumed, BEAT__MO_RELAXED); // ours
-    // Acquire: pairs with the owner's release of the count, which follows
-    // the record's fields and the link (or first) that leads to its block.
-    if (beat__atomic_load_u64(&a->published, BEAT__MO_ACQUIRE) == consumed)
-        return NULL;
+    // The count's line is the owner's, written at every submit: read it
+    // again only when the records seen last are all consumed (one miss per
+    // take, not one per record). Acquire: pairs with the owner's release of
+    // the count, which follows the records' fields and the link (or first)
+    // that leads to their block.
+    if (consumed == a->seen) {
+        uint64_t published = beat__atomic_load_u64(&a->published, BEAT__MO_ACQUIRE);
+        if (published == consumed)
+            return NULL;
+        a->seen = published;
+    }
     beat__arena_block *b = a->ring.block;
     uint32_t i = a->ring.next;
     if (b == NULL) {
@@ -12757,6 +12786,7 @@ BEAT__PRIVATE void beat__pool_drain(beat_pool *pool)
 {
     // Seq_cst: pairs with the fence in beat__submit (see there).
     beat__atomic_fetch_add_u32(&pool->draining, 1, BEAT__MO_SEQ_CST);
+    beat__arena_owner_waits(&pool->arena);
     beat__deferred_release(pool);
     beat__outside_wait(pool, &pool->jobs);
     beat__atomic_fetch_sub_u32(&pool->draining, 1, BEAT__MO_RELAXED);

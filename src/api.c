@@ -246,6 +246,7 @@ BEAT__PRIVATE void beat__pool_drain(beat_pool *pool)
 {
     // Seq_cst: pairs with the fence in beat__submit (see there).
     beat__atomic_fetch_add_u32(&pool->draining, 1, BEAT__MO_SEQ_CST);
+    beat__arena_owner_waits(&pool->arena);
     beat__deferred_release(pool);
     beat__outside_wait(pool, &pool->jobs);
     beat__atomic_fetch_sub_u32(&pool->draining, 1, BEAT__MO_RELAXED);
