@@ -8369,7 +8369,8 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 // makes the publisher's store visible, or its later load see the sleeper.
 // It does so only while the owner is active (from its first publish to
 // its next beat_pool_wait; the first publish fences once). Where
-// membarrier is refused, the publisher fences instead (asym == 0).
+// membarrier is refused, or with BEAT_NO_MEMBARRIER, the publisher fences
+// instead (asym == 0).
 //
 // A record names its block in its counter field (BEAT__TASK_ARENA; jobs
 // have no counter). Blocks are freed by beat__arena_destroy, and blocks on
@@ -8433,7 +8434,11 @@ BEAT__PRIVATE void beat__arena_init(beat__submit_arena *a)
 {
     memset(a, 0, sizeof *a);
     a->shared.next = a->own.next = BEAT__ARENA_RECORDS; // the first take gets a block
+#ifdef BEAT_NO_MEMBARRIER
+    a->asym = 0; // the owner fences at every publish; parkers never interrupt other CPUs
+#else
     a->asym = (uint32_t)beat__membarrier_setup();
+#endif
 }
 
 BEAT__INLINE beat__task *beat__arena_record(beat__arena_block *b, uint32_t i)
