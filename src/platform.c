@@ -93,25 +93,20 @@ BEAT__PRIVATE void beat__futex_wake(uint32_t *word, int count)
 #define BEAT__MEMBARRIER_CMD_PRIVATE_EXPEDITED (1 << 3)
 #define BEAT__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED (1 << 4)
 
-// Registers the process for beat__membarrier (once; later calls repeat the
-// answer). Returns 1 when it can be used, 0 when the kernel, a seccomp
-// filter or an emulator (valgrind, some qemu) refuses it. Thread safety:
-// any thread; racing first calls both register, which is harmless.
+// Registers the process for beat__membarrier. Returns 1 when it can be
+// used, 0 when the kernel, a seccomp filter or an emulator (valgrind, some
+// qemu) refuses it. Registration belongs to the address space (kept across
+// fork, dropped by exec), so each pool registers at create: a few system
+// calls, and a pool created in a child of fork is covered. Thread safety:
+// any thread.
 BEAT__PRIVATE int beat__membarrier_setup(void)
 {
 #ifdef SYS_membarrier
-    static uint32_t state; // 0 unknown, 1 usable, 2 refused (relaxed atomic)
-    uint32_t known = beat__atomic_load_u32(&state, BEAT__MO_RELAXED);
-    if (known != 0)
-        return known == 1;
     long cmds = syscall(SYS_membarrier, BEAT__MEMBARRIER_CMD_QUERY, 0, 0);
-    int usable =
-        cmds >= 0 && (cmds & BEAT__MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0 &&
-        (cmds & BEAT__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0 &&
-        syscall(SYS_membarrier, BEAT__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 &&
-        syscall(SYS_membarrier, BEAT__MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
-    beat__atomic_store_u32(&state, usable ? 1u : 2u, BEAT__MO_RELAXED);
-    return usable;
+    return cmds >= 0 && (cmds & BEAT__MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0 &&
+           (cmds & BEAT__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) != 0 &&
+           syscall(SYS_membarrier, BEAT__MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0 &&
+           syscall(SYS_membarrier, BEAT__MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0;
 #else
     return 0;
 #endif
