@@ -254,11 +254,12 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
     // with our own tag, which only we can have written. The owner's cursor
     // is written by the owner alone (by a lock holder of the owner, below).
     int owner = ring && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me;
-    *owned = owner;
-    if (owner &&
-        BEAT__LIKELY(beat__atomic_load_u32(&a->own.next, BEAT__MO_RELAXED) < BEAT__ARENA_RECORDS))
-        return beat__arena_cursor_take(a, allocator, &a->own, block); // no new block: no lock
     *owned = 0;
+    if (owner &&
+        BEAT__LIKELY(beat__atomic_load_u32(&a->own.next, BEAT__MO_RELAXED) < BEAT__ARENA_RECORDS)) {
+        *owned = 1;
+        return beat__arena_cursor_take(a, allocator, &a->own, block); // no new block: no lock
+    }
     // The lock hands over the shared cursor, the block list and the free
     // stack's pop, and makes the first taker of a ring record the owner.
     if (!beat__spin_trylock(&a->lock))
