@@ -8621,9 +8621,12 @@ BEAT__PRIVATE void beat__arena_owner_waits(beat__submit_arena *a)
 BEAT__PRIVATE void beat__arena_flush(beat__submit_arena *a, beat__arena_tally *tally);
 
 // Lock holder of the NORMAL injection queue: the owner's next published
-// record, or NULL when every published record has been consumed.
-BEAT__PRIVATE beat__task *beat__arena_ring_pop(beat__submit_arena *a)
+// records, at most max and all in one block, so consecutive in memory.
+// Returns the first and sets *n to how many (the records are not read), or
+// returns NULL with *n = 0 when every published record has been consumed.
+BEAT__PRIVATE beat__task *beat__arena_ring_take(beat__submit_arena *a, uint32_t max, uint32_t *n)
 {
+    *n = 0;
     uint64_t consumed = beat__atomic_load_u64(&a->consumed, BEAT__MO_RELAXED); // ours
     // The count's line is the owner's, written at every submit: read it
     // again only when the records seen last are all consumed (one miss per
@@ -8649,12 +8652,18 @@ BEAT__PRIVATE beat__task *beat__arena_ring_pop(beat__submit_arena *a)
         b = next;
         i = 0;
     }
+    uint64_t k = a->seen - consumed;
+    if (k > max)
+        k = max;
+    if (k > BEAT__ARENA_RECORDS - i)
+        k = BEAT__ARENA_RECORDS - i;
     a->ring.block = b;
-    a->ring.next = i + 1;
-    // Release: a waiter that sees the record consumed reads the lock after
+    a->ring.next = i + (uint32_t)k;
+    // Release: a waiter that sees the records consumed reads the lock after
     // it and so sees it held, or released after the claim's count
     // (beat__jobs_state), as with the list's head.
-    beat__atomic_store_u64(&a->consumed, consumed + 1, BEAT__MO_RELEASE);
+    beat__atomic_store_u64(&a->consumed, consumed + k, BEAT__MO_RELEASE);
+    *n = (uint32_t)k;
     return beat__arena_record(b, i);
 }
 
@@ -8680,16 +8689,16 @@ BEAT__PRIVATE void beat__arena_flush(beat__submit_arena *a, beat__arena_tally *t
                                  BEAT__MO_RELAXED));
 }
 
-// Consumer, after copying a record's fields (the record may be reused once
-// the tally is flushed).
-BEAT__INLINE void beat__arena_retire(beat__submit_arena *a, beat__arena_tally *tally,
-                                     beat__arena_block *block)
+// Consumer, after its last read of n records of block (they may be reused
+// once the tally is flushed).
+BEAT__INLINE void beat__arena_retire_n(beat__submit_arena *a, beat__arena_tally *tally,
+                                       beat__arena_block *block, uint32_t n)
 {
     if (tally->block != block) {
         beat__arena_flush(a, tally);
         tally->block = block;
     }
-    tally->count++;
+    tally->count += n;
 }
 
 // Frees the blocks on the free stack (memory pressure); skipped while a
@@ -10258,13 +10267,25 @@ BEAT__PRIVATE beat__task *beat__inject_list_pop_locked(beat__inject *q)
     return head;
 }
 
+// Lock holder only: 1 when the list holds no task. A producer between its
+// exchange and its link counts as none yet (as in the pop above).
+BEAT__INLINE int beat__inject_list_empty_locked(beat__inject *q)
+{
+    // Relaxed: a hint; the pop that takes a task reads the link again
+    // with acquire.
+    return q->head == &q->stub &&
+           beat__atomic_load_ptr((void **)&q->stub.next, BEAT__MO_RELAXED) == NULL;
+}
+
 // Lock holder only: the list's oldest task, else the ring's next record,
 // or NULL (beat__inject_list_pop_locked).
 BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
 {
     beat__task *t = beat__inject_list_pop_locked(q);
-    if (t == NULL && q->ring != NULL)
-        t = beat__arena_ring_pop(q->ring);
+    if (t == NULL && q->ring != NULL) {
+        uint32_t n;
+        t = beat__arena_ring_take(q->ring, 1, &n);
+    }
     if (t != NULL && (t->flags & BEAT__TASK_UNCOUNTED)) { // ours now: count it before unlocking
         t->flags &= ~BEAT__TASK_UNCOUNTED;
         q->claimed++;
@@ -10525,12 +10546,75 @@ BEAT__PRIVATE unsigned beat__chain_length(const beat_ctx *ctx, const beat__task 
     return n >= BEAT__CHAIN_MAX ? BEAT__CHAIN_MAX : n < 2 ? 2u : (unsigned)n;
 }
 
+BEAT__INLINE void beat__task_call(beat_ctx *ctx, beat_fn fn, void *arg, uint32_t flags);
+
+// A chain of the ring's records, consecutive in one block: arg is the
+// first, whose next field names the record after the last. Every ring
+// record is a NORMAL job of the same block, with no counter, run as
+// beat__task_run would run it (the chain's own run has made ctx busy with
+// no counter running); what is the same for all of them is done once: the
+// priority, and the retiring and the job count, after the last.
+BEAT__PRIVATE void beat__chain_run_ring(beat_ctx *ctx, void *arg)
+{
+    beat__task *first = (beat__task *)arg, *end = first->next;
+    beat__arena_block *block = (beat__arena_block *)(void *)first->counter;
+    uint32_t n = (uint32_t)(end - first);
+#if BEAT_PRIORITIES > 1
+    uint32_t outer_prio = ctx->prio;
+    // Relaxed: thieves read it as a hint (see beat__steal_from).
+    beat__atomic_store_u32(&ctx->prio, (first->flags >> BEAT__TASK_PRIO_SHIFT) - 1,
+                           BEAT__MO_RELAXED);
+#endif
+    for (beat__task *t = first; t != end; t++)
+        beat__task_call(ctx, t->fn, t->arg, t->flags);
+#if BEAT_PRIORITIES > 1
+    beat__atomic_store_u32(&ctx->prio, outer_prio, BEAT__MO_RELAXED);
+#endif
+    BEAT__STAT_ADD(ctx, tasks, n);
+    // Retired after the last: until then the block's pending count holds
+    // them all, so none of the records is reused while we read it.
+    beat__arena_retire_n(&ctx->pool->arena, &ctx->arena_done, block, n);
+    if ((ctx->jobs_done += n) >= BEAT__JOBS_BATCH)
+        beat__jobs_flush(ctx);
+}
+
+// Lock holder, with the list empty: up to max of the ring's records as one
+// chain (beat__chain_run_ring), taken in one step. Of the records it
+// writes only the first (the chain's end) and reads none: they are
+// counted as claimed here, and each is read just before it runs, instead
+// of all of them now (a line each, from the submitter's cache) and again
+// then. Returns the chain, or NULL: then *single is a record popped as it
+// is when no chain record could be had, or NULL when the ring is empty.
+BEAT__PRIVATE beat__task *beat__chain_take_ring(beat_ctx *ctx, beat__inject *q, unsigned max,
+                                                beat__task **single)
+{
+    beat__task *chain = (beat__task *)beat_mempool_alloc(ctx->pool->tasks, &ctx->task_cache);
+    *single = NULL;
+    if (chain == NULL) {
+        *single = beat__inject_pop_locked(q);
+        return NULL;
+    }
+    uint32_t n;
+    beat__task *first = beat__arena_ring_take(q->ring, max, &n);
+    if (first == NULL) {
+        beat_mempool_free(ctx->pool->tasks, &ctx->task_cache, chain);
+        return NULL;
+    }
+    q->claimed += n; // every ring record is a job not yet counted
+    first->next = first + n;
+    beat__task_init(chain, beat__chain_run_ring, first, NULL, BEAT__TASK_POOLED | BEAT__TASK_CHAIN);
+    BEAT__STAT_ADD(ctx, chained, n);
+    return chain;
+}
+
 // Lock holder: pops up to max jobs into a chain behind a pooled record.
 // Returns the record, or NULL (nothing popped, or no record: then *single
 // is the one task popped, to be pushed as it is).
 BEAT__PRIVATE beat__task *beat__chain_take(beat_ctx *ctx, beat__inject *q, unsigned max,
                                            beat__task **single)
 {
+    if (q->ring != NULL && beat__inject_list_empty_locked(q))
+        return beat__chain_take_ring(ctx, q, max, single);
     *single = beat__inject_pop_locked(q);
     if (*single == NULL || !(((*single)->flags & BEAT__TASK_JOB)))
         return NULL;
@@ -11052,6 +11136,24 @@ BEAT__PRIVATE void beat__pressure_after_task(beat_ctx *ctx, uint64_t now)
     beat__pressure_tick(ctx, now != 0 ? now : beat__now_ns());
 }
 
+// Calls a task's function between the trace's and the profiler's hooks,
+// timed for the predictor when flags say so.
+BEAT__INLINE void beat__task_call(beat_ctx *ctx, beat_fn fn, void *arg, uint32_t flags)
+{
+    uint32_t traced = BEAT__TRACE_OPEN_TASK(ctx);
+#ifdef BEAT_PROFILE_BEGIN
+    BEAT_PROFILE_BEGIN(beat__fn_name(ctx->pool, fn), ctx->index);
+#endif
+    if (flags & BEAT__TASK_TIMED)
+        beat__pressure_after_task(ctx, beat__call_timed(ctx, fn, arg));
+    else
+        fn(ctx, arg);
+#ifdef BEAT_PROFILE_END
+    BEAT_PROFILE_END(ctx->index);
+#endif
+    BEAT__TRACE_CLOSE(ctx, traced, beat__trace_task_kind(flags, fn), fn, 0, 0);
+}
+
 // Runs t and retires it. The record is released before the call (its
 // fields are copied), and nothing touches the counter after its decrement.
 BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
@@ -11064,7 +11166,8 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
     if (flags & BEAT__TASK_POOLED) {
         beat_mempool_free(pool->tasks, &ctx->task_cache, t);
     } else if (flags & BEAT__TASK_ARENA) {
-        beat__arena_retire(&pool->arena, &ctx->arena_done, (beat__arena_block *)(void *)counter);
+        beat__arena_retire_n(&pool->arena, &ctx->arena_done, (beat__arena_block *)(void *)counter,
+                             1);
         counter = NULL;
     }
     beat__time_busy(ctx);
@@ -11076,22 +11179,9 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
         // Relaxed: thieves read it as a hint (see beat__steal_from).
         beat__atomic_store_u32(&ctx->prio, (flags >> BEAT__TASK_PRIO_SHIFT) - 1, BEAT__MO_RELAXED);
 #endif
-    uint32_t traced = BEAT__TRACE_OPEN_TASK(ctx);
-#ifdef BEAT_PROFILE_BEGIN
-    BEAT_PROFILE_BEGIN(beat__fn_name(pool, fn), ctx->index);
-#endif
-    if (flags & BEAT__TASK_TIMED) {
+    if (!(flags & BEAT__TASK_CHAIN))
         BEAT__STAT_ADD(ctx, tasks, 1);
-        beat__pressure_after_task(ctx, beat__call_timed(ctx, fn, arg));
-    } else {
-        if (!(flags & BEAT__TASK_CHAIN))
-            BEAT__STAT_ADD(ctx, tasks, 1);
-        fn(ctx, arg);
-    }
-#ifdef BEAT_PROFILE_END
-    BEAT_PROFILE_END(ctx->index);
-#endif
-    BEAT__TRACE_CLOSE(ctx, traced, beat__trace_task_kind(flags, fn), fn, 0, 0);
+    beat__task_call(ctx, fn, arg, flags);
     ctx->running = outer;
 #if BEAT_PRIORITIES > 1
     beat__atomic_store_u32(&ctx->prio, outer_prio, BEAT__MO_RELAXED);

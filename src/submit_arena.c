@@ -334,9 +334,12 @@ BEAT__PRIVATE void beat__arena_owner_waits(beat__submit_arena *a)
 BEAT__PRIVATE void beat__arena_flush(beat__submit_arena *a, beat__arena_tally *tally);
 
 // Lock holder of the NORMAL injection queue: the owner's next published
-// record, or NULL when every published record has been consumed.
-BEAT__PRIVATE beat__task *beat__arena_ring_pop(beat__submit_arena *a)
+// records, at most max and all in one block, so consecutive in memory.
+// Returns the first and sets *n to how many (the records are not read), or
+// returns NULL with *n = 0 when every published record has been consumed.
+BEAT__PRIVATE beat__task *beat__arena_ring_take(beat__submit_arena *a, uint32_t max, uint32_t *n)
 {
+    *n = 0;
     uint64_t consumed = beat__atomic_load_u64(&a->consumed, BEAT__MO_RELAXED); // ours
     // The count's line is the owner's, written at every submit: read it
     // again only when the records seen last are all consumed (one miss per
@@ -362,12 +365,18 @@ BEAT__PRIVATE beat__task *beat__arena_ring_pop(beat__submit_arena *a)
         b = next;
         i = 0;
     }
+    uint64_t k = a->seen - consumed;
+    if (k > max)
+        k = max;
+    if (k > BEAT__ARENA_RECORDS - i)
+        k = BEAT__ARENA_RECORDS - i;
     a->ring.block = b;
-    a->ring.next = i + 1;
-    // Release: a waiter that sees the record consumed reads the lock after
+    a->ring.next = i + (uint32_t)k;
+    // Release: a waiter that sees the records consumed reads the lock after
     // it and so sees it held, or released after the claim's count
     // (beat__jobs_state), as with the list's head.
-    beat__atomic_store_u64(&a->consumed, consumed + 1, BEAT__MO_RELEASE);
+    beat__atomic_store_u64(&a->consumed, consumed + k, BEAT__MO_RELEASE);
+    *n = (uint32_t)k;
     return beat__arena_record(b, i);
 }
 
@@ -393,16 +402,16 @@ BEAT__PRIVATE void beat__arena_flush(beat__submit_arena *a, beat__arena_tally *t
                                  BEAT__MO_RELAXED));
 }
 
-// Consumer, after copying a record's fields (the record may be reused once
-// the tally is flushed).
-BEAT__INLINE void beat__arena_retire(beat__submit_arena *a, beat__arena_tally *tally,
-                                     beat__arena_block *block)
+// Consumer, after its last read of n records of block (they may be reused
+// once the tally is flushed).
+BEAT__INLINE void beat__arena_retire_n(beat__submit_arena *a, beat__arena_tally *tally,
+                                       beat__arena_block *block, uint32_t n)
 {
     if (tally->block != block) {
         beat__arena_flush(a, tally);
         tally->block = block;
     }
-    tally->count++;
+    tally->count += n;
 }
 
 // Frees the blocks on the free stack (memory pressure); skipped while a

@@ -1239,15 +1239,15 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
     CHECK_EQ(arena_blocks(a.all, 0), 2u);
     // Retire the first block's records but one: nothing is recycled yet.
     for (unsigned i = 0; i + 1 < BEAT__ARENA_RECORDS; i++)
-        beat__arena_retire(&a, &tally, first);
+        beat__arena_retire_n(&a, &tally, first, 1);
     beat__arena_flush(&a, &tally);
     CHECK_EQ(first->pending, 1u);
     CHECK(a.free_top == NULL);
     // Its last record, then one of the second block: the change of block
     // subtracts the first block's tally, which recycles it.
-    beat__arena_retire(&a, &tally, first);
+    beat__arena_retire_n(&a, &tally, first, 1);
     CHECK(a.free_top == NULL); // still in the tally
-    beat__arena_retire(&a, &tally, b);
+    beat__arena_retire_n(&a, &tally, b, 1);
     CHECK(a.free_top == first);
     CHECK_EQ(first->pending, 0u);
     beat__arena_flush(&a, &tally);
@@ -1435,11 +1435,62 @@ static void the_owners_ring_hands_its_records_over_in_order(void)
     // is recycled; the second keeps the cursor's count.
     beat__arena_tally tally = {NULL, 0};
     for (unsigned i = 0; i < n; i++)
-        beat__arena_retire(&a, &tally, blocks[i]);
+        beat__arena_retire_n(&a, &tally, blocks[i], 1);
     beat__arena_flush(&a, &tally);
     CHECK(a.free_top == blocks[0]);
     CHECK_EQ(blocks[n - 1]->pending,
              (uint64_t)(BEAT__ARENA_RECORDS - 5) + BEAT__ARENA_RING_REF); // 5 out, 401 to come
+    beat__arena_destroy(&a, &default_allocator);
+}
+
+// A chain takes the ring's records in one step: at most max, no more than
+// were published, never across a block's end, and without reading them.
+static void the_ring_hands_a_chain_consecutive_records_of_one_block(void)
+{
+    beat__submit_arena a;
+    beat__arena_init(&a);
+    uint32_t n = 99;
+    CHECK(beat__arena_ring_take(&a, 8, &n) == NULL && n == 0);
+    const unsigned total = BEAT__ARENA_RECORDS + 20;
+    beat__task *taken[BEAT__ARENA_RECORDS + 20];
+    beat__arena_block *blocks[BEAT__ARENA_RECORDS + 20];
+    int owned = 0;
+    for (unsigned i = 0; i < total; i++) {
+        taken[i] = beat__arena_take(&a, &default_allocator, 1, &blocks[i], &owned);
+        CHECK(taken[i] != NULL && owned);
+        if (taken[i] == NULL)
+            return;
+        beat__task_init(taken[i], count_job, NULL, (beat_counter *)(void *)blocks[i],
+                        BEAT__TASK_ARENA | BEAT__TASK_JOB | BEAT__TASK_UNCOUNTED);
+        if (i < 10) // the rest published below, in one step
+            beat__arena_publish(&a);
+    }
+    // Limited by max, then by what is published.
+    CHECK(beat__arena_ring_take(&a, 4, &n) == taken[0] && n == 4);
+    CHECK(beat__arena_ring_take(&a, 64, &n) == taken[4] && n == 6);
+    CHECK(beat__arena_ring_take(&a, 64, &n) == NULL && n == 0);
+    unsigned next = 10;
+    for (unsigned i = 10; i < total; i++)
+        beat__arena_publish(&a);
+    // Then by the block's end: the records of a take are consecutive.
+    while (next < BEAT__ARENA_RECORDS) {
+        beat__task *first = beat__arena_ring_take(&a, 64, &n);
+        CHECK(first == taken[next]);
+        CHECK(n >= 1 && next + n <= BEAT__ARENA_RECORDS);
+        CHECK(n == 64 || next + n == BEAT__ARENA_RECORDS);
+        if (first != taken[next] || n == 0)
+            break;
+        CHECK(first + (n - 1) == taken[next + n - 1]);
+        next += n;
+    }
+    CHECK_EQ(next, BEAT__ARENA_RECORDS);
+    CHECK(beat__arena_ring_take(&a, 64, &n) == taken[next] && n == 20);
+    CHECK(blocks[next] != blocks[0]);
+    CHECK(beat__arena_ring_take(&a, 64, &n) == NULL && n == 0);
+    CHECK_EQ(a.consumed, (uint64_t)total);
+    for (unsigned i = 0; i < total; i++) // none read or written by a take
+        CHECK(taken[i]->flags == (BEAT__TASK_ARENA | BEAT__TASK_JOB | BEAT__TASK_UNCOUNTED) &&
+              taken[i]->next == NULL);
     beat__arena_destroy(&a, &default_allocator);
 }
 
@@ -1683,6 +1734,7 @@ int main(int argc, char **argv)
         BT_CASE(a_tally_recycles_a_block_when_its_last_record_is_retired),
         BT_CASE(the_first_outside_taker_owns_a_block_and_the_others_share_one),
         BT_CASE(the_owners_ring_hands_its_records_over_in_order),
+        BT_CASE(the_ring_hands_a_chain_consecutive_records_of_one_block),
         BT_CASE(only_the_owners_normal_submits_use_its_ring),
         BT_CASE(a_job_waiting_to_be_claimed_uncounted_still_holds_up_a_wait),
         BT_CASE(a_parked_pool_wait_is_not_woken_between_two_claims),
