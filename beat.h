@@ -8357,6 +8357,16 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 // (BEAT__ARENA_RING_REF), given back when it moves on, so a block is not
 // recycled while the cursor may still read its link.
 //
+// Ring chains: a worker that chains tiny jobs (beat__chain_take) takes up
+// to a chain's length of the ring's records in one step when the list is
+// empty (beat__arena_ring_take): they are consecutive in one block, so
+// the chain is the first record and a count, and it neither reads nor
+// writes the others until each runs (beat__chain_run_ring). Popping them
+// one by one read each record's line from the submitter's cache, wrote it
+// twice (the claim's flag, the chain's link), and read it again to run it:
+// 1M single submits of 500 cycles on 2 workers cost 27.7 ns of CPU per job
+// above the work before and 21.3 ns after (scratch, medians of 11 rounds).
+//
 // Waking: a worker about to park counts itself in idle_sleepers and then
 // looks for work; a publisher stores the count and then reads
 // idle_sleepers. Without a fence between each side's store and load, both
@@ -10560,10 +10570,9 @@ BEAT__PRIVATE void beat__chain_run_ring(beat_ctx *ctx, void *arg)
     beat__arena_block *block = (beat__arena_block *)(void *)first->counter;
     uint32_t n = (uint32_t)(end - first);
 #if BEAT_PRIORITIES > 1
-    uint32_t outer_prio = ctx->prio;
-    // Relaxed: thieves read it as a hint (see beat__steal_from).
-    beat__atomic_store_u32(&ctx->prio, (first->flags >> BEAT__TASK_PRIO_SHIFT) - 1,
-                           BEAT__MO_RELAXED);
+    uint32_t outer_prio = ctx->prio, prio = first->flags >> BEAT__TASK_PRIO_SHIFT;
+    if (prio != 0) // Relaxed: thieves read it as a hint (see beat__steal_from).
+        beat__atomic_store_u32(&ctx->prio, prio - 1, BEAT__MO_RELAXED);
 #endif
     for (beat__task *t = first; t != end; t++)
         beat__task_call(ctx, t->fn, t->arg, t->flags);

@@ -1072,10 +1072,9 @@ BEAT__PRIVATE void beat__chain_run_ring(beat_ctx *ctx, void *arg)
     beat__arena_block *block = (beat__arena_block *)(void *)first->counter;
     uint32_t n = (uint32_t)(end - first);
 #if BEAT_PRIORITIES > 1
-    uint32_t outer_prio = ctx->prio;
-    // Relaxed: thieves read it as a hint (see beat__steal_from).
-    beat__atomic_store_u32(&ctx->prio, (first->flags >> BEAT__TASK_PRIO_SHIFT) - 1,
-                           BEAT__MO_RELAXED);
+    uint32_t outer_prio = ctx->prio, prio = first->flags >> BEAT__TASK_PRIO_SHIFT;
+    if (prio != 0) // Relaxed: thieves read it as a hint (see beat__steal_from).
+        beat__atomic_store_u32(&ctx->prio, prio - 1, BEAT__MO_RELAXED);
 #endif
     for (beat__task *t = first; t != end; t++)
         beat__task_call(ctx, t->fn, t->arg, t->flags);
