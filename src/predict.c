@@ -369,21 +369,29 @@ BEAT__PRIVATE void beat__predict_cool(beat__predict_hot *hot)
 // and a decrement on the worker's hot slot (a hash and a probe when fn is
 // not the last function), no atomic RMW, no allocation.
 // Thread safety: worker's owner only.
-BEAT__PRIVATE int beat__predictor_sample_owner(beat__predictor *p, unsigned worker, const void *fn)
+// Owner: makes key worker's hot function. Returns 0 when key has no entry
+// (and so no countdown) yet.
+BEAT__PRIVATE int beat__predict_heat(beat__predictor *p, unsigned worker, uint64_t key)
+{
+    beat__predict_hot *hot = &p->hot[worker];
+    beat__predict_entry *e = beat__predict_find_owner(p, worker, key);
+    if (e == NULL)
+        return 0;
+    beat__predict_cool(hot);
+    hot->key = key;
+    hot->entry = e;
+    hot->skip = e->skip;
+    return 1;
+}
+
+BEAT__INLINE int beat__predictor_sample_owner(beat__predictor *p, unsigned worker, const void *fn)
 {
     uint64_t key = (uint64_t)(uintptr_t)fn;
     if (p == NULL || worker >= p->nworkers || !beat__predict_key_ok(key))
         return 0;
     beat__predict_hot *hot = &p->hot[worker];
-    if (BEAT__UNLIKELY(hot->key != key)) {
-        beat__predict_entry *e = beat__predict_find_owner(p, worker, key);
-        if (e == NULL)
-            return 1;
-        beat__predict_cool(hot);
-        hot->key = key;
-        hot->entry = e;
-        hot->skip = e->skip;
-    }
+    if (BEAT__UNLIKELY(hot->key != key) && !beat__predict_heat(p, worker, key))
+        return 1;
     if (hot->skip == 0)
         return 1;
     hot->skip--;
@@ -581,7 +589,7 @@ BEAT__PRIVATE beat_result beat__predictor_create(unsigned nworkers, unsigned slo
     return BEAT_OK;
 }
 BEAT__PRIVATE void beat__predictor_destroy(beat__predictor *p) { (void)p; }
-BEAT__PRIVATE int beat__predictor_sample_owner(beat__predictor *p, unsigned worker, const void *fn)
+BEAT__INLINE int beat__predictor_sample_owner(beat__predictor *p, unsigned worker, const void *fn)
 {
     (void)p;
     (void)worker;

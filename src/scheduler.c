@@ -1622,7 +1622,7 @@ BEAT__PRIVATE uint64_t beat__timed_record(beat_ctx *ctx, const void *key, uint64
     return now;
 }
 
-BEAT__PRIVATE uint64_t beat__call_timed(beat_ctx *ctx, beat_fn fn, void *arg)
+BEAT__INLINE uint64_t beat__call_timed(beat_ctx *ctx, beat_fn fn, void *arg)
 {
     beat__predictor *p = ctx->pool->predict;
     if (p == NULL || !beat__predictor_sample_owner(p, ctx->index, BEAT__PREDICT_KEY(fn))) {
