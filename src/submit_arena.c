@@ -86,10 +86,13 @@
 // can miss the other's (store buffering). The parker's side runs rarely,
 // so it takes the whole fence: membarrier (beat__membarrier in platform.c)
 // makes the publisher's store visible, or its later load see the sleeper.
-// It does so only while the owner is active (from its first publish to
-// its next beat_pool_wait; the first publish fences once). Where
-// membarrier is refused, or with BEAT_NO_MEMBARRIER, the publisher fences
-// instead (asym == 0).
+// It does so only while the owner is active: from its first publish (which
+// fences once) to its next beat_pool_wait, or to the first park after
+// that publish, which clears active after its membarrier; the owner's
+// next publish sees the clear and fences again. So an owner that stops
+// publishing costs one membarrier, however long the workers then idle.
+// Where membarrier is refused, or with BEAT_NO_MEMBARRIER, the publisher
+// fences instead (asym == 0).
 //
 // A record names its block in its counter field (BEAT__TASK_ARENA; jobs
 // have no counter). Blocks are freed by beat__arena_destroy, and blocks on
@@ -131,7 +134,7 @@ typedef struct beat__submit_arena {
     beat__arena_cursor own; // the owner's: taken by the owner, refilled under the lock
     uint64_t own_published; // the owner's copy of published (owner only)
     uint32_t asym;   // 1: parkers call membarrier, publishers do not fence (set at init; relaxed)
-    uint32_t active; // 1 from the owner's first publish to its next beat_pool_wait (owner writes)
+    uint32_t active; // 1 from the owner's first publish to its next wait or the next park (atomic)
     // The ring. published: records the owner has published (owner stores,
     // release). The rest belongs to the NORMAL queue's lock holder, except
     // first (set once by the owner, release) and consumed (read by waiters).
@@ -287,8 +290,9 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
 // Owner, after filling the record it took last: hands it to the consumers.
 BEAT__INLINE void beat__arena_publish(beat__submit_arena *a)
 {
-    // The first publish since the owner's last wait turns the parkers'
-    // membarrier on, with a fence of ours (beat__arena_ring_parker_fence).
+    // The first publish since the owner's last wait, or since a parker's
+    // membarrier, turns the parkers' membarrier on, with a fence of ours
+    // (beat__arena_ring_parker_fence).
     if (BEAT__UNLIKELY(!beat__atomic_load_u32(&a->active, BEAT__MO_RELAXED))) {
         beat__atomic_store_u32(&a->active, 1, BEAT__MO_RELAXED);
         beat__fence_seq_cst();
@@ -314,19 +318,28 @@ BEAT__INLINE int beat__arena_ring_maybe_nonempty(beat__submit_arena *a)
 
 // A worker about to park, after counting itself in idle_sleepers and its
 // fence, before it looks for work: the heavy side of the ring's wake
-// pairing (see "The owner's ring"), paid only while the owner publishes.
+// pairing (see "The owner's ring"), paid once per run of publishes.
 // membarrier interrupts every CPU that runs a thread of this process, so
-// it is not made while the owner waits (beat__arena_owner_waits) or before
-// it ever published.
+// it is not made while the owner waits (beat__arena_owner_waits), before
+// it ever published, or again before it publishes again.
 BEAT__PRIVATE void beat__arena_ring_parker_fence(beat__submit_arena *a)
 {
-    // Acquire, after our fence: reading 0 means either a clear by the
-    // owner's wait (release: its publishes before it are visible to our
-    // search) or a value from before its next first publish, whose fence
-    // then comes after ours, so its checks of idle_sleepers see us.
-    if (beat__atomic_load_u32(&a->asym, BEAT__MO_RELAXED) &&
-        beat__atomic_load_u32(&a->active, BEAT__MO_ACQUIRE))
-        beat__membarrier();
+    // Acquire, after our fence: reading 0 means either a clear (by the
+    // owner's wait, or by a parker after its membarrier; both release: the
+    // publishes before it are visible to our search) or a value from
+    // before the owner's next first publish, whose fence then comes after
+    // ours, so its checks of idle_sleepers see us.
+    if (!beat__atomic_load_u32(&a->asym, BEAT__MO_RELAXED) ||
+        !beat__atomic_load_u32(&a->active, BEAT__MO_ACQUIRE))
+        return;
+    beat__membarrier();
+    // Release, after the membarrier: the owner's publishes before it are
+    // visible to our search, and to a parker that reads this 0. A publish
+    // after it that still read active as 1 (no fence) sees our sleeper
+    // count, so it wakes someone; the first that reads 0 fences again
+    // (beat__arena_publish). Overwriting a 1 the owner has just stored
+    // again costs it one fence more.
+    beat__atomic_store_u32(&a->active, 0, BEAT__MO_RELEASE);
 }
 
 // The calling thread is about to wait for the pool's jobs: if it is the

@@ -542,13 +542,46 @@ static void *submit_one_job(void *arg)
 
 // How the racing submits below are published: the owner's ring with the
 // parkers' membarrier (a wait between rounds makes each submit the first
-// publish after a wait, which fences once and turns the membarrier on; no
-// wait leaves it on), the ring with the publisher's fence (as where
-// membarrier is refused), or the queue's list (not the owner).
+// publish after a wait, which fences once and turns the membarrier on;
+// without waits, the first park after a publish turns it off after its
+// membarrier, and a publish may race with that), the ring with the
+// publisher's fence (as where membarrier is refused), or the queue's list
+// (not the owner).
 enum { RACE_RING_MEMBARRIER, RACE_RING_FIRST_PUBLISH, RACE_RING_FENCE, RACE_LIST, RACE_MODES };
 static const char *const race_mode_names[RACE_MODES] = {
-    "owner's ring, parkers' membarrier", "owner's ring, first publish after a wait",
+    "owner's ring, parkers' membarrier, no wait", "owner's ring, first publish after a wait",
     "owner's ring, publisher's fence", "queue list"};
+
+// The owner that stops publishing without a beat_pool_wait leaves the
+// parkers' membarrier on for one park only: that park turns it off, and
+// the owner's next publish turns it on again.
+static void a_park_after_the_owners_last_publish_turns_the_membarrier_off(void)
+{
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    if (!__atomic_load_n(&pool->arena.asym, __ATOMIC_RELAXED)) {
+        bt_note("membarrier refused here: parkers never make one");
+        beat_pool_destroy(pool);
+        return;
+    }
+    unsigned flag = 0;
+    for (int round = 0; round < 3; round++) {
+        __atomic_store_n(&flag, 0u, __ATOMIC_RELAXED);
+        CHECK_EQ(beat_submit(pool, set_flag_job, &flag), BEAT_OK);
+        CHECK(pool->arena.owner == beat__thread_tag());
+        double deadline = bt_seconds() + 5.0;
+        while (!__atomic_load_n(&flag, __ATOMIC_ACQUIRE) && bt_seconds() < deadline)
+            sched_yield();
+        CHECK(__atomic_load_n(&flag, __ATOMIC_ACQUIRE));
+        // With no wait of ours, the first worker to park turns it off.
+        while (__atomic_load_n(&pool->arena.active, __ATOMIC_ACQUIRE) != 0 &&
+               bt_seconds() < deadline)
+            sched_yield();
+        CHECK_EQ(__atomic_load_n(&pool->arena.active, __ATOMIC_ACQUIRE), 0u);
+    }
+    beat_pool_wait(pool);
+    beat_pool_destroy(pool);
+}
 
 // A single outside submit wakes a parker without a fence of its own: the
 // queue's exchange pairs with the park's recheck of the tail (see
@@ -1719,6 +1752,7 @@ int main(int argc, char **argv)
         BT_CASE(bursty_submits_with_idle_gaps_all_complete),
         BT_CASE(a_job_submitted_to_a_parked_pool_always_runs),
         BT_CASE(a_submit_racing_the_workers_park_always_wakes_one),
+        BT_CASE(a_park_after_the_owners_last_publish_turns_the_membarrier_off),
         BT_CASE(nested_spawn_and_wait_three_deep_run_every_task),
         BT_CASE(several_tasks_waiting_on_one_counter_all_return),
         BT_CASE(a_counter_can_be_reused_after_wait),

@@ -469,8 +469,9 @@ BEAT_API uint64_t beat_counter_pending(const beat_counter *c);
 // state"). The first outside thread to submit gets arena records of its
 // own, without a lock, and publishes them with a plain store: on Linux
 // with membarrier(2) (4.14 and later) such a submit has no locked
-// instruction at all, and a worker about to park pays for the pairing
-// instead. Others share a try-locked block. Errors: INVALID_ARGUMENT,
+// instruction at all, and the first worker to park after a run of such
+// submits pays for the pairing instead (one membarrier; the next submit
+// makes one fence). Others share a try-locked block. Errors: INVALID_ARGUMENT,
 // OUT_OF_MEMORY (the job is not queued), SHUTDOWN (after beat_pool_destroy
 // has started; reported with checks, rule submit-after-destroy), FORKED
 // (in a child of fork(); see "Fork").
