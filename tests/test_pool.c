@@ -1420,6 +1420,22 @@ static void the_first_outside_taker_owns_a_block_and_the_others_share_one(void)
     beat__arena_destroy(&a, &default_allocator);
 }
 
+// Takes the owner's next record of a (this thread becomes the owner) and
+// fills it as a submit bound for the ring does; NULL (a failure reported)
+// when there is none.
+static beat__task *take_ring_record(beat__submit_arena *a, beat__arena_block **block)
+{
+    int owned = 0;
+    beat__task *t = beat__arena_take(a, &default_allocator, 1, block, &owned);
+    if (t == NULL || !owned) {
+        bt_fail(__FILE__, __LINE__, "no record of the owner's own");
+        return NULL;
+    }
+    beat__task_init(t, count_job, NULL, (beat_counter *)(void *)*block,
+                    BEAT__TASK_ARENA | BEAT__TASK_JOB | BEAT__TASK_UNCOUNTED);
+    return t;
+}
+
 // The owner's records reach the consumers through its ring, in the order
 // taken, across a block boundary; the ring's cursor keeps a block from
 // recycling until it has moved past it.
@@ -1435,12 +1451,9 @@ static void the_owners_ring_hands_its_records_over_in_order(void)
     const unsigned n = BEAT__ARENA_RECORDS + 5;
     beat__task *taken[BEAT__ARENA_RECORDS + 5];
     beat__arena_block *blocks[BEAT__ARENA_RECORDS + 5];
-    int owned = 0;
     for (unsigned i = 0; i < n; i++) {
-        taken[i] = beat__arena_take(&a, &default_allocator, 1, &blocks[i], &owned);
-        CHECK(taken[i] != NULL && owned);
-        beat__task_init(taken[i], count_job, NULL, (beat_counter *)(void *)blocks[i],
-                        BEAT__TASK_ARENA | BEAT__TASK_JOB | BEAT__TASK_UNCOUNTED);
+        if ((taken[i] = take_ring_record(&a, &blocks[i])) == NULL)
+            return;
         // Taken, not yet published: the consumers see nothing of it (but
         // records 1.. published before it, not consumed here).
         CHECK_EQ(beat__inject_maybe_nonempty(&q), i >= 2 ? 1 : 0);
@@ -1487,14 +1500,9 @@ static void the_ring_hands_a_chain_consecutive_records_of_one_block(void)
     const unsigned total = BEAT__ARENA_RECORDS + 20;
     beat__task *taken[BEAT__ARENA_RECORDS + 20];
     beat__arena_block *blocks[BEAT__ARENA_RECORDS + 20];
-    int owned = 0;
     for (unsigned i = 0; i < total; i++) {
-        taken[i] = beat__arena_take(&a, &default_allocator, 1, &blocks[i], &owned);
-        CHECK(taken[i] != NULL && owned);
-        if (taken[i] == NULL)
+        if ((taken[i] = take_ring_record(&a, &blocks[i])) == NULL)
             return;
-        beat__task_init(taken[i], count_job, NULL, (beat_counter *)(void *)blocks[i],
-                        BEAT__TASK_ARENA | BEAT__TASK_JOB | BEAT__TASK_UNCOUNTED);
         if (i < 10) // the rest published below, in one step
             beat__arena_publish(&a);
     }
