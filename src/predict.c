@@ -363,12 +363,6 @@ BEAT__PRIVATE void beat__predict_cool(beat__predict_hot *hot)
     hot->entry = NULL;
 }
 
-// Owner: 1 when this run of fn should be timed (then time it and call
-// beat__predictor_record_owner or _record_items_owner), 0 to run it
-// untimed. A function not in the table yet is timed. Hot path: a compare
-// and a decrement on the worker's hot slot (a hash and a probe when fn is
-// not the last function), no atomic RMW, no allocation.
-// Thread safety: worker's owner only.
 // Owner: makes key worker's hot function. Returns 0 when key has no entry
 // (and so no countdown) yet.
 BEAT__PRIVATE int beat__predict_heat(beat__predictor *p, unsigned worker, uint64_t key)
@@ -384,6 +378,12 @@ BEAT__PRIVATE int beat__predict_heat(beat__predictor *p, unsigned worker, uint64
     return 1;
 }
 
+// Owner: 1 when this run of fn should be timed (then time it and call
+// beat__predictor_record_owner or _record_items_owner), 0 to run it
+// untimed. A function not in the table yet is timed. Hot path: a compare
+// and a decrement on the worker's hot slot (a hash and a probe when fn is
+// not the last function), no atomic RMW, no allocation.
+// Thread safety: worker's owner only.
 BEAT__INLINE int beat__predictor_sample_owner(beat__predictor *p, unsigned worker, const void *fn)
 {
     uint64_t key = (uint64_t)(uintptr_t)fn;
