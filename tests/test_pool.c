@@ -1490,7 +1490,7 @@ static void the_owners_ring_hands_its_records_over_in_order(void)
 }
 
 // A chain takes the ring's records in one step: at most max, no more than
-// were published, never across a block's end, and without reading them.
+// were published, never across a block's end, and writing none of them.
 static void the_ring_hands_a_chain_consecutive_records_of_one_block(void)
 {
     beat__submit_arena a;
@@ -1529,7 +1529,7 @@ static void the_ring_hands_a_chain_consecutive_records_of_one_block(void)
     CHECK(blocks[next] != blocks[0]);
     CHECK(beat__arena_ring_take(&a, 64, &n) == NULL && n == 0);
     CHECK_EQ(a.consumed, (uint64_t)total);
-    for (unsigned i = 0; i < total; i++) // none read or written by a take
+    for (unsigned i = 0; i < total; i++) // none written by a take
         CHECK(taken[i]->flags == (BEAT__TASK_ARENA | BEAT__TASK_JOB | BEAT__TASK_UNCOUNTED) &&
               taken[i]->next == NULL);
     beat__arena_destroy(&a, &default_allocator);
