@@ -8258,6 +8258,12 @@ BEAT__PRIVATE int64_t beat__deque_size(beat__deque *d)
 // A job not yet counted in pool->jobs: the worker that claims it from the
 // injection queue counts it ("Counted on claim", submit_arena.c).
 #define BEAT__TASK_UNCOUNTED 64u
+// A chain of the owner's ring jobs (beat__chain_run_ring, which frees it):
+// its counter field names their block, its flags the first and how many.
+#define BEAT__TASK_RING 128u
+#define BEAT__RING_FIRST_SHIFT 12
+#define BEAT__RING_COUNT_SHIFT 22
+#define BEAT__RING_FIELD 0x3ffu
 // A job's priority + 1 in two bits (0: none, the task runs at the priority
 // of whatever runs it).
 #define BEAT__TASK_PRIO_SHIFT 8
@@ -8300,7 +8306,8 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 
 // ==== BEGIN src/submit_arena.c ====
 // >>submit_arena
-// Submit arena: the task records of jobs submitted from outside the pool.
+// Submit arena: the task records (and ring jobs) of jobs submitted from
+// outside the pool.
 //
 // Why not the mempool: a record freed by a worker goes back to the mempool
 // from that worker's cache, so the next outside submit writes a line that
@@ -8313,17 +8320,19 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 // So outside submits take records in address order from blocks of
 // BEAT__ARENA_BLOCK_BYTES:
 //
-//   owner:     the first outside thread to take a record for the NORMAL
-//              queue owns a block of its own and takes the next record of
-//              it with plain loads and stores: no lock, no atomic
-//              read-modify-write. It takes the lock only to get its next
-//              block. Its records go to the workers through its ring.
+//   owner:     the first outside thread to submit a NORMAL job owns a
+//              block of its own and takes the next ring job of it (a
+//              function and an argument, beat__ring_job) with plain loads
+//              and stores: no lock, no atomic read-modify-write. It takes
+//              the lock only to get its next block. Its jobs go to the
+//              workers through its ring.
 //   others:    (and the owner's other submits: other priorities,
 //              deferrable) try-lock; next record of the shared block, or a
 //              recycled block, or a new one; unlock. A busy lock or a failed
 //              allocation returns NULL and the caller uses the mempool, so
 //              a submit never waits for another.
-//   consumer:  a run record is retired into the consumer's tally; the tally
+//   consumer:  a run record (or ring job) is retired into the consumer's
+//              tally; the tally
 //              is subtracted from its block's pending count in one RMW when
 //              the consumer meets another block or flushes its job count.
 //   recycle:   the RMW that brings pending to zero (every record handed out
@@ -8358,29 +8367,32 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 // the owner no longer takes.)
 //
 // The owner's ring: the owner's blocks, linked in the order it took them,
-// are a single-producer queue. A submit fills the owner's next record and
-// publishes it by storing the count of records published (a release
+// are a single-producer queue. A submit fills the owner's next ring job
+// and publishes it by storing the count of jobs published (a release
 // store, no read-modify-write); the exchange that a push onto the
 // injection queue's list makes was the one locked instruction left in a
 // single submit (12.8-13.6 ns of the submitting thread's time per submit
-// with it, 6.9-7.2 ns with the ring; 1M submits to a held worker).
-// Consumers take the ring's records in order under the NORMAL
-// queue's lock, as part of that queue (beat__inject_pop_locked): the
-// consumed count, the lock and the job count keep their meaning for waits.
-// The owner links its next block into the ring before it publishes a record
-// of it; the ring's consumer cursor holds one count of its block's pending
+// with it, 6.9-7.2 ns with the ring, on 40-byte task records; 1M submits
+// to a held worker). Consumers take the ring's jobs in order under the
+// NORMAL queue's lock, as part of that queue (beat__inject_take_from):
+// the consumed count, the lock and the job count keep their meaning for
+// waits. The owner links its next block into the ring before it publishes
+// a job of it; the ring's consumer cursor holds one count of its block's pending
 // (BEAT__ARENA_RING_REF), given back when it moves on, so a block is not
 // recycled while the cursor may still read its link.
 //
-// Ring chains: a worker that chains tiny jobs (beat__chain_take) takes up
-// to a chain's length of the ring's records in one step when the list is
-// empty (beat__arena_ring_take): they are consecutive in one block, so
-// the chain is the first record and a count, and it neither reads nor
-// writes the others until each runs (beat__chain_run_ring). Popping them
-// one by one read each record's line from the submitter's cache, wrote it
-// twice (the claim's flag, the chain's link), and read it again to run it:
-// 1M single submits of 500 cycles on 2 workers cost 27.7 ns of CPU per job
-// above the work before and 21.3 ns after (scratch, medians of 11 rounds).
+// Ring chains: a worker takes the ring's jobs when the list is empty, up
+// to a chain's length of them in one step (beat__arena_ring_take; one,
+// when its function's jobs are not tiny): they are consecutive in one
+// block, so a chain record names the block, the first and a count
+// (BEAT__TASK_RING), and no job is read before it runs
+// (beat__chain_run_ring). Popping task records one by one read each
+// record's line from the submitter's cache, wrote it twice (the claim's
+// flag, the chain's link), and read it again to run it: 1M single submits
+// of 500 cycles on 2 workers cost 27.7 ns of CPU per job above the work
+// before and 21.3 ns after; 16-byte ring jobs instead of 40-byte records
+// took that to 13.6 ns, the submitting thread's part from 6.8 to 4.2 ns
+// (scratch, medians).
 //
 // Waking: a worker about to park counts itself in idle_sleepers and then
 // looks for work; a publisher stores the count and then reads
@@ -8418,8 +8430,24 @@ typedef struct beat__arena_block {
     ((BEAT__ARENA_BLOCK_BYTES - BEAT_CACHELINE) / (uint32_t)sizeof(beat__task))
 BEAT__STATIC_ASSERT(sizeof(beat__arena_block) <= BEAT_CACHELINE, arena_header_fits_a_line);
 
-// Where records are handed out from: a block and its next record. next ==
-// BEAT__ARENA_RECORDS when the block is used up (or there is none yet).
+// A job in the owner's ring: its function and argument, nothing else.
+// Every ring job is a NORMAL job with no counter, counted on claim, so the
+// rest of a task record would be the same in all of them. At 16 bytes
+// four share a line, where task records (40 bytes) take 1.6 each: the
+// lines that move from the submitter's cache to a worker's are most of
+// what a submit costs (with records padded to a line each, 9.3 ns a
+// submit against 7.2 ns; 1M submits to a held worker, scratch).
+typedef struct beat__ring_job {
+    beat_fn fn;
+    void *arg;
+} beat__ring_job;
+
+#define BEAT__ARENA_RING_JOBS                                                                      \
+    ((BEAT__ARENA_BLOCK_BYTES - BEAT_CACHELINE) / (uint32_t)sizeof(beat__ring_job))
+
+// Where records are handed out from: a block and its next record (ring
+// job, for the owner's). next == the block's count of them when the block
+// is used up (or there is none yet).
 // Accessed with relaxed atomics: the owner's cursor is read by the owner
 // outside the lock.
 typedef struct beat__arena_cursor {
@@ -8457,7 +8485,8 @@ typedef struct beat__arena_tally {
 BEAT__PRIVATE void beat__arena_init(beat__submit_arena *a)
 {
     memset(a, 0, sizeof *a);
-    a->shared.next = a->own.next = BEAT__ARENA_RECORDS; // the first take gets a block
+    a->shared.next = BEAT__ARENA_RECORDS; // the first take gets a block
+    a->own.next = BEAT__ARENA_RING_JOBS;
 #ifdef BEAT_NO_MEMBARRIER
     a->asym = 0; // the owner fences at every publish; parkers never interrupt other CPUs
 #else
@@ -8470,10 +8499,16 @@ BEAT__INLINE beat__task *beat__arena_record(beat__arena_block *b, uint32_t i)
     return (beat__task *)(void *)((unsigned char *)b + BEAT_CACHELINE) + i;
 }
 
-// Lock holder: a block to hand out from, recycled or new, or NULL. extra:
-// added to its pending count (BEAT__ARENA_RING_REF for a ring block).
+BEAT__INLINE beat__ring_job *beat__arena_ring_job(beat__arena_block *b, uint32_t i)
+{
+    return (beat__ring_job *)(void *)((unsigned char *)b + BEAT_CACHELINE) + i;
+}
+
+// Lock holder: a block to hand out from, recycled or new, or NULL.
+// pending: its records (or ring jobs), plus BEAT__ARENA_RING_REF for a
+// ring block.
 BEAT__PRIVATE beat__arena_block *
-beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, uint32_t extra)
+beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, uint32_t pending)
 {
     // Acquire: pairs with the release push, so the consumers' last reads
     // and writes of the block's records happen before we rewrite them.
@@ -8499,7 +8534,7 @@ beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, ui
     // Relaxed: no record of b is out, so no consumer touches the count or
     // the link until a record is published by a release (the queue's push,
     // or the ring's count after the link that leads to b).
-    beat__atomic_store_u64(&b->pending, BEAT__ARENA_RECORDS + extra, BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&b->pending, pending, BEAT__MO_RELAXED);
     beat__atomic_store_ptr((void **)&b->ring_next, NULL, BEAT__MO_RELAXED);
     return b;
 }
@@ -8516,7 +8551,8 @@ BEAT__PRIVATE beat__arena_block *beat__arena_cursor_refill(beat__submit_arena *a
                                                            beat__arena_cursor *c)
 {
     int ring = c == &a->own;
-    beat__arena_block *fresh = beat__arena_block_get(a, allocator, ring ? BEAT__ARENA_RING_REF : 0);
+    beat__arena_block *fresh = beat__arena_block_get(
+        a, allocator, ring ? BEAT__ARENA_RING_JOBS + BEAT__ARENA_RING_REF : BEAT__ARENA_RECORDS);
     if (fresh == NULL)
         return NULL;
     beat__arena_block *used =
@@ -8532,64 +8568,96 @@ BEAT__PRIVATE beat__arena_block *beat__arena_cursor_refill(beat__submit_arena *a
     return fresh;
 }
 
-// The next record of c and its block (*block), from a new block when c's
-// is used up, or NULL when no block can be had. The lock holder, or the
-// owner on its own cursor while records are left. Inline: the owner's
-// submit stays without a call (a call here cost it about 1 ns).
-BEAT__INLINE beat__task *beat__arena_cursor_take(beat__submit_arena *a,
-                                                 const beat_allocator *allocator,
-                                                 beat__arena_cursor *c, beat__arena_block **block)
+// The index of c's next record (or ring job; limit of them to a block) and
+// its block (*block), from a new block when c's is used up; *block is NULL
+// when no block can be had. The lock holder, or the owner on its own
+// cursor while jobs are left. Inline: the owner's submit stays without a
+// call (a call here cost it about 1 ns).
+BEAT__INLINE uint32_t beat__arena_cursor_take(beat__submit_arena *a,
+                                              const beat_allocator *allocator,
+                                              beat__arena_cursor *c, uint32_t limit,
+                                              beat__arena_block **block)
 {
     uint32_t i = beat__atomic_load_u32(&c->next, BEAT__MO_RELAXED);
     beat__arena_block *b =
         (beat__arena_block *)beat__atomic_load_ptr((void **)&c->block, BEAT__MO_RELAXED);
-    if (BEAT__UNLIKELY(i == BEAT__ARENA_RECORDS)) {
+    if (BEAT__UNLIKELY(i == limit)) {
         b = beat__arena_cursor_refill(a, allocator, c);
-        if (b == NULL)
-            return NULL;
         i = 0;
     }
-    beat__atomic_store_u32(&c->next, i + 1, BEAT__MO_RELAXED);
+    if (b != NULL)
+        beat__atomic_store_u32(&c->next, i + 1, BEAT__MO_RELAXED);
     *block = b;
-    return beat__arena_record(b, i);
+    return i;
 }
 
-// Any thread: an unused record and its block (*block), or NULL when another
-// submitter holds the lock or no block can be allocated. The record is not
-// counted in the pool's jobs (see "Counted on claim"). ring: the record is
-// bound for the NORMAL queue, so it may be the owner's; then *owned is 1
-// and the caller must publish it (beat__arena_publish) once it is filled,
-// before the owner takes another. Otherwise *owned is 0 and the record
-// goes through an injection queue's list.
+// Any thread: an unused record of the shared block and its block (*block),
+// or NULL when another submitter holds the lock or no block can be
+// allocated. The record goes through an injection queue's list; one bound
+// for the NORMAL queue is not counted in the pool's jobs (see "Counted on
+// claim").
 BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_allocator *allocator,
-                                           int ring, beat__arena_block **block, int *owned)
+                                           beat__arena_block **block)
+{
+    // The lock hands over the shared cursor, the block list and the free
+    // stack's pop.
+    *block = NULL;
+    if (!beat__spin_trylock(&a->lock))
+        return NULL;
+    uint32_t i = beat__arena_cursor_take(a, allocator, &a->shared, BEAT__ARENA_RECORDS, block);
+    beat__spin_unlock(&a->lock);
+    return *block != NULL ? beat__arena_record(*block, i) : NULL;
+}
+
+// The owner's next ring job when its block is used up, and the first
+// thread's to ask (it becomes the owner): under the lock. NULL when
+// another thread owns the ring, the lock is busy or no block can be had.
+BEAT__PRIVATE beat__ring_job *
+beat__arena_ring_slot_locked(beat__submit_arena *a, const beat_allocator *allocator, void *me)
+{
+    // Relaxed: owner is written once, by a lock holder (below).
+    void *owner = beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED);
+    if ((owner != NULL && owner != me) || !beat__spin_trylock(&a->lock))
+        return NULL;
+    owner = beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED);
+    if (owner == NULL) {
+        beat__atomic_store_ptr(&a->owner, me, BEAT__MO_RELAXED);
+        owner = me;
+    }
+    beat__ring_job *job = NULL;
+    beat__arena_block *b = NULL;
+    if (owner == me) {
+        uint32_t i = beat__arena_cursor_take(a, allocator, &a->own, BEAT__ARENA_RING_JOBS, &b);
+        if (b != NULL)
+            job = beat__arena_ring_job(b, i);
+    }
+    beat__spin_unlock(&a->lock);
+    return job;
+}
+
+// Any thread with a NORMAL job to submit: the owner's next ring job, to be
+// filled and then published (beat__arena_publish) before it takes
+// another; the first thread to ask becomes the owner. NULL when the ring
+// is another thread's, or the lock is busy or no block can be had: the
+// job then goes another way (beat__arena_take, or the mempool).
+BEAT__INLINE beat__ring_job *beat__arena_ring_slot(beat__submit_arena *a,
+                                                   const beat_allocator *allocator)
 {
     void *me = beat__thread_tag();
     // Relaxed: owner is written once, by a lock holder, and compared here
     // with our own tag, which only we can have written. The owner's cursor
-    // is written by the owner alone (by a lock holder of the owner, below).
-    int owner = ring && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me;
-    *owned = 0;
-    if (owner &&
-        BEAT__LIKELY(beat__atomic_load_u32(&a->own.next, BEAT__MO_RELAXED) < BEAT__ARENA_RECORDS)) {
-        *owned = 1;
-        return beat__arena_cursor_take(a, allocator, &a->own, block); // no new block: no lock
+    // is written by the owner alone (by a lock holder of the owner).
+    if (beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me &&
+        BEAT__LIKELY(beat__atomic_load_u32(&a->own.next, BEAT__MO_RELAXED) <
+                     BEAT__ARENA_RING_JOBS)) {
+        beat__arena_block *b; // no new block: no lock
+        uint32_t i = beat__arena_cursor_take(a, allocator, &a->own, BEAT__ARENA_RING_JOBS, &b);
+        return beat__arena_ring_job(b, i);
     }
-    // The lock hands over the shared cursor, the block list and the free
-    // stack's pop, and makes the first taker of a ring record the owner.
-    if (!beat__spin_trylock(&a->lock))
-        return NULL;
-    if (ring && !owner && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == NULL) {
-        beat__atomic_store_ptr(&a->owner, me, BEAT__MO_RELAXED);
-        owner = 1;
-    }
-    beat__task *t = beat__arena_cursor_take(a, allocator, owner ? &a->own : &a->shared, block);
-    beat__spin_unlock(&a->lock);
-    *owned = owner && t != NULL;
-    return t;
+    return beat__arena_ring_slot_locked(a, allocator, me);
 }
 
-// Owner, after filling the record it took last: hands it to the consumers.
+// Owner, after filling the ring job it took last: hands it to the consumers.
 BEAT__INLINE void beat__arena_publish(beat__submit_arena *a)
 {
     // The first publish since the owner's last wait, or since a parker's
@@ -8658,23 +8726,22 @@ BEAT__PRIVATE void beat__arena_owner_waits(beat__submit_arena *a)
 
 BEAT__PRIVATE void beat__arena_flush(beat__submit_arena *a, beat__arena_tally *tally);
 
-// Lock holder of the NORMAL injection queue: the owner's next published
-// records, at most max and all in one block, so consecutive in memory.
-// Returns the first and sets *n to how many (the records are not read), or
-// returns NULL with *n = 0 when every published record has been consumed.
-BEAT__PRIVATE beat__task *beat__arena_ring_take(beat__submit_arena *a, uint32_t max, uint32_t *n)
+// Lock holder of the NORMAL injection queue: moves the ring's cursor onto
+// the next published job (into the next block when its block is used up)
+// and returns how many published jobs follow from there in that block; 0
+// when every published job has been consumed.
+BEAT__PRIVATE uint32_t beat__arena_ring_ready(beat__submit_arena *a)
 {
-    *n = 0;
     uint64_t consumed = beat__atomic_load_u64(&a->consumed, BEAT__MO_RELAXED); // ours
     // The count's line is the owner's, written at every submit: read it
-    // again only when the records seen last are all consumed (one miss per
-    // take, not one per record). Acquire: pairs with the owner's release of
-    // the count, which follows the records' fields and the link (or first)
+    // again only when the jobs seen last are all consumed (one miss per
+    // take, not one per job). Acquire: pairs with the owner's release of
+    // the count, which follows the jobs' fields and the link (or first)
     // that leads to their block.
     if (consumed == a->seen) {
         uint64_t published = beat__atomic_load_u64(&a->published, BEAT__MO_ACQUIRE);
         if (published == consumed)
-            return NULL;
+            return 0;
         a->seen = published;
     }
     beat__arena_block *b = a->ring.block;
@@ -8682,7 +8749,7 @@ BEAT__PRIVATE beat__task *beat__arena_ring_take(beat__submit_arena *a, uint32_t 
     if (b == NULL) {
         b = (beat__arena_block *)beat__atomic_load_ptr((void **)&a->first, BEAT__MO_RELAXED);
         i = 0;
-    } else if (i == BEAT__ARENA_RECORDS) {
+    } else if (i == BEAT__ARENA_RING_JOBS) {
         beat__arena_block *next =
             (beat__arena_block *)beat__atomic_load_ptr((void **)&b->ring_next, BEAT__MO_RELAXED);
         beat__arena_tally leave = {b, BEAT__ARENA_RING_REF}; // after our last read of b
@@ -8690,19 +8757,41 @@ BEAT__PRIVATE beat__task *beat__arena_ring_take(beat__submit_arena *a, uint32_t 
         b = next;
         i = 0;
     }
-    uint64_t k = a->seen - consumed;
-    if (k > max)
-        k = max;
-    if (k > BEAT__ARENA_RECORDS - i)
-        k = BEAT__ARENA_RECORDS - i;
     a->ring.block = b;
-    a->ring.next = i + (uint32_t)k;
-    // Release: a waiter that sees the records consumed reads the lock after
-    // it and so sees it held, or released after the claim's count
+    a->ring.next = i;
+    uint64_t k = a->seen - consumed;
+    return k < BEAT__ARENA_RING_JOBS - i ? (uint32_t)k : BEAT__ARENA_RING_JOBS - i;
+}
+
+// Lock holder of the NORMAL injection queue: the ring's next published job,
+// left in the ring, or NULL.
+BEAT__PRIVATE const beat__ring_job *beat__arena_ring_peek(beat__submit_arena *a)
+{
+    return beat__arena_ring_ready(a) != 0 ? beat__arena_ring_job(a->ring.block, a->ring.next)
+                                          : NULL;
+}
+
+// Lock holder of the NORMAL injection queue: the owner's next published
+// jobs, at most max and all in one block (*block), so consecutive in
+// memory. Returns the first and sets *n to how many (the jobs are not
+// read), or returns NULL with *n = 0 when every published job has been
+// consumed.
+BEAT__PRIVATE beat__ring_job *beat__arena_ring_take(beat__submit_arena *a, uint32_t max,
+                                                    uint32_t *n, beat__arena_block **block)
+{
+    uint32_t k = beat__arena_ring_ready(a);
+    *n = k < max ? k : max;
+    *block = a->ring.block;
+    if (*n == 0)
+        return NULL;
+    uint32_t i = a->ring.next;
+    a->ring.next = i + *n;
+    // Release: a waiter that sees the jobs consumed reads the lock after it
+    // and so sees it held, or released after the claim's count
     // (beat__jobs_state), as with the list's head.
-    beat__atomic_store_u64(&a->consumed, consumed + k, BEAT__MO_RELEASE);
-    *n = (uint32_t)k;
-    return beat__arena_record(b, i);
+    beat__atomic_store_u64(&a->consumed, beat__atomic_load_u64(&a->consumed, BEAT__MO_RELAXED) + *n,
+                           BEAT__MO_RELEASE);
+    return beat__arena_ring_job(a->ring.block, i);
 }
 
 // Consumer: subtracts the tally from its block, recycling the block when
@@ -8841,6 +8930,7 @@ struct beat_ctx {
     struct beat__trace_ring *trace; // trace.c: this slot's ring, NULL when not tracing
     uint32_t prio;                  // beat_priority of the job running here; LOW when none
     beat__inject pinned;            // workers: jobs only this worker runs (pinned.c)
+    beat__task ring_spare;          // a ring job out of memory (beat__ring_take_spare)
 };
 
 #define BEAT__STAT_ADD(ctx, field, n)                                                              \
@@ -10315,15 +10405,12 @@ BEAT__INLINE int beat__inject_list_empty_locked(beat__inject *q)
            beat__atomic_load_ptr((void **)&q->stub.next, BEAT__MO_RELAXED) == NULL;
 }
 
-// Lock holder only: the list's oldest task, else the ring's next record,
-// or NULL (beat__inject_list_pop_locked).
+// Lock holder only: the list's oldest task, or NULL
+// (beat__inject_list_pop_locked). The ring's jobs are taken in chains
+// (beat__chain_take_ring).
 BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
 {
     beat__task *t = beat__inject_list_pop_locked(q);
-    if (t == NULL && q->ring != NULL) {
-        uint32_t n;
-        t = beat__arena_ring_take(q->ring, 1, &n);
-    }
     if (t != NULL && (t->flags & BEAT__TASK_UNCOUNTED)) { // ours now: count it before unlocking
         t->flags &= ~BEAT__TASK_UNCOUNTED;
         q->claimed++;
@@ -10570,13 +10657,12 @@ BEAT__PRIVATE void beat__chain_run(beat_ctx *ctx, void *arg)
     }
 }
 
-// How many jobs like t to chain: 0 when t is not a job or its function has
-// no estimate under BEAT__CHAIN_TINY_NS on this worker.
-BEAT__PRIVATE unsigned beat__chain_length(const beat_ctx *ctx, const beat__task *t)
+// How many jobs of fn to chain: 0 when its estimate on this worker is
+// missing or not under BEAT__CHAIN_TINY_NS.
+BEAT__PRIVATE unsigned beat__chain_length(const beat_ctx *ctx, beat_fn fn)
 {
     double ns = 0;
-    if (!(t->flags & BEAT__TASK_JOB) ||
-        !beat__predictor_estimate_worker(ctx->pool->predict, ctx->index, BEAT__PREDICT_KEY(t->fn),
+    if (!beat__predictor_estimate_worker(ctx->pool->predict, ctx->index, BEAT__PREDICT_KEY(fn),
                                          &ns) ||
         !(ns < BEAT__CHAIN_TINY_NS))
         return 0;
@@ -10586,62 +10672,88 @@ BEAT__PRIVATE unsigned beat__chain_length(const beat_ctx *ctx, const beat__task 
 
 BEAT__INLINE void beat__task_call(beat_ctx *ctx, beat_fn fn, void *arg, uint32_t flags);
 
-// A chain of the ring's records, consecutive in one block: arg is the
-// first, whose next field names the record after the last. Every ring
-// record is a NORMAL job of the same block, with no counter, run as
-// beat__task_run would run it (the chain's own run has made ctx busy with
-// no counter running); what is the same for all of them is done once: the
-// priority, and the retiring and the job count, after the last.
+// How a ring job runs: as a job on an arena record would (its timing, its
+// trace event).
+#define BEAT__RING_JOB_FLAGS (BEAT__TASK_ARENA | BEAT__TASK_JOB | BEAT__TASK_TIMED)
+
+// Runs a chain of the ring's jobs (a BEAT__TASK_RING record, arg), which
+// are consecutive in one block, and frees its record. The jobs run as
+// beat__task_run would run them one by one (the chain's own run has made
+// ctx busy with no counter running); what is the same for all of them is
+// done once: the priority, and the retiring and the job count, after the
+// last.
 BEAT__PRIVATE void beat__chain_run_ring(beat_ctx *ctx, void *arg)
 {
-    beat__task *first = (beat__task *)arg, *end = first->next;
-    beat__arena_block *block = (beat__arena_block *)(void *)first->counter;
-    uint32_t n = (uint32_t)(end - first);
+    beat__task *chain = (beat__task *)arg;
+    beat__arena_block *block = (beat__arena_block *)(void *)chain->counter;
+    uint32_t flags = chain->flags;
+    uint32_t n = (flags >> BEAT__RING_COUNT_SHIFT) & BEAT__RING_FIELD;
+    const beat__ring_job *job =
+        beat__arena_ring_job(block, (flags >> BEAT__RING_FIRST_SHIFT) & BEAT__RING_FIELD);
+    const beat__ring_job *end = job + n;
+    beat_mempool_free(ctx->pool->tasks, &ctx->task_cache, chain);
 #if BEAT_PRIORITIES > 1
-    uint32_t outer_prio = ctx->prio, prio = first->flags >> BEAT__TASK_PRIO_SHIFT;
-    if (prio != 0) // Relaxed: thieves read it as a hint (see beat__steal_from).
-        beat__atomic_store_u32(&ctx->prio, prio - 1, BEAT__MO_RELAXED);
+    uint32_t outer_prio = ctx->prio;
+    // Relaxed: thieves read it as a hint (see beat__steal_from).
+    beat__atomic_store_u32(&ctx->prio, BEAT_PRIORITY_NORMAL, BEAT__MO_RELAXED);
 #endif
-    for (beat__task *t = first; t != end; t++)
-        beat__task_call(ctx, t->fn, t->arg, t->flags);
+    for (; job != end; job++)
+        beat__task_call(ctx, job->fn, job->arg, BEAT__RING_JOB_FLAGS);
 #if BEAT_PRIORITIES > 1
     beat__atomic_store_u32(&ctx->prio, outer_prio, BEAT__MO_RELAXED);
 #endif
     BEAT__STAT_ADD(ctx, tasks, n);
     // Retired after the last: until then the block's pending count holds
-    // them all, so none of the records is reused while we read it.
+    // them all, so none of the jobs is reused while we read it.
     beat__arena_retire_n(&ctx->pool->arena, &ctx->arena_done, block, n);
     if ((ctx->jobs_done += n) >= BEAT__JOBS_BATCH)
         beat__jobs_flush(ctx);
 }
 
-// Lock holder, with the list empty: up to max of the ring's records as one
-// chain (beat__chain_run_ring), taken in one step. Of the records it
-// writes only the first (the chain's end) and reads none: they are
-// counted as claimed here, and each is read just before it runs, instead
-// of all of them now (a line each, from the submitter's cache) and again
-// then. Returns the chain, or NULL: then *single is a record popped as it
-// is when no chain record could be had, or NULL when the ring is empty.
+// Lock holder of a queue with a ring: up to max of the ring's jobs as one
+// chain (beat__chain_run_ring), taken in one step without reading them;
+// they are counted as claimed here, and each is read just before it runs.
+// chained: they count in the chained statistic (tiny jobs). Returns the
+// chain, or NULL when the ring is empty or no chain record can be had.
 BEAT__PRIVATE beat__task *beat__chain_take_ring(beat_ctx *ctx, beat__inject *q, unsigned max,
-                                                beat__task **single)
+                                                int chained)
 {
     beat__task *chain = (beat__task *)beat_mempool_alloc(ctx->pool->tasks, &ctx->task_cache);
-    *single = NULL;
-    if (chain == NULL) {
-        *single = beat__inject_pop_locked(q);
+    if (chain == NULL)
         return NULL;
-    }
     uint32_t n;
-    beat__task *first = beat__arena_ring_take(q->ring, max, &n);
+    beat__arena_block *block;
+    beat__ring_job *first = beat__arena_ring_take(q->ring, max, &n, &block);
     if (first == NULL) {
         beat_mempool_free(ctx->pool->tasks, &ctx->task_cache, chain);
         return NULL;
     }
-    q->claimed += n; // every ring record is a job not yet counted
-    first->next = first + n;
-    beat__task_init(chain, beat__chain_run_ring, first, NULL, BEAT__TASK_POOLED | BEAT__TASK_CHAIN);
-    BEAT__STAT_ADD(ctx, chained, n);
+    q->claimed += n; // every ring job is a job not yet counted
+    uint32_t index = (uint32_t)(first - beat__arena_ring_job(block, 0));
+    beat__task_init(chain, beat__chain_run_ring, chain, (beat_counter *)(void *)block,
+                    BEAT__TASK_CHAIN | BEAT__TASK_RING | index << BEAT__RING_FIRST_SHIFT |
+                        n << BEAT__RING_COUNT_SHIFT);
+    if (chained)
+        BEAT__STAT_ADD(ctx, chained, n);
     return chain;
+}
+
+// Lock holder of a queue with a ring, when no chain record can be had (out
+// of memory): the ring's next job in ctx's spare record, to be run at once
+// by ctx (it is never pushed), or NULL. Out of memory the ring still
+// drains, one job a take.
+BEAT__PRIVATE beat__task *beat__ring_take_spare(beat_ctx *ctx, beat__inject *q)
+{
+    uint32_t n;
+    beat__arena_block *block;
+    beat__ring_job *job = beat__arena_ring_take(q->ring, 1, &n, &block);
+    if (job == NULL)
+        return NULL;
+    q->claimed++;
+    beat__task_init(&ctx->ring_spare, job->fn, job->arg, (beat_counter *)(void *)block,
+                    BEAT__RING_JOB_FLAGS |
+                        (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(BEAT_PRIORITY_NORMAL) : 0));
+    return &ctx->ring_spare;
 }
 
 // Lock holder: pops up to max jobs into a chain behind a pooled record.
@@ -10650,8 +10762,10 @@ BEAT__PRIVATE beat__task *beat__chain_take_ring(beat_ctx *ctx, beat__inject *q, 
 BEAT__PRIVATE beat__task *beat__chain_take(beat_ctx *ctx, beat__inject *q, unsigned max,
                                            beat__task **single)
 {
-    if (q->ring != NULL && beat__inject_list_empty_locked(q))
-        return beat__chain_take_ring(ctx, q, max, single);
+    if (q->ring != NULL && beat__inject_list_empty_locked(q)) {
+        *single = NULL;
+        return beat__chain_take_ring(ctx, q, max, 1);
+    }
     *single = beat__inject_pop_locked(q);
     if (*single == NULL || !(((*single)->flags & BEAT__TASK_JOB)))
         return NULL;
@@ -10686,7 +10800,19 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
     if (!beat__spin_trylock(&q->lock)) // the queue's one consumer at a time
         return NULL;
     beat__task *first = beat__inject_pop_locked(q);
-    unsigned chain = first != NULL ? beat__chain_length(ctx, first) : 0;
+    unsigned chain = 0;
+    if (first != NULL) {
+        if (first->flags & BEAT__TASK_JOB)
+            chain = beat__chain_length(ctx, first->fn);
+    } else if (q->ring != NULL) {
+        const beat__ring_job *next = beat__arena_ring_peek(q->ring);
+        if (next != NULL) {
+            chain = beat__chain_length(ctx, next->fn);
+            first = beat__chain_take_ring(ctx, q, chain != 0 ? chain : 1, chain != 0);
+            if (first == NULL)
+                first = beat__ring_take_spare(ctx, q);
+        }
+    }
     beat__task *taken[BEAT__INJECT_BATCH];
     unsigned n = 0;
     while (first != NULL && n < BEAT__INJECT_BATCH) {
@@ -10697,6 +10823,8 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
                 t = chained;
         } else {
             t = beat__inject_pop_locked(q);
+            if (t == NULL && q->ring != NULL)
+                t = beat__chain_take_ring(ctx, q, 1, 0);
         }
         if (t == NULL)
             break;
@@ -11206,6 +11334,8 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
         beat__arena_retire_n(&pool->arena, &ctx->arena_done, (beat__arena_block *)(void *)counter,
                              1);
         counter = NULL;
+    } else if (flags & BEAT__TASK_RING) {
+        counter = NULL; // it names the ring block; the chain's run frees the record
     }
     beat__time_busy(ctx);
     beat_counter *outer = ctx->running; // what the self-wait check compares with (devmode.c)
@@ -13159,16 +13289,25 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // the work it finishes); outside threads may not.
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
         return beat__refuse_shutdown(pool, deferrable ? "beat_submit_deferrable" : "beat_submit");
-    // Outside threads take records in address order from the submit arena
-    // (submit_arena.c); workers, and outside threads when the arena is
-    // busy or out of memory, take them from the mempool. A record of the
-    // arena's owner bound for the NORMAL queue goes through the owner's
-    // ring (owned).
+    // An outside thread's NORMAL job goes through the arena owner's ring
+    // when that thread is the owner (the first to ask becomes it).
+    int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL;
+    if (self == NULL && ring) {
+        beat__ring_job *job = beat__arena_ring_slot(&pool->arena, &pool->cfg.allocator);
+        if (job != NULL) {
+            job->fn = fn;
+            job->arg = arg;
+            beat__arena_publish(&pool->arena);
+            beat__idle_notify_published(pool);
+            return BEAT_OK;
+        }
+    }
+    // Other outside threads take records in address order from the submit
+    // arena's shared block (submit_arena.c); workers, and outside threads
+    // when the arena is busy or out of memory, take them from the mempool.
     beat__arena_block *block = NULL;
-    int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL, owned = 0;
-    beat__task *t = self == NULL
-                        ? beat__arena_take(&pool->arena, &pool->cfg.allocator, ring, &block, &owned)
-                        : NULL;
+    beat__task *t =
+        self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block) : NULL;
     if (t == NULL) {
         t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
         if (t == NULL)
@@ -13210,11 +13349,6 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
             beat__count_done(pool, &pool->jobs);
             return BEAT_ERROR_OUT_OF_MEMORY;
         }
-        return BEAT_OK;
-    }
-    if (owned) {
-        beat__arena_publish(&pool->arena);
-        beat__idle_notify_published(pool);
         return BEAT_OK;
     }
     beat__inject_push(beat__queue_of(pool, prio), t);

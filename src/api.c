@@ -490,16 +490,25 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // the work it finishes); outside threads may not.
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
         return beat__refuse_shutdown(pool, deferrable ? "beat_submit_deferrable" : "beat_submit");
-    // Outside threads take records in address order from the submit arena
-    // (submit_arena.c); workers, and outside threads when the arena is
-    // busy or out of memory, take them from the mempool. A record of the
-    // arena's owner bound for the NORMAL queue goes through the owner's
-    // ring (owned).
+    // An outside thread's NORMAL job goes through the arena owner's ring
+    // when that thread is the owner (the first to ask becomes it).
+    int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL;
+    if (self == NULL && ring) {
+        beat__ring_job *job = beat__arena_ring_slot(&pool->arena, &pool->cfg.allocator);
+        if (job != NULL) {
+            job->fn = fn;
+            job->arg = arg;
+            beat__arena_publish(&pool->arena);
+            beat__idle_notify_published(pool);
+            return BEAT_OK;
+        }
+    }
+    // Other outside threads take records in address order from the submit
+    // arena's shared block (submit_arena.c); workers, and outside threads
+    // when the arena is busy or out of memory, take them from the mempool.
     beat__arena_block *block = NULL;
-    int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL, owned = 0;
-    beat__task *t = self == NULL
-                        ? beat__arena_take(&pool->arena, &pool->cfg.allocator, ring, &block, &owned)
-                        : NULL;
+    beat__task *t =
+        self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block) : NULL;
     if (t == NULL) {
         t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
         if (t == NULL)
@@ -541,11 +550,6 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
             beat__count_done(pool, &pool->jobs);
             return BEAT_ERROR_OUT_OF_MEMORY;
         }
-        return BEAT_OK;
-    }
-    if (owned) {
-        beat__arena_publish(&pool->arena);
-        beat__idle_notify_published(pool);
         return BEAT_OK;
     }
     beat__inject_push(beat__queue_of(pool, prio), t);

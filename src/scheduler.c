@@ -40,6 +40,12 @@
 // A job not yet counted in pool->jobs: the worker that claims it from the
 // injection queue counts it ("Counted on claim", submit_arena.c).
 #define BEAT__TASK_UNCOUNTED 64u
+// A chain of the owner's ring jobs (beat__chain_run_ring, which frees it):
+// its counter field names their block, its flags the first and how many.
+#define BEAT__TASK_RING 128u
+#define BEAT__RING_FIRST_SHIFT 12
+#define BEAT__RING_COUNT_SHIFT 22
+#define BEAT__RING_FIELD 0x3ffu
 // A job's priority + 1 in two bits (0: none, the task runs at the priority
 // of whatever runs it).
 #define BEAT__TASK_PRIO_SHIFT 8
@@ -143,6 +149,7 @@ struct beat_ctx {
     struct beat__trace_ring *trace; // trace.c: this slot's ring, NULL when not tracing
     uint32_t prio;                  // beat_priority of the job running here; LOW when none
     beat__inject pinned;            // workers: jobs only this worker runs (pinned.c)
+    beat__task ring_spare;          // a ring job out of memory (beat__ring_take_spare)
 };
 
 #define BEAT__STAT_ADD(ctx, field, n)                                                              \
@@ -789,15 +796,12 @@ BEAT__INLINE int beat__inject_list_empty_locked(beat__inject *q)
            beat__atomic_load_ptr((void **)&q->stub.next, BEAT__MO_RELAXED) == NULL;
 }
 
-// Lock holder only: the list's oldest task, else the ring's next record,
-// or NULL (beat__inject_list_pop_locked).
+// Lock holder only: the list's oldest task, or NULL
+// (beat__inject_list_pop_locked). The ring's jobs are taken in chains
+// (beat__chain_take_ring).
 BEAT__PRIVATE beat__task *beat__inject_pop_locked(beat__inject *q)
 {
     beat__task *t = beat__inject_list_pop_locked(q);
-    if (t == NULL && q->ring != NULL) {
-        uint32_t n;
-        t = beat__arena_ring_take(q->ring, 1, &n);
-    }
     if (t != NULL && (t->flags & BEAT__TASK_UNCOUNTED)) { // ours now: count it before unlocking
         t->flags &= ~BEAT__TASK_UNCOUNTED;
         q->claimed++;
@@ -1044,13 +1048,12 @@ BEAT__PRIVATE void beat__chain_run(beat_ctx *ctx, void *arg)
     }
 }
 
-// How many jobs like t to chain: 0 when t is not a job or its function has
-// no estimate under BEAT__CHAIN_TINY_NS on this worker.
-BEAT__PRIVATE unsigned beat__chain_length(const beat_ctx *ctx, const beat__task *t)
+// How many jobs of fn to chain: 0 when its estimate on this worker is
+// missing or not under BEAT__CHAIN_TINY_NS.
+BEAT__PRIVATE unsigned beat__chain_length(const beat_ctx *ctx, beat_fn fn)
 {
     double ns = 0;
-    if (!(t->flags & BEAT__TASK_JOB) ||
-        !beat__predictor_estimate_worker(ctx->pool->predict, ctx->index, BEAT__PREDICT_KEY(t->fn),
+    if (!beat__predictor_estimate_worker(ctx->pool->predict, ctx->index, BEAT__PREDICT_KEY(fn),
                                          &ns) ||
         !(ns < BEAT__CHAIN_TINY_NS))
         return 0;
@@ -1060,62 +1063,88 @@ BEAT__PRIVATE unsigned beat__chain_length(const beat_ctx *ctx, const beat__task 
 
 BEAT__INLINE void beat__task_call(beat_ctx *ctx, beat_fn fn, void *arg, uint32_t flags);
 
-// A chain of the ring's records, consecutive in one block: arg is the
-// first, whose next field names the record after the last. Every ring
-// record is a NORMAL job of the same block, with no counter, run as
-// beat__task_run would run it (the chain's own run has made ctx busy with
-// no counter running); what is the same for all of them is done once: the
-// priority, and the retiring and the job count, after the last.
+// How a ring job runs: as a job on an arena record would (its timing, its
+// trace event).
+#define BEAT__RING_JOB_FLAGS (BEAT__TASK_ARENA | BEAT__TASK_JOB | BEAT__TASK_TIMED)
+
+// Runs a chain of the ring's jobs (a BEAT__TASK_RING record, arg), which
+// are consecutive in one block, and frees its record. The jobs run as
+// beat__task_run would run them one by one (the chain's own run has made
+// ctx busy with no counter running); what is the same for all of them is
+// done once: the priority, and the retiring and the job count, after the
+// last.
 BEAT__PRIVATE void beat__chain_run_ring(beat_ctx *ctx, void *arg)
 {
-    beat__task *first = (beat__task *)arg, *end = first->next;
-    beat__arena_block *block = (beat__arena_block *)(void *)first->counter;
-    uint32_t n = (uint32_t)(end - first);
+    beat__task *chain = (beat__task *)arg;
+    beat__arena_block *block = (beat__arena_block *)(void *)chain->counter;
+    uint32_t flags = chain->flags;
+    uint32_t n = (flags >> BEAT__RING_COUNT_SHIFT) & BEAT__RING_FIELD;
+    const beat__ring_job *job =
+        beat__arena_ring_job(block, (flags >> BEAT__RING_FIRST_SHIFT) & BEAT__RING_FIELD);
+    const beat__ring_job *end = job + n;
+    beat_mempool_free(ctx->pool->tasks, &ctx->task_cache, chain);
 #if BEAT_PRIORITIES > 1
-    uint32_t outer_prio = ctx->prio, prio = first->flags >> BEAT__TASK_PRIO_SHIFT;
-    if (prio != 0) // Relaxed: thieves read it as a hint (see beat__steal_from).
-        beat__atomic_store_u32(&ctx->prio, prio - 1, BEAT__MO_RELAXED);
+    uint32_t outer_prio = ctx->prio;
+    // Relaxed: thieves read it as a hint (see beat__steal_from).
+    beat__atomic_store_u32(&ctx->prio, BEAT_PRIORITY_NORMAL, BEAT__MO_RELAXED);
 #endif
-    for (beat__task *t = first; t != end; t++)
-        beat__task_call(ctx, t->fn, t->arg, t->flags);
+    for (; job != end; job++)
+        beat__task_call(ctx, job->fn, job->arg, BEAT__RING_JOB_FLAGS);
 #if BEAT_PRIORITIES > 1
     beat__atomic_store_u32(&ctx->prio, outer_prio, BEAT__MO_RELAXED);
 #endif
     BEAT__STAT_ADD(ctx, tasks, n);
     // Retired after the last: until then the block's pending count holds
-    // them all, so none of the records is reused while we read it.
+    // them all, so none of the jobs is reused while we read it.
     beat__arena_retire_n(&ctx->pool->arena, &ctx->arena_done, block, n);
     if ((ctx->jobs_done += n) >= BEAT__JOBS_BATCH)
         beat__jobs_flush(ctx);
 }
 
-// Lock holder, with the list empty: up to max of the ring's records as one
-// chain (beat__chain_run_ring), taken in one step. Of the records it
-// writes only the first (the chain's end) and reads none: they are
-// counted as claimed here, and each is read just before it runs, instead
-// of all of them now (a line each, from the submitter's cache) and again
-// then. Returns the chain, or NULL: then *single is a record popped as it
-// is when no chain record could be had, or NULL when the ring is empty.
+// Lock holder of a queue with a ring: up to max of the ring's jobs as one
+// chain (beat__chain_run_ring), taken in one step without reading them;
+// they are counted as claimed here, and each is read just before it runs.
+// chained: they count in the chained statistic (tiny jobs). Returns the
+// chain, or NULL when the ring is empty or no chain record can be had.
 BEAT__PRIVATE beat__task *beat__chain_take_ring(beat_ctx *ctx, beat__inject *q, unsigned max,
-                                                beat__task **single)
+                                                int chained)
 {
     beat__task *chain = (beat__task *)beat_mempool_alloc(ctx->pool->tasks, &ctx->task_cache);
-    *single = NULL;
-    if (chain == NULL) {
-        *single = beat__inject_pop_locked(q);
+    if (chain == NULL)
         return NULL;
-    }
     uint32_t n;
-    beat__task *first = beat__arena_ring_take(q->ring, max, &n);
+    beat__arena_block *block;
+    beat__ring_job *first = beat__arena_ring_take(q->ring, max, &n, &block);
     if (first == NULL) {
         beat_mempool_free(ctx->pool->tasks, &ctx->task_cache, chain);
         return NULL;
     }
-    q->claimed += n; // every ring record is a job not yet counted
-    first->next = first + n;
-    beat__task_init(chain, beat__chain_run_ring, first, NULL, BEAT__TASK_POOLED | BEAT__TASK_CHAIN);
-    BEAT__STAT_ADD(ctx, chained, n);
+    q->claimed += n; // every ring job is a job not yet counted
+    uint32_t index = (uint32_t)(first - beat__arena_ring_job(block, 0));
+    beat__task_init(chain, beat__chain_run_ring, chain, (beat_counter *)(void *)block,
+                    BEAT__TASK_CHAIN | BEAT__TASK_RING | index << BEAT__RING_FIRST_SHIFT |
+                        n << BEAT__RING_COUNT_SHIFT);
+    if (chained)
+        BEAT__STAT_ADD(ctx, chained, n);
     return chain;
+}
+
+// Lock holder of a queue with a ring, when no chain record can be had (out
+// of memory): the ring's next job in ctx's spare record, to be run at once
+// by ctx (it is never pushed), or NULL. Out of memory the ring still
+// drains, one job a take.
+BEAT__PRIVATE beat__task *beat__ring_take_spare(beat_ctx *ctx, beat__inject *q)
+{
+    uint32_t n;
+    beat__arena_block *block;
+    beat__ring_job *job = beat__arena_ring_take(q->ring, 1, &n, &block);
+    if (job == NULL)
+        return NULL;
+    q->claimed++;
+    beat__task_init(&ctx->ring_spare, job->fn, job->arg, (beat_counter *)(void *)block,
+                    BEAT__RING_JOB_FLAGS |
+                        (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(BEAT_PRIORITY_NORMAL) : 0));
+    return &ctx->ring_spare;
 }
 
 // Lock holder: pops up to max jobs into a chain behind a pooled record.
@@ -1124,8 +1153,10 @@ BEAT__PRIVATE beat__task *beat__chain_take_ring(beat_ctx *ctx, beat__inject *q, 
 BEAT__PRIVATE beat__task *beat__chain_take(beat_ctx *ctx, beat__inject *q, unsigned max,
                                            beat__task **single)
 {
-    if (q->ring != NULL && beat__inject_list_empty_locked(q))
-        return beat__chain_take_ring(ctx, q, max, single);
+    if (q->ring != NULL && beat__inject_list_empty_locked(q)) {
+        *single = NULL;
+        return beat__chain_take_ring(ctx, q, max, 1);
+    }
     *single = beat__inject_pop_locked(q);
     if (*single == NULL || !(((*single)->flags & BEAT__TASK_JOB)))
         return NULL;
@@ -1160,7 +1191,19 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
     if (!beat__spin_trylock(&q->lock)) // the queue's one consumer at a time
         return NULL;
     beat__task *first = beat__inject_pop_locked(q);
-    unsigned chain = first != NULL ? beat__chain_length(ctx, first) : 0;
+    unsigned chain = 0;
+    if (first != NULL) {
+        if (first->flags & BEAT__TASK_JOB)
+            chain = beat__chain_length(ctx, first->fn);
+    } else if (q->ring != NULL) {
+        const beat__ring_job *next = beat__arena_ring_peek(q->ring);
+        if (next != NULL) {
+            chain = beat__chain_length(ctx, next->fn);
+            first = beat__chain_take_ring(ctx, q, chain != 0 ? chain : 1, chain != 0);
+            if (first == NULL)
+                first = beat__ring_take_spare(ctx, q);
+        }
+    }
     beat__task *taken[BEAT__INJECT_BATCH];
     unsigned n = 0;
     while (first != NULL && n < BEAT__INJECT_BATCH) {
@@ -1171,6 +1214,8 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
                 t = chained;
         } else {
             t = beat__inject_pop_locked(q);
+            if (t == NULL && q->ring != NULL)
+                t = beat__chain_take_ring(ctx, q, 1, 0);
         }
         if (t == NULL)
             break;
@@ -1680,6 +1725,8 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
         beat__arena_retire_n(&pool->arena, &ctx->arena_done, (beat__arena_block *)(void *)counter,
                              1);
         counter = NULL;
+    } else if (flags & BEAT__TASK_RING) {
+        counter = NULL; // it names the ring block; the chain's run frees the record
     }
     beat__time_busy(ctx);
     beat_counter *outer = ctx->running; // what the self-wait check compares with (devmode.c)

@@ -1,4 +1,5 @@
-// Submit arena: the task records of jobs submitted from outside the pool.
+// Submit arena: the task records (and ring jobs) of jobs submitted from
+// outside the pool.
 //
 // Why not the mempool: a record freed by a worker goes back to the mempool
 // from that worker's cache, so the next outside submit writes a line that
@@ -11,17 +12,19 @@
 // So outside submits take records in address order from blocks of
 // BEAT__ARENA_BLOCK_BYTES:
 //
-//   owner:     the first outside thread to take a record for the NORMAL
-//              queue owns a block of its own and takes the next record of
-//              it with plain loads and stores: no lock, no atomic
-//              read-modify-write. It takes the lock only to get its next
-//              block. Its records go to the workers through its ring.
+//   owner:     the first outside thread to submit a NORMAL job owns a
+//              block of its own and takes the next ring job of it (a
+//              function and an argument, beat__ring_job) with plain loads
+//              and stores: no lock, no atomic read-modify-write. It takes
+//              the lock only to get its next block. Its jobs go to the
+//              workers through its ring.
 //   others:    (and the owner's other submits: other priorities,
 //              deferrable) try-lock; next record of the shared block, or a
 //              recycled block, or a new one; unlock. A busy lock or a failed
 //              allocation returns NULL and the caller uses the mempool, so
 //              a submit never waits for another.
-//   consumer:  a run record is retired into the consumer's tally; the tally
+//   consumer:  a run record (or ring job) is retired into the consumer's
+//              tally; the tally
 //              is subtracted from its block's pending count in one RMW when
 //              the consumer meets another block or flushes its job count.
 //   recycle:   the RMW that brings pending to zero (every record handed out
@@ -56,29 +59,32 @@
 // the owner no longer takes.)
 //
 // The owner's ring: the owner's blocks, linked in the order it took them,
-// are a single-producer queue. A submit fills the owner's next record and
-// publishes it by storing the count of records published (a release
+// are a single-producer queue. A submit fills the owner's next ring job
+// and publishes it by storing the count of jobs published (a release
 // store, no read-modify-write); the exchange that a push onto the
 // injection queue's list makes was the one locked instruction left in a
 // single submit (12.8-13.6 ns of the submitting thread's time per submit
-// with it, 6.9-7.2 ns with the ring; 1M submits to a held worker).
-// Consumers take the ring's records in order under the NORMAL
-// queue's lock, as part of that queue (beat__inject_pop_locked): the
-// consumed count, the lock and the job count keep their meaning for waits.
-// The owner links its next block into the ring before it publishes a record
-// of it; the ring's consumer cursor holds one count of its block's pending
+// with it, 6.9-7.2 ns with the ring, on 40-byte task records; 1M submits
+// to a held worker). Consumers take the ring's jobs in order under the
+// NORMAL queue's lock, as part of that queue (beat__inject_take_from):
+// the consumed count, the lock and the job count keep their meaning for
+// waits. The owner links its next block into the ring before it publishes
+// a job of it; the ring's consumer cursor holds one count of its block's pending
 // (BEAT__ARENA_RING_REF), given back when it moves on, so a block is not
 // recycled while the cursor may still read its link.
 //
-// Ring chains: a worker that chains tiny jobs (beat__chain_take) takes up
-// to a chain's length of the ring's records in one step when the list is
-// empty (beat__arena_ring_take): they are consecutive in one block, so
-// the chain is the first record and a count, and it neither reads nor
-// writes the others until each runs (beat__chain_run_ring). Popping them
-// one by one read each record's line from the submitter's cache, wrote it
-// twice (the claim's flag, the chain's link), and read it again to run it:
-// 1M single submits of 500 cycles on 2 workers cost 27.7 ns of CPU per job
-// above the work before and 21.3 ns after (scratch, medians of 11 rounds).
+// Ring chains: a worker takes the ring's jobs when the list is empty, up
+// to a chain's length of them in one step (beat__arena_ring_take; one,
+// when its function's jobs are not tiny): they are consecutive in one
+// block, so a chain record names the block, the first and a count
+// (BEAT__TASK_RING), and no job is read before it runs
+// (beat__chain_run_ring). Popping task records one by one read each
+// record's line from the submitter's cache, wrote it twice (the claim's
+// flag, the chain's link), and read it again to run it: 1M single submits
+// of 500 cycles on 2 workers cost 27.7 ns of CPU per job above the work
+// before and 21.3 ns after; 16-byte ring jobs instead of 40-byte records
+// took that to 13.6 ns, the submitting thread's part from 6.8 to 4.2 ns
+// (scratch, medians).
 //
 // Waking: a worker about to park counts itself in idle_sleepers and then
 // looks for work; a publisher stores the count and then reads
@@ -116,8 +122,24 @@ typedef struct beat__arena_block {
     ((BEAT__ARENA_BLOCK_BYTES - BEAT_CACHELINE) / (uint32_t)sizeof(beat__task))
 BEAT__STATIC_ASSERT(sizeof(beat__arena_block) <= BEAT_CACHELINE, arena_header_fits_a_line);
 
-// Where records are handed out from: a block and its next record. next ==
-// BEAT__ARENA_RECORDS when the block is used up (or there is none yet).
+// A job in the owner's ring: its function and argument, nothing else.
+// Every ring job is a NORMAL job with no counter, counted on claim, so the
+// rest of a task record would be the same in all of them. At 16 bytes
+// four share a line, where task records (40 bytes) take 1.6 each: the
+// lines that move from the submitter's cache to a worker's are most of
+// what a submit costs (with records padded to a line each, 9.3 ns a
+// submit against 7.2 ns; 1M submits to a held worker, scratch).
+typedef struct beat__ring_job {
+    beat_fn fn;
+    void *arg;
+} beat__ring_job;
+
+#define BEAT__ARENA_RING_JOBS                                                                      \
+    ((BEAT__ARENA_BLOCK_BYTES - BEAT_CACHELINE) / (uint32_t)sizeof(beat__ring_job))
+
+// Where records are handed out from: a block and its next record (ring
+// job, for the owner's). next == the block's count of them when the block
+// is used up (or there is none yet).
 // Accessed with relaxed atomics: the owner's cursor is read by the owner
 // outside the lock.
 typedef struct beat__arena_cursor {
@@ -155,7 +177,8 @@ typedef struct beat__arena_tally {
 BEAT__PRIVATE void beat__arena_init(beat__submit_arena *a)
 {
     memset(a, 0, sizeof *a);
-    a->shared.next = a->own.next = BEAT__ARENA_RECORDS; // the first take gets a block
+    a->shared.next = BEAT__ARENA_RECORDS; // the first take gets a block
+    a->own.next = BEAT__ARENA_RING_JOBS;
 #ifdef BEAT_NO_MEMBARRIER
     a->asym = 0; // the owner fences at every publish; parkers never interrupt other CPUs
 #else
@@ -168,10 +191,16 @@ BEAT__INLINE beat__task *beat__arena_record(beat__arena_block *b, uint32_t i)
     return (beat__task *)(void *)((unsigned char *)b + BEAT_CACHELINE) + i;
 }
 
-// Lock holder: a block to hand out from, recycled or new, or NULL. extra:
-// added to its pending count (BEAT__ARENA_RING_REF for a ring block).
+BEAT__INLINE beat__ring_job *beat__arena_ring_job(beat__arena_block *b, uint32_t i)
+{
+    return (beat__ring_job *)(void *)((unsigned char *)b + BEAT_CACHELINE) + i;
+}
+
+// Lock holder: a block to hand out from, recycled or new, or NULL.
+// pending: its records (or ring jobs), plus BEAT__ARENA_RING_REF for a
+// ring block.
 BEAT__PRIVATE beat__arena_block *
-beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, uint32_t extra)
+beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, uint32_t pending)
 {
     // Acquire: pairs with the release push, so the consumers' last reads
     // and writes of the block's records happen before we rewrite them.
@@ -197,7 +226,7 @@ beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, ui
     // Relaxed: no record of b is out, so no consumer touches the count or
     // the link until a record is published by a release (the queue's push,
     // or the ring's count after the link that leads to b).
-    beat__atomic_store_u64(&b->pending, BEAT__ARENA_RECORDS + extra, BEAT__MO_RELAXED);
+    beat__atomic_store_u64(&b->pending, pending, BEAT__MO_RELAXED);
     beat__atomic_store_ptr((void **)&b->ring_next, NULL, BEAT__MO_RELAXED);
     return b;
 }
@@ -214,7 +243,8 @@ BEAT__PRIVATE beat__arena_block *beat__arena_cursor_refill(beat__submit_arena *a
                                                            beat__arena_cursor *c)
 {
     int ring = c == &a->own;
-    beat__arena_block *fresh = beat__arena_block_get(a, allocator, ring ? BEAT__ARENA_RING_REF : 0);
+    beat__arena_block *fresh = beat__arena_block_get(
+        a, allocator, ring ? BEAT__ARENA_RING_JOBS + BEAT__ARENA_RING_REF : BEAT__ARENA_RECORDS);
     if (fresh == NULL)
         return NULL;
     beat__arena_block *used =
@@ -230,64 +260,96 @@ BEAT__PRIVATE beat__arena_block *beat__arena_cursor_refill(beat__submit_arena *a
     return fresh;
 }
 
-// The next record of c and its block (*block), from a new block when c's
-// is used up, or NULL when no block can be had. The lock holder, or the
-// owner on its own cursor while records are left. Inline: the owner's
-// submit stays without a call (a call here cost it about 1 ns).
-BEAT__INLINE beat__task *beat__arena_cursor_take(beat__submit_arena *a,
-                                                 const beat_allocator *allocator,
-                                                 beat__arena_cursor *c, beat__arena_block **block)
+// The index of c's next record (or ring job; limit of them to a block) and
+// its block (*block), from a new block when c's is used up; *block is NULL
+// when no block can be had. The lock holder, or the owner on its own
+// cursor while jobs are left. Inline: the owner's submit stays without a
+// call (a call here cost it about 1 ns).
+BEAT__INLINE uint32_t beat__arena_cursor_take(beat__submit_arena *a,
+                                              const beat_allocator *allocator,
+                                              beat__arena_cursor *c, uint32_t limit,
+                                              beat__arena_block **block)
 {
     uint32_t i = beat__atomic_load_u32(&c->next, BEAT__MO_RELAXED);
     beat__arena_block *b =
         (beat__arena_block *)beat__atomic_load_ptr((void **)&c->block, BEAT__MO_RELAXED);
-    if (BEAT__UNLIKELY(i == BEAT__ARENA_RECORDS)) {
+    if (BEAT__UNLIKELY(i == limit)) {
         b = beat__arena_cursor_refill(a, allocator, c);
-        if (b == NULL)
-            return NULL;
         i = 0;
     }
-    beat__atomic_store_u32(&c->next, i + 1, BEAT__MO_RELAXED);
+    if (b != NULL)
+        beat__atomic_store_u32(&c->next, i + 1, BEAT__MO_RELAXED);
     *block = b;
-    return beat__arena_record(b, i);
+    return i;
 }
 
-// Any thread: an unused record and its block (*block), or NULL when another
-// submitter holds the lock or no block can be allocated. The record is not
-// counted in the pool's jobs (see "Counted on claim"). ring: the record is
-// bound for the NORMAL queue, so it may be the owner's; then *owned is 1
-// and the caller must publish it (beat__arena_publish) once it is filled,
-// before the owner takes another. Otherwise *owned is 0 and the record
-// goes through an injection queue's list.
+// Any thread: an unused record of the shared block and its block (*block),
+// or NULL when another submitter holds the lock or no block can be
+// allocated. The record goes through an injection queue's list; one bound
+// for the NORMAL queue is not counted in the pool's jobs (see "Counted on
+// claim").
 BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_allocator *allocator,
-                                           int ring, beat__arena_block **block, int *owned)
+                                           beat__arena_block **block)
+{
+    // The lock hands over the shared cursor, the block list and the free
+    // stack's pop.
+    *block = NULL;
+    if (!beat__spin_trylock(&a->lock))
+        return NULL;
+    uint32_t i = beat__arena_cursor_take(a, allocator, &a->shared, BEAT__ARENA_RECORDS, block);
+    beat__spin_unlock(&a->lock);
+    return *block != NULL ? beat__arena_record(*block, i) : NULL;
+}
+
+// The owner's next ring job when its block is used up, and the first
+// thread's to ask (it becomes the owner): under the lock. NULL when
+// another thread owns the ring, the lock is busy or no block can be had.
+BEAT__PRIVATE beat__ring_job *
+beat__arena_ring_slot_locked(beat__submit_arena *a, const beat_allocator *allocator, void *me)
+{
+    // Relaxed: owner is written once, by a lock holder (below).
+    void *owner = beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED);
+    if ((owner != NULL && owner != me) || !beat__spin_trylock(&a->lock))
+        return NULL;
+    owner = beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED);
+    if (owner == NULL) {
+        beat__atomic_store_ptr(&a->owner, me, BEAT__MO_RELAXED);
+        owner = me;
+    }
+    beat__ring_job *job = NULL;
+    beat__arena_block *b = NULL;
+    if (owner == me) {
+        uint32_t i = beat__arena_cursor_take(a, allocator, &a->own, BEAT__ARENA_RING_JOBS, &b);
+        if (b != NULL)
+            job = beat__arena_ring_job(b, i);
+    }
+    beat__spin_unlock(&a->lock);
+    return job;
+}
+
+// Any thread with a NORMAL job to submit: the owner's next ring job, to be
+// filled and then published (beat__arena_publish) before it takes
+// another; the first thread to ask becomes the owner. NULL when the ring
+// is another thread's, or the lock is busy or no block can be had: the
+// job then goes another way (beat__arena_take, or the mempool).
+BEAT__INLINE beat__ring_job *beat__arena_ring_slot(beat__submit_arena *a,
+                                                   const beat_allocator *allocator)
 {
     void *me = beat__thread_tag();
     // Relaxed: owner is written once, by a lock holder, and compared here
     // with our own tag, which only we can have written. The owner's cursor
-    // is written by the owner alone (by a lock holder of the owner, below).
-    int owner = ring && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me;
-    *owned = 0;
-    if (owner &&
-        BEAT__LIKELY(beat__atomic_load_u32(&a->own.next, BEAT__MO_RELAXED) < BEAT__ARENA_RECORDS)) {
-        *owned = 1;
-        return beat__arena_cursor_take(a, allocator, &a->own, block); // no new block: no lock
+    // is written by the owner alone (by a lock holder of the owner).
+    if (beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me &&
+        BEAT__LIKELY(beat__atomic_load_u32(&a->own.next, BEAT__MO_RELAXED) <
+                     BEAT__ARENA_RING_JOBS)) {
+        beat__arena_block *b; // no new block: no lock
+        uint32_t i = beat__arena_cursor_take(a, allocator, &a->own, BEAT__ARENA_RING_JOBS, &b);
+        return beat__arena_ring_job(b, i);
     }
-    // The lock hands over the shared cursor, the block list and the free
-    // stack's pop, and makes the first taker of a ring record the owner.
-    if (!beat__spin_trylock(&a->lock))
-        return NULL;
-    if (ring && !owner && beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == NULL) {
-        beat__atomic_store_ptr(&a->owner, me, BEAT__MO_RELAXED);
-        owner = 1;
-    }
-    beat__task *t = beat__arena_cursor_take(a, allocator, owner ? &a->own : &a->shared, block);
-    beat__spin_unlock(&a->lock);
-    *owned = owner && t != NULL;
-    return t;
+    return beat__arena_ring_slot_locked(a, allocator, me);
 }
 
-// Owner, after filling the record it took last: hands it to the consumers.
+// Owner, after filling the ring job it took last: hands it to the consumers.
 BEAT__INLINE void beat__arena_publish(beat__submit_arena *a)
 {
     // The first publish since the owner's last wait, or since a parker's
@@ -356,23 +418,22 @@ BEAT__PRIVATE void beat__arena_owner_waits(beat__submit_arena *a)
 
 BEAT__PRIVATE void beat__arena_flush(beat__submit_arena *a, beat__arena_tally *tally);
 
-// Lock holder of the NORMAL injection queue: the owner's next published
-// records, at most max and all in one block, so consecutive in memory.
-// Returns the first and sets *n to how many (the records are not read), or
-// returns NULL with *n = 0 when every published record has been consumed.
-BEAT__PRIVATE beat__task *beat__arena_ring_take(beat__submit_arena *a, uint32_t max, uint32_t *n)
+// Lock holder of the NORMAL injection queue: moves the ring's cursor onto
+// the next published job (into the next block when its block is used up)
+// and returns how many published jobs follow from there in that block; 0
+// when every published job has been consumed.
+BEAT__PRIVATE uint32_t beat__arena_ring_ready(beat__submit_arena *a)
 {
-    *n = 0;
     uint64_t consumed = beat__atomic_load_u64(&a->consumed, BEAT__MO_RELAXED); // ours
     // The count's line is the owner's, written at every submit: read it
-    // again only when the records seen last are all consumed (one miss per
-    // take, not one per record). Acquire: pairs with the owner's release of
-    // the count, which follows the records' fields and the link (or first)
+    // again only when the jobs seen last are all consumed (one miss per
+    // take, not one per job). Acquire: pairs with the owner's release of
+    // the count, which follows the jobs' fields and the link (or first)
     // that leads to their block.
     if (consumed == a->seen) {
         uint64_t published = beat__atomic_load_u64(&a->published, BEAT__MO_ACQUIRE);
         if (published == consumed)
-            return NULL;
+            return 0;
         a->seen = published;
     }
     beat__arena_block *b = a->ring.block;
@@ -380,7 +441,7 @@ BEAT__PRIVATE beat__task *beat__arena_ring_take(beat__submit_arena *a, uint32_t 
     if (b == NULL) {
         b = (beat__arena_block *)beat__atomic_load_ptr((void **)&a->first, BEAT__MO_RELAXED);
         i = 0;
-    } else if (i == BEAT__ARENA_RECORDS) {
+    } else if (i == BEAT__ARENA_RING_JOBS) {
         beat__arena_block *next =
             (beat__arena_block *)beat__atomic_load_ptr((void **)&b->ring_next, BEAT__MO_RELAXED);
         beat__arena_tally leave = {b, BEAT__ARENA_RING_REF}; // after our last read of b
@@ -388,19 +449,41 @@ BEAT__PRIVATE beat__task *beat__arena_ring_take(beat__submit_arena *a, uint32_t 
         b = next;
         i = 0;
     }
-    uint64_t k = a->seen - consumed;
-    if (k > max)
-        k = max;
-    if (k > BEAT__ARENA_RECORDS - i)
-        k = BEAT__ARENA_RECORDS - i;
     a->ring.block = b;
-    a->ring.next = i + (uint32_t)k;
-    // Release: a waiter that sees the records consumed reads the lock after
-    // it and so sees it held, or released after the claim's count
+    a->ring.next = i;
+    uint64_t k = a->seen - consumed;
+    return k < BEAT__ARENA_RING_JOBS - i ? (uint32_t)k : BEAT__ARENA_RING_JOBS - i;
+}
+
+// Lock holder of the NORMAL injection queue: the ring's next published job,
+// left in the ring, or NULL.
+BEAT__PRIVATE const beat__ring_job *beat__arena_ring_peek(beat__submit_arena *a)
+{
+    return beat__arena_ring_ready(a) != 0 ? beat__arena_ring_job(a->ring.block, a->ring.next)
+                                          : NULL;
+}
+
+// Lock holder of the NORMAL injection queue: the owner's next published
+// jobs, at most max and all in one block (*block), so consecutive in
+// memory. Returns the first and sets *n to how many (the jobs are not
+// read), or returns NULL with *n = 0 when every published job has been
+// consumed.
+BEAT__PRIVATE beat__ring_job *beat__arena_ring_take(beat__submit_arena *a, uint32_t max,
+                                                    uint32_t *n, beat__arena_block **block)
+{
+    uint32_t k = beat__arena_ring_ready(a);
+    *n = k < max ? k : max;
+    *block = a->ring.block;
+    if (*n == 0)
+        return NULL;
+    uint32_t i = a->ring.next;
+    a->ring.next = i + *n;
+    // Release: a waiter that sees the jobs consumed reads the lock after it
+    // and so sees it held, or released after the claim's count
     // (beat__jobs_state), as with the list's head.
-    beat__atomic_store_u64(&a->consumed, consumed + k, BEAT__MO_RELEASE);
-    *n = (uint32_t)k;
-    return beat__arena_record(b, i);
+    beat__atomic_store_u64(&a->consumed, beat__atomic_load_u64(&a->consumed, BEAT__MO_RELAXED) + *n,
+                           BEAT__MO_RELEASE);
+    return beat__arena_ring_job(a->ring.block, i);
 }
 
 // Consumer: subtracts the tally from its block, recycling the block when

@@ -1255,11 +1255,10 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
     beat__arena_tally tally = {NULL, 0};
     beat__arena_block *first = NULL, *b = NULL;
     beat__task *prev = NULL;
-    int owned = 1;
-    // Records not bound for the ring (ring 0): the shared cursor's.
+    // Records of the shared block (the ring's jobs are not records).
     for (unsigned i = 0; i < BEAT__ARENA_RECORDS + 2; i++) {
-        beat__task *t = beat__arena_take(&a, &default_allocator, 0, &b, &owned);
-        CHECK(t != NULL && !owned);
+        beat__task *t = beat__arena_take(&a, &default_allocator, &b);
+        CHECK(t != NULL);
         if (i == 0)
             first = b;
         if (i > 0 && i < BEAT__ARENA_RECORDS)
@@ -1267,7 +1266,7 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
         CHECK(b == (i < BEAT__ARENA_RECORDS ? first : a.shared.block));
         prev = t;
     }
-    CHECK(a.owner == NULL); // only a ring record makes an owner
+    CHECK(a.owner == NULL); // only a ring job makes an owner
     CHECK(b != first);
     CHECK_EQ(arena_blocks(a.all, 0), 2u);
     // Retire the first block's records but one: nothing is recycled yet.
@@ -1289,7 +1288,7 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
     // and once it is full the recycled first block is handed out again.
     beat__task *t = NULL;
     for (unsigned i = BEAT__ARENA_RECORDS + 2; i <= 2 * BEAT__ARENA_RECORDS; i++)
-        t = beat__arena_take(&a, &default_allocator, 0, &b, &owned);
+        t = beat__arena_take(&a, &default_allocator, &b);
     CHECK(b == first);
     CHECK(t == beat__arena_record(first, 0));
     CHECK(a.free_top == NULL);
@@ -1364,22 +1363,25 @@ static void several_outside_submitters_share_the_arena_and_every_job_runs_once(v
 
 typedef struct arena_taker {
     beat__submit_arena *arena;
+    beat__ring_job *job;
     beat__task *record;
     beat__arena_block *block;
-    int owned;
 } arena_taker;
 
+// As an outside NORMAL submit does: a ring job, else a shared record.
 static void *take_one_record(void *arg)
 {
     arena_taker *t = (arena_taker *)arg;
-    t->record = beat__arena_take(t->arena, &default_allocator, 1, &t->block, &t->owned);
+    t->job = beat__arena_ring_slot(t->arena, &default_allocator);
+    if (t->job == NULL)
+        t->record = beat__arena_take(t->arena, &default_allocator, &t->block);
     return NULL;
 }
 
-// Takes one ring-bound record on a new thread (not the arena's owner).
+// Takes what a NORMAL submit would on a new thread (not the arena's owner).
 static arena_taker take_on_another_thread(beat__submit_arena *a)
 {
-    arena_taker t = {a, NULL, NULL, 1};
+    arena_taker t = {a, NULL, NULL, NULL};
     pthread_t thread;
     pthread_create(&thread, NULL, take_one_record, &t);
     pthread_join(thread, NULL);
@@ -1391,147 +1393,148 @@ static void the_first_outside_taker_owns_a_block_and_the_others_share_one(void)
     beat__submit_arena a;
     beat__arena_init(&a);
     beat__arena_block *b = NULL;
-    int owned = 0;
     CHECK(a.owner == NULL);
-    beat__task *t0 = beat__arena_take(&a, &default_allocator, 1, &b, &owned);
-    CHECK(t0 != NULL && owned);
+    beat__ring_job *j0 = beat__arena_ring_slot(&a, &default_allocator);
+    CHECK(j0 != NULL);
     CHECK(a.owner == beat__thread_tag());
-    CHECK(b == a.own.block && t0 == beat__arena_record(b, 0));
+    CHECK(a.own.block != NULL && j0 == beat__arena_ring_job(a.own.block, 0));
     // The owner takes without the lock: one held by another does not stop it.
     CHECK(beat__spin_trylock(&a.lock));
-    CHECK(beat__arena_take(&a, &default_allocator, 1, &b, &owned) == t0 + 1 && owned);
+    CHECK(beat__arena_ring_slot(&a, &default_allocator) == j0 + 1);
     // Another thread gets nothing while the lock is held...
     arena_taker other = take_on_another_thread(&a);
-    CHECK(other.record == NULL && !other.owned);
+    CHECK(other.job == NULL && other.record == NULL);
     beat__spin_unlock(&a.lock);
     // ...and otherwise the records of the shared block, in order.
     other = take_on_another_thread(&a);
+    CHECK(other.job == NULL);
     CHECK(other.block != NULL && other.block == a.shared.block && other.block != a.own.block);
-    CHECK(other.record == beat__arena_record(other.block, 0) && !other.owned);
+    CHECK(other.record == beat__arena_record(other.block, 0));
     other = take_on_another_thread(&a);
-    CHECK(other.record == beat__arena_record(a.shared.block, 1));
+    CHECK(other.job == NULL && other.record == beat__arena_record(a.shared.block, 1));
     CHECK(a.owner == beat__thread_tag()); // ownership stays
-    CHECK(beat__arena_take(&a, &default_allocator, 1, &b, &owned) == t0 + 2 && owned);
+    CHECK(beat__arena_ring_slot(&a, &default_allocator) == j0 + 2);
     // The owner's records not bound for the ring come from the shared block.
-    CHECK(beat__arena_take(&a, &default_allocator, 0, &b, &owned) ==
-              beat__arena_record(a.shared.block, 2) &&
-          !owned);
+    CHECK(beat__arena_take(&a, &default_allocator, &b) == beat__arena_record(a.shared.block, 2));
     CHECK_EQ(arena_blocks(a.all, 0), 2u);
     beat__arena_destroy(&a, &default_allocator);
 }
 
-// Takes the owner's next record of a (this thread becomes the owner) and
-// fills it as a submit bound for the ring does; NULL (a failure reported)
-// when there is none.
-static beat__task *take_ring_record(beat__submit_arena *a, beat__arena_block **block)
+// Takes the owner's next ring job of a (this thread becomes the owner),
+// fills it as a submit does and returns it with its block, or NULL (a
+// failure reported) when there is none.
+static beat__ring_job *take_ring_job(beat__submit_arena *a, beat__arena_block **block)
 {
-    int owned = 0;
-    beat__task *t = beat__arena_take(a, &default_allocator, 1, block, &owned);
-    if (t == NULL || !owned) {
-        bt_fail(__FILE__, __LINE__, "no record of the owner's own");
+    beat__ring_job *job = beat__arena_ring_slot(a, &default_allocator);
+    if (job == NULL) {
+        bt_fail(__FILE__, __LINE__, "no ring job of the owner's");
         return NULL;
     }
-    beat__task_init(t, count_job, NULL, (beat_counter *)(void *)*block,
-                    BEAT__TASK_ARENA | BEAT__TASK_JOB | BEAT__TASK_UNCOUNTED);
-    return t;
+    job->fn = count_job;
+    job->arg = NULL;
+    *block = a->own.block;
+    return job;
 }
 
-// The owner's records reach the consumers through its ring, in the order
-// taken, across a block boundary; the ring's cursor keeps a block from
-// recycling until it has moved past it.
-static void the_owners_ring_hands_its_records_over_in_order(void)
+// The owner's ring hands its jobs over in order, across a block's end (the
+// link is made before the next block's first job is published), and the
+// block the consumer has left is recycled once its jobs are retired.
+static void the_owners_ring_hands_its_jobs_over_in_order(void)
 {
     beat__submit_arena a;
     beat__arena_init(&a);
     beat__inject q;
     beat__inject_init(&q);
     q.ring = &a;
+    uint32_t got = 0;
+    beat__arena_block *from = NULL;
     CHECK(!beat__inject_maybe_nonempty(&q));
-    CHECK(beat__inject_pop_locked(&q) == NULL);
-    const unsigned n = BEAT__ARENA_RECORDS + 5;
-    beat__task *taken[BEAT__ARENA_RECORDS + 5];
-    beat__arena_block *blocks[BEAT__ARENA_RECORDS + 5];
+    CHECK(beat__arena_ring_take(&a, 1, &got, &from) == NULL && got == 0);
+    const unsigned n = BEAT__ARENA_RING_JOBS + 5;
+    beat__ring_job *taken[BEAT__ARENA_RING_JOBS + 5];
+    beat__arena_block *blocks[BEAT__ARENA_RING_JOBS + 5];
     for (unsigned i = 0; i < n; i++) {
-        if ((taken[i] = take_ring_record(&a, &blocks[i])) == NULL)
+        if ((taken[i] = take_ring_job(&a, &blocks[i])) == NULL)
             return;
         // Taken, not yet published: the consumers see nothing of it (but
-        // records 1.. published before it, not consumed here).
+        // jobs 1.. published before it, not consumed here).
         CHECK_EQ(beat__inject_maybe_nonempty(&q), i >= 2 ? 1 : 0);
         beat__arena_publish(&a);
         CHECK(beat__inject_maybe_nonempty(&q));
         if (i == 0) { // consumed at once: the ring is empty again
-            CHECK(beat__inject_pop_locked(&q) == taken[0]);
+            CHECK(beat__arena_ring_take(&a, 1, &got, &from) == taken[0] && got == 1);
+            CHECK(from == blocks[0]);
             CHECK(!beat__inject_maybe_nonempty(&q));
         }
     }
     CHECK(blocks[0] == a.first && blocks[n - 1] != blocks[0]);
-    CHECK(blocks[0]->ring_next == blocks[n - 1]); // linked before its first record went out
+    CHECK(blocks[0]->ring_next == blocks[n - 1]); // linked before its first job went out
     for (unsigned i = 1; i < n; i++) {
-        beat__task *t = beat__inject_pop_locked(&q);
-        CHECK(t == taken[i]);
-        if (t != taken[i])
+        beat__ring_job *job = beat__arena_ring_take(&a, 1, &got, &from);
+        CHECK(job == taken[i] && got == 1 && from == blocks[i]);
+        if (job != taken[i])
             break;
-        CHECK((t->flags & BEAT__TASK_UNCOUNTED) == 0); // counted on claim
     }
-    CHECK(beat__inject_pop_locked(&q) == NULL);
+    CHECK(beat__arena_ring_take(&a, 1, &got, &from) == NULL && got == 0);
     CHECK(!beat__inject_maybe_nonempty(&q));
-    CHECK_EQ(q.claimed, n);
     CHECK_EQ(a.consumed, (uint64_t)n);
-    // Retiring every record: the first block, which the cursor has left,
-    // is recycled; the second keeps the cursor's count.
+    // Retiring every job: the first block, which the cursor has left, is
+    // recycled; the second keeps the cursor's count.
     beat__arena_tally tally = {NULL, 0};
     for (unsigned i = 0; i < n; i++)
         beat__arena_retire_n(&a, &tally, blocks[i], 1);
     beat__arena_flush(&a, &tally);
     CHECK(a.free_top == blocks[0]);
-    CHECK_EQ(blocks[n - 1]->pending,
-             (uint64_t)(BEAT__ARENA_RECORDS - 5) + BEAT__ARENA_RING_REF); // 5 out, 401 to come
+    CHECK_EQ(blocks[n - 1]->pending, (uint64_t)(BEAT__ARENA_RING_JOBS - 5) + BEAT__ARENA_RING_REF);
     beat__arena_destroy(&a, &default_allocator);
 }
 
-// A chain takes the ring's records in one step: at most max, no more than
-// were published, never across a block's end, and writing none of them.
-static void the_ring_hands_a_chain_consecutive_records_of_one_block(void)
+// A chain takes the ring's jobs in one step: at most max, no more than were
+// published, never across a block's end, and writing none of them.
+static void the_ring_hands_a_chain_consecutive_jobs_of_one_block(void)
 {
     beat__submit_arena a;
     beat__arena_init(&a);
     uint32_t n = 99;
-    CHECK(beat__arena_ring_take(&a, 8, &n) == NULL && n == 0);
-    const unsigned total = BEAT__ARENA_RECORDS + 20;
-    beat__task *taken[BEAT__ARENA_RECORDS + 20];
-    beat__arena_block *blocks[BEAT__ARENA_RECORDS + 20];
+    beat__arena_block *from = NULL;
+    CHECK(beat__arena_ring_take(&a, 8, &n, &from) == NULL && n == 0);
+    CHECK(beat__arena_ring_peek(&a) == NULL);
+    const unsigned total = BEAT__ARENA_RING_JOBS + 20;
+    beat__ring_job *taken[BEAT__ARENA_RING_JOBS + 20];
+    beat__arena_block *blocks[BEAT__ARENA_RING_JOBS + 20];
     for (unsigned i = 0; i < total; i++) {
-        if ((taken[i] = take_ring_record(&a, &blocks[i])) == NULL)
+        if ((taken[i] = take_ring_job(&a, &blocks[i])) == NULL)
             return;
         if (i < 10) // the rest published below, in one step
             beat__arena_publish(&a);
     }
-    // Limited by max, then by what is published.
-    CHECK(beat__arena_ring_take(&a, 4, &n) == taken[0] && n == 4);
-    CHECK(beat__arena_ring_take(&a, 64, &n) == taken[4] && n == 6);
-    CHECK(beat__arena_ring_take(&a, 64, &n) == NULL && n == 0);
+    // Limited by max, then by what is published; a peek takes nothing.
+    CHECK(beat__arena_ring_peek(&a) == taken[0] && beat__arena_ring_peek(&a) == taken[0]);
+    CHECK(beat__arena_ring_take(&a, 4, &n, &from) == taken[0] && n == 4 && from == blocks[0]);
+    CHECK(beat__arena_ring_take(&a, 64, &n, &from) == taken[4] && n == 6);
+    CHECK(beat__arena_ring_take(&a, 64, &n, &from) == NULL && n == 0);
     unsigned next = 10;
     for (unsigned i = 10; i < total; i++)
         beat__arena_publish(&a);
-    // Then by the block's end: the records of a take are consecutive.
-    while (next < BEAT__ARENA_RECORDS) {
-        beat__task *first = beat__arena_ring_take(&a, 64, &n);
-        CHECK(first == taken[next]);
-        CHECK(n >= 1 && next + n <= BEAT__ARENA_RECORDS);
-        CHECK(n == 64 || next + n == BEAT__ARENA_RECORDS);
+    // Then by the block's end: the jobs of a take are consecutive.
+    while (next < BEAT__ARENA_RING_JOBS) {
+        beat__ring_job *first = beat__arena_ring_take(&a, 64, &n, &from);
+        CHECK(first == taken[next] && from == blocks[next]);
+        CHECK(n >= 1 && next + n <= BEAT__ARENA_RING_JOBS);
+        CHECK(n == 64 || next + n == BEAT__ARENA_RING_JOBS);
         if (first != taken[next] || n == 0)
             break;
         CHECK(first + (n - 1) == taken[next + n - 1]);
         next += n;
     }
-    CHECK_EQ(next, BEAT__ARENA_RECORDS);
-    CHECK(beat__arena_ring_take(&a, 64, &n) == taken[next] && n == 20);
-    CHECK(blocks[next] != blocks[0]);
-    CHECK(beat__arena_ring_take(&a, 64, &n) == NULL && n == 0);
+    CHECK_EQ(next, BEAT__ARENA_RING_JOBS);
+    CHECK(beat__arena_ring_peek(&a) == taken[next]); // in the next block
+    CHECK(beat__arena_ring_take(&a, 64, &n, &from) == taken[next] && n == 20);
+    CHECK(from == blocks[next] && blocks[next] != blocks[0]);
+    CHECK(beat__arena_ring_take(&a, 64, &n, &from) == NULL && n == 0);
     CHECK_EQ(a.consumed, (uint64_t)total);
     for (unsigned i = 0; i < total; i++) // none written by a take
-        CHECK(taken[i]->flags == (BEAT__TASK_ARENA | BEAT__TASK_JOB | BEAT__TASK_UNCOUNTED) &&
-              taken[i]->next == NULL);
+        CHECK(taken[i]->fn == count_job && taken[i]->arg == NULL);
     beat__arena_destroy(&a, &default_allocator);
 }
 
@@ -1775,8 +1778,8 @@ int main(int argc, char **argv)
         BT_CASE(an_outside_waiter_with_the_default_spin_stops_parking_on_300us_calls),
         BT_CASE(a_tally_recycles_a_block_when_its_last_record_is_retired),
         BT_CASE(the_first_outside_taker_owns_a_block_and_the_others_share_one),
-        BT_CASE(the_owners_ring_hands_its_records_over_in_order),
-        BT_CASE(the_ring_hands_a_chain_consecutive_records_of_one_block),
+        BT_CASE(the_owners_ring_hands_its_jobs_over_in_order),
+        BT_CASE(the_ring_hands_a_chain_consecutive_jobs_of_one_block),
         BT_CASE(only_the_owners_normal_submits_use_its_ring),
         BT_CASE(a_job_waiting_to_be_claimed_uncounted_still_holds_up_a_wait),
         BT_CASE(a_parked_pool_wait_is_not_woken_between_two_claims),
