@@ -173,9 +173,10 @@ THREADING MODEL
     that takes it from the queue, not by its submit (beat_pool_wait looks
     at the queue too), so the submit makes no atomic read-modify-write but
     the queue's exchange. The owner's NORMAL submits skip that too: they
-    go through a ring of its blocks, published with a plain store, and
-    workers take tiny jobs from it a chain at a time without touching the
-    records until each runs. On Linux the first worker to park after such
+    go through a ring of its blocks as 16-byte jobs (a function and an
+    argument, four to a cache line), published with a plain store, and
+    workers take them a chain at a time without reading one before it
+    runs. On Linux the first worker to park after such
     submits makes the fence for both sides with membarrier(2) (one per
     run of submits; BEAT_NO_MEMBARRIER makes the owner fence at each
     submit instead).
