@@ -96,7 +96,7 @@ typedef struct beat__inject {
     beat__task *tail BEAT__ALIGNED(BEAT_CACHELINE); // producers exchange it
     beat__task *head BEAT__ALIGNED(BEAT_CACHELINE); // the lock holder advances it
     uint32_t lock;                                  // 1 while a worker consumes
-    uint32_t claimed;         // lock holder: BEAT__TASK_UNCOUNTED jobs popped, not yet counted
+    uint32_t claimed;         // lock holder: jobs taken uncounted (list or ring), not yet counted
     beat__submit_arena *ring; // the NORMAL queue's: the arena whose ring it consumes
     beat__task stub;
 } beat__inject;
@@ -1036,6 +1036,10 @@ BEAT__PRIVATE int beat__push_local(beat_ctx *ctx, beat__task *t)
 #endif
 #define BEAT__CHAIN_WORK_NS 8000.0
 #define BEAT__CHAIN_MAX 64u
+// A ring chain's first job and count ride in its record's flags.
+BEAT__STATIC_ASSERT(BEAT__ARENA_RING_JOBS <= BEAT__RING_FIELD &&
+                        BEAT__CHAIN_MAX <= BEAT__RING_FIELD,
+                    ring_chain_fields_fit);
 
 BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t);
 
