@@ -2330,6 +2330,16 @@ BEAT_API beat_result beat_simd_parallel_max_f64(beat_pool *pool, const double *x
 #define BEAT_OUTSIDE_SLOTS 4
 #endif
 
+// Submit rings per pool: the first outside threads to submit NORMAL jobs
+// (one ring each) submit without a lock or a locked instruction; other
+// outside threads take a try-lock and a list's exchange (submit_arena.c).
+#ifndef BEAT_SUBMIT_RINGS
+#define BEAT_SUBMIT_RINGS 4
+#endif
+#if BEAT_SUBMIT_RINGS < 1 || BEAT_SUBMIT_RINGS > 64
+#error "BEAT_SUBMIT_RINGS must be 1 to 64"
+#endif
+
 // Batch variants (beat_register_batch): functions per pool, and jobs per
 // batch call.
 #ifndef BEAT_BATCH_VARIANTS
@@ -8259,7 +8269,7 @@ BEAT__PRIVATE int64_t beat__deque_size(beat__deque *d)
 // A job not yet counted in pool->jobs: the worker that claims it from the
 // injection queue counts it ("Counted on claim", submit_arena.c).
 #define BEAT__TASK_UNCOUNTED 64u
-// A chain of the owner's ring jobs (beat__chain_run_ring, which frees it):
+// A chain of one ring's jobs (beat__chain_run_ring, which frees it):
 // its counter field names their block, its flags the first and how many.
 #define BEAT__TASK_RING 128u
 #define BEAT__RING_FIRST_SHIFT 12
@@ -8321,13 +8331,13 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 // So outside submits take records in address order from blocks of
 // BEAT__ARENA_BLOCK_BYTES:
 //
-//   owner:     the first outside thread to submit a NORMAL job owns a
-//              block of its own and takes the next ring job of it (a
-//              function and an argument, beat__ring_job) with plain loads
-//              and stores: no lock, no atomic read-modify-write. It takes
-//              the lock only to get its next block. Its jobs go to the
-//              workers through its ring.
-//   others:    (and the owner's other submits: other priorities,
+//   owners:    the first BEAT_SUBMIT_RINGS outside threads to submit a
+//              NORMAL job own a ring each: a block of their own, whose
+//              next ring job (a function and an argument, beat__ring_job)
+//              they take with plain loads and stores: no lock, no atomic
+//              read-modify-write. An owner takes the lock only to get its
+//              next block. Its jobs go to the workers through its ring.
+//   others:    (and the owners' other submits: other priorities,
 //              deferrable) try-lock; next record of the shared block, or a
 //              recycled block, or a new one; unlock. A busy lock or a failed
 //              allocation returns NULL and the caller uses the mempool, so
@@ -8342,12 +8352,15 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 //
 // The owner's try-lock cost a third of a single submit (a locked
 // instruction on a line other submitters and waiters write), and the
-// exchange of the injection queue's list most of the rest ("The owner's
-// ring" below). Ownership is never handed back: a thread that exits keeps
-// its partly used block out of the free stack until the pool is destroyed
-// (one block). Its tag, the address of a thread-local variable, is unique
-// among live threads; a new thread that gets the same address takes over
-// the block, which the old one no longer touches.
+// exchange of the injection queue's list most of the rest ("The rings"
+// below). With one ring for the first thread only, a second submitting
+// thread doubled the CPU per job above the work (1M jobs of 500 cycles
+// from 2 threads, 2 workers: 23-25 ns against 12-13 from one thread;
+// scratch). Ownership is never handed back: a thread that exits keeps
+// its ring, and its partly used block out of the free stack, until the
+// pool is destroyed (one block). Its tag, the address of a thread-local
+// variable, is unique among live threads; a new thread that gets the
+// same address takes over the ring, which the old one no longer touches.
 //
 // The free stack is a Treiber stack with any number of pushers and one
 // popper at a time (the lock holder). ABA needs a block to be popped and
@@ -8367,20 +8380,20 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 // every wait to take the uncounted rest back under the arena's lock, which
 // the owner no longer takes.)
 //
-// The owner's ring: the owner's blocks, linked in the order it took them,
-// are a single-producer queue. A submit fills the owner's next ring job
+// The rings: an owner's blocks, linked in the order it took them, are a
+// single-producer queue. A submit fills the owner's next ring job
 // and publishes it by storing the count of jobs published (a release
 // store, no read-modify-write); the exchange that a push onto the
 // injection queue's list makes was the one locked instruction left in a
 // single submit (12.8-13.6 ns of the submitting thread's time per submit
 // with it, 6.9-7.2 ns with the ring, on 40-byte task records; 1M submits
-// to a held worker). Consumers take the ring's jobs in order under the
-// NORMAL queue's lock, as part of that queue (beat__inject_take_from):
-// the consumed count, the lock and the job count keep their meaning for
-// waits. The owner links its next block into the ring before it publishes
-// a job of it; the ring's consumer cursor holds one count of its block's pending
-// (BEAT__ARENA_RING_REF), given back when it moves on, so a block is not
-// recycled while the cursor may still read its link.
+// to a held worker). Consumers take a ring's jobs in order under the
+// NORMAL queue's lock, as part of that queue (beat__inject_take_from),
+// serving the rings in turn, one ring a take: the consumed counts, the
+// lock and the job count keep their meaning for waits. The owner links its next block into the ring
+// before it publishes a job of it; the ring's consumer cursor holds one count of its block's
+// pending (BEAT__ARENA_RING_REF), given back when it moves on, so a block is not recycled while the
+// cursor may still read its link.
 //
 // Ring chains: a worker takes the ring's jobs when the list is empty, up
 // to a chain's length of them in one step (beat__arena_ring_take; one,
@@ -8401,11 +8414,12 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 // can miss the other's (store buffering). The parker's side runs rarely,
 // so it takes the whole fence: membarrier (beat__membarrier in platform.c)
 // makes the publisher's store visible, or its later load see the sleeper.
-// It does so only while the owner is active: from its first publish (which
+// It does so only while an owner is active: from its first publish (which
 // fences once) to its next beat_pool_wait, or to the first park after
 // that publish, which clears active after its membarrier; the owner's
 // next publish sees the clear and fences again. So an owner that stops
-// publishing costs one membarrier, however long the workers then idle.
+// publishing costs one membarrier, however long the workers then idle;
+// one membarrier serves every active ring.
 // Where membarrier is refused, or with BEAT_NO_MEMBARRIER, the publisher
 // fences instead (asym == 0).
 //
@@ -8456,24 +8470,35 @@ typedef struct beat__arena_cursor {
     uint32_t next;
 } beat__arena_cursor;
 
+// One submitting thread's ring ("The rings"). Three lines, one per writer:
+// the owner's (its cursor, its copy of the count and active), the count
+// it publishes, and the consumers' (the NORMAL queue's lock holder's).
+typedef struct beat__arena_ring {
+    beat__arena_cursor own BEAT__ALIGNED(BEAT_CACHELINE); // the owner's; refilled under the lock
+    uint64_t own_published; // the owner's copy of published (owner only)
+    uint32_t active; // 1 from the owner's first publish to its next wait or the next park (atomic)
+    // Jobs the owner has published (owner stores, release).
+    uint64_t published BEAT__ALIGNED(BEAT_CACHELINE);
+    // The lock holder's, except first (set once by the owner, release) and
+    // consumed (read by waiters).
+    beat__arena_block *first BEAT__ALIGNED(BEAT_CACHELINE); // the owner's first block
+    beat__arena_cursor cursor; // the next job to consume (block NULL: first's job 0)
+    uint64_t consumed;         // jobs consumed (release store)
+    uint64_t seen;             // published as the lock holder last read it
+} beat__arena_ring;
+
 typedef struct beat__submit_arena {
     uint32_t lock BEAT__ALIGNED(BEAT_CACHELINE); // 1 while a submitter takes a record
     beat__arena_cursor shared;                   // the other outside threads' (lock holder)
     beat__arena_block *all;                      // every block, newest first (lock holder)
-    // Set once by a lock holder, then read by every outside submitter.
-    void *owner BEAT__ALIGNED(BEAT_CACHELINE); // the owning thread's tag, NULL = none yet
-    beat__arena_cursor own; // the owner's: taken by the owner, refilled under the lock
-    uint64_t own_published; // the owner's copy of published (owner only)
-    uint32_t asym;   // 1: parkers call membarrier, publishers do not fence (set at init; relaxed)
-    uint32_t active; // 1 from the owner's first publish to its next wait or the next park (atomic)
-    // The ring. published: records the owner has published (owner stores,
-    // release). The rest belongs to the NORMAL queue's lock holder, except
-    // first (set once by the owner, release) and consumed (read by waiters).
-    uint64_t published BEAT__ALIGNED(BEAT_CACHELINE);
-    beat__arena_block *first BEAT__ALIGNED(BEAT_CACHELINE); // the owner's first block
-    beat__arena_cursor ring; // the next record to consume (block NULL: first's record 0)
-    uint64_t consumed;       // records consumed (release store)
-    uint64_t seen;           // published as the lock holder last read it
+    // Read-mostly. owner[i] and rings are written by a lock holder when a
+    // thread takes ring i (once), then read by every outside submitter;
+    // rings also by consumers and parkers.
+    void *owner[BEAT_SUBMIT_RINGS] BEAT__ALIGNED(BEAT_CACHELINE); // owning threads' tags
+    uint32_t rings; // rings owned: ring[0] to ring[rings - 1] (release store)
+    uint32_t asym;  // 1: parkers call membarrier, publishers do not fence (set at init; relaxed)
+    uint32_t turn BEAT__ALIGNED(BEAT_CACHELINE); // the NORMAL queue's lock holder's: ring served
+    beat__arena_ring ring[BEAT_SUBMIT_RINGS];
     beat__arena_block *free_top BEAT__ALIGNED(BEAT_CACHELINE); // recycled blocks
 } beat__submit_arena;
 
@@ -8487,7 +8512,8 @@ BEAT__PRIVATE void beat__arena_init(beat__submit_arena *a)
 {
     memset(a, 0, sizeof *a);
     a->shared.next = BEAT__ARENA_RECORDS; // the first take gets a block
-    a->own.next = BEAT__ARENA_RING_JOBS;
+    for (unsigned i = 0; i < BEAT_SUBMIT_RINGS; i++)
+        a->ring[i].own.next = BEAT__ARENA_RING_JOBS;
 #ifdef BEAT_NO_MEMBARRIER
     a->asym = 0; // the owner fences at every publish; parkers never interrupt other CPUs
 #else
@@ -8544,26 +8570,28 @@ beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, ui
 // distinct for every live thread.
 BEAT__INLINE void *beat__thread_tag(void) { return (void *)&beat__current; }
 
-// Lock holder: gives c a new block when its own is used up (its consumers
-// recycle that one), linking the owner's into the ring. Returns the block,
-// or NULL when none can be had.
+// Lock holder: gives c (ring r's own cursor, or the shared one with r
+// NULL) a new block when its own is used up (its consumers recycle that
+// one), linking a ring's into its ring. Returns the block, or NULL when
+// none can be had.
 BEAT__PRIVATE beat__arena_block *beat__arena_cursor_refill(beat__submit_arena *a,
                                                            const beat_allocator *allocator,
-                                                           beat__arena_cursor *c)
+                                                           beat__arena_cursor *c,
+                                                           beat__arena_ring *r)
 {
-    int ring = c == &a->own;
     beat__arena_block *fresh = beat__arena_block_get(
-        a, allocator, ring ? BEAT__ARENA_RING_JOBS + BEAT__ARENA_RING_REF : BEAT__ARENA_RECORDS);
+        a, allocator,
+        r != NULL ? BEAT__ARENA_RING_JOBS + BEAT__ARENA_RING_REF : BEAT__ARENA_RECORDS);
     if (fresh == NULL)
         return NULL;
     beat__arena_block *used =
         (beat__arena_block *)beat__atomic_load_ptr((void **)&c->block, BEAT__MO_RELAXED);
-    if (ring && used != NULL) {
+    if (r != NULL && used != NULL) {
         // Release: the consumer that follows the link (after the acquire of
-        // a count that includes fresh's first record) sees its reset.
+        // a count that includes fresh's first job) sees its reset.
         beat__atomic_store_ptr((void **)&used->ring_next, fresh, BEAT__MO_RELEASE);
-    } else if (ring) {
-        beat__atomic_store_ptr((void **)&a->first, fresh, BEAT__MO_RELEASE);
+    } else if (r != NULL) {
+        beat__atomic_store_ptr((void **)&r->first, fresh, BEAT__MO_RELEASE);
     }
     beat__atomic_store_ptr((void **)&c->block, fresh, BEAT__MO_RELAXED);
     return fresh;
@@ -8571,17 +8599,18 @@ BEAT__PRIVATE beat__arena_block *beat__arena_cursor_refill(beat__submit_arena *a
 
 // The index of c's next record (or ring job; limit of them to a block) and
 // its block (*block), from a new block when c's is used up; *block is NULL
-// when no block can be had. Lock holder only.
+// when no block can be had. r: the ring whose own cursor c is, or NULL.
+// Lock holder only.
 BEAT__INLINE uint32_t beat__arena_cursor_take(beat__submit_arena *a,
                                               const beat_allocator *allocator,
-                                              beat__arena_cursor *c, uint32_t limit,
-                                              beat__arena_block **block)
+                                              beat__arena_cursor *c, beat__arena_ring *r,
+                                              uint32_t limit, beat__arena_block **block)
 {
     uint32_t i = beat__atomic_load_u32(&c->next, BEAT__MO_RELAXED);
     beat__arena_block *b =
         (beat__arena_block *)beat__atomic_load_ptr((void **)&c->block, BEAT__MO_RELAXED);
     if (BEAT__UNLIKELY(i == limit)) {
-        b = beat__arena_cursor_refill(a, allocator, c);
+        b = beat__arena_cursor_refill(a, allocator, c, r);
         i = 0;
     }
     if (b != NULL)
@@ -8603,152 +8632,194 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
     *block = NULL;
     if (!beat__spin_trylock(&a->lock))
         return NULL;
-    uint32_t i = beat__arena_cursor_take(a, allocator, &a->shared, BEAT__ARENA_RECORDS, block);
+    uint32_t i =
+        beat__arena_cursor_take(a, allocator, &a->shared, NULL, BEAT__ARENA_RECORDS, block);
     beat__spin_unlock(&a->lock);
     return *block != NULL ? beat__arena_record(*block, i) : NULL;
 }
 
-// The owner's next ring job when its block is used up, and the first
-// thread's to ask (it becomes the owner): under the lock. NULL when
-// another thread owns the ring, the lock is busy or no block can be had.
-BEAT__PRIVATE beat__ring_job *
-beat__arena_ring_slot_locked(beat__submit_arena *a, const beat_allocator *allocator, void *me)
+// The ring owned by the thread tagged me, or NULL. Relaxed loads: owner[i]
+// is written once (by a lock holder) before rings counts it, and compared
+// here with our own tag, which only we can have written; a ring counted
+// late is only looked for again under the lock.
+BEAT__INLINE beat__arena_ring *beat__arena_ring_of(beat__submit_arena *a, void *me)
 {
-    // Relaxed: owner is written once, by a lock holder (below).
-    void *owner = beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED);
-    if ((owner != NULL && owner != me) || !beat__spin_trylock(&a->lock))
+    uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED);
+    for (uint32_t i = 0; i < rings; i++)
+        if (beat__atomic_load_ptr(&a->owner[i], BEAT__MO_RELAXED) == me)
+            return &a->ring[i];
+    return NULL;
+}
+
+// A ring owner's next ring job when its block is used up, and a thread's
+// first (it takes the next free ring): under the lock. NULL when every
+// ring is another thread's, the lock is busy or no block can be had.
+BEAT__PRIVATE beat__ring_job *beat__arena_ring_slot_locked(beat__submit_arena *a,
+                                                           const beat_allocator *allocator,
+                                                           void *me, beat__arena_ring **ring)
+{
+    beat__arena_ring *r = beat__arena_ring_of(a, me);
+    if ((r == NULL && beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED) == BEAT_SUBMIT_RINGS) ||
+        !beat__spin_trylock(&a->lock))
         return NULL;
-    owner = beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED);
-    if (owner == NULL) {
-        beat__atomic_store_ptr(&a->owner, me, BEAT__MO_RELAXED);
-        owner = me;
+    r = beat__arena_ring_of(a, me); // rings grows only under the lock
+    uint32_t rings = a->rings;
+    if (r == NULL && rings < BEAT_SUBMIT_RINGS) {
+        beat__atomic_store_ptr(&a->owner[rings], me, BEAT__MO_RELAXED);
+        // Release: a consumer or parker that counts ring[rings] reads its
+        // fields as initialised (and its owner).
+        beat__atomic_store_u32(&a->rings, rings + 1, BEAT__MO_RELEASE);
+        r = &a->ring[rings];
     }
     beat__ring_job *job = NULL;
-    beat__arena_block *b = NULL;
-    if (owner == me) {
-        uint32_t i = beat__arena_cursor_take(a, allocator, &a->own, BEAT__ARENA_RING_JOBS, &b);
+    if (r != NULL) {
+        beat__arena_block *b = NULL;
+        uint32_t i = beat__arena_cursor_take(a, allocator, &r->own, r, BEAT__ARENA_RING_JOBS, &b);
         if (b != NULL)
             job = beat__arena_ring_job(b, i);
     }
     beat__spin_unlock(&a->lock);
+    *ring = r;
     return job;
 }
 
-// Any thread with a NORMAL job to submit: the owner's next ring job, to be
-// filled and then published (beat__arena_publish) before it takes
-// another; the first thread to ask becomes the owner. NULL when the ring
-// is another thread's, or the lock is busy or no block can be had: the
-// job then goes another way (beat__arena_take, or the mempool).
+// Any outside thread with a NORMAL job to submit: the next job of its ring
+// (*ring), to be filled and then published (beat__arena_publish) before it
+// takes another; a thread's first ask takes the next free ring. NULL when
+// every ring is another thread's, or the lock is busy or no block can be
+// had: the job then goes another way (beat__arena_take, or the mempool).
 BEAT__INLINE beat__ring_job *beat__arena_ring_slot(beat__submit_arena *a,
-                                                   const beat_allocator *allocator)
+                                                   const beat_allocator *allocator,
+                                                   beat__arena_ring **ring)
 {
     void *me = beat__thread_tag();
-    // Relaxed: owner is written once, by a lock holder, and compared here
-    // with our own tag, which only we can have written. The owner's cursor
-    // is written by the owner alone (by a lock holder of the owner).
-    if (beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == me) {
-        uint32_t i = beat__atomic_load_u32(&a->own.next, BEAT__MO_RELAXED);
+    beat__arena_ring *r = beat__arena_ring_of(a, me);
+    if (BEAT__LIKELY(r != NULL)) {
+        // Relaxed: the owner's cursor is written by the owner alone (by a
+        // lock holder that is the owner, when it refills).
+        uint32_t i = beat__atomic_load_u32(&r->own.next, BEAT__MO_RELAXED);
         if (BEAT__LIKELY(i < BEAT__ARENA_RING_JOBS)) { // no new block: no lock
-            beat__atomic_store_u32(&a->own.next, i + 1, BEAT__MO_RELAXED);
+            beat__atomic_store_u32(&r->own.next, i + 1, BEAT__MO_RELAXED);
+            *ring = r;
             return beat__arena_ring_job((beat__arena_block *)beat__atomic_load_ptr(
-                                            (void **)&a->own.block, BEAT__MO_RELAXED),
+                                            (void **)&r->own.block, BEAT__MO_RELAXED),
                                         i);
         }
     }
-    return beat__arena_ring_slot_locked(a, allocator, me);
+    return beat__arena_ring_slot_locked(a, allocator, me, ring);
 }
 
-// Owner, after filling the ring job it took last: hands it to the consumers.
-BEAT__INLINE void beat__arena_publish(beat__submit_arena *a)
+// Owner of r, after filling the ring job it took last: hands it to the
+// consumers.
+BEAT__INLINE void beat__arena_publish(beat__arena_ring *r)
 {
     // The first publish since the owner's last wait, or since a parker's
     // membarrier, turns the parkers' membarrier on, with a fence of ours
     // (beat__arena_ring_parker_fence).
-    if (BEAT__UNLIKELY(!beat__atomic_load_u32(&a->active, BEAT__MO_RELAXED))) {
-        beat__atomic_store_u32(&a->active, 1, BEAT__MO_RELAXED);
+    if (BEAT__UNLIKELY(!beat__atomic_load_u32(&r->active, BEAT__MO_RELAXED))) {
+        beat__atomic_store_u32(&r->active, 1, BEAT__MO_RELAXED);
         beat__fence_seq_cst();
     }
     // Relaxed load and store of the owner's own copy: it is the only writer,
     // and the shared count's line may be in a consumer's cache.
-    uint64_t n = beat__atomic_load_u64(&a->own_published, BEAT__MO_RELAXED) + 1;
-    beat__atomic_store_u64(&a->own_published, n, BEAT__MO_RELAXED);
-    // Release: a consumer whose acquire load reads n sees the record's
-    // fields and the link to its block.
-    beat__atomic_store_u64(&a->published, n, BEAT__MO_RELEASE);
+    uint64_t n = beat__atomic_load_u64(&r->own_published, BEAT__MO_RELAXED) + 1;
+    beat__atomic_store_u64(&r->own_published, n, BEAT__MO_RELAXED);
+    // Release: a consumer whose acquire load reads n sees the job's fields
+    // and the link to its block.
+    beat__atomic_store_u64(&r->published, n, BEAT__MO_RELEASE);
 }
 
-// Any thread: 1 when the ring may hold a record not consumed yet. Consumed
-// is read before published, and never passes it, so a job published and
-// not consumed while both are read is seen. Acquire: a consumer or a
-// waiter that goes on to read the records or the lock sees them current.
+// Any thread: 1 when a ring may hold a job not consumed yet. Consumed is
+// read before published, and never passes it, so a job published and not
+// consumed while both are read is seen. Acquire: a consumer or a waiter
+// that goes on to read the jobs or the lock sees them current; and the
+// acquire of rings (pairs with its release) makes every ring it counts
+// initialised.
 BEAT__INLINE int beat__arena_ring_maybe_nonempty(beat__submit_arena *a)
 {
-    uint64_t consumed = beat__atomic_load_u64(&a->consumed, BEAT__MO_ACQUIRE);
-    return beat__atomic_load_u64(&a->published, BEAT__MO_ACQUIRE) != consumed;
+    uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_ACQUIRE);
+    for (uint32_t i = 0; i < rings; i++) {
+        beat__arena_ring *r = &a->ring[i];
+        uint64_t consumed = beat__atomic_load_u64(&r->consumed, BEAT__MO_ACQUIRE);
+        if (beat__atomic_load_u64(&r->published, BEAT__MO_ACQUIRE) != consumed)
+            return 1;
+    }
+    return 0;
 }
 
 // A worker about to park, after counting itself in idle_sleepers and its
-// fence, before it looks for work: the heavy side of the ring's wake
-// pairing (see "The owner's ring"), paid once per run of publishes.
-// membarrier interrupts every CPU that runs a thread of this process, so
-// it is not made while the owner waits (beat__arena_owner_waits), before
-// it ever published, or again before it publishes again.
+// fence, before it looks for work: the heavy side of the rings' wake
+// pairing (see "Waking"), paid once per run of publishes. membarrier
+// interrupts every CPU that runs a thread of this process, so it is made
+// only when some owner is active: not while every owner waits
+// (beat__arena_owner_waits), before any published, or again before one
+// publishes again. One membarrier serves every ring.
 BEAT__PRIVATE void beat__arena_ring_parker_fence(beat__submit_arena *a)
 {
-    // Acquire, after our fence: reading 0 means either a clear (by the
-    // owner's wait, or by a parker after its membarrier; both release: the
-    // publishes before it are visible to our search) or a value from
+    if (!beat__atomic_load_u32(&a->asym, BEAT__MO_RELAXED))
+        return;
+    // Acquire loads, after our fence: reading 0 means either a clear (by
+    // the owner's wait, or by a parker after its membarrier; both release:
+    // the publishes before it are visible to our search) or a value from
     // before the owner's next first publish, whose fence then comes after
-    // ours, so its checks of idle_sleepers see us.
-    if (!beat__atomic_load_u32(&a->asym, BEAT__MO_RELAXED) ||
-        !beat__atomic_load_u32(&a->active, BEAT__MO_ACQUIRE))
+    // ours, so its checks of idle_sleepers see us. Acquire of rings: as in
+    // beat__arena_ring_maybe_nonempty; a ring it does not count yet has
+    // not published.
+    uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_ACQUIRE), i;
+    uint64_t set = 0; // the rings read as active (BEAT_SUBMIT_RINGS <= 64)
+    for (i = 0; i < rings; i++)
+        if (beat__atomic_load_u32(&a->ring[i].active, BEAT__MO_ACQUIRE))
+            set |= (uint64_t)1 << i;
+    if (set == 0)
         return;
     beat__membarrier();
-    // Release, after the membarrier: the owner's publishes before it are
+    // Release, after the membarrier: an owner's publishes before it are
     // visible to our search, and to a parker that reads this 0. A publish
     // after it that still read active as 1 (no fence) sees our sleeper
     // count, so it wakes someone; the first that reads 0 fences again
-    // (beat__arena_publish). Overwriting a 1 the owner has just stored
+    // (beat__arena_publish). Overwriting a 1 an owner has just stored
     // again costs it one fence more.
-    beat__atomic_store_u32(&a->active, 0, BEAT__MO_RELEASE);
+    for (i = 0; i < rings; i++)
+        if (set & (uint64_t)1 << i)
+            beat__atomic_store_u32(&a->ring[i].active, 0, BEAT__MO_RELEASE);
 }
 
-// The calling thread is about to wait for the pool's jobs: if it is the
-// owner, it publishes nothing until it returns, so parkers need not
-// membarrier meanwhile; its next publish turns them back on.
+// The calling thread is about to wait for the pool's jobs: if it owns a
+// ring, it publishes nothing until it returns, so parkers need not
+// membarrier for its ring meanwhile; its next publish turns them back on.
 BEAT__PRIVATE void beat__arena_owner_waits(beat__submit_arena *a)
 {
-    // Relaxed owner load (as in beat__arena_take). Release store: a parker
-    // that reads the 0 sees every record we published before it.
-    if (beat__atomic_load_ptr(&a->owner, BEAT__MO_RELAXED) == beat__thread_tag() &&
-        beat__atomic_load_u32(&a->active, BEAT__MO_RELAXED))
-        beat__atomic_store_u32(&a->active, 0, BEAT__MO_RELEASE);
+    // Release store: a parker that reads the 0 sees every job we published
+    // before it.
+    beat__arena_ring *r = beat__arena_ring_of(a, beat__thread_tag());
+    if (r != NULL && beat__atomic_load_u32(&r->active, BEAT__MO_RELAXED))
+        beat__atomic_store_u32(&r->active, 0, BEAT__MO_RELEASE);
 }
 
 BEAT__PRIVATE void beat__arena_flush(beat__submit_arena *a, beat__arena_tally *tally);
 
-// Lock holder of the NORMAL injection queue: moves the ring's cursor onto
-// the next published job (into the next block when its block is used up)
-// and returns how many published jobs follow from there in that block; 0
-// when every published job has been consumed.
-BEAT__PRIVATE uint32_t beat__arena_ring_ready(beat__submit_arena *a)
+// Lock holder of the NORMAL injection queue: moves r's cursor onto the
+// next published job (into the next block when its block is used up) and
+// returns how many published jobs follow from there in that block; 0 when
+// every published job has been consumed.
+BEAT__PRIVATE uint32_t beat__arena_ring_ready(beat__submit_arena *a, beat__arena_ring *r)
 {
-    uint64_t consumed = beat__atomic_load_u64(&a->consumed, BEAT__MO_RELAXED); // ours
+    uint64_t consumed = beat__atomic_load_u64(&r->consumed, BEAT__MO_RELAXED); // ours
     // The count's line is the owner's, written at every submit: read it
     // again only when the jobs seen last are all consumed (one miss per
     // take, not one per job). Acquire: pairs with the owner's release of
     // the count, which follows the jobs' fields and the link (or first)
     // that leads to their block.
-    if (consumed == a->seen) {
-        uint64_t published = beat__atomic_load_u64(&a->published, BEAT__MO_ACQUIRE);
+    if (consumed == r->seen) {
+        uint64_t published = beat__atomic_load_u64(&r->published, BEAT__MO_ACQUIRE);
         if (published == consumed)
             return 0;
-        a->seen = published;
+        r->seen = published;
     }
-    beat__arena_block *b = a->ring.block;
-    uint32_t i = a->ring.next;
+    beat__arena_block *b = r->cursor.block;
+    uint32_t i = r->cursor.next;
     if (b == NULL) {
-        b = (beat__arena_block *)beat__atomic_load_ptr((void **)&a->first, BEAT__MO_RELAXED);
+        b = (beat__arena_block *)beat__atomic_load_ptr((void **)&r->first, BEAT__MO_RELAXED);
         i = 0;
     } else if (i == BEAT__ARENA_RING_JOBS) {
         beat__arena_block *next =
@@ -8758,41 +8829,70 @@ BEAT__PRIVATE uint32_t beat__arena_ring_ready(beat__submit_arena *a)
         b = next;
         i = 0;
     }
-    a->ring.block = b;
-    a->ring.next = i;
-    uint64_t k = a->seen - consumed;
+    r->cursor.block = b;
+    r->cursor.next = i;
+    uint64_t k = r->seen - consumed;
     return k < BEAT__ARENA_RING_JOBS - i ? (uint32_t)k : BEAT__ARENA_RING_JOBS - i;
 }
 
-// Lock holder of the NORMAL injection queue: the ring's next published job,
-// left in the ring, or NULL.
-BEAT__PRIVATE const beat__ring_job *beat__arena_ring_peek(beat__submit_arena *a)
+// Lock holder of the NORMAL injection queue: the ring to take from (turn,
+// or the next after it with published jobs) and how many of its jobs
+// are ready in its block (*ready, beat__arena_ring_ready), or NULL when
+// every ring's jobs are consumed. Acquire of rings: as in
+// beat__arena_ring_maybe_nonempty.
+BEAT__PRIVATE beat__arena_ring *beat__arena_ring_pick(beat__submit_arena *a, uint32_t *ready)
 {
-    return beat__arena_ring_ready(a) != 0 ? beat__arena_ring_job(a->ring.block, a->ring.next)
-                                          : NULL;
+    uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_ACQUIRE);
+    uint32_t t = a->turn;
+    for (uint32_t k = 0; k < rings; k++, t = t + 1 == rings ? 0 : t + 1) {
+        *ready = beat__arena_ring_ready(a, &a->ring[t]);
+        if (*ready != 0) {
+            a->turn = t;
+            return &a->ring[t];
+        }
+    }
+    return NULL;
 }
 
-// Lock holder of the NORMAL injection queue: the owner's next published
-// jobs, at most max and all in one block (*block), so consecutive in
-// memory. Returns the first and sets *n to how many (the jobs are not
-// read), or returns NULL with *n = 0 when every published job has been
-// consumed.
+// Lock holder of the NORMAL injection queue, starting a take: the next
+// published job of the next ring in turn that has one (so each take
+// serves the rings in turn), left in its ring; NULL when there is none.
+// The takes that follow (beat__arena_ring_take) stay with that ring
+// while it has published jobs.
+BEAT__PRIVATE const beat__ring_job *beat__arena_ring_peek(beat__submit_arena *a)
+{
+    uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED); // as in ring_pick
+    if (rings > 1)
+        a->turn = a->turn + 1 >= rings ? 0 : a->turn + 1;
+    uint32_t ready;
+    beat__arena_ring *r = beat__arena_ring_pick(a, &ready);
+    return r != NULL ? beat__arena_ring_job(r->cursor.block, r->cursor.next) : NULL;
+}
+
+// Lock holder of the NORMAL injection queue: the next published jobs of
+// one ring (the one in turn, or the next after it with published jobs),
+// at most max and all in one block (*block), so consecutive in memory.
+// Returns the first and sets *n to how many (the jobs are not read), or
+// returns NULL with *n = 0 when every published job has been consumed.
 BEAT__PRIVATE beat__ring_job *beat__arena_ring_take(beat__submit_arena *a, uint32_t max,
                                                     uint32_t *n, beat__arena_block **block)
 {
-    uint32_t k = beat__arena_ring_ready(a);
-    *n = k < max ? k : max;
-    *block = a->ring.block;
-    if (*n == 0)
+    uint32_t k;
+    beat__arena_ring *r = beat__arena_ring_pick(a, &k);
+    *n = 0;
+    *block = NULL;
+    if (r == NULL)
         return NULL;
-    uint32_t i = a->ring.next;
-    a->ring.next = i + *n;
+    *n = k < max ? k : max;
+    *block = r->cursor.block;
+    uint32_t i = r->cursor.next;
+    r->cursor.next = i + *n;
     // Release: a waiter that sees the jobs consumed reads the lock after it
     // and so sees it held, or released after the claim's count
     // (beat__jobs_state), as with the list's head.
-    beat__atomic_store_u64(&a->consumed, beat__atomic_load_u64(&a->consumed, BEAT__MO_RELAXED) + *n,
+    beat__atomic_store_u64(&r->consumed, beat__atomic_load_u64(&r->consumed, BEAT__MO_RELAXED) + *n,
                            BEAT__MO_RELEASE);
-    return beat__arena_ring_job(a->ring.block, i);
+    return beat__arena_ring_job(r->cursor.block, i);
 }
 
 // Consumer: subtracts the tally from its block, recycling the block when
@@ -8866,20 +8966,22 @@ BEAT__PRIVATE void beat__arena_destroy(beat__submit_arena *a, const beat_allocat
         beat__free(allocator, b, BEAT__ARENA_BLOCK_BYTES, BEAT_CACHELINE);
     }
     a->all = NULL;
-    a->shared.block = a->own.block = a->ring.block = a->first = NULL;
+    a->shared.block = NULL;
+    for (unsigned i = 0; i < BEAT_SUBMIT_RINGS; i++)
+        a->ring[i].own.block = a->ring[i].cursor.block = a->ring[i].first = NULL;
 }
 // ==== END src/submit_arena.c ====
 
 // Multi-producer queue of task records (Vyukov's intrusive MPSC queue);
 // consumers take turns through a try-lock, so producers never wait. The
-// NORMAL queue also consumes the submit arena's ring (submit_arena.c):
-// records of the owning outside thread, published without the exchange.
+// NORMAL queue also consumes the submit arena's rings (submit_arena.c):
+// jobs of the outside threads that own one, published without the exchange.
 typedef struct beat__inject {
     beat__task *tail BEAT__ALIGNED(BEAT_CACHELINE); // producers exchange it
     beat__task *head BEAT__ALIGNED(BEAT_CACHELINE); // the lock holder advances it
     uint32_t lock;                                  // 1 while a worker consumes
     uint32_t claimed;         // lock holder: jobs taken uncounted (list or ring), not yet counted
-    beat__submit_arena *ring; // the NORMAL queue's: the arena whose ring it consumes
+    beat__submit_arena *ring; // the NORMAL queue's: the arena whose rings it consumes
     beat__task stub;
 } beat__inject;
 
@@ -9960,8 +10062,8 @@ BEAT__PRIVATE void beat__idle_notify_pushed(beat_pool *pool)
     beat__idle_wake_one(pool);
 }
 
-// beat__idle_notify for the owner after beat__arena_publish. With membarrier
-// the parkers fence for both sides ("The owner's ring", submit_arena.c), so
+// beat__idle_notify for a ring's owner after beat__arena_publish. With
+// membarrier the parkers fence for both sides ("Waking", submit_arena.c), so
 // a compiler barrier keeps our loads after the publish: a parker's
 // membarrier either makes the count visible to its search or comes before
 // these loads, which then read its sleeper count (or the clear of the
@@ -13151,7 +13253,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->fork_generation = beat__fork_generation();
     beat__inject_init(&pool->inject);
     beat__arena_init(&pool->arena);
-    pool->inject.ring = &pool->arena; // the owner's submits (submit_arena.c)
+    pool->inject.ring = &pool->arena; // the ring owners' submits (submit_arena.c)
     beat__inject_init(&pool->deferred);
     beat__inject_init(&pool->main_jobs);
 #if BEAT_PRIORITIES > 1
@@ -13294,15 +13396,16 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // the work it finishes); outside threads may not.
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
         return beat__refuse_shutdown(pool, deferrable ? "beat_submit_deferrable" : "beat_submit");
-    // An outside thread's NORMAL job goes through the arena owner's ring
-    // when that thread is the owner (the first to ask becomes it).
+    // An outside thread's NORMAL job goes through its ring in the submit
+    // arena when it owns one (the first threads to ask take one each).
     int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL;
     if (self == NULL && ring) {
-        beat__ring_job *job = beat__arena_ring_slot(&pool->arena, &pool->cfg.allocator);
+        beat__arena_ring *r;
+        beat__ring_job *job = beat__arena_ring_slot(&pool->arena, &pool->cfg.allocator, &r);
         if (job != NULL) {
             job->fn = fn;
             job->arg = arg;
-            beat__arena_publish(&pool->arena);
+            beat__arena_publish(r);
             beat__idle_notify_published(pool);
             return BEAT_OK;
         }

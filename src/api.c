@@ -347,7 +347,7 @@ BEAT__DEF beat_result beat_pool_create(const beat_config *cfg_in, beat_pool **ou
     pool->fork_generation = beat__fork_generation();
     beat__inject_init(&pool->inject);
     beat__arena_init(&pool->arena);
-    pool->inject.ring = &pool->arena; // the owner's submits (submit_arena.c)
+    pool->inject.ring = &pool->arena; // the ring owners' submits (submit_arena.c)
     beat__inject_init(&pool->deferred);
     beat__inject_init(&pool->main_jobs);
 #if BEAT_PRIORITIES > 1
@@ -490,15 +490,16 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // the work it finishes); outside threads may not.
     if (self == NULL && !beat__atomic_load_u32(&pool->accepting, BEAT__MO_RELAXED))
         return beat__refuse_shutdown(pool, deferrable ? "beat_submit_deferrable" : "beat_submit");
-    // An outside thread's NORMAL job goes through the arena owner's ring
-    // when that thread is the owner (the first to ask becomes it).
+    // An outside thread's NORMAL job goes through its ring in the submit
+    // arena when it owns one (the first threads to ask take one each).
     int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL;
     if (self == NULL && ring) {
-        beat__ring_job *job = beat__arena_ring_slot(&pool->arena, &pool->cfg.allocator);
+        beat__arena_ring *r;
+        beat__ring_job *job = beat__arena_ring_slot(&pool->arena, &pool->cfg.allocator, &r);
         if (job != NULL) {
             job->fn = fn;
             job->arg = arg;
-            beat__arena_publish(&pool->arena);
+            beat__arena_publish(r);
             beat__idle_notify_published(pool);
             return BEAT_OK;
         }

@@ -69,6 +69,16 @@
 #define BEAT_OUTSIDE_SLOTS 4
 #endif
 
+// Submit rings per pool: the first outside threads to submit NORMAL jobs
+// (one ring each) submit without a lock or a locked instruction; other
+// outside threads take a try-lock and a list's exchange (submit_arena.c).
+#ifndef BEAT_SUBMIT_RINGS
+#define BEAT_SUBMIT_RINGS 4
+#endif
+#if BEAT_SUBMIT_RINGS < 1 || BEAT_SUBMIT_RINGS > 64
+#error "BEAT_SUBMIT_RINGS must be 1 to 64"
+#endif
+
 // Batch variants (beat_register_batch): functions per pool, and jobs per
 // batch call.
 #ifndef BEAT_BATCH_VARIANTS

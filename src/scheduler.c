@@ -40,7 +40,7 @@
 // A job not yet counted in pool->jobs: the worker that claims it from the
 // injection queue counts it ("Counted on claim", submit_arena.c).
 #define BEAT__TASK_UNCOUNTED 64u
-// A chain of the owner's ring jobs (beat__chain_run_ring, which frees it):
+// A chain of one ring's jobs (beat__chain_run_ring, which frees it):
 // its counter field names their block, its flags the first and how many.
 #define BEAT__TASK_RING 128u
 #define BEAT__RING_FIRST_SHIFT 12
@@ -90,14 +90,14 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 
 // Multi-producer queue of task records (Vyukov's intrusive MPSC queue);
 // consumers take turns through a try-lock, so producers never wait. The
-// NORMAL queue also consumes the submit arena's ring (submit_arena.c):
-// records of the owning outside thread, published without the exchange.
+// NORMAL queue also consumes the submit arena's rings (submit_arena.c):
+// jobs of the outside threads that own one, published without the exchange.
 typedef struct beat__inject {
     beat__task *tail BEAT__ALIGNED(BEAT_CACHELINE); // producers exchange it
     beat__task *head BEAT__ALIGNED(BEAT_CACHELINE); // the lock holder advances it
     uint32_t lock;                                  // 1 while a worker consumes
     uint32_t claimed;         // lock holder: jobs taken uncounted (list or ring), not yet counted
-    beat__submit_arena *ring; // the NORMAL queue's: the arena whose ring it consumes
+    beat__submit_arena *ring; // the NORMAL queue's: the arena whose rings it consumes
     beat__task stub;
 } beat__inject;
 
@@ -350,8 +350,8 @@ BEAT__PRIVATE void beat__idle_notify_pushed(beat_pool *pool)
     beat__idle_wake_one(pool);
 }
 
-// beat__idle_notify for the owner after beat__arena_publish. With membarrier
-// the parkers fence for both sides ("The owner's ring", submit_arena.c), so
+// beat__idle_notify for a ring's owner after beat__arena_publish. With
+// membarrier the parkers fence for both sides ("Waking", submit_arena.c), so
 // a compiler barrier keeps our loads after the publish: a parker's
 // membarrier either makes the count visible to its search or comes before
 // these loads, which then read its sleeper count (or the clear of the

@@ -540,17 +540,81 @@ static void *submit_one_job(void *arg)
     return NULL;
 }
 
+// Jobs published through all of a's rings.
+static uint64_t arena_published(beat__submit_arena *a)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < BEAT_SUBMIT_RINGS; i++)
+        n += __atomic_load_n(&a->ring[i].published, __ATOMIC_RELAXED);
+    return n;
+}
+
+// Threads that own every ring of a pool's arena that was free, alive
+// until ring_owners_stop (tags are distinct among live threads only: a new
+// thread may get the tag of one that has exited, and with it its ring).
+typedef struct ring_owners {
+    beat_pool *pool;
+    unsigned n;
+    pthread_barrier_t taken, release; // the owners and the caller
+    pthread_t threads[BEAT_SUBMIT_RINGS];
+} ring_owners;
+
+static void *submit_one_job_and_stay(void *arg)
+{
+    ring_owners *o = (ring_owners *)arg;
+    // A first submit that finds the arena's try-lock held (another owner
+    // taking its ring) goes to the shared block: submit until one is ours.
+    for (int i = 0; i < 100000 && beat__arena_ring_of(&o->pool->arena, beat__thread_tag()) == NULL;
+         i++)
+        submit_one_job(o->pool);
+    pthread_barrier_wait(&o->taken);
+    pthread_barrier_wait(&o->release);
+    return NULL;
+}
+
+// Has every free ring taken by a thread of its own that submits a job or
+// a few. Other threads' NORMAL submits then go through the queue's list.
+static void ring_owners_start(ring_owners *o, beat_pool *pool)
+{
+    o->pool = pool;
+    o->n = BEAT_SUBMIT_RINGS - __atomic_load_n(&pool->arena.rings, __ATOMIC_ACQUIRE);
+    pthread_barrier_init(&o->taken, NULL, o->n + 1);
+    pthread_barrier_init(&o->release, NULL, o->n + 1);
+    for (unsigned i = 0; i < o->n; i++)
+        pthread_create(&o->threads[i], NULL, submit_one_job_and_stay, o);
+    pthread_barrier_wait(&o->taken);
+    CHECK_EQ(__atomic_load_n(&pool->arena.rings, __ATOMIC_ACQUIRE), BEAT_SUBMIT_RINGS);
+}
+
+// Lets the owners exit; their rings stay theirs.
+static void ring_owners_stop(ring_owners *o)
+{
+    pthread_barrier_wait(&o->release);
+    for (unsigned i = 0; i < o->n; i++)
+        pthread_join(o->threads[i], NULL);
+    pthread_barrier_destroy(&o->taken);
+    pthread_barrier_destroy(&o->release);
+}
+
 // How the racing submits below are published: the owner's ring with the
 // parkers' membarrier (a wait between rounds makes each submit the first
 // publish after a wait, which fences once and turns the membarrier on;
 // without waits, the first park after a publish turns it off after its
 // membarrier, and a publish may race with that), the ring with the
 // publisher's fence (as where membarrier is refused), or the queue's list
-// (not the owner).
-enum { RACE_RING_MEMBARRIER, RACE_RING_FIRST_PUBLISH, RACE_RING_FENCE, RACE_LIST, RACE_MODES };
+// (every ring owned by other threads). The second ring's mode is the first
+// mode with ring 0 another thread's: parkers look at every ring.
+enum {
+    RACE_RING_MEMBARRIER,
+    RACE_RING_FIRST_PUBLISH,
+    RACE_RING_SECOND,
+    RACE_RING_FENCE,
+    RACE_LIST,
+    RACE_MODES
+};
 static const char *const race_mode_names[RACE_MODES] = {
     "owner's ring, parkers' membarrier, no wait", "owner's ring, first publish after a wait",
-    "owner's ring, publisher's fence", "queue list"};
+    "second ring, parkers' membarrier, no wait", "owner's ring, publisher's fence", "queue list"};
 
 // The owner that stops publishing without a beat_pool_wait leaves the
 // parkers' membarrier on for one park only: that park turns it off, and
@@ -568,16 +632,18 @@ static void a_park_after_the_owners_last_publish_turns_the_membarrier_off(void)
     for (int round = 0; round < 3; round++) {
         __atomic_store_n(&flag, 0u, __ATOMIC_RELAXED);
         CHECK_EQ(beat_submit(pool, set_flag_job, &flag), BEAT_OK);
-        CHECK(pool->arena.owner == beat__thread_tag());
+        beat__arena_ring *r = beat__arena_ring_of(&pool->arena, beat__thread_tag());
+        CHECK(r == &pool->arena.ring[0]);
+        if (r == NULL)
+            break;
         double deadline = bt_seconds() + 5.0;
         while (!__atomic_load_n(&flag, __ATOMIC_ACQUIRE) && bt_seconds() < deadline)
             sched_yield();
         CHECK(__atomic_load_n(&flag, __ATOMIC_ACQUIRE));
         // With no wait of ours, the first worker to park turns it off.
-        while (__atomic_load_n(&pool->arena.active, __ATOMIC_ACQUIRE) != 0 &&
-               bt_seconds() < deadline)
+        while (__atomic_load_n(&r->active, __ATOMIC_ACQUIRE) != 0 && bt_seconds() < deadline)
             sched_yield();
-        CHECK_EQ(__atomic_load_n(&pool->arena.active, __ATOMIC_ACQUIRE), 0u);
+        CHECK_EQ(__atomic_load_n(&r->active, __ATOMIC_ACQUIRE), 0u);
     }
     beat_pool_wait(pool);
     beat_pool_destroy(pool);
@@ -605,20 +671,24 @@ static void a_submit_racing_the_workers_park_always_wakes_one(void)
         cfg.spin_us = 1; // spin windows of 1-20 us: most rounds find the workers parked
         beat_pool *pool = NULL;
         CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
-        if (mode <= RACE_RING_FIRST_PUBLISH &&
-            !__atomic_load_n(&pool->arena.asym, __ATOMIC_RELAXED)) {
+        if (mode <= RACE_RING_SECOND && !__atomic_load_n(&pool->arena.asym, __ATOMIC_RELAXED)) {
             bt_note("membarrier refused here: the fence mode covers the ring");
             beat_pool_destroy(pool);
             continue;
         }
         if (mode == RACE_RING_FENCE)
             __atomic_store_n(&pool->arena.asym, 0u, __ATOMIC_RELAXED); // as where it is refused
-        if (mode == RACE_LIST) { // another thread owns the arena, so ours go to the list
+        if (mode == RACE_RING_SECOND) { // another thread takes ring 0, we take ring 1
             pthread_t owner;
             pthread_create(&owner, NULL, submit_one_job, pool);
             pthread_join(owner, NULL);
         }
-        uint64_t published = __atomic_load_n(&pool->arena.published, __ATOMIC_RELAXED);
+        if (mode == RACE_LIST) { // other threads own the rings, so ours go to the list
+            ring_owners owners;
+            ring_owners_start(&owners, pool);
+            ring_owners_stop(&owners); // we live on: our tag is none of theirs
+        }
+        uint64_t published = arena_published(&pool->arena);
         beat_stats st;
         CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
         uint64_t parks_before = st.parks;
@@ -641,13 +711,16 @@ static void a_submit_racing_the_workers_park_always_wakes_one(void)
                           i, workers[w], race_mode_names[mode]);
                 break;
             }
-            if (mode != RACE_RING_MEMBARRIER)
+            if (mode != RACE_RING_MEMBARRIER && mode != RACE_RING_SECOND)
                 beat_pool_wait(pool);
         }
         beat_pool_wait(pool); // the last job's end, so the flag's storage may go
         // Every submit of ours went the way the mode says.
-        published = __atomic_load_n(&pool->arena.published, __ATOMIC_RELAXED) - published;
-        CHECK_EQ(published, mode == RACE_LIST ? (uint64_t)0 : (uint64_t)rounds);
+        published = arena_published(&pool->arena) - published;
+        int listed = mode == RACE_LIST || (mode == RACE_RING_SECOND && BEAT_SUBMIT_RINGS < 2);
+        CHECK_EQ(published, listed ? (uint64_t)0 : (uint64_t)rounds);
+        if (mode == RACE_RING_SECOND && BEAT_SUBMIT_RINGS > 1)
+            CHECK_EQ(pool->arena.ring[1].published, (uint64_t)rounds);
         CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
         bt_note("%u workers, %s: %u rounds, %llu parks", workers[w], race_mode_names[mode], rounds,
                 (unsigned long long)(st.parks - parks_before));
@@ -1266,7 +1339,7 @@ static void a_tally_recycles_a_block_when_its_last_record_is_retired(void)
         CHECK(b == (i < BEAT__ARENA_RECORDS ? first : a.shared.block));
         prev = t;
     }
-    CHECK(a.owner == NULL); // only a ring job makes an owner
+    CHECK_EQ(a.rings, 0u); // only a ring job makes an owner
     CHECK(b != first);
     CHECK_EQ(arena_blocks(a.all, 0), 2u);
     // Retire the first block's records but one: nothing is recycled yet.
@@ -1330,7 +1403,7 @@ static void outside_submits_reuse_arena_blocks_once_their_records_ran(void)
 
 static void several_outside_submitters_share_the_arena_and_every_job_runs_once(void)
 {
-    enum { THREADS = 4 };
+    enum { THREADS = BEAT_SUBMIT_RINGS + 2 }; // rings for some, the shared block for others
     const unsigned per_thread = BT_SCALE(50000u, 10000u);
     beat_pool *pool = make_pool(2);
     CHECK(pool != NULL);
@@ -1354,16 +1427,21 @@ static void several_outside_submitters_share_the_arena_and_every_job_runs_once(v
     CHECK_EQ(once, THREADS * per_thread);
     unsigned all = arena_blocks(pool->arena.all, 0);
     CHECK(all >= 1);
-    // In use: the owner's block and the shared one, no other.
-    CHECK(all - arena_blocks(pool->arena.free_top, 1) <= 2);
+    // In use: the ring owners' blocks and the shared one, no other.
+    unsigned rings = pool->arena.rings;
+    CHECK(all - arena_blocks(pool->arena.free_top, 1) <= rings + 1);
     beat_pool_destroy(pool);
     free(runs);
-    bt_note("%d threads x %u submits: each ran once; %u arena blocks", THREADS, per_thread, all);
+    bt_note("%d threads x %u submits: each ran once; %u rings, %u arena blocks", THREADS,
+            per_thread, rings, all);
 }
 
 typedef struct arena_taker {
     beat__submit_arena *arena;
+    pthread_mutex_t *order;   // NULL, or held for the take (one at a time)
+    pthread_barrier_t *alive; // NULL, or waited on after the take
     beat__ring_job *job;
+    beat__arena_ring *ring;
     beat__task *record;
     beat__arena_block *block;
 } arena_taker;
@@ -1372,67 +1450,110 @@ typedef struct arena_taker {
 static void *take_one_record(void *arg)
 {
     arena_taker *t = (arena_taker *)arg;
-    t->job = beat__arena_ring_slot(t->arena, &default_allocator);
+    if (t->order != NULL)
+        pthread_mutex_lock(t->order);
+    t->job = beat__arena_ring_slot(t->arena, &default_allocator, &t->ring);
     if (t->job == NULL)
         t->record = beat__arena_take(t->arena, &default_allocator, &t->block);
+    if (t->order != NULL)
+        pthread_mutex_unlock(t->order);
+    if (t->alive != NULL)
+        pthread_barrier_wait(t->alive);
     return NULL;
 }
 
-// Takes what a NORMAL submit would on a new thread (not the arena's owner).
+// Takes what a NORMAL submit would on a new thread.
 static arena_taker take_on_another_thread(beat__submit_arena *a)
 {
-    arena_taker t = {a, NULL, NULL, NULL};
+    arena_taker t = {a, NULL, NULL, NULL, NULL, NULL, NULL};
     pthread_t thread;
     pthread_create(&thread, NULL, take_one_record, &t);
     pthread_join(thread, NULL);
     return t;
 }
 
-static void the_first_outside_taker_owns_a_block_and_the_others_share_one(void)
+// Each of the first BEAT_SUBMIT_RINGS threads to take a ring job owns a
+// ring: a block of its own, taken from without the lock. The others take
+// the shared block's records, in order, under the lock.
+static void each_of_the_first_outside_takers_owns_a_ring_and_the_others_share_a_block(void)
 {
     beat__submit_arena a;
     beat__arena_init(&a);
     beat__arena_block *b = NULL;
-    CHECK(a.owner == NULL);
-    beat__ring_job *j0 = beat__arena_ring_slot(&a, &default_allocator);
-    CHECK(j0 != NULL);
-    CHECK(a.owner == beat__thread_tag());
-    CHECK(a.own.block != NULL && j0 == beat__arena_ring_job(a.own.block, 0));
+    beat__arena_ring *r0 = NULL;
+    CHECK_EQ(a.rings, 0u);
+    beat__ring_job *j0 = beat__arena_ring_slot(&a, &default_allocator, &r0);
+    CHECK(j0 != NULL && r0 == &a.ring[0]);
+    CHECK(a.rings == 1 && a.owner[0] == beat__thread_tag());
+    CHECK(a.ring[0].own.block != NULL && j0 == beat__arena_ring_job(a.ring[0].own.block, 0));
     // The owner takes without the lock: one held by another does not stop it.
     CHECK(beat__spin_trylock(&a.lock));
-    CHECK(beat__arena_ring_slot(&a, &default_allocator) == j0 + 1);
-    // Another thread gets nothing while the lock is held...
+    CHECK(beat__arena_ring_slot(&a, &default_allocator, &r0) == j0 + 1 && r0 == &a.ring[0]);
+    // Another thread gets nothing while the lock is held (no ring, no record)...
     arena_taker other = take_on_another_thread(&a);
-    CHECK(other.job == NULL && other.record == NULL);
+    CHECK(other.job == NULL && other.record == NULL && a.rings == 1);
     beat__spin_unlock(&a.lock);
-    // ...and otherwise the records of the shared block, in order.
-    other = take_on_another_thread(&a);
-    CHECK(other.job == NULL);
-    CHECK(other.block != NULL && other.block == a.shared.block && other.block != a.own.block);
-    CHECK(other.record == beat__arena_record(other.block, 0));
-    other = take_on_another_thread(&a);
-    CHECK(other.job == NULL && other.record == beat__arena_record(a.shared.block, 1));
-    CHECK(a.owner == beat__thread_tag()); // ownership stays
-    CHECK(beat__arena_ring_slot(&a, &default_allocator) == j0 + 2);
+    // ...and otherwise, while they are alive together, each of the next
+    // threads a ring of its own while rings last, then the shared block's
+    // records in order.
+    enum { TAKERS = BEAT_SUBMIT_RINGS + 1 };
+    arena_taker takers[TAKERS];
+    pthread_t threads[TAKERS];
+    pthread_barrier_t alive;
+    pthread_barrier_init(&alive, NULL, TAKERS);
+    pthread_mutex_t order = PTHREAD_MUTEX_INITIALIZER; // a try-lock the others hold fails
+    for (unsigned i = 0; i < TAKERS; i++) {
+        arena_taker t = {&a, &order, &alive, NULL, NULL, NULL, NULL};
+        takers[i] = t;
+        pthread_create(&threads[i], NULL, take_one_record, &takers[i]);
+    }
+    for (unsigned i = 0; i < TAKERS; i++)
+        pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&alive);
+    unsigned rings = 0, records = 0;
+    uint64_t seen = 1; // the rings owned, a bit each
+    for (unsigned i = 0; i < TAKERS; i++) {
+        if (takers[i].job != NULL) {
+            unsigned k = (unsigned)(takers[i].ring - a.ring);
+            CHECK(k >= 1 && k < BEAT_SUBMIT_RINGS && !(seen & (uint64_t)1 << k));
+            CHECK(a.owner[k] != NULL && a.owner[k] != beat__thread_tag());
+            CHECK(takers[i].job == beat__arena_ring_job(a.ring[k].own.block, 0));
+            seen |= (uint64_t)1 << k;
+            rings++;
+        } else {
+            CHECK(takers[i].block != NULL && takers[i].block == a.shared.block);
+            records++;
+        }
+    }
+    CHECK_EQ(rings, BEAT_SUBMIT_RINGS - 1u);
+    CHECK_EQ(records, 2u);
+    CHECK_EQ(a.rings, BEAT_SUBMIT_RINGS);
+    CHECK(a.owner[0] == beat__thread_tag()); // ownership stays
+    CHECK(beat__arena_ring_slot(&a, &default_allocator, &r0) == j0 + 2 && r0 == &a.ring[0]);
     // The owner's records not bound for the ring come from the shared block.
     CHECK(beat__arena_take(&a, &default_allocator, &b) == beat__arena_record(a.shared.block, 2));
-    CHECK_EQ(arena_blocks(a.all, 0), 2u);
+    CHECK_EQ(arena_blocks(a.all, 0), BEAT_SUBMIT_RINGS + 1u);
     beat__arena_destroy(&a, &default_allocator);
 }
 
-// Takes the owner's next ring job of a (this thread becomes the owner),
-// fills it as a submit does and returns it with its block, or NULL (a
-// failure reported) when there is none.
-static beat__ring_job *take_ring_job(beat__submit_arena *a, beat__arena_block **block)
+// Takes the next ring job of a's ring owned by me (NULL: this thread, as
+// a submit does; else under the lock, as a thread so tagged would when its
+// block is used up), which takes a ring if it has none. Fills the job as
+// a submit does and returns it with its block and ring, or NULL (a failure
+// reported) when there is none.
+static beat__ring_job *take_ring_job(beat__submit_arena *a, void *me, beat__arena_block **block,
+                                     beat__arena_ring **ring)
 {
-    beat__ring_job *job = beat__arena_ring_slot(a, &default_allocator);
+    beat__ring_job *job = me == NULL
+                              ? beat__arena_ring_slot(a, &default_allocator, ring)
+                              : beat__arena_ring_slot_locked(a, &default_allocator, me, ring);
     if (job == NULL) {
-        bt_fail(__FILE__, __LINE__, "no ring job of the owner's");
+        bt_fail(__FILE__, __LINE__, "no ring job");
         return NULL;
     }
     job->fn = count_job;
     job->arg = NULL;
-    *block = a->own.block;
+    *block = (*ring)->own.block;
     return job;
 }
 
@@ -1453,13 +1574,14 @@ static void the_owners_ring_hands_its_jobs_over_in_order(void)
     const unsigned n = BEAT__ARENA_RING_JOBS + 5;
     beat__ring_job *taken[BEAT__ARENA_RING_JOBS + 5];
     beat__arena_block *blocks[BEAT__ARENA_RING_JOBS + 5];
+    beat__arena_ring *r = NULL;
     for (unsigned i = 0; i < n; i++) {
-        if ((taken[i] = take_ring_job(&a, &blocks[i])) == NULL)
+        if ((taken[i] = take_ring_job(&a, NULL, &blocks[i], &r)) == NULL)
             return;
         // Taken, not yet published: the consumers see nothing of it (but
         // jobs 1.. published before it, not consumed here).
         CHECK_EQ(beat__inject_maybe_nonempty(&q), i >= 2 ? 1 : 0);
-        beat__arena_publish(&a);
+        beat__arena_publish(r);
         CHECK(beat__inject_maybe_nonempty(&q));
         if (i == 0) { // consumed at once: the ring is empty again
             CHECK(beat__arena_ring_take(&a, 1, &got, &from) == taken[0] && got == 1);
@@ -1467,7 +1589,7 @@ static void the_owners_ring_hands_its_jobs_over_in_order(void)
             CHECK(!beat__inject_maybe_nonempty(&q));
         }
     }
-    CHECK(blocks[0] == a.first && blocks[n - 1] != blocks[0]);
+    CHECK(blocks[0] == r->first && blocks[n - 1] != blocks[0]);
     CHECK(blocks[0]->ring_next == blocks[n - 1]); // linked before its first job went out
     for (unsigned i = 1; i < n; i++) {
         beat__ring_job *job = beat__arena_ring_take(&a, 1, &got, &from);
@@ -1477,7 +1599,7 @@ static void the_owners_ring_hands_its_jobs_over_in_order(void)
     }
     CHECK(beat__arena_ring_take(&a, 1, &got, &from) == NULL && got == 0);
     CHECK(!beat__inject_maybe_nonempty(&q));
-    CHECK_EQ(a.consumed, (uint64_t)n);
+    CHECK_EQ(r->consumed, (uint64_t)n);
     // Retiring every job: the first block, which the cursor has left, is
     // recycled; the second keeps the cursor's count.
     beat__arena_tally tally = {NULL, 0};
@@ -1502,11 +1624,12 @@ static void the_ring_hands_a_chain_consecutive_jobs_of_one_block(void)
     const unsigned total = BEAT__ARENA_RING_JOBS + 20;
     beat__ring_job *taken[BEAT__ARENA_RING_JOBS + 20];
     beat__arena_block *blocks[BEAT__ARENA_RING_JOBS + 20];
+    beat__arena_ring *r = NULL;
     for (unsigned i = 0; i < total; i++) {
-        if ((taken[i] = take_ring_job(&a, &blocks[i])) == NULL)
+        if ((taken[i] = take_ring_job(&a, NULL, &blocks[i], &r)) == NULL)
             return;
         if (i < 10) // the rest published below, in one step
-            beat__arena_publish(&a);
+            beat__arena_publish(r);
     }
     // Limited by max, then by what is published; a peek takes nothing.
     CHECK(beat__arena_ring_peek(&a) == taken[0] && beat__arena_ring_peek(&a) == taken[0]);
@@ -1515,7 +1638,7 @@ static void the_ring_hands_a_chain_consecutive_jobs_of_one_block(void)
     CHECK(beat__arena_ring_take(&a, 64, &n, &from) == NULL && n == 0);
     unsigned next = 10;
     for (unsigned i = 10; i < total; i++)
-        beat__arena_publish(&a);
+        beat__arena_publish(r);
     // Then by the block's end: the jobs of a take are consecutive.
     while (next < BEAT__ARENA_RING_JOBS) {
         beat__ring_job *first = beat__arena_ring_take(&a, 64, &n, &from);
@@ -1532,10 +1655,71 @@ static void the_ring_hands_a_chain_consecutive_jobs_of_one_block(void)
     CHECK(beat__arena_ring_take(&a, 64, &n, &from) == taken[next] && n == 20);
     CHECK(from == blocks[next] && blocks[next] != blocks[0]);
     CHECK(beat__arena_ring_take(&a, 64, &n, &from) == NULL && n == 0);
-    CHECK_EQ(a.consumed, (uint64_t)total);
+    CHECK_EQ(r->consumed, (uint64_t)total);
     for (unsigned i = 0; i < total; i++) // none written by a take
         CHECK(taken[i]->fn == count_job && taken[i]->arg == NULL);
     beat__arena_destroy(&a, &default_allocator);
+}
+
+// Consumers serve the rings in turn: each take starts (with its peek) at
+// the next ring with published jobs, and the takes after the peek stay
+// with that ring while it has some. Jobs of one ring come out in order,
+// every job once; an empty ring is passed over.
+static void the_rings_are_served_in_turn_one_ring_a_take(void)
+{
+#if BEAT_SUBMIT_RINGS < 3
+    bt_note("BEAT_SUBMIT_RINGS = %d: fewer than 3 rings to serve", BEAT_SUBMIT_RINGS);
+#else
+    enum { RINGS = 3, PER_RING = 6 };
+    beat__submit_arena a;
+    beat__arena_init(&a);
+    int tags[RINGS]; // one thread's tag per ring (the addresses)
+    beat__ring_job *taken[RINGS][PER_RING];
+    beat__arena_ring *ring[RINGS];
+    beat__arena_block *block;
+    for (unsigned k = 0; k < RINGS; k++)
+        for (unsigned i = 0; i < PER_RING; i++) {
+            if ((taken[k][i] = take_ring_job(&a, &tags[k], &block, &ring[k])) == NULL)
+                return;
+            CHECK(ring[k] == &a.ring[k] && a.owner[k] == (void *)&tags[k]);
+            if (k != 1) // ring 1 is published below
+                beat__arena_publish(ring[k]);
+        }
+    CHECK_EQ(a.rings, (uint32_t)RINGS);
+    unsigned next[RINGS] = {0, 0, 0}, last = RINGS, takes = 0;
+    uint32_t n;
+    for (;;) {
+        const beat__ring_job *peeked = beat__arena_ring_peek(&a);
+        if (peeked == NULL)
+            break;
+        unsigned k = 0;
+        while (k < RINGS && (next[k] == PER_RING || peeked != taken[k][next[k]]))
+            k++;
+        CHECK(k < RINGS && k != 1); // the next job of a ring with published jobs
+        if (k == RINGS)
+            break;
+        CHECK(k != last); // another ring than the last take's, while two have jobs
+        // Two takes after the peek: both from ring k, in order.
+        for (int t = 0; t < 2 && next[k] < PER_RING; t++) {
+            CHECK(beat__arena_ring_take(&a, 2, &n, &block) == taken[k][next[k]] && n == 2);
+            next[k] += n;
+        }
+        last = next[0] == PER_RING || next[2] == PER_RING ? RINGS : k;
+        takes++;
+    }
+    CHECK(next[0] == PER_RING && next[1] == 0 && next[2] == PER_RING);
+    CHECK_EQ(takes, 4u);
+    CHECK(beat__arena_ring_take(&a, 64, &n, &block) == NULL && n == 0);
+    // Ring 1's jobs, published now, all in one take.
+    for (unsigned i = 0; i < PER_RING; i++)
+        beat__arena_publish(ring[1]);
+    CHECK(beat__arena_ring_peek(&a) == taken[1][0]);
+    CHECK(beat__arena_ring_take(&a, 64, &n, &block) == taken[1][0] && n == PER_RING);
+    CHECK(beat__arena_ring_peek(&a) == NULL);
+    for (unsigned k = 0; k < RINGS; k++)
+        CHECK_EQ(a.ring[k].consumed, (uint64_t)PER_RING);
+    beat__arena_destroy(&a, &default_allocator);
+#endif
 }
 
 static void count_high(beat_ctx *ctx, void *arg)
@@ -1544,10 +1728,11 @@ static void count_high(beat_ctx *ctx, void *arg)
     __atomic_fetch_add((unsigned *)arg, 1u, __ATOMIC_RELAXED);
 }
 
-// The owner's NORMAL submits are published through the ring; its other
-// submits (another priority, deferrable) and other threads' go through
-// the queues' lists. Every job runs once either way.
-static void only_the_owners_normal_submits_use_its_ring(void)
+// A ring owner's NORMAL submits are published through its ring; its other
+// submits (another priority, deferrable) go through the queues' lists.
+// Other threads get a ring each while rings last; then other threads'
+// submits go through the list. Every job runs once either way.
+static void only_normal_submits_of_ring_owners_use_the_rings(void)
 {
     beat_pool *pool = make_pool(2);
     CHECK(pool != NULL);
@@ -1557,21 +1742,32 @@ static void only_the_owners_normal_submits_use_its_ring(void)
         CHECK_EQ(beat_submit(pool, count_job, &count), BEAT_OK);
     beat_pool_wait(pool);
     CHECK_EQ(count, n);
-    CHECK(pool->arena.owner == beat__thread_tag());
-    CHECK_EQ(pool->arena.published, (uint64_t)n);
-    CHECK_EQ(pool->arena.consumed, (uint64_t)n);
+    CHECK(pool->arena.owner[0] == beat__thread_tag());
+    CHECK_EQ(pool->arena.ring[0].published, (uint64_t)n);
+    CHECK_EQ(pool->arena.ring[0].consumed, (uint64_t)n);
     for (unsigned i = 0; i < n; i++) {
         CHECK_EQ(beat_submit_deferrable(pool, count_high, &other), BEAT_OK);
 #if BEAT_PRIORITIES > 1
         CHECK_EQ(beat_submit_priority(pool, BEAT_PRIORITY_HIGH, count_high, &other), BEAT_OK);
 #endif
     }
+    beat_pool_wait(pool);
+    CHECK_EQ(arena_published(&pool->arena), (uint64_t)n); // none of these
+    CHECK_EQ(other, BEAT_PRIORITIES > 1 ? 2 * n : n);
+    // Other threads, alive together: a ring each, and then none for another.
+    ring_owners owners;
+    ring_owners_start(&owners, pool);
+    CHECK_EQ(pool->arena.ring[0].published, (uint64_t)n);
+    for (unsigned i = 1; i < BEAT_SUBMIT_RINGS; i++)
+        CHECK(pool->arena.ring[i].published >= 1);
+    uint64_t published = arena_published(&pool->arena);
     pthread_t thread;
     pthread_create(&thread, NULL, submit_one_job, pool);
     pthread_join(thread, NULL);
+    ring_owners_stop(&owners);
     beat_pool_wait(pool);
-    CHECK_EQ(pool->arena.published, (uint64_t)n); // none of these
-    CHECK_EQ(other, BEAT_PRIORITIES > 1 ? 2 * n : n);
+    CHECK_EQ(arena_published(&pool->arena), published);
+    CHECK_EQ(count, n);
     beat_pool_destroy(pool);
 }
 
@@ -1777,10 +1973,11 @@ int main(int argc, char **argv)
         BT_CASE(an_outside_waiter_stops_parking_on_a_loop_of_short_jobs),
         BT_CASE(an_outside_waiter_with_the_default_spin_stops_parking_on_300us_calls),
         BT_CASE(a_tally_recycles_a_block_when_its_last_record_is_retired),
-        BT_CASE(the_first_outside_taker_owns_a_block_and_the_others_share_one),
+        BT_CASE(each_of_the_first_outside_takers_owns_a_ring_and_the_others_share_a_block),
         BT_CASE(the_owners_ring_hands_its_jobs_over_in_order),
         BT_CASE(the_ring_hands_a_chain_consecutive_jobs_of_one_block),
-        BT_CASE(only_the_owners_normal_submits_use_its_ring),
+        BT_CASE(the_rings_are_served_in_turn_one_ring_a_take),
+        BT_CASE(only_normal_submits_of_ring_owners_use_the_rings),
         BT_CASE(a_job_waiting_to_be_claimed_uncounted_still_holds_up_a_wait),
         BT_CASE(a_parked_pool_wait_is_not_woken_between_two_claims),
         BT_CASE(a_wait_returns_while_the_thread_that_submitted_lives_on),
