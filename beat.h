@@ -65,6 +65,9 @@ CONFIGURATION
     BEAT_BATCH_WIDTH       16                       impl    jobs per batch-variant call
     BEAT_BATCH_VARIANTS    32                       impl    functions with a batch variant,
                                                             per pool
+    BEAT_SUBMIT_RINGS      4                        impl    outside threads with a submit
+                                                            ring of their own (1-64;
+                                                            >>submit_arena)
     BEAT_NO_PREDICT        undefined                impl    no execution-time predictor tables
                                                             (beat_one_euro_* stay)
     BEAT_NO_PSI            undefined                impl    no PSI or cgroup memory reading:
@@ -164,22 +167,25 @@ THREADING MODEL
     records in address order from 16 KiB blocks (>>submit_arena), which
     are reused once all their jobs have run: the submitter and the workers
     then read and write memory in the order the prefetchers follow, not
-    records last touched by another CPU. The first outside thread to
-    submit owns a block at a time and takes its records without a lock;
-    other outside threads share one under a try-lock. When another of them
+    records last touched by another CPU. Each of the first
+    BEAT_SUBMIT_RINGS (4) outside threads to submit owns a block at a time
+    and takes its records without a lock; later outside threads share one
+    under a try-lock. When another of them
     is taking a record at that moment, or no block can be allocated, the
     record comes from the pool instead, so a submit never waits. A job on
     an arena record is counted in the pool's pending jobs by the worker
     that takes it from the queue, not by its submit (beat_pool_wait looks
     at the queue too), so the submit makes no atomic read-modify-write but
-    the queue's exchange. The owner's NORMAL submits skip that too: they
+    the queue's exchange. An owner's NORMAL submits skip that too: they
     go through a ring of its blocks as 16-byte jobs (a function and an
     argument, four to a cache line), published with a plain store, and
     workers take them a chain at a time without reading one before it
-    runs. On Linux the first worker to park after such
-    submits makes the fence for both sides with membarrier(2) (one per
-    run of submits; BEAT_NO_MEMBARRIER makes the owner fence at each
-    submit instead).
+    runs, serving the rings in turn. On Linux the first worker to park
+    after such submits makes the fence for both sides with membarrier(2)
+    (one per run of submits, for every ring; BEAT_NO_MEMBARRIER makes an
+    owner fence at each submit instead). A thread keeps its ring until
+    the pool is destroyed (a new thread that gets an exited one's
+    thread-local address takes it over).
 
     Batches: beat_submit_batch copies its jobs into one allocation, counts
     them once and publishes one task, which runs them as a parallel loop.

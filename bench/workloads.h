@@ -161,7 +161,7 @@ static WL_NOINLINE void region_kernel(const region_data *d, size_t begin, size_t
 typedef struct bench_contestant bench_contestant;
 
 typedef struct bench_tasks_way {
-    const char *variant; // e.g. "submit", "batch"
+    const char *variant; // e.g. "submit", "batch", "submit2"
     void (*run)(uint64_t *out, size_t n, uint64_t iters, unsigned w);
 } bench_tasks_way;
 
@@ -193,7 +193,7 @@ struct bench_contestant {
     void (*prepare)(const bench_opts *o);
     bench_fib_way fib[2];
     bench_tree_way tree[2];
-    bench_tasks_way tasks[2];
+    bench_tasks_way tasks[3];
     double (*sum)(const double *x, size_t n, unsigned w);
     void (*map)(const double *x, double *y, size_t n, unsigned w);
     void (*region)(const region_data *d, unsigned w); // region_kernel over [0, d->n)
