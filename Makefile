@@ -47,6 +47,7 @@ $(BUILD)/%: tests/%.c tests/test.h tests/fib.h tests/tree.h $(HEADERS) | $(BUILD
 # Variants of test_simd.c and test_devmode.c that #include them.
 $(BUILD)/test_simd_scalar $(BUILD)/test_simd_only: tests/test_simd.c
 $(BUILD)/test_engine_p1: tests/test_engine.c
+$(BUILD)/test_pool_one_ring: tests/test_pool.c
 $(BUILD)/test_devmode_ndebug: tests/test_devmode.c
 
 $(MODEL): tests/model/deque_model.c src/deque.c src/atomics.h src/config.h | $(BUILD)

@@ -1668,7 +1668,7 @@ static void the_ring_hands_a_chain_consecutive_jobs_of_one_block(void)
 static void the_rings_are_served_in_turn_one_ring_a_take(void)
 {
 #if BEAT_SUBMIT_RINGS < 3
-    bt_note("BEAT_SUBMIT_RINGS = %d: fewer than 3 rings to serve", BEAT_SUBMIT_RINGS);
+    bt_skip("BEAT_SUBMIT_RINGS is below 3: fewer than 3 rings to serve");
 #else
     enum { RINGS = 3, PER_RING = 6 };
     beat__submit_arena a;
