@@ -71,10 +71,11 @@
 // to a held worker). Consumers take a ring's jobs in order under the
 // NORMAL queue's lock, as part of that queue (beat__inject_take_from),
 // serving the rings in turn, one ring a take: the consumed counts, the
-// lock and the job count keep their meaning for waits. The owner links its next block into the ring
-// before it publishes a job of it; the ring's consumer cursor holds one count of its block's
-// pending (BEAT__ARENA_RING_REF), given back when it moves on, so a block is not recycled while the
-// cursor may still read its link.
+// lock and the job count keep their meaning for waits. The owner links
+// its next block into its ring before it publishes a job of it; the
+// ring's consumer cursor holds one count of its block's pending
+// (BEAT__ARENA_RING_REF), given back when it moves on, so a block is not
+// recycled while the cursor may still read its link.
 //
 // Ring chains: a worker takes the ring's jobs when the list is empty, up
 // to a chain's length of them in one step (beat__arena_ring_take; one,
@@ -178,7 +179,7 @@ typedef struct beat__submit_arena {
     void *owner[BEAT_SUBMIT_RINGS] BEAT__ALIGNED(BEAT_CACHELINE); // owning threads' tags
     uint32_t rings; // rings owned: ring[0] to ring[rings - 1] (release store)
     uint32_t asym;  // 1: parkers call membarrier, publishers do not fence (set at init; relaxed)
-    uint32_t turn BEAT__ALIGNED(BEAT_CACHELINE); // the NORMAL queue's lock holder's: ring served
+    uint32_t turn BEAT__ALIGNED(BEAT_CACHELINE); // ring being served (NORMAL queue's lock holder)
     beat__arena_ring ring[BEAT_SUBMIT_RINGS];
     beat__arena_block *free_top BEAT__ALIGNED(BEAT_CACHELINE); // recycled blocks
 } beat__submit_arena;
@@ -444,8 +445,10 @@ BEAT__PRIVATE void beat__arena_ring_parker_fence(beat__submit_arena *a)
     // the publishes before it are visible to our search) or a value from
     // before the owner's next first publish, whose fence then comes after
     // ours, so its checks of idle_sleepers see us. Acquire of rings: as in
-    // beat__arena_ring_maybe_nonempty; a ring it does not count yet has
-    // not published.
+    // beat__arena_ring_maybe_nonempty. A ring it does not count yet has
+    // an owner whose claim comes before its first publish's fence, so
+    // that fence comes after ours and, as for a 0, the owner's checks of
+    // idle_sleepers see us.
     uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_ACQUIRE), i;
     uint64_t set = 0; // the rings read as active (BEAT_SUBMIT_RINGS <= 64)
     for (i = 0; i < rings; i++)
