@@ -1436,6 +1436,72 @@ static void several_outside_submitters_share_the_arena_and_every_job_runs_once(v
             per_thread, rings, all);
 }
 
+// Ring owners that submit and wait in rounds, all at once: each wait must
+// cover its own thread's jobs (published through its ring) whatever the
+// other rings hold, and the workers' parks between rounds must not lose a
+// publish on any ring (a lost one hangs a wait, which the test runner's
+// timeout reports).
+typedef struct ring_round_submitter {
+    beat_pool *pool;
+    unsigned rounds, per_round;
+    unsigned count;       // jobs of this thread run (atomic)
+    unsigned early_round; // the first round whose wait returned early, + 1
+    pthread_barrier_t *start;
+} ring_round_submitter;
+
+static void *submit_and_wait_in_rounds(void *arg)
+{
+    ring_round_submitter *s = (ring_round_submitter *)arg;
+    pthread_barrier_wait(s->start);
+    for (unsigned r = 0; r < s->rounds; r++) {
+        for (unsigned i = 0; i < s->per_round; i++)
+            if (beat_submit(s->pool, count_job, &s->count) != BEAT_OK)
+                return NULL;
+        beat_pool_wait(s->pool);
+        if (__atomic_load_n(&s->count, __ATOMIC_RELAXED) != (r + 1) * s->per_round &&
+            s->early_round == 0)
+            s->early_round = r + 1;
+        if (r % 8 == 7)
+            sleep_us(50); // long enough for the workers to park between rounds
+    }
+    return NULL;
+}
+
+static void ring_owners_submitting_and_waiting_at_once_each_see_their_jobs_done(void)
+{
+    enum { THREADS = BEAT_SUBMIT_RINGS < 4 ? BEAT_SUBMIT_RINGS : 4 };
+    static const unsigned workers[] = {1, 2, 3};
+    for (unsigned w = 0; w < sizeof workers / sizeof workers[0]; w++) {
+        beat_config cfg = beat_config_default(BEAT_PROFILE_BASIC);
+        cfg.workers = workers[w];
+        cfg.spin_us = 1; // short spins: many rounds find the workers parked
+        beat_pool *pool = NULL;
+        CHECK_EQ(beat_pool_create(&cfg, &pool), BEAT_OK);
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, THREADS);
+        ring_round_submitter s[THREADS];
+        pthread_t threads[THREADS];
+        for (unsigned i = 0; i < THREADS; i++) {
+            ring_round_submitter one = {pool, BT_SCALE(400u, 100u), 1 + 7 * i, 0, 0, &start};
+            s[i] = one;
+            pthread_create(&threads[i], NULL, submit_and_wait_in_rounds, &s[i]);
+        }
+        for (unsigned i = 0; i < THREADS; i++)
+            pthread_join(threads[i], NULL);
+        pthread_barrier_destroy(&start);
+        for (unsigned i = 0; i < THREADS; i++) {
+            CHECK_EQ(s[i].count, s[i].rounds * s[i].per_round);
+            CHECK_MSG(s[i].early_round == 0,
+                      "%u workers, thread %u: the wait of round %u returned "
+                      "before that thread's jobs had run",
+                      workers[w], i, s[i].early_round);
+        }
+        bt_note("%u workers: %u threads, %u rings", workers[w], (unsigned)THREADS,
+                pool->arena.rings);
+        beat_pool_destroy(pool);
+    }
+}
+
 typedef struct arena_taker {
     beat__submit_arena *arena;
     pthread_mutex_t *order;   // NULL, or held for the take (one at a time)
@@ -1983,6 +2049,7 @@ int main(int argc, char **argv)
         BT_CASE(a_wait_returns_while_the_thread_that_submitted_lives_on),
         BT_CASE(outside_submits_reuse_arena_blocks_once_their_records_ran),
         BT_CASE(several_outside_submitters_share_the_arena_and_every_job_runs_once),
+        BT_CASE(ring_owners_submitting_and_waiting_at_once_each_see_their_jobs_done),
         BT_CASE(submits_fall_back_to_the_mempool_when_no_arena_block_can_be_had),
         BT_CASE(arena_trim_frees_recycled_blocks_and_submits_go_on),
     };
