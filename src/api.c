@@ -270,6 +270,7 @@ BEAT__PRIVATE void beat__pool_free(beat_pool *pool, unsigned deques)
         beat__free(&allocator, pool->workers, sizeof(beat_ctx) * pool->nslots, BEAT_CACHELINE);
     beat_mempool_destroy(pool->tasks);
     beat__arena_destroy(&pool->arena, &allocator);
+    beat__batch_spares_trim(pool);
     beat__predictor_destroy(pool->predict);
     beat__free(&allocator, pool->pressure_files, sizeof(beat_pressure_files), BEAT_CACHELINE);
     beat__free(&allocator, pool, sizeof(beat_pool), BEAT_CACHELINE);

@@ -157,6 +157,9 @@ struct beat_ctx {
                            beat__atomic_load_u64(&(ctx)->stats.field, BEAT__MO_RELAXED) + (n),     \
                            BEAT__MO_RELAXED)
 
+// Allocations of finished batches a pool keeps (batch.c).
+#define BEAT__BATCH_SPARES 4
+
 // A registered batch variant (see batch.c): fn never changes once the entry
 // is published, batch (a beat_batch_fn, NULL when removed) may.
 typedef struct beat__variant {
@@ -207,6 +210,9 @@ struct beat_pool {
     int checks;
     uint64_t stuck_ns; // checks and beat_config.stuck_wait_ms: a wait idle this long is reported
     uint32_t reported; // devmode.c: rules already reported (one report each)
+    // Allocations of finished batches kept for the next ones (batch.c):
+    // taken by an exchange, filled by a CAS from NULL.
+    void *batch_spares[BEAT__BATCH_SPARES] BEAT__ALIGNED(BEAT_CACHELINE);
     // Batch variants (batch.c): entries below nvariants are published.
     uint32_t nvariants;
     uint32_t variants_lock; // 1 while beat_register_batch changes the table
@@ -268,6 +274,7 @@ BEAT__PRIVATE void beat__time_busy(beat_ctx *ctx);
 BEAT__PRIVATE void beat__time_busy_at(beat_ctx *ctx, uint64_t now);
 BEAT__PRIVATE void beat__time_idle(beat_ctx *ctx, uint64_t now);
 BEAT__PRIVATE void beat__counter_underflow(beat_pool *pool, uint64_t *word, uint64_t n);
+BEAT__PRIVATE size_t beat__batch_spares_trim(beat_pool *pool);
 BEAT__PRIVATE void beat__stuck_park(beat_ctx *ctx, beat_counter *c, const beat__task *awaited,
                                     uint64_t *watch);
 BEAT__PRIVATE void beat__stuck_sleep(beat_pool *pool, uint64_t *word, uint32_t epoch,
@@ -938,6 +945,7 @@ BEAT__PRIVATE void beat__pressure_sample(beat_ctx *ctx)
         beat_mempool_trim(pool->tasks);
         beat__arena_flush(&pool->arena, &ctx->arena_done);
         beat__arena_trim(&pool->arena, &pool->cfg.allocator);
+        beat__batch_spares_trim(pool);
     } else {
         beat__deferred_release(pool);
     }

@@ -349,6 +349,66 @@ static void out_of_memory_queues_nothing(void)
     beat_pool_destroy(pool);
 }
 
+// A finished batch's allocation is kept as a spare and serves the next
+// batch that fits; a batch too big for it gets a new one (the small spare
+// is freed); batches above the limit are never kept; spares go back to the
+// allocator under memory pressure (the trim) and at destroy (the sanitizer
+// builds check that nothing leaks).
+static unsigned spares_held(beat_pool *pool, void **first)
+{
+    unsigned n = 0;
+    *first = NULL;
+    for (unsigned i = 0; i < BEAT__BATCH_SPARES; i++) {
+        void *p = __atomic_load_n(&pool->batch_spares[i], __ATOMIC_ACQUIRE);
+        if (p != NULL && n++ == 0)
+            *first = p;
+    }
+    return n;
+}
+
+static void run_batch(beat_pool *pool, size_t n)
+{
+    beat_job *jobs = (beat_job *)malloc(n * sizeof *jobs);
+    for (size_t i = 0; i < n; i++)
+        jobs[i] = (beat_job){job_b, &marks[i]};
+    CHECK_EQ(beat_submit_batch(pool, jobs, n), BEAT_OK);
+    free(jobs);
+    beat_pool_wait(pool);
+}
+
+static void finished_batches_lend_their_allocation_to_the_next(void)
+{
+    const size_t small = 100, big = 20000, huge = ((size_t)1 << 20) / sizeof(beat_job) + 1;
+    reset(huge);
+    beat_pool *pool = make_pool(1);
+    void *spare = NULL, *again = NULL;
+    CHECK_EQ(spares_held(pool, &spare), 0u);
+    run_batch(pool, small);
+    CHECK_EQ(spares_held(pool, &spare), 1u); // kept when it finished
+    run_batch(pool, small / 2);              // fits: the same allocation
+    CHECK_EQ(spares_held(pool, &again), 1u);
+    CHECK(again == spare);
+    CHECK(((beat__batch *)spare)->bytes % BEAT__BATCH_PAGE == 0);
+    run_batch(pool, big); // too big for it: a new one, the small one freed
+    CHECK_EQ(spares_held(pool, &again), 1u);
+    CHECK(((beat__batch *)again)->bytes >= big * sizeof(beat_job));
+    run_batch(pool, huge); // above the limit: freed, the big one stays
+    void *left = NULL;
+    CHECK_EQ(spares_held(pool, &left), 1u);
+    CHECK(left == again);
+    // Every batch ran each of its jobs once: slot i is in the batches longer than i.
+    CHECK_EQ(count_not(0, small / 2, 1, 4 * TAG_DIRECT_B), 0);
+    CHECK_EQ(count_not(small / 2, small, 1, 3 * TAG_DIRECT_B), 0);
+    CHECK_EQ(count_not(small, big, 1, 2 * TAG_DIRECT_B), 0);
+    CHECK_EQ(count_not(big, huge, 1, TAG_DIRECT_B), 0);
+    size_t kept = ((beat__batch *)again)->bytes;
+    CHECK_EQ(beat__batch_spares_trim(pool), kept);
+    CHECK_EQ(spares_held(pool, &left), 0u);
+    run_batch(pool, small); // kept again, then freed by destroy
+    CHECK_EQ(spares_held(pool, &left), 1u);
+    beat_pool_destroy(pool);
+}
+
 // Threads submit batches while another toggles the variant: every job runs
 // exactly once, by the variant or directly.
 typedef struct racer {
@@ -409,6 +469,7 @@ int main(int argc, char **argv)
         BT_CASE(a_full_table_refuses_new_functions_and_keeps_old_ones),
         BT_CASE(invalid_arguments_are_refused),
         BT_CASE(out_of_memory_queues_nothing),
+        BT_CASE(finished_batches_lend_their_allocation_to_the_next),
         BT_CASE(registration_races_with_submits),
     };
     int rc = BT_RUN(cases);
