@@ -8662,18 +8662,24 @@ BEAT__INLINE beat__arena_ring *beat__arena_ring_of(beat__submit_arena *a, void *
 }
 
 // A ring owner's next ring job when its block is used up, and a thread's
-// first (it takes the next free ring): under the lock. NULL when every
-// ring is another thread's, the lock is busy or no block can be had.
+// first (it takes the next free ring): under the lock. r: the ring of the
+// thread tagged me (beat__arena_ring_of), NULL when it has none. Only a
+// thread with that tag gives it one: this thread, or one that exited
+// before this one started; so it need not be looked for again under the
+// lock.
+// NULL when every ring is another thread's, the lock is busy or no block
+// can be had.
 BEAT__PRIVATE beat__ring_job *beat__arena_ring_slot_locked(beat__submit_arena *a,
                                                            const beat_allocator *allocator,
-                                                           void *me, beat__arena_ring **ring)
+                                                           void *me, beat__arena_ring *r,
+                                                           beat__arena_ring **ring)
 {
-    beat__arena_ring *r = beat__arena_ring_of(a, me);
+    // Relaxed loads of rings: it is written under the lock, which we hold
+    // for the second.
     if ((r == NULL && beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED) == BEAT_SUBMIT_RINGS) ||
         !beat__spin_trylock(&a->lock))
         return NULL;
-    r = beat__arena_ring_of(a, me); // rings grows only under the lock
-    uint32_t rings = a->rings;
+    uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED);
     if (r == NULL && rings < BEAT_SUBMIT_RINGS) {
         beat__atomic_store_ptr(&a->owner[rings], me, BEAT__MO_RELAXED);
         // Release: a consumer or parker that counts ring[rings] reads its
@@ -8716,7 +8722,7 @@ BEAT__INLINE beat__ring_job *beat__arena_ring_slot(beat__submit_arena *a,
                                         i);
         }
     }
-    return beat__arena_ring_slot_locked(a, allocator, me, ring);
+    return beat__arena_ring_slot_locked(a, allocator, me, r, ring);
 }
 
 // Owner of r, after filling the ring job it took last: hands it to the

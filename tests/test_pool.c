@@ -1612,7 +1612,8 @@ static beat__ring_job *take_ring_job(beat__submit_arena *a, void *me, beat__aren
 {
     beat__ring_job *job = me == NULL
                               ? beat__arena_ring_slot(a, &default_allocator, ring)
-                              : beat__arena_ring_slot_locked(a, &default_allocator, me, ring);
+                              : beat__arena_ring_slot_locked(a, &default_allocator, me,
+                                                             beat__arena_ring_of(a, me), ring);
     if (job == NULL) {
         bt_fail(__FILE__, __LINE__, "no ring job");
         return NULL;
