@@ -72,6 +72,7 @@
 // Submit rings per pool: the first outside threads to submit NORMAL jobs
 // (one ring each) submit without a lock or a locked instruction; other
 // outside threads take a try-lock and a list's exchange (submit_arena.c).
+// An exited owner's ring goes to the next thread that asks.
 #ifndef BEAT_SUBMIT_RINGS
 #define BEAT_SUBMIT_RINGS 4
 #endif

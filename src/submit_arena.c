@@ -13,7 +13,8 @@
 // BEAT__ARENA_BLOCK_BYTES:
 //
 //   owners:    the first BEAT_SUBMIT_RINGS outside threads to submit a
-//              NORMAL job own a ring each: a block of their own, whose
+//              NORMAL job own a ring each, while they live (then the next
+//              threads to ask take them over): a block of their own, whose
 //              next ring job (a function and an argument, beat__ring_job)
 //              they take with plain loads and stores: no lock, no atomic
 //              read-modify-write. An owner takes the lock only to get its
@@ -37,11 +38,9 @@
 // below). With one ring for the first thread only, a second submitting
 // thread doubled the CPU per job above the work (1M jobs of 500 cycles
 // from 2 threads, 2 workers: 23-25 ns against 12-13 from one thread;
-// scratch). Ownership is never handed back: a thread that exits keeps
-// its ring, and its partly used block out of the free stack, until the
-// pool is destroyed (one block). Its tag, the address of a thread-local
-// variable, is unique among live threads; a new thread that gets the
-// same address takes over the ring, which the old one no longer touches.
+// scratch). A ring is its thread's until the thread exits; then the next
+// thread that wants a ring and finds none free takes it over, with its
+// block and the jobs not yet run (beat__submitter, beat__arena_ring_claim).
 //
 // The free stack is a Treiber stack with any number of pushers and one
 // popper at a time (the lock holder). ABA needs a block to be popped and
@@ -174,11 +173,14 @@ typedef struct beat__submit_arena {
     beat__arena_cursor shared;                   // the other outside threads' (lock holder)
     beat__arena_block *all;                      // every block, newest first (lock holder)
     // Read-mostly. owner[i] and rings are written by a lock holder when a
-    // thread takes ring i (once), then read by every outside submitter;
-    // rings also by consumers and parkers.
-    void *owner[BEAT_SUBMIT_RINGS] BEAT__ALIGNED(BEAT_CACHELINE); // owning threads' tags
-    uint32_t rings; // rings owned: ring[0] to ring[rings - 1] (release store)
+    // thread takes ring i (when its owner has exited, again), then read by
+    // every outside submitter; rings also by consumers and parkers.
+    void *owner[BEAT_SUBMIT_RINGS] BEAT__ALIGNED(BEAT_CACHELINE); // owners' beat__submitter
+    uint32_t rings; // rings made: ring[0] to ring[rings - 1] (release store)
     uint32_t asym;  // 1: parkers call membarrier, publishers do not fence (set at init; relaxed)
+    // beat__submitters_gone when a lock holder last found no ring whose
+    // owner is gone (lock holder writes; read before the lock, relaxed).
+    uint64_t gone_seen;
     uint32_t turn BEAT__ALIGNED(BEAT_CACHELINE); // ring being served (NORMAL queue's lock holder)
     beat__arena_ring ring[BEAT_SUBMIT_RINGS];
     beat__arena_block *free_top BEAT__ALIGNED(BEAT_CACHELINE); // recycled blocks
@@ -248,9 +250,100 @@ beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, ui
     return b;
 }
 
-// The calling thread's tag: the address of its thread-local context slot,
-// distinct for every live thread.
-BEAT__INLINE void *beat__thread_tag(void) { return (void *)&beat__current; }
+// A thread that owns rings (in any number of pools) is named in them by
+// its beat__submitter, made at its first claim. A ring passes to another
+// thread once its owner has exited: a pthread key's destructor marks the
+// record gone, after the thread's last submit; the next thread that wants
+// a ring and finds none free takes over one whose owner is gone
+// (beat__arena_ring_claim), with the jobs and block the ring holds. The
+// record outlives the thread while a ring names it: refs counts the live
+// thread and every ring that names it, and the last to let go frees it.
+// (Before, a thread's tag was the address of a thread-local variable: an
+// exited thread's ring passed on only to a thread that happened to get
+// its address, when glibc reused its stack.)
+typedef struct beat__submitter {
+    uint32_t refs; // the live thread (1) + the rings naming it (atomic)
+    uint32_t gone; // 1 once the thread has exited (release store)
+} beat__submitter;
+
+// The calling thread's record, NULL before its first claim (or when none
+// could be made). Set and cleared by the thread itself.
+static BEAT__THREAD_LOCAL beat__submitter *beat__submitter_self;
+static pthread_key_t beat__submitter_key; // its destructor marks the thread gone
+static pthread_once_t beat__submitter_once = PTHREAD_ONCE_INIT;
+// 1 once the key exists (written inside the once), 0 again once unloaded.
+static uint32_t beat__submitter_key_made;
+// Records marked gone so far (release add after the mark). An arena whose
+// rings are all named looks for a gone owner only when this has moved
+// since it last looked (beat__submit_arena.gone_seen).
+static uint64_t beat__submitters_gone;
+
+// Drops one reference to s; the last frees it. Acq_rel: the last one's
+// free comes after every other holder's reads of s.
+BEAT__PRIVATE void beat__submitter_release(beat__submitter *s)
+{
+    if (beat__atomic_fetch_sub_u32(&s->refs, 1, BEAT__MO_ACQ_REL) == 1)
+        BEAT_FREE(s);
+}
+
+// The key's destructor, on the exiting thread: its submits are over.
+BEAT__PRIVATE void beat__submitter_exit(void *p)
+{
+    beat__submitter *s = (beat__submitter *)p;
+    beat__submitter_self = NULL; // a later destructor's submit makes a new record
+    // Release: a thread that reads gone as 1 (acquire, under an arena's
+    // lock) and takes over a ring sees every store this thread made to it.
+    beat__atomic_store_u32(&s->gone, 1, BEAT__MO_RELEASE);
+    // Release, after the mark: a thread that reads the count including
+    // this exit (acquire) reads gone as 1.
+    beat__atomic_fetch_add_u64(&beat__submitters_gone, 1, BEAT__MO_RELEASE);
+    beat__submitter_release(s);
+}
+
+BEAT__PRIVATE void beat__submitter_make_key(void)
+{
+    beat__atomic_store_u32(&beat__submitter_key_made,
+                           pthread_key_create(&beat__submitter_key, beat__submitter_exit) == 0,
+                           BEAT__MO_RELAXED);
+}
+
+// When the program unloads the code (dlclose of a library that holds the
+// implementation, or at exit), the key goes first: a thread that exits
+// afterwards must not call a destructor that is no longer mapped. Its
+// record is then not freed, and its ring stays with it.
+__attribute__((destructor)) static void beat__submitter_unload(void)
+{
+    if (beat__atomic_exchange_u32(&beat__submitter_key_made, 0, BEAT__MO_RELAXED))
+        pthread_key_delete(beat__submitter_key);
+}
+
+// The calling thread's record, made on its first call; NULL when the key
+// or the record cannot be made (the thread then owns no ring).
+BEAT__PRIVATE beat__submitter *beat__submitter_get(void)
+{
+    beat__submitter *s = beat__submitter_self;
+    if (s != NULL)
+        return s;
+    // Relaxed load of made: pthread_once orders its store before us.
+    if (pthread_once(&beat__submitter_once, beat__submitter_make_key) != 0 ||
+        !beat__atomic_load_u32(&beat__submitter_key_made, BEAT__MO_RELAXED))
+        return NULL;
+    s = (beat__submitter *)BEAT_MALLOC(sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->refs = 1;
+    s->gone = 0;
+    if (pthread_setspecific(beat__submitter_key, s) != 0) {
+        BEAT_FREE(s);
+        return NULL;
+    }
+    beat__submitter_self = s;
+    return s;
+}
+
+// The calling thread's tag in the rings: its record, or NULL before its
+// first claim (no ring names NULL).
+BEAT__INLINE void *beat__thread_tag(void) { return (void *)beat__submitter_self; }
 
 // Lock holder: gives c (ring r's own cursor, or the shared one with r
 // NULL) a new block when its own is used up (its consumers recycle that
@@ -320,10 +413,11 @@ BEAT__PRIVATE beat__task *beat__arena_take(beat__submit_arena *a, const beat_all
     return *block != NULL ? beat__arena_record(*block, i) : NULL;
 }
 
-// The ring owned by the thread tagged me, or NULL. Relaxed loads: owner[i]
-// is written once (by a lock holder) before rings counts it, and compared
-// here with our own tag, which only we can have written; a ring counted
-// late is only looked for again under the lock.
+// The ring owned by the thread tagged me, or NULL (me NULL: no ring names
+// it). Relaxed loads: owner[i] is written by a lock holder before rings
+// counts it, and compared here with our own tag, which only we can have
+// written (a record is not freed, nor its address reused, while a ring
+// names it); a ring counted late is only looked for again under the lock.
 BEAT__INLINE beat__arena_ring *beat__arena_ring_of(beat__submit_arena *a, void *me)
 {
     uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED);
@@ -333,32 +427,75 @@ BEAT__INLINE beat__arena_ring *beat__arena_ring_of(beat__submit_arena *a, void *
     return NULL;
 }
 
+// Lock holder: a ring for the thread whose record is me, which owns none:
+// one whose owner is gone, else a new one; NULL when every ring is a live
+// thread's. Taking over a gone owner's ring takes its state as it is: the
+// owner's cursor and published count go on where the gone owner left
+// them, and its jobs not yet run stay queued in order before ours.
+BEAT__PRIVATE beat__arena_ring *beat__arena_ring_claim(beat__submit_arena *a, beat__submitter *me)
+{
+    // Relaxed load of rings: it is written under the lock, which we hold.
+    uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED);
+    // Acquire: pairs with the release add of an exit, so an exit counted
+    // here is seen in its record's gone below. One counted later moves the
+    // count past gone_seen, and a later claim looks again.
+    // gone_seen is set only by a scan that finds no gone owner: one that
+    // takes a ring may leave others for the next claims.
+    uint64_t gone = beat__atomic_load_u64(&beat__submitters_gone, BEAT__MO_ACQUIRE);
+    if (gone != beat__atomic_load_u64(&a->gone_seen, BEAT__MO_RELAXED)) {
+        for (uint32_t i = 0; i < rings; i++) {
+            // Relaxed: owner[i] is the lock holder's to write. The ring's
+            // reference keeps the record alive while we read it.
+            beat__submitter *old =
+                (beat__submitter *)beat__atomic_load_ptr(&a->owner[i], BEAT__MO_RELAXED);
+            // Acquire: pairs with the exit's release, so the old owner's
+            // stores to the ring (its cursor, its copy of the count) are
+            // seen by us, who go on from them.
+            if (!beat__atomic_load_u32(&old->gone, BEAT__MO_ACQUIRE))
+                continue;
+            beat__atomic_fetch_add_u32(&me->refs, 1, BEAT__MO_RELAXED); // we hold one
+            beat__atomic_store_ptr(&a->owner[i], me, BEAT__MO_RELAXED);
+            beat__submitter_release(old);
+            return &a->ring[i];
+        }
+        beat__atomic_store_u64(&a->gone_seen, gone, BEAT__MO_RELAXED);
+    }
+    if (rings == BEAT_SUBMIT_RINGS)
+        return NULL;
+    beat__atomic_fetch_add_u32(&me->refs, 1, BEAT__MO_RELAXED); // we hold one
+    beat__atomic_store_ptr(&a->owner[rings], me, BEAT__MO_RELAXED);
+    // Release: a consumer or parker that counts ring[rings] reads its
+    // fields as initialised (and its owner).
+    beat__atomic_store_u32(&a->rings, rings + 1, BEAT__MO_RELEASE);
+    return &a->ring[rings];
+}
+
+// 1 when a thread without a ring may find one under the lock: a ring not
+// made yet, or an exit since a lock holder last looked for a gone owner.
+// Relaxed: a hint (the claim decides under the lock).
+BEAT__INLINE int beat__arena_ring_may_claim(beat__submit_arena *a)
+{
+    return beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED) < BEAT_SUBMIT_RINGS ||
+           beat__atomic_load_u64(&beat__submitters_gone, BEAT__MO_RELAXED) !=
+               beat__atomic_load_u64(&a->gone_seen, BEAT__MO_RELAXED);
+}
+
 // A ring owner's next ring job when its block is used up, and a thread's
-// first (it takes the next free ring): under the lock. r: the ring of the
-// thread tagged me (beat__arena_ring_of), NULL when it has none. Only a
-// thread with that tag gives it one: this thread, or one that exited
-// before this one started; so it need not be looked for again under the
-// lock.
-// NULL when every ring is another thread's, the lock is busy or no block
+// first (it claims a ring: beat__arena_ring_claim): under the lock. r: the
+// ring of the thread whose record is me (beat__arena_ring_of), NULL when it
+// has none. Only that thread gives its record a ring, so it need not be
+// looked for again under the lock.
+// NULL when every ring is a live thread's, the lock is busy or no block
 // can be had.
 BEAT__PRIVATE beat__ring_job *beat__arena_ring_slot_locked(beat__submit_arena *a,
                                                            const beat_allocator *allocator,
-                                                           void *me, beat__arena_ring *r,
+                                                           beat__submitter *me, beat__arena_ring *r,
                                                            beat__arena_ring **ring)
 {
-    // Relaxed loads of rings: it is written under the lock, which we hold
-    // for the second.
-    if ((r == NULL && beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED) == BEAT_SUBMIT_RINGS) ||
-        !beat__spin_trylock(&a->lock))
+    if ((r == NULL && !beat__arena_ring_may_claim(a)) || !beat__spin_trylock(&a->lock))
         return NULL;
-    uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED);
-    if (r == NULL && rings < BEAT_SUBMIT_RINGS) {
-        beat__atomic_store_ptr(&a->owner[rings], me, BEAT__MO_RELAXED);
-        // Release: a consumer or parker that counts ring[rings] reads its
-        // fields as initialised (and its owner).
-        beat__atomic_store_u32(&a->rings, rings + 1, BEAT__MO_RELEASE);
-        r = &a->ring[rings];
-    }
+    if (r == NULL)
+        r = beat__arena_ring_claim(a, me);
     beat__ring_job *job = NULL;
     if (r != NULL) {
         beat__arena_block *b = NULL;
@@ -380,7 +517,7 @@ BEAT__INLINE beat__ring_job *beat__arena_ring_slot(beat__submit_arena *a,
                                                    const beat_allocator *allocator,
                                                    beat__arena_ring **ring)
 {
-    void *me = beat__thread_tag();
+    beat__submitter *me = beat__submitter_self;
     beat__arena_ring *r = beat__arena_ring_of(a, me);
     if (BEAT__LIKELY(r != NULL)) {
         // Relaxed: the owner's cursor is written by the owner alone (by a
@@ -394,6 +531,8 @@ BEAT__INLINE beat__ring_job *beat__arena_ring_slot(beat__submit_arena *a,
                                         i);
         }
     }
+    if (me == NULL && (!beat__arena_ring_may_claim(a) || (me = beat__submitter_get()) == NULL))
+        return NULL;
     return beat__arena_ring_slot_locked(a, allocator, me, r, ring);
 }
 
@@ -659,4 +798,10 @@ BEAT__PRIVATE void beat__arena_destroy(beat__submit_arena *a, const beat_allocat
     a->shared.block = NULL;
     for (unsigned i = 0; i < BEAT_SUBMIT_RINGS; i++)
         a->ring[i].own.block = a->ring[i].cursor.block = a->ring[i].first = NULL;
+    // The rings let go of their owners' records (a live owner keeps its own).
+    for (unsigned i = 0; i < a->rings; i++) {
+        beat__submitter_release((beat__submitter *)a->owner[i]);
+        a->owner[i] = NULL;
+    }
+    a->rings = 0;
 }

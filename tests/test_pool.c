@@ -549,12 +549,13 @@ static uint64_t arena_published(beat__submit_arena *a)
     return n;
 }
 
-// Threads that own every ring of a pool's arena that was free, alive
-// until ring_owners_stop (tags are distinct among live threads only: a new
-// thread may get the tag of one that has exited, and with it its ring).
+// Threads that own rings of a pool's arena, a ring each, alive until
+// ring_owners_stop (once a thread has exited, the next thread that wants a
+// ring may take over its ring).
 typedef struct ring_owners {
     beat_pool *pool;
     unsigned n;
+    unsigned owning;                  // threads that found a ring theirs (atomic)
     pthread_barrier_t taken, release; // the owners and the caller
     pthread_t threads[BEAT_SUBMIT_RINGS];
 } ring_owners;
@@ -567,26 +568,34 @@ static void *submit_one_job_and_stay(void *arg)
     for (int i = 0; i < 100000 && beat__arena_ring_of(&o->pool->arena, beat__thread_tag()) == NULL;
          i++)
         submit_one_job(o->pool);
+    if (beat__arena_ring_of(&o->pool->arena, beat__thread_tag()) != NULL)
+        __atomic_add_fetch(&o->owning, 1u, __ATOMIC_RELAXED);
     pthread_barrier_wait(&o->taken);
     pthread_barrier_wait(&o->release);
     return NULL;
 }
 
-// Has every free ring taken by a thread of its own that submits a job or
-// a few. Other threads' NORMAL submits then go through the queue's list.
-static void ring_owners_start(ring_owners *o, beat_pool *pool)
+// Starts n threads (0: as many as rings are not made yet) that each submit
+// a job or a few until a ring is theirs. With every ring a live thread's,
+// other threads' NORMAL submits go through the queue's list.
+static void ring_owners_start(ring_owners *o, beat_pool *pool, unsigned n)
 {
+    uint32_t before = __atomic_load_n(&pool->arena.rings, __ATOMIC_ACQUIRE);
     o->pool = pool;
-    o->n = BEAT_SUBMIT_RINGS - __atomic_load_n(&pool->arena.rings, __ATOMIC_ACQUIRE);
+    o->n = n != 0 ? n : BEAT_SUBMIT_RINGS - before;
+    o->owning = 0;
     pthread_barrier_init(&o->taken, NULL, o->n + 1);
     pthread_barrier_init(&o->release, NULL, o->n + 1);
     for (unsigned i = 0; i < o->n; i++)
         pthread_create(&o->threads[i], NULL, submit_one_job_and_stay, o);
     pthread_barrier_wait(&o->taken);
-    CHECK_EQ(__atomic_load_n(&pool->arena.rings, __ATOMIC_ACQUIRE), BEAT_SUBMIT_RINGS);
+    CHECK_EQ(__atomic_load_n(&o->owning, __ATOMIC_RELAXED), o->n);
+    // Rings are made only when none whose owner has exited is left.
+    CHECK_EQ(__atomic_load_n(&pool->arena.rings, __ATOMIC_ACQUIRE),
+             before + o->n < BEAT_SUBMIT_RINGS ? before + o->n : BEAT_SUBMIT_RINGS);
 }
 
-// Lets the owners exit; their rings stay theirs.
+// Lets the owners exit; their rings then pass to the next threads that ask.
 static void ring_owners_stop(ring_owners *o)
 {
     pthread_barrier_wait(&o->release);
@@ -678,16 +687,11 @@ static void a_submit_racing_the_workers_park_always_wakes_one(void)
         }
         if (mode == RACE_RING_FENCE)
             __atomic_store_n(&pool->arena.asym, 0u, __ATOMIC_RELAXED); // as where it is refused
-        if (mode == RACE_RING_SECOND) { // another thread takes ring 0, we take ring 1
-            pthread_t owner;
-            pthread_create(&owner, NULL, submit_one_job, pool);
-            pthread_join(owner, NULL);
-        }
-        if (mode == RACE_LIST) { // other threads own the rings, so ours go to the list
-            ring_owners owners;
-            ring_owners_start(&owners, pool);
-            ring_owners_stop(&owners); // we live on: our tag is none of theirs
-        }
+        // Another thread owns ring 0 and we take ring 1; or other threads
+        // own every ring, so ours go to the list. They live on meanwhile.
+        ring_owners owners;
+        if (mode == RACE_RING_SECOND || mode == RACE_LIST)
+            ring_owners_start(&owners, pool, mode == RACE_RING_SECOND ? 1 : 0);
         uint64_t published = arena_published(&pool->arena);
         beat_stats st;
         CHECK_EQ(beat_pool_stats(pool, &st, NULL, 0), BEAT_OK);
@@ -715,6 +719,8 @@ static void a_submit_racing_the_workers_park_always_wakes_one(void)
                 beat_pool_wait(pool);
         }
         beat_pool_wait(pool); // the last job's end, so the flag's storage may go
+        if (mode == RACE_RING_SECOND || mode == RACE_LIST)
+            ring_owners_stop(&owners);
         // Every submit of ours went the way the mode says.
         published = arena_published(&pool->arena) - published;
         int listed = mode == RACE_LIST || (mode == RACE_RING_SECOND && BEAT_SUBMIT_RINGS < 2);
@@ -1607,8 +1613,8 @@ static void each_of_the_first_outside_takers_owns_a_ring_and_the_others_share_a_
 // block is used up), which takes a ring if it has none. Fills the job as
 // a submit does and returns it with its block and ring, or NULL (a failure
 // reported) when there is none.
-static beat__ring_job *take_ring_job(beat__submit_arena *a, void *me, beat__arena_block **block,
-                                     beat__arena_ring **ring)
+static beat__ring_job *take_ring_job(beat__submit_arena *a, beat__submitter *me,
+                                     beat__arena_block **block, beat__arena_ring **ring)
 {
     beat__ring_job *job = me == NULL
                               ? beat__arena_ring_slot(a, &default_allocator, ring)
@@ -1740,7 +1746,8 @@ static void the_rings_are_served_in_turn_one_ring_a_take(void)
     enum { RINGS = 3, PER_RING = 6 };
     beat__submit_arena a;
     beat__arena_init(&a);
-    int tags[RINGS]; // one thread's tag per ring (the addresses)
+    // One thread's record per ring (live: the thread's reference).
+    beat__submitter tags[RINGS] = {{1, 0}, {1, 0}, {1, 0}};
     beat__ring_job *taken[RINGS][PER_RING];
     beat__arena_ring *ring[RINGS];
     beat__arena_block *block;
@@ -1823,7 +1830,7 @@ static void only_normal_submits_of_ring_owners_use_the_rings(void)
     CHECK_EQ(other, BEAT_PRIORITIES > 1 ? 2 * n : n);
     // Other threads, alive together: a ring each, and then none for another.
     ring_owners owners;
-    ring_owners_start(&owners, pool);
+    ring_owners_start(&owners, pool, 0);
     CHECK_EQ(pool->arena.ring[0].published, (uint64_t)n);
     for (unsigned i = 1; i < BEAT_SUBMIT_RINGS; i++)
         CHECK(pool->arena.ring[i].published >= 1);
@@ -1836,6 +1843,99 @@ static void only_normal_submits_of_ring_owners_use_the_rings(void)
     CHECK_EQ(arena_published(&pool->arena), published);
     CHECK_EQ(count, n);
     beat_pool_destroy(pool);
+}
+
+// Once a ring's owner has exited, the next thread that wants a ring and
+// finds none free takes it over, with the jobs it has published: however
+// many threads come and go, the rings stay with live submitters, and no
+// ring is made beyond BEAT_SUBMIT_RINGS. Every job runs once.
+static void a_ring_passes_to_the_next_thread_once_its_owner_has_exited(void)
+{
+    beat_pool *pool = make_pool(2);
+    CHECK(pool != NULL);
+    beat__submit_arena *a = &pool->arena;
+    uint64_t published[BEAT_SUBMIT_RINGS] = {0};
+    for (unsigned wave = 0; wave < 3; wave++) {
+        // Wave 0 makes the rings; the later waves take them over.
+        ring_owners owners;
+        ring_owners_start(&owners, pool, BEAT_SUBMIT_RINGS);
+        CHECK_EQ(a->rings, BEAT_SUBMIT_RINGS);
+        for (unsigned i = 0; i < BEAT_SUBMIT_RINGS; i++) {
+            beat__submitter *owner = (beat__submitter *)a->owner[i];
+            CHECK(owner != NULL && __atomic_load_n(&owner->gone, __ATOMIC_ACQUIRE) == 0);
+            CHECK_MSG(a->ring[i].published > published[i],
+                      "wave %u: ring %u published no job of its new owner", wave, i);
+            published[i] = a->ring[i].published;
+        }
+        // With every ring a live thread's, another thread's job goes to the list.
+        uint64_t before = arena_published(a);
+        pthread_t other;
+        pthread_create(&other, NULL, submit_one_job, pool);
+        pthread_join(other, NULL);
+        CHECK_EQ(arena_published(a), before);
+        ring_owners_stop(&owners);
+        // Their exits marked their records (the rings keep them alive).
+        for (unsigned i = 0; i < BEAT_SUBMIT_RINGS; i++)
+            CHECK_EQ(__atomic_load_n(&((beat__submitter *)a->owner[i])->gone, __ATOMIC_ACQUIRE),
+                     1u);
+    }
+    beat_pool_wait(pool);
+    for (unsigned i = 0; i < BEAT_SUBMIT_RINGS; i++)
+        CHECK_EQ(a->ring[i].consumed, a->ring[i].published);
+    beat_pool_destroy(pool); // frees the last owners' records (ASan: no leak)
+}
+
+typedef struct pool_outliver {
+    beat_pool *pools[2];
+    beat__submitter *self;
+    pthread_barrier_t submitted, destroyed;
+} pool_outliver;
+
+static void *submit_to_both_and_outlive_them(void *arg)
+{
+    pool_outliver *o = (pool_outliver *)arg;
+    submit_one_job(o->pools[0]);
+    submit_one_job(o->pools[1]);
+    o->self = (beat__submitter *)beat__thread_tag();
+    pthread_barrier_wait(&o->submitted);
+    pthread_barrier_wait(&o->destroyed);
+    return NULL;
+}
+
+// A thread's record is shared by its rings in every pool and outlives the
+// thread while a ring names it: destroying a pool lets go of it, and the
+// thread's exit frees it once no pool's ring names it.
+static void a_ring_owners_record_is_freed_by_the_last_of_its_thread_and_pools(void)
+{
+    pool_outliver o;
+    o.pools[0] = make_pool(1);
+    o.pools[1] = make_pool(1);
+    CHECK(o.pools[0] != NULL && o.pools[1] != NULL);
+    pthread_barrier_init(&o.submitted, NULL, 2);
+    pthread_barrier_init(&o.destroyed, NULL, 2);
+    pthread_t thread;
+    pthread_create(&thread, NULL, submit_to_both_and_outlive_them, &o);
+    pthread_barrier_wait(&o.submitted);
+    beat__submitter *s = o.self;
+    CHECK(s != NULL);
+    if (s != NULL) {
+        CHECK(beat__arena_ring_of(&o.pools[0]->arena, s) != NULL);
+        CHECK(beat__arena_ring_of(&o.pools[1]->arena, s) != NULL);
+        CHECK_EQ(__atomic_load_n(&s->refs, __ATOMIC_ACQUIRE), 3u); // the thread, two rings
+    }
+    beat_pool_destroy(o.pools[0]);
+    if (s != NULL)
+        CHECK_EQ(__atomic_load_n(&s->refs, __ATOMIC_ACQUIRE), 2u);
+    beat_pool_destroy(o.pools[1]);
+    if (s != NULL)
+        CHECK_EQ(__atomic_load_n(&s->refs, __ATOMIC_ACQUIRE), 1u); // the thread's own
+    uint64_t gone = __atomic_load_n(&beat__submitters_gone, __ATOMIC_ACQUIRE);
+    pthread_barrier_wait(&o.destroyed);
+    pthread_join(thread, NULL);
+    // Its exit marked it gone and, the last holder, freed it (ASan: no leak).
+    CHECK_EQ(__atomic_load_n(&beat__submitters_gone, __ATOMIC_ACQUIRE), gone + 1);
+    pthread_barrier_destroy(&o.submitted);
+    pthread_barrier_destroy(&o.destroyed);
 }
 
 static void note_ran(beat_ctx *ctx, void *arg)
@@ -2045,6 +2145,8 @@ int main(int argc, char **argv)
         BT_CASE(the_ring_hands_a_chain_consecutive_jobs_of_one_block),
         BT_CASE(the_rings_are_served_in_turn_one_ring_a_take),
         BT_CASE(only_normal_submits_of_ring_owners_use_the_rings),
+        BT_CASE(a_ring_passes_to_the_next_thread_once_its_owner_has_exited),
+        BT_CASE(a_ring_owners_record_is_freed_by_the_last_of_its_thread_and_pools),
         BT_CASE(a_job_waiting_to_be_claimed_uncounted_still_holds_up_a_wait),
         BT_CASE(a_parked_pool_wait_is_not_woken_between_two_claims),
         BT_CASE(a_wait_returns_while_the_thread_that_submitted_lives_on),
