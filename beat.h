@@ -217,10 +217,26 @@ PINNED JOBS AND PRIORITIES
 
     With BEAT_PRIORITIES 2 or 3, beat_submit_priority queues HIGH, NORMAL
     and LOW jobs in separate queues; a worker takes HIGH before its own
-    deque, then NORMAL, then LOW. A job's wait helps only with queued jobs
-    of its priority or higher and steals only from workers running such
-    jobs, so a HIGH job never waits behind a LOW job it picked up. With one
-    level (the default) none of this is compiled.
+    deque, then NORMAL, then what it can steal, then LOW. The order holds
+    across workers: HIGH jobs are taken one at a time (a chain, if tiny),
+    never moved onto one worker's deque where they would wait behind it, and
+    a worker takes a LOW job only when no NORMAL job is queued or left to
+    steal (up to one job per other worker may start out of order: the one it
+    was taking at that moment). A job's wait helps only with queued jobs of
+    its priority or higher and steals only from workers running such jobs,
+    so a HIGH job never waits behind a LOW job it picked up. With one level
+    (the default) none of this is compiled.
+
+    beat_submit_task(pool, &t) submits a beat_task_desc: fn and arg, flags
+    (BEAT_TASK_HIGH, BEAT_TASK_LOW, BEAT_TASK_DEFERRABLE, BEAT_TASK_PINNED
+    with thread), a name (as beat_name_fn) and a counter. Zero-initialised,
+    it is a NORMAL job for any worker. A counted job takes a task record
+    from the pool instead of the submitting thread's ring, so it costs a
+    little more than beat_submit. beat_counter_wait(pool, &c) returns once
+    every job counted on c has run: an outside thread spins briefly and then
+    sleeps (the outside futex, as beat_pool_wait), a task of the pool helps
+    as beat_wait does. Unlike beat_pool_wait it does not wait for other
+    threads' jobs.
 
 PROFILER HOOKS AND NAMES
     beat_name_fn(pool, fn, "name") names a job function (traces and hooks
@@ -900,9 +916,14 @@ BEAT_API beat_config beat_config_default(beat_profile profile);
 // Pool lifecycle
 
 // Creates a pool and starts its workers. cfg may be NULL (defaults).
-// Errors: INVALID_ARGUMENT (out == NULL, workers > 1024, heartbeat_us >
-// 1000000, deque_capacity not a power of two or > 2^24, half an allocator,
-// worker_cpus naming a CPU this process may not use), IO (worker_cpus set
+// Errors: INVALID_ARGUMENT (out == NULL, or a field out of range: workers >
+// 1024, heartbeat_us or spin_us > 1000000, deque_capacity not 0 or a power
+// of two from 2 to 2^24, half an allocator, an unknown profile, stack_size
+// not 0 and below 64 KiB, worker_cpus and worker_cpus_count not set
+// together, predict_slots > 65536, pressure_interval_ms > 60000,
+// pressure_workers > 1024 with memory_aware, stuck_wait_ms > 3600000;
+// the logger, if set, names the field; beat_config_analyze gives the same
+// text) or worker_cpus naming a CPU this process may not use; IO (worker_cpus set
 // but the topology below sysfs_root cannot be read, so the CPUs cannot be
 // checked), OUT_OF_MEMORY, THREAD_CREATE. On error *out is NULL and nothing leaks: the
 // workers already started are stopped and joined.
@@ -936,12 +957,18 @@ BEAT_API void beat_pool_destroy(beat_pool *pool);
 // Number of worker threads. Thread safety: any thread.
 BEAT_API unsigned beat_pool_workers(const beat_pool *pool);
 
+// Number of contexts: the workers, then the outside slots that beat_run
+// callers use (BEAT_OUTSIDE_SLOTS of the implementation file, 4 by
+// default). Context indices (beat_ctx_worker) are below it; it sizes
+// beat_pool_stats' per_worker array. 0 for NULL. Thread safety: any thread.
+BEAT_API unsigned beat_pool_contexts(const beat_pool *pool);
+
 // ---------------------------------------------------------------------------
 // Running work
 
 // Runs fn(ctx, arg) and returns when it, and everything it waited for, has
 // finished. The calling thread runs fn itself, as one of the pool's
-// BEAT_OUTSIDE_SLOTS outside contexts (index >= beat_pool_workers): the
+// outside contexts (index >= beat_pool_workers; beat_pool_contexts): the
 // workers steal its promoted pcalls and loop halves, and while it waits it
 // helps like a worker. When all outside slots are in use, fn is handed to
 // a worker and the caller blocks until it is done. Tasks fn spawns and
@@ -1290,7 +1317,10 @@ BEAT_API beat_result beat_pool_help(beat_pool *pool);
 
 // Job priorities. With BEAT_PRIORITIES (1, 2 or 3; default 1) levels
 // compiled in, a worker choosing among queued jobs takes HIGH before
-// NORMAL before LOW; a job's beat_wait (and a stolen pcall's join) helps
+// NORMAL before LOW, across workers: no worker starts a NORMAL job while a
+// HIGH one is queued, nor a LOW one while a NORMAL one is queued or left
+// to steal (up to one job per other worker, the one it is taking, may
+// start out of that order); a job's beat_wait (and a stolen pcall's join) helps
 // only with queued jobs of its own priority or higher, and steals only from
 // workers running such jobs. With 2 levels LOW is NORMAL; with 1 level
 // (zero cost: no extra queue, no check) all are the same. beat_submit,
@@ -1307,15 +1337,64 @@ typedef enum beat_priority {
 BEAT_API beat_result beat_submit_priority(beat_pool *pool, beat_priority priority, beat_fn fn,
                                           void *arg);
 
+// ---------------------------------------------------------------------------
+// Task descriptors: a job with everything it can have, in one submit
+
+// beat_task_desc.flags. Zero: NORMAL priority, any worker, not held.
+#define BEAT_TASK_HIGH 1u       // as beat_submit_priority(.., BEAT_PRIORITY_HIGH, ..)
+#define BEAT_TASK_LOW 2u        // as beat_submit_priority(.., BEAT_PRIORITY_LOW, ..)
+#define BEAT_TASK_DEFERRABLE 4u // as beat_submit_deferrable: held under memory pressure
+#define BEAT_TASK_PINNED 8u     // as beat_submit_pinned(.., thread, ..); no priority, not held
+#define BEAT__TASK_FLAGS 15u    // (private: every flag above)
+
+// A job to submit. Zero-initialise it, then set fn and what you need:
+//   beat_task_desc t = {0};
+//   t.fn = load_chunk; t.arg = &chunk; t.counter = &level_loaded;
+//   beat_submit_task(pool, &t);                // from any thread
+//   ...
+//   beat_counter_wait(pool, &level_loaded);    // only this thread's jobs
+typedef struct beat_task_desc {
+    beat_fn fn;            // required
+    void *arg;             // passed to fn
+    beat_counter *counter; // optional: incremented by the submit, decremented once fn has run
+    const char *name;      // optional: names fn, as beat_name_fn (traces, profiler hooks)
+    unsigned flags;        // BEAT_TASK_*
+    unsigned thread;       // with BEAT_TASK_PINNED: a worker index or BEAT_MAIN_THREAD
+} beat_task_desc;
+
+// Submits task->fn(ctx, task->arg) as its flags say: the same queues, order
+// and guarantees as beat_submit, beat_submit_priority, beat_submit_deferrable
+// and beat_submit_pinned. With a counter, it is one of the jobs that
+// beat_counter_wait (any thread) and beat_wait (a task) wait for; such a
+// job costs a little more than beat_submit's (a task record of the pool's,
+// not the submitting thread's ring). A counter must not be reset or go out
+// of scope while its jobs are pending, and counts jobs of one pool. The
+// descriptor is copied; it may go once the call returns. Errors:
+// INVALID_ARGUMENT (NULL pool, task or fn; unknown flags; HIGH with LOW;
+// PINNED with a priority or DEFERRABLE; thread neither a worker nor
+// BEAT_MAIN_THREAD), and as the call its flags name (OUT_OF_MEMORY,
+// SHUTDOWN, FORKED; beat_name_fn's for a name). On error the counter is
+// unchanged and the job does not run. Thread safety: any thread.
+BEAT_API beat_result beat_submit_task(beat_pool *pool, const beat_task_desc *task);
+
+// Returns once c is zero: every job counted on it has run (memory ordering:
+// their writes are visible after return). From a thread outside the pool
+// it spins briefly, then sleeps; from a task of this pool it helps as
+// beat_wait does. Jobs pinned to BEAT_MAIN_THREAD run only when a thread
+// pumps them: waiting for them on that thread waits forever. Errors:
+// INVALID_ARGUMENT (NULL pool or c), FORKED (see "Fork"). Thread safety:
+// any thread; several may wait for one counter.
+BEAT_API beat_result beat_counter_wait(beat_pool *pool, beat_counter *c);
+
 // Returns once every job submitted before the call has finished (not merely
 // left a queue). Workers count finished jobs in batches and report them
 // when they run out of their own work or go to sleep, so the return can
 // lag the last job by the task a worker is running then. It also waits for jobs submitted while it
-// waits, so under a never-ending stream of submits from other threads it may not return: use a
-// beat_counter for that. Called from a task of the same pool it would wait for itself: it reports
-// the misuse and returns at once; so it does in a child of fork() (see "Fork"). Memory ordering:
-// the jobs' writes are visible after return.
-// Thread safety: any thread outside the pool; several at once.
+// waits, so under a never-ending stream of submits from other threads it may not return: count
+// your jobs on a beat_counter (beat_submit_task) and wait with beat_counter_wait for that. Called
+// from a task of the same pool it would wait for itself: it reports the misuse and returns at once;
+// so it does in a child of fork() (see "Fork"). Memory ordering: the jobs' writes are visible after
+// return. Thread safety: any thread outside the pool; several at once.
 BEAT_API void beat_pool_wait(beat_pool *pool);
 
 // beat_pool_wait that says whether it waited: OK once the jobs have
@@ -1352,10 +1431,11 @@ typedef struct beat_stats {
 } beat_stats;
 
 // Fills *total (if not NULL) with the sum over workers and outside slots
-// (beat_run callers), and per_worker[i] for i < min(capacity, workers +
-// BEAT_OUTSIDE_SLOTS): the workers, then the outside slots. Counters are read while the
-// pool runs: each is exact, the set is not a single snapshot. Errors: INVALID_ARGUMENT (NULL pool,
-// NULL per_worker with capacity > 0). Thread safety: any thread.
+// (beat_run callers), and per_worker[i] for i < min(capacity,
+// beat_pool_contexts(pool)): the workers, then the outside slots. Counters
+// are read while the pool runs: each is exact, the set is not a single
+// snapshot. Errors: INVALID_ARGUMENT (NULL pool, NULL per_worker with
+// capacity > 0). Thread safety: any thread.
 BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
                                      beat_stats *per_worker, unsigned capacity);
 
@@ -8294,6 +8374,9 @@ BEAT__PRIVATE int64_t beat__deque_size(beat__deque *d)
 // of whatever runs it).
 #define BEAT__TASK_PRIO_SHIFT 8
 #define BEAT__TASK_PRIO(p) (((uint32_t)(p) + 1u) << BEAT__TASK_PRIO_SHIFT)
+// The priority + 1 of a task's flags (the bits above are a ring chain's).
+#define BEAT__TASK_PRIO_OF(flags) (((flags) >> BEAT__TASK_PRIO_SHIFT) & 3u)
+BEAT__STATIC_ASSERT(BEAT__RING_FIRST_SHIFT >= BEAT__TASK_PRIO_SHIFT + 2, prio_bits_below_ring);
 
 // Fills every field of a record before it is published.
 BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_counter *counter,
@@ -11074,15 +11157,36 @@ BEAT__PRIVATE beat__task *beat__chain_take(beat_ctx *ctx, beat__inject *q, unsig
     return chain;
 }
 
-// Takes the oldest injected task and moves up to BEAT__INJECT_BATCH more
-// (or chains of them, see above) onto ctx's deque, where other workers can
-// steal them.
-BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
+// How beat__inject_take_from takes from a queue.
+enum {
+    // Also move up to BEAT__INJECT_BATCH more tasks onto our deque, where
+    // other workers can steal them: one lock for many jobs. Not for HIGH
+    // jobs: on our deque they would wait behind our own work while other
+    // workers, finding the HIGH queue empty, took less important jobs.
+    BEAT__TAKE_SPREAD = 1,
+    // While another consumer holds the queue's lock, wait for it, instead
+    // of turning to less important work: the queue may still hold a task,
+    // or the holder may be moving the ones it took onto its deque (which
+    // it does before it lets go; a failed take then sees them there).
+    BEAT__TAKE_WAIT = 2
+};
+
+// Takes the oldest injected task (a chain of them when they are tiny, see
+// above), and with BEAT__TAKE_SPREAD moves more onto ctx's deque.
+BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q, unsigned how)
 {
-    if (!beat__inject_maybe_nonempty(q))
-        return NULL;
-    if (!beat__spin_trylock(&q->lock)) // the queue's one consumer at a time
-        return NULL;
+    // The queue's one consumer at a time.
+    for (;;) {
+        int nonempty = beat__inject_maybe_nonempty(q);
+        if (nonempty && beat__spin_trylock(&q->lock))
+            break;
+        // Acquire load of the lock: a free lock read after a holder's
+        // unlock shows what it pushed to its deque.
+        if (!(how & BEAT__TAKE_WAIT) ||
+            (!nonempty && beat__atomic_load_u32(&q->lock, BEAT__MO_ACQUIRE) == 0))
+            return NULL;
+        beat__cpu_relax();
+    }
     beat__task *first = beat__inject_pop_locked(q);
     unsigned chain = 0;
     if (first != NULL) {
@@ -11099,7 +11203,7 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
     }
     beat__task *taken[BEAT__INJECT_BATCH];
     unsigned n = 0;
-    while (first != NULL && n < BEAT__INJECT_BATCH) {
+    while (first != NULL && (how & BEAT__TAKE_SPREAD) && n < BEAT__INJECT_BATCH) {
         beat__task *t = NULL;
         if (chain != 0) {
             beat__task *chained = beat__chain_take(ctx, q, chain, &t);
@@ -11117,7 +11221,9 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
     // Counted before any of them can run: a thief may take one from our
     // deque as soon as it is pushed, and its end subtracts.
     beat__inject_count_claimed(ctx, q);
-    beat__spin_unlock(&q->lock);
+    // Pushed before the unlock: a worker that waits for the lock
+    // (BEAT__TAKE_WAIT) and then finds the queue empty finds the jobs on
+    // our deque, instead of neither and turning to less important work.
     unsigned moved = 0;
     for (; moved < n; moved++) {
         BEAT__TRACE_PUSH(ctx, taken[moved], 0);
@@ -11129,28 +11235,26 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
             break;
         }
     }
-    if (moved != 0)
+    beat__spin_unlock(&q->lock);
+    // Jobs on our deque, or (not spreading) jobs left in the queue: wake
+    // a sleeper for them, as a submit would have if we had not been awake.
+    if (moved != 0 ||
+        (!(how & BEAT__TAKE_SPREAD) && first != NULL && beat__inject_maybe_nonempty(q)))
         beat__idle_notify(ctx->pool);
     return first;
 }
 
-// A job from the injection queues, most important first; a worker running
-// a job (a wait helping) takes none less important than that job.
+// A HIGH or NORMAL job from the injection queues, HIGH first; a worker
+// running a HIGH job (a wait helping) takes no NORMAL one. LOW jobs come
+// after stealing (beat__find_work).
 BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
 {
 #if BEAT_PRIORITIES > 1
-    beat__task *t = beat__inject_take_from(ctx, &ctx->pool->inject_high);
+    beat__task *t = beat__inject_take_from(ctx, &ctx->pool->inject_high, BEAT__TAKE_WAIT);
     if (t != NULL || ctx->prio == BEAT_PRIORITY_HIGH)
         return t;
-#else
-    beat__task *t;
 #endif
-    t = beat__inject_take_from(ctx, &ctx->pool->inject);
-#if BEAT_PRIORITIES > 2
-    if (t == NULL && ctx->prio == BEAT_PRIORITY_LOW)
-        t = beat__inject_take_from(ctx, &ctx->pool->inject_low);
-#endif
-    return t;
+    return beat__inject_take_from(ctx, &ctx->pool->inject, BEAT__TAKE_SPREAD);
 }
 
 // The oldest job pinned to this worker, or NULL. Only the owner consumes
@@ -11287,7 +11391,7 @@ BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
 #if BEAT_PRIORITIES > 1
     // HIGH jobs go before our own deque (which may hold less important work).
     if (ctx->prio != BEAT_PRIORITY_HIGH || beat__deque_size(&ctx->deque) == 0)
-        t = beat__inject_take_from(ctx, &ctx->pool->inject_high);
+        t = beat__inject_take_from(ctx, &ctx->pool->inject_high, BEAT__TAKE_WAIT);
     if (t != NULL)
         return t;
 #endif
@@ -11303,10 +11407,22 @@ BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
     }
     if (t == NULL)
         t = beat__inject_take(ctx);
+#if BEAT_PRIORITIES > 2
+    // LOW jobs last: only once no NORMAL job is queued (waiting out another
+    // worker's take from the NORMAL queue, which moves its jobs onto that
+    // worker's deque before it lets go), nor left to steal.
+    int low = t == NULL && ctx->prio == BEAT_PRIORITY_LOW;
+    if (low)
+        t = beat__inject_take_from(ctx, &ctx->pool->inject, BEAT__TAKE_SPREAD | BEAT__TAKE_WAIT);
+#endif
     if (t == NULL || ctx->jobs_done != 0)
         beat__jobs_flush(ctx);
     if (t == NULL)
         t = beat__steal_any(ctx);
+#if BEAT_PRIORITIES > 2
+    if (t == NULL && low)
+        t = beat__inject_take_from(ctx, &ctx->pool->inject_low, BEAT__TAKE_SPREAD);
+#endif
     return t;
 }
 
@@ -11626,9 +11742,9 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
     ctx->running = counter;
 #if BEAT_PRIORITIES > 1
     uint32_t outer_prio = ctx->prio;
-    if (flags >> BEAT__TASK_PRIO_SHIFT)
+    if (BEAT__TASK_PRIO_OF(flags))
         // Relaxed: thieves read it as a hint (see beat__steal_from).
-        beat__atomic_store_u32(&ctx->prio, (flags >> BEAT__TASK_PRIO_SHIFT) - 1, BEAT__MO_RELAXED);
+        beat__atomic_store_u32(&ctx->prio, BEAT__TASK_PRIO_OF(flags) - 1, BEAT__MO_RELAXED);
 #endif
     if (!(flags & BEAT__TASK_CHAIN))
         BEAT__STAT_ADD(ctx, tasks, 1);
@@ -13609,6 +13725,11 @@ BEAT__DEF unsigned beat_pool_workers(const beat_pool *pool)
     return pool == NULL ? 0 : pool->nworkers;
 }
 
+BEAT__DEF unsigned beat_pool_contexts(const beat_pool *pool)
+{
+    return pool == NULL ? 0 : pool->nslots;
+}
+
 BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
                                       beat_stats *per_worker, unsigned capacity)
 {
@@ -13638,9 +13759,12 @@ BEAT__DEF beat_pool *beat_ctx_pool(const beat_ctx *ctx) { return ctx == NULL ? N
 // beat_submit; deferrable jobs go to the deferred queue while the pressure
 // level is HIGH or above.
 // prio: the job's beat_priority (a NORMAL job from a worker goes to its
-// deque; other priorities always go to their queue).
+// deque; other priorities always go to their queue). counter (may be
+// NULL): incremented now, decremented once the job has run; such a job
+// takes a record from the mempool (an arena record's counter field names
+// its block, a ring job has none).
 BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, int deferrable,
-                                       unsigned prio)
+                                       unsigned prio, beat_counter *counter)
 {
     if (pool == NULL || fn == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
@@ -13653,7 +13777,7 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
         return beat__refuse_shutdown(pool, deferrable ? "beat_submit_deferrable" : "beat_submit");
     // An outside thread's NORMAL job goes through its ring in the submit
     // arena when it owns one (the first threads to ask take one each).
-    int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL;
+    int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL && counter == NULL;
     if (self == NULL && ring) {
         beat__arena_ring *r;
         beat__ring_job *job = beat__arena_ring_slot(&pool->arena, &pool->cfg.allocator, &r);
@@ -13669,8 +13793,9 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // arena's shared block (submit_arena.c); workers, and outside threads
     // when the arena is busy or out of memory, take them from the mempool.
     beat__arena_block *block = NULL;
-    beat__task *t =
-        self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block) : NULL;
+    beat__task *t = self == NULL && counter == NULL
+                        ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block)
+                        : NULL;
     if (t == NULL) {
         t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
         if (t == NULL)
@@ -13684,8 +13809,13 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
         // increment, so its decrement is ordered after it.
         beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
     }
-    // An arena record names its block in its counter field (jobs have no counter).
-    beat__task_init(t, fn, arg, (beat_counter *)(void *)block,
+    if (counter != NULL) {
+        // Relaxed: the push below publishes (release) the increment with
+        // the job, so its decrement is ordered after it.
+        beat__atomic_fetch_add_u64(&counter->beat__state, 1, BEAT__MO_RELAXED);
+    }
+    // An arena record names its block in its counter field (its job has no counter).
+    beat__task_init(t, fn, arg, block != NULL ? (beat_counter *)(void *)block : counter,
                     (block == NULL ? BEAT__TASK_POOLED : BEAT__TASK_ARENA) | BEAT__TASK_JOB |
                         BEAT__TASK_TIMED | uncounted |
                         (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(prio) : 0));
@@ -13709,6 +13839,8 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     if (self != NULL && (BEAT_PRIORITIES == 1 || prio == BEAT_PRIORITY_NORMAL)) {
         if (beat__push_local(self, t) != 0) {
             beat_mempool_free(pool->tasks, &self->task_cache, t);
+            if (counter != NULL)
+                beat__count_done(pool, &counter->beat__state);
             beat__count_done(pool, &pool->jobs);
             return BEAT_ERROR_OUT_OF_MEMORY;
         }
@@ -13721,12 +13853,12 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
 
 BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
 {
-    return beat__submit(pool, fn, arg, 0, BEAT_PRIORITY_NORMAL);
+    return beat__submit(pool, fn, arg, 0, BEAT_PRIORITY_NORMAL, NULL);
 }
 
 BEAT__DEF beat_result beat_submit_deferrable(beat_pool *pool, beat_fn fn, void *arg)
 {
-    return beat__submit(pool, fn, arg, 1, BEAT_PRIORITY_NORMAL);
+    return beat__submit(pool, fn, arg, 1, BEAT_PRIORITY_NORMAL, NULL);
 }
 
 BEAT__DEF beat_pressure_level beat_pool_pressure(const beat_pool *pool)
@@ -13913,7 +14045,10 @@ BEAT__DEF beat_result beat_predict_range_ns(const beat_pool *pool, beat_range_fn
 // runs as many jobs as main_pending held when it started, so jobs queued
 // by those jobs wait for the next pump instead of keeping it going.
 
-BEAT__DEF beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_fn fn, void *arg)
+// beat_submit_pinned with a counter (may be NULL), incremented now and
+// decremented once the job has run.
+BEAT__PRIVATE beat_result beat__submit_pinned(beat_pool *pool, unsigned thread, beat_fn fn,
+                                              void *arg, beat_counter *counter)
 {
     if (pool == NULL || fn == NULL || (thread != BEAT_MAIN_THREAD && thread >= pool->nworkers))
         return BEAT_ERROR_INVALID_ARGUMENT;
@@ -13925,8 +14060,13 @@ BEAT__DEF beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
     if (t == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
+    if (counter != NULL) {
+        // Relaxed: the push below publishes (release) the increment with
+        // the job, so its decrement is ordered after it.
+        beat__atomic_fetch_add_u64(&counter->beat__state, 1, BEAT__MO_RELAXED);
+    }
     if (thread == BEAT_MAIN_THREAD) {
-        beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_TIMED);
+        beat__task_init(t, fn, arg, counter, BEAT__TASK_POOLED | BEAT__TASK_TIMED);
         beat__inject_push(&pool->main_jobs, t);
         // Seq_cst, after the push: a pump that reads the count finds the
         // job linked; with the seq_cst increment of main_sleepers in
@@ -13937,7 +14077,7 @@ BEAT__DEF beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_
             beat__futex_wake(&pool->main_pending, BEAT__FUTEX_WAKE_ALL);
         return BEAT_OK;
     }
-    beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED);
+    beat__task_init(t, fn, arg, counter, BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED);
     // Relaxed: the push below publishes the job, as in beat_submit.
     beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
     beat__inject_push(&pool->workers[thread].pinned, t);
@@ -13954,16 +14094,72 @@ BEAT__DEF beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_
     return BEAT_OK;
 }
 
+BEAT__DEF beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_fn fn, void *arg)
+{
+    return beat__submit_pinned(pool, thread, fn, arg, NULL);
+}
+
+// The queue level of a priority: LOW is NORMAL with two levels, and with
+// one every job is NORMAL.
+BEAT__INLINE unsigned beat__priority_level(beat_priority priority)
+{
+#if BEAT_PRIORITIES == 2
+    if (priority == BEAT_PRIORITY_LOW) // two levels: LOW is NORMAL
+        priority = BEAT_PRIORITY_NORMAL;
+#endif
+    return (unsigned)priority;
+}
+
 BEAT__DEF beat_result beat_submit_priority(beat_pool *pool, beat_priority priority, beat_fn fn,
                                            void *arg)
 {
     if ((unsigned)priority > BEAT_PRIORITY_LOW)
         return BEAT_ERROR_INVALID_ARGUMENT;
-#if BEAT_PRIORITIES == 2
-    if (priority == BEAT_PRIORITY_LOW) // two levels: LOW is NORMAL
-        priority = BEAT_PRIORITY_NORMAL;
-#endif
-    return beat__submit(pool, fn, arg, 0, (unsigned)priority);
+    return beat__submit(pool, fn, arg, 0, beat__priority_level(priority), NULL);
+}
+
+// ---------------------------------------------------------------------------
+// Task descriptors: one submit with everything a job can have
+
+BEAT__DEF beat_result beat_submit_task(beat_pool *pool, const beat_task_desc *task)
+{
+    if (pool == NULL || task == NULL || task->fn == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    unsigned flags = task->flags;
+    unsigned prio = (flags & BEAT_TASK_HIGH)  ? BEAT_PRIORITY_HIGH
+                    : (flags & BEAT_TASK_LOW) ? BEAT_PRIORITY_LOW
+                                              : BEAT_PRIORITY_NORMAL;
+    // One priority, and pinned jobs have none (nor are they held).
+    if ((flags & ~(unsigned)BEAT__TASK_FLAGS) != 0 ||
+        (flags & (BEAT_TASK_HIGH | BEAT_TASK_LOW)) == (BEAT_TASK_HIGH | BEAT_TASK_LOW) ||
+        ((flags & BEAT_TASK_PINNED) &&
+         ((flags & (BEAT_TASK_HIGH | BEAT_TASK_LOW | BEAT_TASK_DEFERRABLE)) ||
+          (task->thread != BEAT_MAIN_THREAD && task->thread >= pool->nworkers))))
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (task->name != NULL) {
+        beat_result r = beat_name_fn(pool, task->fn, task->name);
+        if (r != BEAT_OK)
+            return r;
+    }
+    if (flags & BEAT_TASK_PINNED)
+        return beat__submit_pinned(pool, task->thread, task->fn, task->arg, task->counter);
+    return beat__submit(pool, task->fn, task->arg, (flags & BEAT_TASK_DEFERRABLE) != 0,
+                        beat__priority_level((beat_priority)prio), task->counter);
+}
+
+BEAT__DEF beat_result beat_counter_wait(beat_pool *pool, beat_counter *c)
+{
+    if (pool == NULL || c == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    beat_ctx *self = beat__own_ctx(pool);
+    if (self != NULL) { // a task of this pool: help while waiting
+        beat_wait(self, c);
+        return BEAT_OK;
+    }
+    if (beat__forked_report(pool, "beat_counter_wait"))
+        return BEAT_ERROR_FORKED;
+    beat__outside_wait(pool, &c->beat__state);
+    return BEAT_OK;
 }
 
 // What a pump runs on its borrowed context.

@@ -449,6 +449,11 @@ BEAT__DEF unsigned beat_pool_workers(const beat_pool *pool)
     return pool == NULL ? 0 : pool->nworkers;
 }
 
+BEAT__DEF unsigned beat_pool_contexts(const beat_pool *pool)
+{
+    return pool == NULL ? 0 : pool->nslots;
+}
+
 BEAT__DEF beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
                                       beat_stats *per_worker, unsigned capacity)
 {
@@ -478,9 +483,12 @@ BEAT__DEF beat_pool *beat_ctx_pool(const beat_ctx *ctx) { return ctx == NULL ? N
 // beat_submit; deferrable jobs go to the deferred queue while the pressure
 // level is HIGH or above.
 // prio: the job's beat_priority (a NORMAL job from a worker goes to its
-// deque; other priorities always go to their queue).
+// deque; other priorities always go to their queue). counter (may be
+// NULL): incremented now, decremented once the job has run; such a job
+// takes a record from the mempool (an arena record's counter field names
+// its block, a ring job has none).
 BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, int deferrable,
-                                       unsigned prio)
+                                       unsigned prio, beat_counter *counter)
 {
     if (pool == NULL || fn == NULL)
         return BEAT_ERROR_INVALID_ARGUMENT;
@@ -493,7 +501,7 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
         return beat__refuse_shutdown(pool, deferrable ? "beat_submit_deferrable" : "beat_submit");
     // An outside thread's NORMAL job goes through its ring in the submit
     // arena when it owns one (the first threads to ask take one each).
-    int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL;
+    int ring = !deferrable && prio == BEAT_PRIORITY_NORMAL && counter == NULL;
     if (self == NULL && ring) {
         beat__arena_ring *r;
         beat__ring_job *job = beat__arena_ring_slot(&pool->arena, &pool->cfg.allocator, &r);
@@ -509,8 +517,9 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     // arena's shared block (submit_arena.c); workers, and outside threads
     // when the arena is busy or out of memory, take them from the mempool.
     beat__arena_block *block = NULL;
-    beat__task *t =
-        self == NULL ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block) : NULL;
+    beat__task *t = self == NULL && counter == NULL
+                        ? beat__arena_take(&pool->arena, &pool->cfg.allocator, &block)
+                        : NULL;
     if (t == NULL) {
         t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
         if (t == NULL)
@@ -524,8 +533,13 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
         // increment, so its decrement is ordered after it.
         beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
     }
-    // An arena record names its block in its counter field (jobs have no counter).
-    beat__task_init(t, fn, arg, (beat_counter *)(void *)block,
+    if (counter != NULL) {
+        // Relaxed: the push below publishes (release) the increment with
+        // the job, so its decrement is ordered after it.
+        beat__atomic_fetch_add_u64(&counter->beat__state, 1, BEAT__MO_RELAXED);
+    }
+    // An arena record names its block in its counter field (its job has no counter).
+    beat__task_init(t, fn, arg, block != NULL ? (beat_counter *)(void *)block : counter,
                     (block == NULL ? BEAT__TASK_POOLED : BEAT__TASK_ARENA) | BEAT__TASK_JOB |
                         BEAT__TASK_TIMED | uncounted |
                         (BEAT_PRIORITIES > 1 ? BEAT__TASK_PRIO(prio) : 0));
@@ -549,6 +563,8 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
     if (self != NULL && (BEAT_PRIORITIES == 1 || prio == BEAT_PRIORITY_NORMAL)) {
         if (beat__push_local(self, t) != 0) {
             beat_mempool_free(pool->tasks, &self->task_cache, t);
+            if (counter != NULL)
+                beat__count_done(pool, &counter->beat__state);
             beat__count_done(pool, &pool->jobs);
             return BEAT_ERROR_OUT_OF_MEMORY;
         }
@@ -561,12 +577,12 @@ BEAT__PRIVATE beat_result beat__submit(beat_pool *pool, beat_fn fn, void *arg, i
 
 BEAT__DEF beat_result beat_submit(beat_pool *pool, beat_fn fn, void *arg)
 {
-    return beat__submit(pool, fn, arg, 0, BEAT_PRIORITY_NORMAL);
+    return beat__submit(pool, fn, arg, 0, BEAT_PRIORITY_NORMAL, NULL);
 }
 
 BEAT__DEF beat_result beat_submit_deferrable(beat_pool *pool, beat_fn fn, void *arg)
 {
-    return beat__submit(pool, fn, arg, 1, BEAT_PRIORITY_NORMAL);
+    return beat__submit(pool, fn, arg, 1, BEAT_PRIORITY_NORMAL, NULL);
 }
 
 BEAT__DEF beat_pressure_level beat_pool_pressure(const beat_pool *pool)

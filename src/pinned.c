@@ -14,7 +14,10 @@
 // runs as many jobs as main_pending held when it started, so jobs queued
 // by those jobs wait for the next pump instead of keeping it going.
 
-BEAT__DEF beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_fn fn, void *arg)
+// beat_submit_pinned with a counter (may be NULL), incremented now and
+// decremented once the job has run.
+BEAT__PRIVATE beat_result beat__submit_pinned(beat_pool *pool, unsigned thread, beat_fn fn,
+                                              void *arg, beat_counter *counter)
 {
     if (pool == NULL || fn == NULL || (thread != BEAT_MAIN_THREAD && thread >= pool->nworkers))
         return BEAT_ERROR_INVALID_ARGUMENT;
@@ -26,8 +29,13 @@ BEAT__DEF beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_
     beat__task *t = (beat__task *)beat_mempool_alloc(pool->tasks, self ? &self->task_cache : NULL);
     if (t == NULL)
         return BEAT_ERROR_OUT_OF_MEMORY;
+    if (counter != NULL) {
+        // Relaxed: the push below publishes (release) the increment with
+        // the job, so its decrement is ordered after it.
+        beat__atomic_fetch_add_u64(&counter->beat__state, 1, BEAT__MO_RELAXED);
+    }
     if (thread == BEAT_MAIN_THREAD) {
-        beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_TIMED);
+        beat__task_init(t, fn, arg, counter, BEAT__TASK_POOLED | BEAT__TASK_TIMED);
         beat__inject_push(&pool->main_jobs, t);
         // Seq_cst, after the push: a pump that reads the count finds the
         // job linked; with the seq_cst increment of main_sleepers in
@@ -38,7 +46,7 @@ BEAT__DEF beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_
             beat__futex_wake(&pool->main_pending, BEAT__FUTEX_WAKE_ALL);
         return BEAT_OK;
     }
-    beat__task_init(t, fn, arg, NULL, BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED);
+    beat__task_init(t, fn, arg, counter, BEAT__TASK_POOLED | BEAT__TASK_JOB | BEAT__TASK_TIMED);
     // Relaxed: the push below publishes the job, as in beat_submit.
     beat__atomic_fetch_add_u64(&pool->jobs, 1, BEAT__MO_RELAXED);
     beat__inject_push(&pool->workers[thread].pinned, t);
@@ -55,16 +63,72 @@ BEAT__DEF beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_
     return BEAT_OK;
 }
 
+BEAT__DEF beat_result beat_submit_pinned(beat_pool *pool, unsigned thread, beat_fn fn, void *arg)
+{
+    return beat__submit_pinned(pool, thread, fn, arg, NULL);
+}
+
+// The queue level of a priority: LOW is NORMAL with two levels, and with
+// one every job is NORMAL.
+BEAT__INLINE unsigned beat__priority_level(beat_priority priority)
+{
+#if BEAT_PRIORITIES == 2
+    if (priority == BEAT_PRIORITY_LOW) // two levels: LOW is NORMAL
+        priority = BEAT_PRIORITY_NORMAL;
+#endif
+    return (unsigned)priority;
+}
+
 BEAT__DEF beat_result beat_submit_priority(beat_pool *pool, beat_priority priority, beat_fn fn,
                                            void *arg)
 {
     if ((unsigned)priority > BEAT_PRIORITY_LOW)
         return BEAT_ERROR_INVALID_ARGUMENT;
-#if BEAT_PRIORITIES == 2
-    if (priority == BEAT_PRIORITY_LOW) // two levels: LOW is NORMAL
-        priority = BEAT_PRIORITY_NORMAL;
-#endif
-    return beat__submit(pool, fn, arg, 0, (unsigned)priority);
+    return beat__submit(pool, fn, arg, 0, beat__priority_level(priority), NULL);
+}
+
+// ---------------------------------------------------------------------------
+// Task descriptors: one submit with everything a job can have
+
+BEAT__DEF beat_result beat_submit_task(beat_pool *pool, const beat_task_desc *task)
+{
+    if (pool == NULL || task == NULL || task->fn == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    unsigned flags = task->flags;
+    unsigned prio = (flags & BEAT_TASK_HIGH)  ? BEAT_PRIORITY_HIGH
+                    : (flags & BEAT_TASK_LOW) ? BEAT_PRIORITY_LOW
+                                              : BEAT_PRIORITY_NORMAL;
+    // One priority, and pinned jobs have none (nor are they held).
+    if ((flags & ~(unsigned)BEAT__TASK_FLAGS) != 0 ||
+        (flags & (BEAT_TASK_HIGH | BEAT_TASK_LOW)) == (BEAT_TASK_HIGH | BEAT_TASK_LOW) ||
+        ((flags & BEAT_TASK_PINNED) &&
+         ((flags & (BEAT_TASK_HIGH | BEAT_TASK_LOW | BEAT_TASK_DEFERRABLE)) ||
+          (task->thread != BEAT_MAIN_THREAD && task->thread >= pool->nworkers))))
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    if (task->name != NULL) {
+        beat_result r = beat_name_fn(pool, task->fn, task->name);
+        if (r != BEAT_OK)
+            return r;
+    }
+    if (flags & BEAT_TASK_PINNED)
+        return beat__submit_pinned(pool, task->thread, task->fn, task->arg, task->counter);
+    return beat__submit(pool, task->fn, task->arg, (flags & BEAT_TASK_DEFERRABLE) != 0,
+                        beat__priority_level((beat_priority)prio), task->counter);
+}
+
+BEAT__DEF beat_result beat_counter_wait(beat_pool *pool, beat_counter *c)
+{
+    if (pool == NULL || c == NULL)
+        return BEAT_ERROR_INVALID_ARGUMENT;
+    beat_ctx *self = beat__own_ctx(pool);
+    if (self != NULL) { // a task of this pool: help while waiting
+        beat_wait(self, c);
+        return BEAT_OK;
+    }
+    if (beat__forked_report(pool, "beat_counter_wait"))
+        return BEAT_ERROR_FORKED;
+    beat__outside_wait(pool, &c->beat__state);
+    return BEAT_OK;
 }
 
 // What a pump runs on its borrowed context.

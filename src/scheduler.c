@@ -50,6 +50,9 @@
 // of whatever runs it).
 #define BEAT__TASK_PRIO_SHIFT 8
 #define BEAT__TASK_PRIO(p) (((uint32_t)(p) + 1u) << BEAT__TASK_PRIO_SHIFT)
+// The priority + 1 of a task's flags (the bits above are a ring chain's).
+#define BEAT__TASK_PRIO_OF(flags) (((flags) >> BEAT__TASK_PRIO_SHIFT) & 3u)
+BEAT__STATIC_ASSERT(BEAT__RING_FIRST_SHIFT >= BEAT__TASK_PRIO_SHIFT + 2, prio_bits_below_ring);
 
 // Fills every field of a record before it is published.
 BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_counter *counter,
@@ -1193,15 +1196,36 @@ BEAT__PRIVATE beat__task *beat__chain_take(beat_ctx *ctx, beat__inject *q, unsig
     return chain;
 }
 
-// Takes the oldest injected task and moves up to BEAT__INJECT_BATCH more
-// (or chains of them, see above) onto ctx's deque, where other workers can
-// steal them.
-BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
+// How beat__inject_take_from takes from a queue.
+enum {
+    // Also move up to BEAT__INJECT_BATCH more tasks onto our deque, where
+    // other workers can steal them: one lock for many jobs. Not for HIGH
+    // jobs: on our deque they would wait behind our own work while other
+    // workers, finding the HIGH queue empty, took less important jobs.
+    BEAT__TAKE_SPREAD = 1,
+    // While another consumer holds the queue's lock, wait for it, instead
+    // of turning to less important work: the queue may still hold a task,
+    // or the holder may be moving the ones it took onto its deque (which
+    // it does before it lets go; a failed take then sees them there).
+    BEAT__TAKE_WAIT = 2
+};
+
+// Takes the oldest injected task (a chain of them when they are tiny, see
+// above), and with BEAT__TAKE_SPREAD moves more onto ctx's deque.
+BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q, unsigned how)
 {
-    if (!beat__inject_maybe_nonempty(q))
-        return NULL;
-    if (!beat__spin_trylock(&q->lock)) // the queue's one consumer at a time
-        return NULL;
+    // The queue's one consumer at a time.
+    for (;;) {
+        int nonempty = beat__inject_maybe_nonempty(q);
+        if (nonempty && beat__spin_trylock(&q->lock))
+            break;
+        // Acquire load of the lock: a free lock read after a holder's
+        // unlock shows what it pushed to its deque.
+        if (!(how & BEAT__TAKE_WAIT) ||
+            (!nonempty && beat__atomic_load_u32(&q->lock, BEAT__MO_ACQUIRE) == 0))
+            return NULL;
+        beat__cpu_relax();
+    }
     beat__task *first = beat__inject_pop_locked(q);
     unsigned chain = 0;
     if (first != NULL) {
@@ -1218,7 +1242,7 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
     }
     beat__task *taken[BEAT__INJECT_BATCH];
     unsigned n = 0;
-    while (first != NULL && n < BEAT__INJECT_BATCH) {
+    while (first != NULL && (how & BEAT__TAKE_SPREAD) && n < BEAT__INJECT_BATCH) {
         beat__task *t = NULL;
         if (chain != 0) {
             beat__task *chained = beat__chain_take(ctx, q, chain, &t);
@@ -1236,7 +1260,9 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
     // Counted before any of them can run: a thief may take one from our
     // deque as soon as it is pushed, and its end subtracts.
     beat__inject_count_claimed(ctx, q);
-    beat__spin_unlock(&q->lock);
+    // Pushed before the unlock: a worker that waits for the lock
+    // (BEAT__TAKE_WAIT) and then finds the queue empty finds the jobs on
+    // our deque, instead of neither and turning to less important work.
     unsigned moved = 0;
     for (; moved < n; moved++) {
         BEAT__TRACE_PUSH(ctx, taken[moved], 0);
@@ -1248,28 +1274,26 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q)
             break;
         }
     }
-    if (moved != 0)
+    beat__spin_unlock(&q->lock);
+    // Jobs on our deque, or (not spreading) jobs left in the queue: wake
+    // a sleeper for them, as a submit would have if we had not been awake.
+    if (moved != 0 ||
+        (!(how & BEAT__TAKE_SPREAD) && first != NULL && beat__inject_maybe_nonempty(q)))
         beat__idle_notify(ctx->pool);
     return first;
 }
 
-// A job from the injection queues, most important first; a worker running
-// a job (a wait helping) takes none less important than that job.
+// A HIGH or NORMAL job from the injection queues, HIGH first; a worker
+// running a HIGH job (a wait helping) takes no NORMAL one. LOW jobs come
+// after stealing (beat__find_work).
 BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
 {
 #if BEAT_PRIORITIES > 1
-    beat__task *t = beat__inject_take_from(ctx, &ctx->pool->inject_high);
+    beat__task *t = beat__inject_take_from(ctx, &ctx->pool->inject_high, BEAT__TAKE_WAIT);
     if (t != NULL || ctx->prio == BEAT_PRIORITY_HIGH)
         return t;
-#else
-    beat__task *t;
 #endif
-    t = beat__inject_take_from(ctx, &ctx->pool->inject);
-#if BEAT_PRIORITIES > 2
-    if (t == NULL && ctx->prio == BEAT_PRIORITY_LOW)
-        t = beat__inject_take_from(ctx, &ctx->pool->inject_low);
-#endif
-    return t;
+    return beat__inject_take_from(ctx, &ctx->pool->inject, BEAT__TAKE_SPREAD);
 }
 
 // The oldest job pinned to this worker, or NULL. Only the owner consumes
@@ -1406,7 +1430,7 @@ BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
 #if BEAT_PRIORITIES > 1
     // HIGH jobs go before our own deque (which may hold less important work).
     if (ctx->prio != BEAT_PRIORITY_HIGH || beat__deque_size(&ctx->deque) == 0)
-        t = beat__inject_take_from(ctx, &ctx->pool->inject_high);
+        t = beat__inject_take_from(ctx, &ctx->pool->inject_high, BEAT__TAKE_WAIT);
     if (t != NULL)
         return t;
 #endif
@@ -1422,10 +1446,22 @@ BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
     }
     if (t == NULL)
         t = beat__inject_take(ctx);
+#if BEAT_PRIORITIES > 2
+    // LOW jobs last: only once no NORMAL job is queued (waiting out another
+    // worker's take from the NORMAL queue, which moves its jobs onto that
+    // worker's deque before it lets go), nor left to steal.
+    int low = t == NULL && ctx->prio == BEAT_PRIORITY_LOW;
+    if (low)
+        t = beat__inject_take_from(ctx, &ctx->pool->inject, BEAT__TAKE_SPREAD | BEAT__TAKE_WAIT);
+#endif
     if (t == NULL || ctx->jobs_done != 0)
         beat__jobs_flush(ctx);
     if (t == NULL)
         t = beat__steal_any(ctx);
+#if BEAT_PRIORITIES > 2
+    if (t == NULL && low)
+        t = beat__inject_take_from(ctx, &ctx->pool->inject_low, BEAT__TAKE_SPREAD);
+#endif
     return t;
 }
 
@@ -1745,9 +1781,9 @@ BEAT__PRIVATE void beat__task_run(beat_ctx *ctx, beat__task *t)
     ctx->running = counter;
 #if BEAT_PRIORITIES > 1
     uint32_t outer_prio = ctx->prio;
-    if (flags >> BEAT__TASK_PRIO_SHIFT)
+    if (BEAT__TASK_PRIO_OF(flags))
         // Relaxed: thieves read it as a hint (see beat__steal_from).
-        beat__atomic_store_u32(&ctx->prio, (flags >> BEAT__TASK_PRIO_SHIFT) - 1, BEAT__MO_RELAXED);
+        beat__atomic_store_u32(&ctx->prio, BEAT__TASK_PRIO_OF(flags) - 1, BEAT__MO_RELAXED);
 #endif
     if (!(flags & BEAT__TASK_CHAIN))
         BEAT__STAT_ADD(ctx, tasks, 1);

@@ -369,6 +369,75 @@ static void every_priority_runs_and_order_follows_priority(void)
     beat_pool_destroy(pool);
 }
 
+// With several workers the order holds across them: no worker starts a job
+// while a more important one is still queued (HIGH jobs are not moved onto
+// one worker's deque, where they would wait behind it while the others
+// took NORMAL jobs), and LOW jobs start only once no NORMAL job is left to
+// take or steal. A job taken by another worker at that moment may record
+// its start a little later, so up to workers - 1 starts may come after a
+// less important one's.
+#if BEAT_PRIORITIES >= 3
+static unsigned blocked_workers;
+
+static void blocker_counted(beat_ctx *ctx, void *arg)
+{
+    __atomic_fetch_add(&blocked_workers, 1, __ATOMIC_RELEASE);
+    blocker(ctx, arg);
+}
+
+static void ordered_20us(beat_ctx *ctx, void *arg)
+{
+    ordered(ctx, arg);
+    double until = bt_seconds() + 20e-6; // long enough for the others to choose meanwhile
+    while (bt_seconds() < until) {
+    }
+}
+#endif
+
+static void priorities_hold_across_workers(void)
+{
+#if BEAT_PRIORITIES < 3
+    bt_skip("built with fewer than 3 priority levels");
+#else
+    for (unsigned workers = 2; workers <= 3; workers++)
+        for (unsigned round = 0; round < BT_SCALE(20u, 5u); round++) {
+            beat_pool *pool = make_pool(workers);
+            __atomic_store_n(&gate, 0, __ATOMIC_RELEASE);
+            __atomic_store_n(&blocked_workers, 0, __ATOMIC_RELEASE);
+            order_next = 0;
+            for (unsigned w = 0; w < workers; w++)
+                CHECK_EQ(beat_submit_priority(pool, BEAT_PRIORITY_HIGH, blocker_counted, NULL),
+                         BEAT_OK);
+            while (__atomic_load_n(&blocked_workers, __ATOMIC_ACQUIRE) < workers)
+                sleep_ms(1);
+            for (unsigned p = 3; p-- > 0;) // LOW first, HIGH last
+                for (unsigned i = 0; i < 16; i++)
+                    CHECK_EQ(beat_submit_priority(pool, (beat_priority)p, ordered_20us,
+                                                  (void *)(uintptr_t)(p * 16 + i)),
+                             BEAT_OK);
+            __atomic_store_n(&gate, 1, __ATOMIC_RELEASE);
+            beat_pool_wait(pool);
+            CHECK_EQ(order_next, 48);
+            // Starts of each level after the first start of a less important one.
+            unsigned late[2] = {0, 0};
+            for (unsigned p = 0; p < 2; p++) {
+                unsigned first_less = 99;
+                for (unsigned q = p + 1; q < 3; q++)
+                    for (unsigned i = 0; i < 16; i++)
+                        if (order_of[q][i] < first_less)
+                            first_less = order_of[q][i];
+                for (unsigned i = 0; i < 16; i++)
+                    late[p] += order_of[p][i] > first_less;
+            }
+            CHECK_MSG(late[0] <= workers - 1 && late[1] <= workers - 1,
+                      "%u workers, round %u: %u HIGH jobs started after a less important one, "
+                      "%u NORMAL jobs after a LOW one",
+                      workers, round, late[0], late[1]);
+            beat_pool_destroy(pool);
+        }
+#endif
+}
+
 // A HIGH job whose child is stolen and held: while it waits, queued LOW
 // jobs must not run on its worker.
 static unsigned child_started, release_child, low_ran_during_wait, high_waiting, high_worker;
@@ -492,6 +561,165 @@ static void names_reach_the_profiler_hooks_which_nest(void)
         CHECK_EQ(hook_depth[w], 0);
 }
 
+// ---------------------------------------------------------------------------
+// Task descriptors and counters waited for from outside
+
+typedef struct counted_job {
+    unsigned *ran;
+    unsigned pinned_to; // a worker index that must run it, or ~0u
+    unsigned *wrong;    // runs on another worker
+} counted_job;
+
+static void counted_fn(beat_ctx *ctx, void *arg)
+{
+    const counted_job *j = (const counted_job *)arg;
+    if (j->pinned_to != ~0u && beat_ctx_worker(ctx) != j->pinned_to)
+        __atomic_fetch_add(j->wrong, 1, __ATOMIC_RELAXED);
+    double until = bt_seconds() + 2e-6;
+    while (bt_seconds() < until) {
+    }
+    __atomic_fetch_add(j->ran, 1, __ATOMIC_RELAXED);
+}
+
+typedef struct stream {
+    beat_pool *pool;
+    unsigned stop, submitted;
+} stream;
+
+static void stream_job(beat_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    (void)arg;
+    double until = bt_seconds() + 5e-6;
+    while (bt_seconds() < until) {
+    }
+}
+
+// Another thread's never-ending stream of jobs, which would keep a
+// beat_pool_wait from returning.
+static void *submit_stream(void *arg)
+{
+    stream *s = (stream *)arg;
+    while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+        if (beat_submit(s->pool, stream_job, NULL) == BEAT_OK)
+            s->submitted++;
+        if (s->submitted % 64 == 0)
+            sched_yield();
+    }
+    return NULL;
+}
+
+// A thread counts its jobs on a counter and waits for those only, while
+// another thread keeps submitting: every kind of submit a descriptor names
+// (priorities, held, pinned to a worker) counts, and each wait returns
+// once exactly its jobs have run.
+static void a_threads_counter_waits_for_its_own_jobs_only(void)
+{
+    enum { WORKERS = 2, JOBS = 200 };
+    beat_pool *pool = make_pool(WORKERS);
+    stream s = {pool, 0, 0};
+    pthread_t other;
+    pthread_create(&other, NULL, submit_stream, &s);
+    static const unsigned kinds[] = {
+        0, BEAT_TASK_HIGH, BEAT_TASK_LOW, BEAT_TASK_DEFERRABLE, BEAT_TASK_PINNED,
+    };
+    const unsigned rounds = BT_SCALE(20u, 5u);
+    for (unsigned round = 0; round < rounds; round++)
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            unsigned ran = 0, wrong = 0;
+            counted_job job = {&ran, kinds[k] & BEAT_TASK_PINNED ? round % WORKERS : ~0u, &wrong};
+            beat_counter c = {0};
+            beat_task_desc t = {0};
+            t.fn = counted_fn;
+            t.arg = &job;
+            t.counter = &c;
+            t.flags = kinds[k];
+            t.thread = round % WORKERS;
+            for (unsigned i = 0; i < JOBS; i++)
+                CHECK_EQ(beat_submit_task(pool, &t), BEAT_OK);
+            CHECK_EQ(beat_counter_wait(pool, &c), BEAT_OK);
+            CHECK_MSG(__atomic_load_n(&ran, __ATOMIC_RELAXED) == JOBS,
+                      "round %u, flags %u: the wait returned after %u of %u jobs", round, kinds[k],
+                      __atomic_load_n(&ran, __ATOMIC_RELAXED), (unsigned)JOBS);
+            CHECK_EQ(beat_counter_pending(&c), 0u);
+            CHECK_EQ(wrong, 0u);
+        }
+    __atomic_store_n(&s.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(other, NULL);
+    bt_note("%u rounds of 5 kinds x %d counted jobs while another thread submitted %u", rounds,
+            (int)JOBS, s.submitted);
+    beat_pool_destroy(pool);
+}
+
+static void submit_counted_and_wait(beat_ctx *ctx, void *arg)
+{
+    (void)arg;
+    unsigned ran = 0;
+    counted_job job = {&ran, ~0u, NULL};
+    beat_counter c = {0};
+    beat_task_desc t = {0};
+    t.fn = counted_fn;
+    t.arg = &job;
+    t.counter = &c;
+    for (unsigned i = 0; i < 50; i++)
+        CHECK_EQ(beat_submit_task(beat_ctx_pool(ctx), &t), BEAT_OK);
+    // On the one worker: the wait runs them itself.
+    CHECK_EQ(beat_counter_wait(beat_ctx_pool(ctx), &c), BEAT_OK);
+    CHECK_EQ(ran, 50u);
+}
+
+// Main-thread jobs count when the pump runs them; a task's wait on a
+// counter helps; the name reaches beat_fn_name; bad descriptors are
+// refused with the counter unchanged.
+static void task_descriptors_pin_name_and_refuse_bad_ones(void)
+{
+    beat_pool *pool = make_pool(1);
+    unsigned ran = 0;
+    counted_job job = {&ran, ~0u, NULL};
+    beat_counter c = {0};
+    beat_task_desc t = {0};
+    t.fn = counted_fn;
+    t.arg = &job;
+    t.counter = &c;
+    t.flags = BEAT_TASK_PINNED;
+    t.thread = BEAT_MAIN_THREAD;
+    t.name = "counted";
+    CHECK_EQ(beat_submit_task(pool, &t), BEAT_OK);
+    CHECK_EQ(beat_submit_task(pool, &t), BEAT_OK);
+    CHECK_EQ(beat_counter_pending(&c), 2u);
+    CHECK(beat_fn_name(pool, counted_fn) != NULL &&
+          strcmp(beat_fn_name(pool, counted_fn), "counted") == 0);
+    unsigned pumped = 0;
+    CHECK_EQ(beat_pump(pool, &pumped), BEAT_OK);
+    CHECK_EQ(pumped, 2u);
+    CHECK_EQ(beat_counter_wait(pool, &c), BEAT_OK);
+    CHECK_EQ(ran, 2u);
+    // From a task, with the pool's only worker busy waiting.
+    CHECK_EQ(beat_run(pool, submit_counted_and_wait, NULL), BEAT_OK);
+    // Refused, nothing counted.
+    beat_task_desc bad = t;
+    bad.flags = BEAT_TASK_HIGH | BEAT_TASK_LOW;
+    CHECK_EQ(beat_submit_task(pool, &bad), BEAT_ERROR_INVALID_ARGUMENT);
+    bad.flags = BEAT_TASK_PINNED | BEAT_TASK_HIGH;
+    CHECK_EQ(beat_submit_task(pool, &bad), BEAT_ERROR_INVALID_ARGUMENT);
+    bad.flags = BEAT_TASK_PINNED | BEAT_TASK_DEFERRABLE;
+    CHECK_EQ(beat_submit_task(pool, &bad), BEAT_ERROR_INVALID_ARGUMENT);
+    bad.flags = BEAT_TASK_PINNED;
+    bad.thread = 1; // one worker: 0 only
+    CHECK_EQ(beat_submit_task(pool, &bad), BEAT_ERROR_INVALID_ARGUMENT);
+    bad.flags = 16u;
+    CHECK_EQ(beat_submit_task(pool, &bad), BEAT_ERROR_INVALID_ARGUMENT);
+    bad.flags = 0;
+    bad.fn = NULL;
+    CHECK_EQ(beat_submit_task(pool, &bad), BEAT_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ(beat_submit_task(pool, NULL), BEAT_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ(beat_submit_task(NULL, &t), BEAT_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ(beat_counter_wait(NULL, &c), BEAT_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ(beat_counter_wait(pool, NULL), BEAT_ERROR_INVALID_ARGUMENT);
+    CHECK_EQ(beat_counter_pending(&c), 0u);
+    beat_pool_destroy(pool);
+}
+
 int main(int argc, char **argv)
 {
     static const bt_case cases[] = {
@@ -504,9 +732,12 @@ int main(int argc, char **argv)
         BT_CASE(destroy_runs_main_jobs_left_over),
         BT_CASE(misuse_is_refused),
         BT_CASE(every_priority_runs_and_order_follows_priority),
+        BT_CASE(priorities_hold_across_workers),
         BT_CASE(a_wait_helps_only_with_its_priority_or_higher),
         BT_CASE(names_reach_the_profiler_hooks_which_nest),
         BT_CASE(pool_help_runs_jobs_on_the_caller_until_all_are_done),
+        BT_CASE(a_threads_counter_waits_for_its_own_jobs_only),
+        BT_CASE(task_descriptors_pin_name_and_refuse_bad_ones),
     };
     return BT_RUN(cases);
 }

@@ -125,8 +125,11 @@ static void a_loops_chunks_are_its_body_calls_and_per_worker_rows_sum_to_the_tot
         CHECK_EQ(beat_pool_parallel_for(pool, 0, n, grains[g], count_body, NULL), BEAT_OK);
     fib_arg a = {BT_SCALE(24, 18), 0};
     CHECK_EQ(beat_run(pool, fib_task, &a), BEAT_OK);
+    // beat_pool_contexts sizes the rows: the workers, then the outside slots.
+    CHECK_EQ(beat_pool_contexts(pool), (unsigned)SLOTS);
+    CHECK_EQ(beat_pool_contexts(NULL), 0u);
     beat_stats total, per[SLOTS];
-    CHECK_EQ(beat_pool_stats(pool, &total, per, SLOTS), BEAT_OK);
+    CHECK_EQ(beat_pool_stats(pool, &total, per, beat_pool_contexts(pool)), BEAT_OK);
     beat_pool_destroy(pool);
     CHECK_EQ(atomic_load(&body_items), 4 * n);
     CHECK_MSG(total.chunks == atomic_load(&body_calls), "%llu chunks counted, %llu body calls",

@@ -198,9 +198,14 @@ BEAT_API beat_config beat_config_default(beat_profile profile);
 // Pool lifecycle
 
 // Creates a pool and starts its workers. cfg may be NULL (defaults).
-// Errors: INVALID_ARGUMENT (out == NULL, workers > 1024, heartbeat_us >
-// 1000000, deque_capacity not a power of two or > 2^24, half an allocator,
-// worker_cpus naming a CPU this process may not use), IO (worker_cpus set
+// Errors: INVALID_ARGUMENT (out == NULL, or a field out of range: workers >
+// 1024, heartbeat_us or spin_us > 1000000, deque_capacity not 0 or a power
+// of two from 2 to 2^24, half an allocator, an unknown profile, stack_size
+// not 0 and below 64 KiB, worker_cpus and worker_cpus_count not set
+// together, predict_slots > 65536, pressure_interval_ms > 60000,
+// pressure_workers > 1024 with memory_aware, stuck_wait_ms > 3600000;
+// the logger, if set, names the field; beat_config_analyze gives the same
+// text) or worker_cpus naming a CPU this process may not use; IO (worker_cpus set
 // but the topology below sysfs_root cannot be read, so the CPUs cannot be
 // checked), OUT_OF_MEMORY, THREAD_CREATE. On error *out is NULL and nothing leaks: the
 // workers already started are stopped and joined.
@@ -234,12 +239,18 @@ BEAT_API void beat_pool_destroy(beat_pool *pool);
 // Number of worker threads. Thread safety: any thread.
 BEAT_API unsigned beat_pool_workers(const beat_pool *pool);
 
+// Number of contexts: the workers, then the outside slots that beat_run
+// callers use (BEAT_OUTSIDE_SLOTS of the implementation file, 4 by
+// default). Context indices (beat_ctx_worker) are below it; it sizes
+// beat_pool_stats' per_worker array. 0 for NULL. Thread safety: any thread.
+BEAT_API unsigned beat_pool_contexts(const beat_pool *pool);
+
 // ---------------------------------------------------------------------------
 // Running work
 
 // Runs fn(ctx, arg) and returns when it, and everything it waited for, has
 // finished. The calling thread runs fn itself, as one of the pool's
-// BEAT_OUTSIDE_SLOTS outside contexts (index >= beat_pool_workers): the
+// outside contexts (index >= beat_pool_workers; beat_pool_contexts): the
 // workers steal its promoted pcalls and loop halves, and while it waits it
 // helps like a worker. When all outside slots are in use, fn is handed to
 // a worker and the caller blocks until it is done. Tasks fn spawns and
@@ -588,7 +599,10 @@ BEAT_API beat_result beat_pool_help(beat_pool *pool);
 
 // Job priorities. With BEAT_PRIORITIES (1, 2 or 3; default 1) levels
 // compiled in, a worker choosing among queued jobs takes HIGH before
-// NORMAL before LOW; a job's beat_wait (and a stolen pcall's join) helps
+// NORMAL before LOW, across workers: no worker starts a NORMAL job while a
+// HIGH one is queued, nor a LOW one while a NORMAL one is queued or left
+// to steal (up to one job per other worker, the one it is taking, may
+// start out of that order); a job's beat_wait (and a stolen pcall's join) helps
 // only with queued jobs of its own priority or higher, and steals only from
 // workers running such jobs. With 2 levels LOW is NORMAL; with 1 level
 // (zero cost: no extra queue, no check) all are the same. beat_submit,
@@ -605,15 +619,64 @@ typedef enum beat_priority {
 BEAT_API beat_result beat_submit_priority(beat_pool *pool, beat_priority priority, beat_fn fn,
                                           void *arg);
 
+// ---------------------------------------------------------------------------
+// Task descriptors: a job with everything it can have, in one submit
+
+// beat_task_desc.flags. Zero: NORMAL priority, any worker, not held.
+#define BEAT_TASK_HIGH 1u       // as beat_submit_priority(.., BEAT_PRIORITY_HIGH, ..)
+#define BEAT_TASK_LOW 2u        // as beat_submit_priority(.., BEAT_PRIORITY_LOW, ..)
+#define BEAT_TASK_DEFERRABLE 4u // as beat_submit_deferrable: held under memory pressure
+#define BEAT_TASK_PINNED 8u     // as beat_submit_pinned(.., thread, ..); no priority, not held
+#define BEAT__TASK_FLAGS 15u    // (private: every flag above)
+
+// A job to submit. Zero-initialise it, then set fn and what you need:
+//   beat_task_desc t = {0};
+//   t.fn = load_chunk; t.arg = &chunk; t.counter = &level_loaded;
+//   beat_submit_task(pool, &t);                // from any thread
+//   ...
+//   beat_counter_wait(pool, &level_loaded);    // only this thread's jobs
+typedef struct beat_task_desc {
+    beat_fn fn;            // required
+    void *arg;             // passed to fn
+    beat_counter *counter; // optional: incremented by the submit, decremented once fn has run
+    const char *name;      // optional: names fn, as beat_name_fn (traces, profiler hooks)
+    unsigned flags;        // BEAT_TASK_*
+    unsigned thread;       // with BEAT_TASK_PINNED: a worker index or BEAT_MAIN_THREAD
+} beat_task_desc;
+
+// Submits task->fn(ctx, task->arg) as its flags say: the same queues, order
+// and guarantees as beat_submit, beat_submit_priority, beat_submit_deferrable
+// and beat_submit_pinned. With a counter, it is one of the jobs that
+// beat_counter_wait (any thread) and beat_wait (a task) wait for; such a
+// job costs a little more than beat_submit's (a task record of the pool's,
+// not the submitting thread's ring). A counter must not be reset or go out
+// of scope while its jobs are pending, and counts jobs of one pool. The
+// descriptor is copied; it may go once the call returns. Errors:
+// INVALID_ARGUMENT (NULL pool, task or fn; unknown flags; HIGH with LOW;
+// PINNED with a priority or DEFERRABLE; thread neither a worker nor
+// BEAT_MAIN_THREAD), and as the call its flags name (OUT_OF_MEMORY,
+// SHUTDOWN, FORKED; beat_name_fn's for a name). On error the counter is
+// unchanged and the job does not run. Thread safety: any thread.
+BEAT_API beat_result beat_submit_task(beat_pool *pool, const beat_task_desc *task);
+
+// Returns once c is zero: every job counted on it has run (memory ordering:
+// their writes are visible after return). From a thread outside the pool
+// it spins briefly, then sleeps; from a task of this pool it helps as
+// beat_wait does. Jobs pinned to BEAT_MAIN_THREAD run only when a thread
+// pumps them: waiting for them on that thread waits forever. Errors:
+// INVALID_ARGUMENT (NULL pool or c), FORKED (see "Fork"). Thread safety:
+// any thread; several may wait for one counter.
+BEAT_API beat_result beat_counter_wait(beat_pool *pool, beat_counter *c);
+
 // Returns once every job submitted before the call has finished (not merely
 // left a queue). Workers count finished jobs in batches and report them
 // when they run out of their own work or go to sleep, so the return can
 // lag the last job by the task a worker is running then. It also waits for jobs submitted while it
-// waits, so under a never-ending stream of submits from other threads it may not return: use a
-// beat_counter for that. Called from a task of the same pool it would wait for itself: it reports
-// the misuse and returns at once; so it does in a child of fork() (see "Fork"). Memory ordering:
-// the jobs' writes are visible after return.
-// Thread safety: any thread outside the pool; several at once.
+// waits, so under a never-ending stream of submits from other threads it may not return: count
+// your jobs on a beat_counter (beat_submit_task) and wait with beat_counter_wait for that. Called
+// from a task of the same pool it would wait for itself: it reports the misuse and returns at once;
+// so it does in a child of fork() (see "Fork"). Memory ordering: the jobs' writes are visible after
+// return. Thread safety: any thread outside the pool; several at once.
 BEAT_API void beat_pool_wait(beat_pool *pool);
 
 // beat_pool_wait that says whether it waited: OK once the jobs have
@@ -650,10 +713,11 @@ typedef struct beat_stats {
 } beat_stats;
 
 // Fills *total (if not NULL) with the sum over workers and outside slots
-// (beat_run callers), and per_worker[i] for i < min(capacity, workers +
-// BEAT_OUTSIDE_SLOTS): the workers, then the outside slots. Counters are read while the
-// pool runs: each is exact, the set is not a single snapshot. Errors: INVALID_ARGUMENT (NULL pool,
-// NULL per_worker with capacity > 0). Thread safety: any thread.
+// (beat_run callers), and per_worker[i] for i < min(capacity,
+// beat_pool_contexts(pool)): the workers, then the outside slots. Counters
+// are read while the pool runs: each is exact, the set is not a single
+// snapshot. Errors: INVALID_ARGUMENT (NULL pool, NULL per_worker with
+// capacity > 0). Thread safety: any thread.
 BEAT_API beat_result beat_pool_stats(const beat_pool *pool, beat_stats *total,
                                      beat_stats *per_worker, unsigned capacity);
 
