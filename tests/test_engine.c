@@ -581,6 +581,16 @@ static void counted_fn(beat_ctx *ctx, void *arg)
     __atomic_fetch_add(j->ran, 1, __ATOMIC_RELAXED);
 }
 
+// A descriptor of counted_fn on job, counted on c.
+static beat_task_desc counted_task(counted_job *job, beat_counter *c)
+{
+    beat_task_desc t = {0};
+    t.fn = counted_fn;
+    t.arg = job;
+    t.counter = c;
+    return t;
+}
+
 typedef struct stream {
     beat_pool *pool;
     unsigned stop, submitted;
@@ -629,10 +639,7 @@ static void a_threads_counter_waits_for_its_own_jobs_only(void)
             unsigned ran = 0, wrong = 0;
             counted_job job = {&ran, kinds[k] & BEAT_TASK_PINNED ? round % WORKERS : ~0u, &wrong};
             beat_counter c = {0};
-            beat_task_desc t = {0};
-            t.fn = counted_fn;
-            t.arg = &job;
-            t.counter = &c;
+            beat_task_desc t = counted_task(&job, &c);
             t.flags = kinds[k];
             t.thread = round % WORKERS;
             for (unsigned i = 0; i < JOBS; i++)
@@ -657,10 +664,7 @@ static void submit_counted_and_wait(beat_ctx *ctx, void *arg)
     unsigned ran = 0;
     counted_job job = {&ran, ~0u, NULL};
     beat_counter c = {0};
-    beat_task_desc t = {0};
-    t.fn = counted_fn;
-    t.arg = &job;
-    t.counter = &c;
+    beat_task_desc t = counted_task(&job, &c);
     for (unsigned i = 0; i < 50; i++)
         CHECK_EQ(beat_submit_task(beat_ctx_pool(ctx), &t), BEAT_OK);
     // On the one worker: the wait runs them itself.
@@ -677,10 +681,7 @@ static void task_descriptors_pin_name_and_refuse_bad_ones(void)
     unsigned ran = 0;
     counted_job job = {&ran, ~0u, NULL};
     beat_counter c = {0};
-    beat_task_desc t = {0};
-    t.fn = counted_fn;
-    t.arg = &job;
-    t.counter = &c;
+    beat_task_desc t = counted_task(&job, &c);
     t.flags = BEAT_TASK_PINNED;
     t.thread = BEAT_MAIN_THREAD;
     t.name = "counted";
