@@ -222,10 +222,11 @@ PINNED JOBS AND PRIORITIES
     never moved onto one worker's deque where they would wait behind it, and
     a worker takes a LOW job only when no NORMAL job is queued or left to
     steal (up to one job per other worker may start out of order: the one it
-    was taking at that moment). A job's wait helps only with queued jobs of
-    its priority or higher and steals only from workers running such jobs,
-    so a HIGH job never waits behind a LOW job it picked up. With one level
-    (the default) none of this is compiled.
+    was taking at that moment). It is strict, with no ageing: LOW jobs wait
+    as long as more important work keeps every worker busy. A job's wait
+    helps only with queued jobs of its priority or higher and steals only
+    from workers running such jobs, so a HIGH job never waits behind a LOW
+    job it picked up. With one level (the default) none of this is compiled.
 
     beat_submit_task(pool, &t) submits a beat_task_desc: fn and arg, flags
     (BEAT_TASK_HIGH, BEAT_TASK_LOW, BEAT_TASK_DEFERRABLE, BEAT_TASK_PINNED
@@ -1315,17 +1316,18 @@ BEAT_API beat_result beat_pump_wait(beat_pool *pool, unsigned timeout_ms, unsign
 // that is not a worker of this pool.
 BEAT_API beat_result beat_pool_help(beat_pool *pool);
 
-// Job priorities. With BEAT_PRIORITIES (1, 2 or 3; default 1) levels
-// compiled in, a worker choosing among queued jobs takes HIGH before
-// NORMAL before LOW, across workers: no worker starts a NORMAL job while a
-// HIGH one is queued, nor a LOW one while a NORMAL one is queued or left
-// to steal (up to one job per other worker, the one it is taking, may
-// start out of that order); a job's beat_wait (and a stolen pcall's join) helps
-// only with queued jobs of its own priority or higher, and steals only from
-// workers running such jobs. With 2 levels LOW is NORMAL; with 1 level
-// (zero cost: no extra queue, no check) all are the same. beat_submit,
-// batches and pinned jobs are NORMAL; spawned tasks and pcall halves have
-// no priority of their own (they belong to the job that made them).
+// Job priorities. With BEAT_PRIORITIES (1, 2 or 3; default 1) levels compiled
+// in, a worker choosing among queued jobs takes HIGH before NORMAL before LOW,
+// across workers: no worker starts a NORMAL job while a HIGH one is queued, nor
+// a LOW one while a NORMAL one is queued or left to steal (up to one job per
+// other worker, the one it is taking, may start out of that order). Strict: no
+// ageing, so LOW jobs wait as long as more important work keeps every worker
+// busy. A job's beat_wait (and a stolen pcall's join) helps only with queued
+// jobs of its own priority or higher, and steals only from workers running such
+// jobs. With 2 levels LOW is NORMAL; with 1 level (zero cost: no extra queue,
+// no check) all are the same. beat_submit, batches and pinned jobs are NORMAL;
+// spawned tasks and pcall halves have no priority of their own (they belong to
+// the job that made them).
 typedef enum beat_priority {
     BEAT_PRIORITY_HIGH = 0,
     BEAT_PRIORITY_NORMAL = 1,
@@ -1379,8 +1381,11 @@ BEAT_API beat_result beat_submit_task(beat_pool *pool, const beat_task_desc *tas
 
 // Returns once c is zero: every job counted on it has run (memory ordering:
 // their writes are visible after return). From a thread outside the pool
-// it spins briefly, then sleeps; from a task of this pool it helps as
-// beat_wait does. Jobs pinned to BEAT_MAIN_THREAD run only when a thread
+// it spins briefly, then sleeps, and while it waits deferrable jobs are not
+// held (as in beat_pool_wait: all of the pool's, not only c's); from a
+// task of this pool it helps as beat_wait does. Priorities are strict, so
+// c's LOW jobs wait while more important work keeps every worker busy.
+// Jobs pinned to BEAT_MAIN_THREAD run only when a thread
 // pumps them: waiting for them on that thread waits forever. Errors:
 // INVALID_ARGUMENT (NULL pool or c), FORKED (see "Fork"). Thread safety:
 // any thread; several may wait for one counter.
@@ -14158,7 +14163,12 @@ BEAT__DEF beat_result beat_counter_wait(beat_pool *pool, beat_counter *c)
     }
     if (beat__forked_report(pool, "beat_counter_wait"))
         return BEAT_ERROR_FORKED;
+    // As in beat__pool_drain: while it waits, deferrable jobs are not held
+    // (c may count some). Seq_cst: pairs with the fence in beat__submit.
+    beat__atomic_fetch_add_u32(&pool->draining, 1, BEAT__MO_SEQ_CST);
+    beat__deferred_release(pool);
     beat__outside_wait(pool, &c->beat__state);
+    beat__atomic_fetch_sub_u32(&pool->draining, 1, BEAT__MO_RELAXED);
     return BEAT_OK;
 }
 

@@ -127,7 +127,12 @@ BEAT__DEF beat_result beat_counter_wait(beat_pool *pool, beat_counter *c)
     }
     if (beat__forked_report(pool, "beat_counter_wait"))
         return BEAT_ERROR_FORKED;
+    // As in beat__pool_drain: while it waits, deferrable jobs are not held
+    // (c may count some). Seq_cst: pairs with the fence in beat__submit.
+    beat__atomic_fetch_add_u32(&pool->draining, 1, BEAT__MO_SEQ_CST);
+    beat__deferred_release(pool);
     beat__outside_wait(pool, &c->beat__state);
+    beat__atomic_fetch_sub_u32(&pool->draining, 1, BEAT__MO_RELAXED);
     return BEAT_OK;
 }
 

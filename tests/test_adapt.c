@@ -259,7 +259,7 @@ static void level_falls_only_to_a_reading_two_levels_lower(void)
     beat_pool_destroy(pool);
 }
 
-static void pool_wait_and_destroy_run_held_jobs_under_pressure(void)
+static void pool_and_counter_waits_and_destroy_run_held_jobs_under_pressure(void)
 {
     set_level(BEAT_PRESSURE_CRITICAL);
     beat_pool *pool = aware_pool(2, 0);
@@ -270,10 +270,20 @@ static void pool_wait_and_destroy_run_held_jobs_under_pressure(void)
         CHECK_EQ(beat_submit_deferrable(pool, deferred_job, NULL), BEAT_OK);
     beat_pool_wait(pool);
     CHECK_EQ(deferred_ran, 50);
+    // So does a wait for a counter of held jobs (it releases them all).
+    beat_counter c = {0};
+    beat_task_desc t = {0};
+    t.fn = deferred_job;
+    t.counter = &c;
+    t.flags = BEAT_TASK_DEFERRABLE;
+    for (int i = 0; i < 50; i++)
+        CHECK_EQ(beat_submit_task(pool, &t), BEAT_OK);
+    CHECK_EQ(beat_counter_wait(pool, &c), BEAT_OK);
+    CHECK_EQ(deferred_ran, 100);
     for (int i = 0; i < 50; i++)
         CHECK_EQ(beat_submit_deferrable(pool, deferred_job, NULL), BEAT_OK);
     beat_pool_destroy(pool);
-    CHECK_EQ(deferred_ran, 100);
+    CHECK_EQ(deferred_ran, 150);
 }
 
 // A job that forks: spawned children waited on, and pcalls, so that
@@ -619,7 +629,7 @@ int main(int argc, char **argv)
         BT_CASE(high_pressure_limits_running_workers_and_none_restores_them),
         BT_CASE(critical_pressure_runs_one_worker),
         BT_CASE(deferrable_jobs_wait_for_the_level_to_fall),
-        BT_CASE(pool_wait_and_destroy_run_held_jobs_under_pressure),
+        BT_CASE(pool_and_counter_waits_and_destroy_run_held_jobs_under_pressure),
         BT_CASE(jobs_deferred_while_pool_wait_waits_are_not_held),
         BT_CASE(level_falls_only_to_a_reading_two_levels_lower),
         BT_CASE(no_deadlock_when_every_worker_but_one_is_parked),

@@ -597,17 +597,18 @@ BEAT_API beat_result beat_pump_wait(beat_pool *pool, unsigned timeout_ms, unsign
 // that is not a worker of this pool.
 BEAT_API beat_result beat_pool_help(beat_pool *pool);
 
-// Job priorities. With BEAT_PRIORITIES (1, 2 or 3; default 1) levels
-// compiled in, a worker choosing among queued jobs takes HIGH before
-// NORMAL before LOW, across workers: no worker starts a NORMAL job while a
-// HIGH one is queued, nor a LOW one while a NORMAL one is queued or left
-// to steal (up to one job per other worker, the one it is taking, may
-// start out of that order); a job's beat_wait (and a stolen pcall's join) helps
-// only with queued jobs of its own priority or higher, and steals only from
-// workers running such jobs. With 2 levels LOW is NORMAL; with 1 level
-// (zero cost: no extra queue, no check) all are the same. beat_submit,
-// batches and pinned jobs are NORMAL; spawned tasks and pcall halves have
-// no priority of their own (they belong to the job that made them).
+// Job priorities. With BEAT_PRIORITIES (1, 2 or 3; default 1) levels compiled
+// in, a worker choosing among queued jobs takes HIGH before NORMAL before LOW,
+// across workers: no worker starts a NORMAL job while a HIGH one is queued, nor
+// a LOW one while a NORMAL one is queued or left to steal (up to one job per
+// other worker, the one it is taking, may start out of that order). Strict: no
+// ageing, so LOW jobs wait as long as more important work keeps every worker
+// busy. A job's beat_wait (and a stolen pcall's join) helps only with queued
+// jobs of its own priority or higher, and steals only from workers running such
+// jobs. With 2 levels LOW is NORMAL; with 1 level (zero cost: no extra queue,
+// no check) all are the same. beat_submit, batches and pinned jobs are NORMAL;
+// spawned tasks and pcall halves have no priority of their own (they belong to
+// the job that made them).
 typedef enum beat_priority {
     BEAT_PRIORITY_HIGH = 0,
     BEAT_PRIORITY_NORMAL = 1,
@@ -661,8 +662,11 @@ BEAT_API beat_result beat_submit_task(beat_pool *pool, const beat_task_desc *tas
 
 // Returns once c is zero: every job counted on it has run (memory ordering:
 // their writes are visible after return). From a thread outside the pool
-// it spins briefly, then sleeps; from a task of this pool it helps as
-// beat_wait does. Jobs pinned to BEAT_MAIN_THREAD run only when a thread
+// it spins briefly, then sleeps, and while it waits deferrable jobs are not
+// held (as in beat_pool_wait: all of the pool's, not only c's); from a
+// task of this pool it helps as beat_wait does. Priorities are strict, so
+// c's LOW jobs wait while more important work keeps every worker busy.
+// Jobs pinned to BEAT_MAIN_THREAD run only when a thread
 // pumps them: waiting for them on that thread waits forever. Errors:
 // INVALID_ARGUMENT (NULL pool or c), FORKED (see "Fork"). Thread safety:
 // any thread; several may wait for one counter.
