@@ -186,9 +186,9 @@ THREADING MODEL
     (one per run of submits, for every ring; BEAT_NO_MEMBARRIER makes an
     owner fence at each submit instead). A thread keeps its ring while it
     lives. When it exits (a pthread key's destructor), the next outside
-    thread that submits and finds no ring free takes its ring over, with
-    the jobs still queued in it, so threads that come and go do not use
-    the rings up. A ring names its thread by an 8-byte record from
+    thread without a ring that submits takes its ring over (before a new
+    ring is made), with the jobs still queued in it, so threads that come
+    and go do not use the rings up. A ring names its thread by an 8-byte record from
     BEAT_MALLOC, shared by every pool the thread submits to and freed by
     the last of the thread's exit and the pools that name it.
 
@@ -8414,8 +8414,7 @@ BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_co
 #define BEAT__WAITERS (BEAT__WAITERS_OUTSIDE | BEAT__WAITERS_WORKER)
 
 // The worker running on this thread, if any (misuse checks; the hot paths
-// take ctx as an argument instead). Its address tags the thread
-// (beat__thread_tag).
+// take ctx as an argument instead).
 static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 
 // ==== BEGIN src/submit_arena.c ====
@@ -8461,8 +8460,9 @@ static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 // thread doubled the CPU per job above the work (1M jobs of 500 cycles
 // from 2 threads, 2 workers: 23-25 ns against 12-13 from one thread;
 // scratch). A ring is its thread's until the thread exits; then the next
-// thread that wants a ring and finds none free takes it over, with its
-// block and the jobs not yet run (beat__submitter, beat__arena_ring_claim).
+// thread without a ring that asks for one takes it over (before a new ring
+// is made), with its block and the jobs not yet run (beat__submitter,
+// beat__arena_ring_claim).
 //
 // The free stack is a Treiber stack with any number of pushers and one
 // popper at a time (the lock holder). ABA needs a block to be popped and
@@ -8675,9 +8675,9 @@ beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, ui
 // A thread that owns rings (in any number of pools) is named in them by
 // its beat__submitter, made at its first claim. A ring passes to another
 // thread once its owner has exited: a pthread key's destructor marks the
-// record gone, after the thread's last submit; the next thread that wants
-// a ring and finds none free takes over one whose owner is gone
-// (beat__arena_ring_claim), with the jobs and block the ring holds. The
+// record gone, after the thread's last submit; the next thread without a
+// ring that asks for one takes over one whose owner is gone before a new
+// ring is made (beat__arena_ring_claim), with the jobs and block it holds. The
 // record outlives the thread while a ring names it: refs counts the live
 // thread and every ring that names it, and the last to let go frees it.
 // (Before, a thread's tag was the address of a thread-local variable: an

@@ -85,8 +85,7 @@ BEAT__PRIVATE void beat__task_init(beat__task *t, beat_fn fn, void *arg, beat_co
 #define BEAT__WAITERS (BEAT__WAITERS_OUTSIDE | BEAT__WAITERS_WORKER)
 
 // The worker running on this thread, if any (misuse checks; the hot paths
-// take ctx as an argument instead). Its address tags the thread
-// (beat__thread_tag).
+// take ctx as an argument instead).
 static BEAT__THREAD_LOCAL beat_ctx *beat__current;
 
 #include "submit_arena.c" // records of outside submits

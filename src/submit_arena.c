@@ -39,8 +39,9 @@
 // thread doubled the CPU per job above the work (1M jobs of 500 cycles
 // from 2 threads, 2 workers: 23-25 ns against 12-13 from one thread;
 // scratch). A ring is its thread's until the thread exits; then the next
-// thread that wants a ring and finds none free takes it over, with its
-// block and the jobs not yet run (beat__submitter, beat__arena_ring_claim).
+// thread without a ring that asks for one takes it over (before a new ring
+// is made), with its block and the jobs not yet run (beat__submitter,
+// beat__arena_ring_claim).
 //
 // The free stack is a Treiber stack with any number of pushers and one
 // popper at a time (the lock holder). ABA needs a block to be popped and
@@ -253,9 +254,9 @@ beat__arena_block_get(beat__submit_arena *a, const beat_allocator *allocator, ui
 // A thread that owns rings (in any number of pools) is named in them by
 // its beat__submitter, made at its first claim. A ring passes to another
 // thread once its owner has exited: a pthread key's destructor marks the
-// record gone, after the thread's last submit; the next thread that wants
-// a ring and finds none free takes over one whose owner is gone
-// (beat__arena_ring_claim), with the jobs and block the ring holds. The
+// record gone, after the thread's last submit; the next thread without a
+// ring that asks for one takes over one whose owner is gone before a new
+// ring is made (beat__arena_ring_claim), with the jobs and block it holds. The
 // record outlives the thread while a ring names it: refs counts the live
 // thread and every ring that names it, and the last to let go frees it.
 // (Before, a thread's tag was the address of a thread-local variable: an
