@@ -8860,9 +8860,9 @@ BEAT__PRIVATE beat__arena_ring *beat__arena_ring_claim(beat__submit_arena *a, be
     uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED);
     // Acquire: pairs with the release add of an exit, so an exit counted
     // here is seen in its record's gone below. One counted later moves the
-    // count past gone_seen, and a later claim looks again.
-    // gone_seen is set only by a scan that finds no gone owner: one that
-    // takes a ring may leave others for the next claims.
+    // count past gone_seen, and a later claim looks again. gone_seen is set
+    // only by a scan that finds no gone owner: one that takes a ring may
+    // leave others for the next claims.
     uint64_t gone = beat__atomic_load_u64(&beat__submitters_gone, BEAT__MO_ACQUIRE);
     if (gone != beat__atomic_load_u64(&a->gone_seen, BEAT__MO_RELAXED)) {
         for (uint32_t i = 0; i < rings; i++) {
@@ -8914,7 +8914,7 @@ BEAT__PRIVATE beat__ring_job *beat__arena_ring_slot_locked(beat__submit_arena *a
                                                            beat__submitter *me, beat__arena_ring *r,
                                                            beat__arena_ring **ring)
 {
-    if ((r == NULL && !beat__arena_ring_may_claim(a)) || !beat__spin_trylock(&a->lock))
+    if (!beat__spin_trylock(&a->lock))
         return NULL;
     if (r == NULL)
         r = beat__arena_ring_claim(a, me);
@@ -8953,7 +8953,9 @@ BEAT__INLINE beat__ring_job *beat__arena_ring_slot(beat__submit_arena *a,
                                         i);
         }
     }
-    if (me == NULL && (!beat__arena_ring_may_claim(a) || (me = beat__submitter_get()) == NULL))
+    // A thread without a ring takes the lock only when it may find one.
+    if (r == NULL &&
+        (!beat__arena_ring_may_claim(a) || (me == NULL && (me = beat__submitter_get()) == NULL)))
         return NULL;
     return beat__arena_ring_slot_locked(a, allocator, me, r, ring);
 }
@@ -11251,13 +11253,20 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q,
 
 // A HIGH or NORMAL job from the injection queues, HIGH first; a worker
 // running a HIGH job (a wait helping) takes no NORMAL one. LOW jobs come
-// after stealing (beat__find_work).
+// after stealing (beat__find_work), so a worker that would take them
+// (running none, or a LOW one) waits out another worker's take from the
+// NORMAL queue, which moves its jobs onto that worker's deque before it
+// lets go: it then finds them there instead of turning to LOW jobs.
 BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
 {
 #if BEAT_PRIORITIES > 1
     beat__task *t = beat__inject_take_from(ctx, &ctx->pool->inject_high, BEAT__TAKE_WAIT);
     if (t != NULL || ctx->prio == BEAT_PRIORITY_HIGH)
         return t;
+#endif
+#if BEAT_PRIORITIES > 2
+    if (ctx->prio == BEAT_PRIORITY_LOW)
+        return beat__inject_take_from(ctx, &ctx->pool->inject, BEAT__TAKE_SPREAD | BEAT__TAKE_WAIT);
 #endif
     return beat__inject_take_from(ctx, &ctx->pool->inject, BEAT__TAKE_SPREAD);
 }
@@ -11412,20 +11421,13 @@ BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
     }
     if (t == NULL)
         t = beat__inject_take(ctx);
-#if BEAT_PRIORITIES > 2
-    // LOW jobs last: only once no NORMAL job is queued (waiting out another
-    // worker's take from the NORMAL queue, which moves its jobs onto that
-    // worker's deque before it lets go), nor left to steal.
-    int low = t == NULL && ctx->prio == BEAT_PRIORITY_LOW;
-    if (low)
-        t = beat__inject_take_from(ctx, &ctx->pool->inject, BEAT__TAKE_SPREAD | BEAT__TAKE_WAIT);
-#endif
     if (t == NULL || ctx->jobs_done != 0)
         beat__jobs_flush(ctx);
     if (t == NULL)
         t = beat__steal_any(ctx);
 #if BEAT_PRIORITIES > 2
-    if (t == NULL && low)
+    // LOW jobs last: none queued as NORMAL (beat__inject_take), none to steal.
+    if (t == NULL && ctx->prio == BEAT_PRIORITY_LOW)
         t = beat__inject_take_from(ctx, &ctx->pool->inject_low, BEAT__TAKE_SPREAD);
 #endif
     return t;
@@ -13520,18 +13522,22 @@ BEAT__PRIVATE beat_result beat__pool_pressure_init(beat_pool *pool)
     return BEAT_OK;
 }
 
-// Waits until every job has finished, held deferrable ones included: while
-// it waits, deferrable jobs are not held (they are part of what it waits
+// An outside thread waits until the count of word (the pool's jobs, or a
+// counter of its jobs) is done, held deferrable jobs included: while it
+// waits, deferrable jobs are not held (they may be part of what it waits
 // for), also those that running jobs submit meanwhile.
-BEAT__PRIVATE void beat__pool_drain(beat_pool *pool)
+BEAT__PRIVATE void beat__outside_drain(beat_pool *pool, uint64_t *word)
 {
     // Seq_cst: pairs with the fence in beat__submit (see there).
     beat__atomic_fetch_add_u32(&pool->draining, 1, BEAT__MO_SEQ_CST);
     beat__arena_owner_waits(&pool->arena);
     beat__deferred_release(pool);
-    beat__outside_wait(pool, &pool->jobs);
+    beat__outside_wait(pool, word);
     beat__atomic_fetch_sub_u32(&pool->draining, 1, BEAT__MO_RELAXED);
 }
+
+// Waits until every job has finished (beat__outside_drain).
+BEAT__PRIVATE void beat__pool_drain(beat_pool *pool) { beat__outside_drain(pool, &pool->jobs); }
 
 // Stops and joins the started workers and frees everything. Also the error
 // path of create, so every step tolerates a half-built pool.
@@ -14134,12 +14140,12 @@ BEAT__DEF beat_result beat_submit_task(beat_pool *pool, const beat_task_desc *ta
     unsigned prio = (flags & BEAT_TASK_HIGH)  ? BEAT_PRIORITY_HIGH
                     : (flags & BEAT_TASK_LOW) ? BEAT_PRIORITY_LOW
                                               : BEAT_PRIORITY_NORMAL;
-    // One priority, and pinned jobs have none (nor are they held).
+    // One priority, and pinned jobs have none (nor are they held); the
+    // pinned thread is checked by beat__submit_pinned.
     if ((flags & ~(unsigned)BEAT__TASK_FLAGS) != 0 ||
         (flags & (BEAT_TASK_HIGH | BEAT_TASK_LOW)) == (BEAT_TASK_HIGH | BEAT_TASK_LOW) ||
         ((flags & BEAT_TASK_PINNED) &&
-         ((flags & (BEAT_TASK_HIGH | BEAT_TASK_LOW | BEAT_TASK_DEFERRABLE)) ||
-          (task->thread != BEAT_MAIN_THREAD && task->thread >= pool->nworkers))))
+         (flags & (BEAT_TASK_HIGH | BEAT_TASK_LOW | BEAT_TASK_DEFERRABLE))))
         return BEAT_ERROR_INVALID_ARGUMENT;
     if (task->name != NULL) {
         beat_result r = beat_name_fn(pool, task->fn, task->name);
@@ -14163,12 +14169,7 @@ BEAT__DEF beat_result beat_counter_wait(beat_pool *pool, beat_counter *c)
     }
     if (beat__forked_report(pool, "beat_counter_wait"))
         return BEAT_ERROR_FORKED;
-    // As in beat__pool_drain: while it waits, deferrable jobs are not held
-    // (c may count some). Seq_cst: pairs with the fence in beat__submit.
-    beat__atomic_fetch_add_u32(&pool->draining, 1, BEAT__MO_SEQ_CST);
-    beat__deferred_release(pool);
-    beat__outside_wait(pool, &c->beat__state);
-    beat__atomic_fetch_sub_u32(&pool->draining, 1, BEAT__MO_RELAXED);
+    beat__outside_drain(pool, &c->beat__state); // held deferrable jobs run meanwhile
     return BEAT_OK;
 }
 

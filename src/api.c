@@ -239,18 +239,22 @@ BEAT__PRIVATE beat_result beat__pool_pressure_init(beat_pool *pool)
     return BEAT_OK;
 }
 
-// Waits until every job has finished, held deferrable ones included: while
-// it waits, deferrable jobs are not held (they are part of what it waits
+// An outside thread waits until the count of word (the pool's jobs, or a
+// counter of its jobs) is done, held deferrable jobs included: while it
+// waits, deferrable jobs are not held (they may be part of what it waits
 // for), also those that running jobs submit meanwhile.
-BEAT__PRIVATE void beat__pool_drain(beat_pool *pool)
+BEAT__PRIVATE void beat__outside_drain(beat_pool *pool, uint64_t *word)
 {
     // Seq_cst: pairs with the fence in beat__submit (see there).
     beat__atomic_fetch_add_u32(&pool->draining, 1, BEAT__MO_SEQ_CST);
     beat__arena_owner_waits(&pool->arena);
     beat__deferred_release(pool);
-    beat__outside_wait(pool, &pool->jobs);
+    beat__outside_wait(pool, word);
     beat__atomic_fetch_sub_u32(&pool->draining, 1, BEAT__MO_RELAXED);
 }
+
+// Waits until every job has finished (beat__outside_drain).
+BEAT__PRIVATE void beat__pool_drain(beat_pool *pool) { beat__outside_drain(pool, &pool->jobs); }
 
 // Stops and joins the started workers and frees everything. Also the error
 // path of create, so every step tolerates a half-built pool.

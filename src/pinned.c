@@ -98,12 +98,12 @@ BEAT__DEF beat_result beat_submit_task(beat_pool *pool, const beat_task_desc *ta
     unsigned prio = (flags & BEAT_TASK_HIGH)  ? BEAT_PRIORITY_HIGH
                     : (flags & BEAT_TASK_LOW) ? BEAT_PRIORITY_LOW
                                               : BEAT_PRIORITY_NORMAL;
-    // One priority, and pinned jobs have none (nor are they held).
+    // One priority, and pinned jobs have none (nor are they held); the
+    // pinned thread is checked by beat__submit_pinned.
     if ((flags & ~(unsigned)BEAT__TASK_FLAGS) != 0 ||
         (flags & (BEAT_TASK_HIGH | BEAT_TASK_LOW)) == (BEAT_TASK_HIGH | BEAT_TASK_LOW) ||
         ((flags & BEAT_TASK_PINNED) &&
-         ((flags & (BEAT_TASK_HIGH | BEAT_TASK_LOW | BEAT_TASK_DEFERRABLE)) ||
-          (task->thread != BEAT_MAIN_THREAD && task->thread >= pool->nworkers))))
+         (flags & (BEAT_TASK_HIGH | BEAT_TASK_LOW | BEAT_TASK_DEFERRABLE))))
         return BEAT_ERROR_INVALID_ARGUMENT;
     if (task->name != NULL) {
         beat_result r = beat_name_fn(pool, task->fn, task->name);
@@ -127,12 +127,7 @@ BEAT__DEF beat_result beat_counter_wait(beat_pool *pool, beat_counter *c)
     }
     if (beat__forked_report(pool, "beat_counter_wait"))
         return BEAT_ERROR_FORKED;
-    // As in beat__pool_drain: while it waits, deferrable jobs are not held
-    // (c may count some). Seq_cst: pairs with the fence in beat__submit.
-    beat__atomic_fetch_add_u32(&pool->draining, 1, BEAT__MO_SEQ_CST);
-    beat__deferred_release(pool);
-    beat__outside_wait(pool, &c->beat__state);
-    beat__atomic_fetch_sub_u32(&pool->draining, 1, BEAT__MO_RELAXED);
+    beat__outside_drain(pool, &c->beat__state); // held deferrable jobs run meanwhile
     return BEAT_OK;
 }
 

@@ -1284,13 +1284,20 @@ BEAT__PRIVATE beat__task *beat__inject_take_from(beat_ctx *ctx, beat__inject *q,
 
 // A HIGH or NORMAL job from the injection queues, HIGH first; a worker
 // running a HIGH job (a wait helping) takes no NORMAL one. LOW jobs come
-// after stealing (beat__find_work).
+// after stealing (beat__find_work), so a worker that would take them
+// (running none, or a LOW one) waits out another worker's take from the
+// NORMAL queue, which moves its jobs onto that worker's deque before it
+// lets go: it then finds them there instead of turning to LOW jobs.
 BEAT__PRIVATE beat__task *beat__inject_take(beat_ctx *ctx)
 {
 #if BEAT_PRIORITIES > 1
     beat__task *t = beat__inject_take_from(ctx, &ctx->pool->inject_high, BEAT__TAKE_WAIT);
     if (t != NULL || ctx->prio == BEAT_PRIORITY_HIGH)
         return t;
+#endif
+#if BEAT_PRIORITIES > 2
+    if (ctx->prio == BEAT_PRIORITY_LOW)
+        return beat__inject_take_from(ctx, &ctx->pool->inject, BEAT__TAKE_SPREAD | BEAT__TAKE_WAIT);
 #endif
     return beat__inject_take_from(ctx, &ctx->pool->inject, BEAT__TAKE_SPREAD);
 }
@@ -1445,20 +1452,13 @@ BEAT__PRIVATE beat__task *beat__find_work(beat_ctx *ctx, beat_ctx *prefer)
     }
     if (t == NULL)
         t = beat__inject_take(ctx);
-#if BEAT_PRIORITIES > 2
-    // LOW jobs last: only once no NORMAL job is queued (waiting out another
-    // worker's take from the NORMAL queue, which moves its jobs onto that
-    // worker's deque before it lets go), nor left to steal.
-    int low = t == NULL && ctx->prio == BEAT_PRIORITY_LOW;
-    if (low)
-        t = beat__inject_take_from(ctx, &ctx->pool->inject, BEAT__TAKE_SPREAD | BEAT__TAKE_WAIT);
-#endif
     if (t == NULL || ctx->jobs_done != 0)
         beat__jobs_flush(ctx);
     if (t == NULL)
         t = beat__steal_any(ctx);
 #if BEAT_PRIORITIES > 2
-    if (t == NULL && low)
+    // LOW jobs last: none queued as NORMAL (beat__inject_take), none to steal.
+    if (t == NULL && ctx->prio == BEAT_PRIORITY_LOW)
         t = beat__inject_take_from(ctx, &ctx->pool->inject_low, BEAT__TAKE_SPREAD);
 #endif
     return t;

@@ -439,9 +439,9 @@ BEAT__PRIVATE beat__arena_ring *beat__arena_ring_claim(beat__submit_arena *a, be
     uint32_t rings = beat__atomic_load_u32(&a->rings, BEAT__MO_RELAXED);
     // Acquire: pairs with the release add of an exit, so an exit counted
     // here is seen in its record's gone below. One counted later moves the
-    // count past gone_seen, and a later claim looks again.
-    // gone_seen is set only by a scan that finds no gone owner: one that
-    // takes a ring may leave others for the next claims.
+    // count past gone_seen, and a later claim looks again. gone_seen is set
+    // only by a scan that finds no gone owner: one that takes a ring may
+    // leave others for the next claims.
     uint64_t gone = beat__atomic_load_u64(&beat__submitters_gone, BEAT__MO_ACQUIRE);
     if (gone != beat__atomic_load_u64(&a->gone_seen, BEAT__MO_RELAXED)) {
         for (uint32_t i = 0; i < rings; i++) {
@@ -493,7 +493,7 @@ BEAT__PRIVATE beat__ring_job *beat__arena_ring_slot_locked(beat__submit_arena *a
                                                            beat__submitter *me, beat__arena_ring *r,
                                                            beat__arena_ring **ring)
 {
-    if ((r == NULL && !beat__arena_ring_may_claim(a)) || !beat__spin_trylock(&a->lock))
+    if (!beat__spin_trylock(&a->lock))
         return NULL;
     if (r == NULL)
         r = beat__arena_ring_claim(a, me);
@@ -532,7 +532,9 @@ BEAT__INLINE beat__ring_job *beat__arena_ring_slot(beat__submit_arena *a,
                                         i);
         }
     }
-    if (me == NULL && (!beat__arena_ring_may_claim(a) || (me = beat__submitter_get()) == NULL))
+    // A thread without a ring takes the lock only when it may find one.
+    if (r == NULL &&
+        (!beat__arena_ring_may_claim(a) || (me == NULL && (me = beat__submitter_get()) == NULL)))
         return NULL;
     return beat__arena_ring_slot_locked(a, allocator, me, r, ring);
 }
